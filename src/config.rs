@@ -1,0 +1,358 @@
+//! Stage 1: `site.toml` into a typed [`Config`].
+//!
+//! Every key has a default except `title` and `base_url` (SPEC). A syntax error or a value of
+//! the wrong type is an error naming `site.toml`, the line, the column and the key; an
+//! unknown key is a warning that suggests the closest known one.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Diagnostic, closest, line_col};
+
+/// The file name of the configuration, at the site root.
+pub const CONFIG_FILE: &str = "site.toml";
+
+/// The site configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub title: String,
+    /// Absolute http(s) URL of the site, without a trailing slash.
+    pub base_url: String,
+    pub description: String,
+    pub language: String,
+    pub theme: String,
+    /// Posts per page on the home page and on term pages.
+    pub posts_per_page: usize,
+    /// Length of the "Latest from Blog" sidebar.
+    pub latest_posts: usize,
+    /// Number of posts in each feed.
+    pub feed_limit: usize,
+    /// Reading speed used for "N min read".
+    pub words_per_minute: usize,
+    pub markdown: MarkdownConfig,
+    /// Free-form, handed to templates as `site.extra`.
+    pub extra: toml::Table,
+}
+
+/// `[markdown]` in site.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MarkdownConfig {
+    /// A syntect theme name; code gets CSS classes and this theme's stylesheet is written.
+    pub highlight_theme: String,
+    /// Set to false to leave code blocks unhighlighted.
+    pub highlight_code: bool,
+}
+
+impl Default for MarkdownConfig {
+    fn default() -> Self {
+        MarkdownConfig {
+            highlight_theme: "base16-ocean.dark".into(),
+            highlight_code: true,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            title: String::new(),
+            base_url: String::new(),
+            description: String::new(),
+            language: "en".into(),
+            theme: "default".into(),
+            posts_per_page: 10,
+            latest_posts: 5,
+            feed_limit: 20,
+            words_per_minute: 200,
+            markdown: MarkdownConfig::default(),
+            extra: toml::Table::new(),
+        }
+    }
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "title",
+    "base_url",
+    "description",
+    "language",
+    "theme",
+    "posts_per_page",
+    "latest_posts",
+    "feed_limit",
+    "words_per_minute",
+    "markdown",
+    "extra",
+];
+const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code"];
+
+impl Config {
+    /// Reads `root/site.toml`. Returns the config and its warnings, or every error found.
+    pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let path = root.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(vec![
+                    Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in {}", root.display()))
+                        .with_help(
+                            "run sitrep in the site's folder, pass --root DIR, or create a site with `sitrep init DIR`",
+                        ),
+                ]);
+            }
+            Err(e) => return Err(vec![Diagnostic::io(Path::new(CONFIG_FILE), "read", &e)]),
+        };
+        Config::parse(&text)
+    }
+
+    /// Parses the text of a site.toml.
+    pub fn parse(text: &str) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let config: Config = toml::from_str(text).map_err(|e| vec![toml_error(text, &e)])?;
+        let mut warnings = Vec::new();
+        if let Ok(table) = toml::from_str::<toml::Table>(text) {
+            warn_unknown(text, &table, KNOWN_KEYS, "", &mut warnings);
+            if let Some(toml::Value::Table(md)) = table.get("markdown") {
+                warn_unknown(text, md, KNOWN_MARKDOWN_KEYS, "markdown.", &mut warnings);
+            }
+        }
+        let errors = config.validate(text);
+        if errors.is_empty() {
+            let mut config = config;
+            config.base_url = config.base_url.trim_end_matches('/').to_string();
+            Ok((config, warnings))
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn validate(&self, text: &str) -> Vec<Diagnostic> {
+        let mut errors = Vec::new();
+        let err = |key: &str, message: String, help: &str| {
+            Diagnostic::error(CONFIG_FILE, message)
+                .at_opt(key_line(text, key))
+                .with_help(help)
+        };
+        if self.title.trim().is_empty() {
+            errors.push(err(
+                "title",
+                "`title` is required".into(),
+                "add a line such as: title = \"Security Dispatch\"",
+            ));
+        }
+        if self.base_url.trim().is_empty() {
+            errors.push(err(
+                "base_url",
+                "`base_url` is required".into(),
+                "add a line such as: base_url = \"https://news.example.com\"",
+            ));
+        } else if let Err(why) = check_base_url(&self.base_url) {
+            errors.push(err(
+                "base_url",
+                format!("`base_url` = {:?} {why}", self.base_url),
+                "use an absolute http(s) URL such as \"https://news.example.com\" or \"https://example.com/blog\"",
+            ));
+        }
+        if self.posts_per_page == 0 {
+            errors.push(err(
+                "posts_per_page",
+                "`posts_per_page` must be at least 1".into(),
+                "set posts_per_page = 10, for example",
+            ));
+        }
+        if self.words_per_minute == 0 {
+            errors.push(err(
+                "words_per_minute",
+                "`words_per_minute` must be at least 1".into(),
+                "remove it to use the default, 200",
+            ));
+        }
+        if !is_simple_name(&self.theme) {
+            errors.push(err(
+                "theme",
+                format!("`theme` = {:?} is not a folder name", self.theme),
+                "name a folder under themes/, such as \"default\"",
+            ));
+        }
+        let lang_ok = !self.language.is_empty()
+            && self.language.len() <= 35
+            && self
+                .language
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !lang_ok {
+            errors.push(err(
+                "language",
+                format!("`language` = {:?} is not a language tag", self.language),
+                "use a BCP 47 tag such as \"en\", \"en-GB\" or \"ja\"",
+            ));
+        }
+        errors
+    }
+}
+
+/// Validates `--base-url` the same way as the key in site.toml.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("is not an absolute http:// or https:// URL")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err("has no host name".into());
+    }
+    let allowed = |c: char| {
+        c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '/' | ':' | '%' | '[' | ']')
+    };
+    if let Some(c) = rest.chars().find(|&c| !allowed(c)) {
+        return Err(format!("contains {c:?}, which a base URL cannot hold"));
+    }
+    if rest.contains("//") {
+        return Err("contains an empty path segment (//)".into());
+    }
+    if rest.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err("contains a `.` or `..` path segment".into());
+    }
+    Ok(())
+}
+
+/// A single folder name: no separators, no `.`/`..`, nothing hidden.
+pub fn is_simple_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn toml_error(text: &str, e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_string();
+    let mut d = Diagnostic::error(CONFIG_FILE, message);
+    if let Some(span) = e.span() {
+        let (line, col) = line_col(text, span.start);
+        d = d.at(line, col);
+        if let Some(key) = key_on_line(text, line) {
+            d.message = format!("`{key}`: {}", d.message);
+        }
+    }
+    d.with_help("fix the value; see the site.toml section of README.md for each key and its type")
+}
+
+/// The key assigned on 1-based `line`, if the line is a `key = value` line.
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let (key, _) = l.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
+}
+
+/// The 1-based line where `key = ...` is assigned, if it is.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
+fn warn_unknown(
+    text: &str,
+    table: &toml::Table,
+    known: &[&str],
+    prefix: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for key in table.keys() {
+        if known.contains(&key.as_str()) {
+            continue;
+        }
+        let help = match closest(key, known) {
+            Some(k) => format!("did you mean `{prefix}{k}`? Custom values belong under [extra]"),
+            None => "remove it; custom values belong under [extra]".to_string(),
+        };
+        out.push(
+            Diagnostic::warning(CONFIG_FILE, format!("unknown key `{prefix}{key}`"))
+                .at_opt(key_line(text, key))
+                .with_help(help),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "title = \"T\"\nbase_url = \"https://example.com/\"\n";
+
+    #[test]
+    fn defaults_fill_everything_but_title_and_base_url() {
+        let (c, warnings) = Config::parse(MINIMAL).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(c.base_url, "https://example.com");
+        assert_eq!(c.posts_per_page, 10);
+        assert_eq!(c.latest_posts, 5);
+        assert_eq!(c.language, "en");
+        assert_eq!(c.theme, "default");
+        assert_eq!(c.markdown.highlight_theme, "base16-ocean.dark");
+    }
+
+    #[test]
+    fn missing_required_keys_are_errors() {
+        let errs = Config::parse("description = \"x\"\n").unwrap_err();
+        let text: Vec<_> = errs.iter().map(|d| d.message.as_str()).collect();
+        assert!(text.contains(&"`title` is required"), "{text:?}");
+        assert!(text.contains(&"`base_url` is required"), "{text:?}");
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_line() {
+        let errs = Config::parse(&format!("{MINIMAL}posts_per_page = \"ten\"\n")).unwrap_err();
+        assert_eq!(errs[0].line, Some(3));
+        assert!(
+            errs[0].message.contains("posts_per_page"),
+            "{}",
+            errs[0].message
+        );
+    }
+
+    #[test]
+    fn base_url_must_be_absolute_http() {
+        for bad in [
+            "example.com",
+            "ftp://x.org",
+            "https://",
+            "javascript:alert(1)",
+            "https://a b",
+        ] {
+            let text = format!("title = \"T\"\nbase_url = {bad:?}\n");
+            let errs = Config::parse(&text).unwrap_err();
+            assert_eq!(errs[0].line, Some(2), "{bad}");
+        }
+        assert!(check_base_url("http://127.0.0.1:1111").is_ok());
+        assert!(check_base_url("https://example.com/blog").is_ok());
+    }
+
+    #[test]
+    fn unknown_key_warns_with_suggestion() {
+        let (_, warnings) = Config::parse(&format!("{MINIMAL}posts_per_pgae = 3\n")).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, Some(3));
+        assert!(
+            warnings[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("posts_per_page")
+        );
+    }
+
+    #[test]
+    fn bad_theme_name_refused() {
+        let errs = Config::parse(&format!("{MINIMAL}theme = \"../x\"\n")).unwrap_err();
+        assert!(errs[0].message.contains("theme"));
+    }
+}

@@ -1,0 +1,836 @@
+//! Stage 2: walk `content/` and turn each Markdown file into a [`Page`].
+//!
+//! Layout (SPEC): `content/posts/*.md` or `content/posts/<slug>/index.md` (a bundle, its
+//! other files copied beside the page) are posts; every other `.md` is a standalone page
+//! (`content/about.md` -> `/about/`). Other files are copied as they are. Files and folders
+//! whose names start with `.` are ignored.
+//!
+//! Files are parsed in parallel; each is read once, its front matter checked field by field
+//! (every problem of every file is reported, not only the first), and its body rendered to
+//! HTML here so the text is walked once.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::date::Date;
+use crate::error::{Diagnostic, line_col};
+use crate::frontmatter::{self, Parsed, RelatedField};
+use crate::highlight::Highlighter;
+use crate::markdown::{self, Heading, is_cve_id};
+use crate::output::checked_relative;
+use crate::slug::{slug_from_file_stem, slugify};
+use crate::urls;
+
+/// A post or a standalone page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    Post,
+    Page,
+}
+
+/// One content file, parsed and rendered.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub kind: PageKind,
+    /// The source file, relative to the site root (for messages).
+    pub file: PathBuf,
+    pub route: String,
+    pub slug: String,
+    pub title: String,
+    pub date: Option<Date>,
+    pub updated: Option<Date>,
+    pub tldr: Vec<String>,
+    /// From `description`, else the TLDR, else the first paragraph.
+    pub description: String,
+    pub tags: Vec<String>,
+    pub categories: Vec<String>,
+    pub authors: Vec<String>,
+    pub related: Vec<RelatedRef>,
+    /// Front matter `cves` and the ids found in the body, in that order, without repeats.
+    pub cves: Vec<String>,
+    pub draft: bool,
+    pub image: Option<String>,
+    /// Routes of the redirect pages (`old/path/` or `old.html`).
+    pub aliases: Vec<String>,
+    pub extra: serde_json::Value,
+    pub html: String,
+    pub word_count: usize,
+    pub reading_time: usize,
+    pub headings: Vec<Heading>,
+    /// Links and images in the body: destination, file line, is it an image.
+    pub links: Vec<BodyLink>,
+}
+
+/// A link in a body, with its line in the source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLink {
+    pub dest: String,
+    pub line: usize,
+    pub is_image: bool,
+}
+
+/// A `related:` entry, checked but not yet resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelatedRef {
+    External {
+        title: String,
+        url: String,
+    },
+    Post {
+        slug: String,
+        title: Option<String>,
+        line: Option<usize>,
+    },
+}
+
+/// A non-Markdown file under `content/`, copied to `dest` (relative to the output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub source: PathBuf,
+    pub dest: PathBuf,
+}
+
+/// Everything under `content/`.
+#[derive(Debug, Default)]
+pub struct Content {
+    pub posts: Vec<Page>,
+    pub pages: Vec<Page>,
+    pub assets: Vec<Asset>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A Markdown file found by the walk, with what its place in the tree says.
+#[derive(Debug, Clone)]
+struct Source {
+    path: PathBuf,
+    rel: PathBuf,
+    kind: PageKind,
+    /// The slug the file name gives (for posts) or the page's path segments.
+    segments: Vec<String>,
+}
+
+/// Walks and parses `root/content`.
+pub fn load(
+    root: &Path,
+    config: &Config,
+    hl: &Highlighter,
+    drafts: bool,
+    cve_prefix: &str,
+) -> Result<Content, Vec<Diagnostic>> {
+    let content_dir = root.join("content");
+    let mut errors = Vec::new();
+    let mut content = Content::default();
+    if !content_dir.is_dir() {
+        content.warnings.push(
+            Diagnostic::warning(
+                "content",
+                "there is no content/ folder: the site has no posts",
+            )
+            .with_help("create content/posts/ and write a post, or run `sitrep new \"Title\"`"),
+        );
+        return Ok(content);
+    }
+
+    let (sources, asset_files) = walk(&content_dir, &mut errors);
+    let bundle_dirs: BTreeSet<PathBuf> = sources
+        .iter()
+        .filter(|s| s.rel.file_name().is_some_and(|n| n == "index.md"))
+        .filter_map(|s| s.rel.parent().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty() && p != Path::new("posts"))
+        .collect();
+
+    let md_opts = markdown::Options {
+        cve_prefix: cve_prefix.to_string(),
+        highlight: config.markdown.highlight_code,
+    };
+    let results: Vec<FileResult> = sources
+        .par_iter()
+        .map(|s| parse_file(s, config, hl, &md_opts, drafts))
+        .collect();
+    for r in results {
+        content.warnings.extend(r.warnings);
+        errors.extend(r.errors);
+        if let Some(page) = r.page {
+            match page.kind {
+                PageKind::Post => content.posts.push(page),
+                PageKind::Page => content.pages.push(page),
+            }
+        }
+    }
+
+    // Assets: beside their bundle's page, or at their own path.
+    let routes_of_bundles: Vec<(PathBuf, String)> = bundle_dirs
+        .iter()
+        .filter_map(|dir| {
+            let index = dir.join("index.md");
+            content
+                .posts
+                .iter()
+                .chain(&content.pages)
+                .find(|p| p.file == Path::new("content").join(&index))
+                .map(|p| (dir.clone(), p.route.clone()))
+        })
+        .collect();
+    for (path, rel) in asset_files {
+        let in_bundle = rel.ancestors().skip(1).find(|a| bundle_dirs.contains(*a));
+        let dest = match in_bundle {
+            Some(dir) => match routes_of_bundles.iter().find(|(d, _)| d == dir) {
+                Some((_, route)) => {
+                    PathBuf::from(route).join(rel.strip_prefix(dir).unwrap_or(&rel))
+                }
+                None => continue, // the bundle's page is a draft or failed: its files go with it
+            },
+            None => rel.clone(),
+        };
+        match checked_relative(&dest.to_string_lossy()) {
+            Ok(dest) => content.assets.push(Asset { source: path, dest }),
+            Err(why) => errors.push(
+                Diagnostic::error(
+                    Path::new("content").join(&rel),
+                    format!("cannot copy this file: {why}"),
+                )
+                .with_help("rename the file"),
+            ),
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        errors.extend(content.warnings);
+        Err(errors)
+    }
+}
+
+/// Lists Markdown sources and other files, in a stable order.
+fn walk(
+    content_dir: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<Source>, Vec<(PathBuf, PathBuf)>) {
+    let mut sources = Vec::new();
+    let mut assets = Vec::new();
+    let walker = walkdir::WalkDir::new(content_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name().to_string_lossy().as_ref()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| display_path(content_dir, p))
+                    .unwrap_or_else(|| "content".into());
+                let d = if let Some(ancestor) = e.loop_ancestor() {
+                    Diagnostic::error(
+                        path,
+                        format!(
+                            "symbolic link loop: it leads back to {}",
+                            display_path(content_dir, ancestor).display()
+                        ),
+                    )
+                    .with_help("remove or fix the symbolic link")
+                } else if let Some(io) = e.io_error() {
+                    Diagnostic::io(&path, "read", io)
+                } else {
+                    Diagnostic::error(path, e.to_string())
+                };
+                errors.push(d);
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path().to_path_buf();
+        let Ok(rel) = path.strip_prefix(content_dir).map(Path::to_path_buf) else {
+            continue;
+        };
+        let is_md = path
+            .extension()
+            .is_some_and(|e| e == "md" || e == "markdown");
+        if !is_md {
+            assets.push((path, rel));
+            continue;
+        }
+        match classify(&rel) {
+            Ok((kind, segments)) => sources.push(Source {
+                path,
+                rel,
+                kind,
+                segments,
+            }),
+            Err(d) => errors.push(d),
+        }
+    }
+    (sources, assets)
+}
+
+fn is_ignored(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('#') || name.ends_with('~')
+}
+
+fn display_path(content_dir: &Path, p: &Path) -> PathBuf {
+    match p.strip_prefix(content_dir) {
+        Ok(rel) => Path::new("content").join(rel),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+/// What a file's place in `content/` makes it: a post and its slug, or a page and its path.
+fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let file = Path::new("content").join(rel);
+    let stem = |name: &str| name.rsplit_once('.').map_or(name, |(s, _)| s).to_string();
+    let is_index = parts.last().is_some_and(|n| stem(n) == "index");
+    if parts.len() >= 2 && parts[0] == "posts" {
+        let name = if is_index && parts.len() >= 3 {
+            parts[parts.len() - 2].clone()
+        } else {
+            stem(&parts[parts.len() - 1])
+        };
+        let slug = slug_from_file_stem(&name);
+        return Ok((PageKind::Post, vec![slug]));
+    }
+    let mut raw: Vec<String> = parts[..parts.len() - 1].to_vec();
+    if !is_index {
+        raw.push(stem(&parts[parts.len() - 1]));
+    }
+    let mut segments = Vec::with_capacity(raw.len());
+    for r in raw {
+        let s = slugify(&r);
+        if s.is_empty() {
+            return Err(
+                Diagnostic::error(&file, format!("{r:?} gives an empty URL segment"))
+                    .with_help("rename the file or folder so it has letters or digits"),
+            );
+        }
+        segments.push(s);
+    }
+    Ok((PageKind::Page, segments))
+}
+
+struct FileResult {
+    page: Option<Page>,
+    warnings: Vec<Diagnostic>,
+    errors: Vec<Diagnostic>,
+}
+
+fn parse_file(
+    src: &Source,
+    config: &Config,
+    hl: &Highlighter,
+    md_opts: &markdown::Options,
+    drafts: bool,
+) -> FileResult {
+    let file = Path::new("content").join(&src.rel);
+    let fail = |d: Diagnostic| FileResult {
+        page: None,
+        warnings: Vec::new(),
+        errors: vec![d],
+    };
+    let bytes = match std::fs::read(&src.path) {
+        Ok(b) => b,
+        Err(e) => return fail(Diagnostic::io(&file, "read", &e)),
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+            let (line, col) = line_col(valid, valid.len());
+            return fail(
+                Diagnostic::error(&file, "the file is not valid UTF-8 text")
+                    .at(line, col)
+                    .with_help("save the file as UTF-8"),
+            );
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let parsed = match frontmatter::parse(&file, text) {
+        Ok(p) => p,
+        Err(d) => return fail(d),
+    };
+    let mut r = FileResult {
+        page: None,
+        warnings: parsed.warnings.clone(),
+        errors: Vec::new(),
+    };
+    let draft = parsed.front_matter.draft.unwrap_or(false);
+    if draft && !drafts {
+        return r;
+    }
+    let page = build_page(src, &file, &parsed, draft, config, hl, md_opts, &mut r);
+    if r.errors.is_empty() {
+        r.page = page;
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_page(
+    src: &Source,
+    file: &Path,
+    parsed: &Parsed<'_>,
+    draft: bool,
+    config: &Config,
+    hl: &Highlighter,
+    md_opts: &markdown::Options,
+    r: &mut FileResult,
+) -> Option<Page> {
+    let fm = &parsed.front_matter;
+    let err = |msg: String, line: Option<usize>, help: &str| {
+        Diagnostic::error(file, msg).at_opt(line).with_help(help)
+    };
+    let title = fm
+        .title
+        .as_ref()
+        .map(|t| t.0.trim().to_string())
+        .unwrap_or_default();
+    if title.is_empty() {
+        r.errors.push(err(
+            "`title` is required".into(),
+            parsed.line_of_key("title").or(Some(1)),
+            "add a line such as: title: \"What happened\"",
+        ));
+    }
+    let date = fm.date.map(|d| d.0);
+    if src.kind == PageKind::Post && date.is_none() {
+        r.errors.push(err(
+            "`date` is required for posts".into(),
+            Some(1),
+            "add a line such as: date: 2024-05-14",
+        ));
+    }
+
+    let (slug, route) = match src.kind {
+        PageKind::Post => {
+            let slug = match &fm.slug {
+                Some(s) => {
+                    let slug = slugify(&s.0);
+                    if slug.is_empty() {
+                        r.errors.push(err(
+                            format!("`slug` {:?} has no letters or digits", s.0),
+                            parsed.line_of_key("slug"),
+                            "write a slug such as: slug: my-post",
+                        ));
+                    }
+                    slug
+                }
+                None => {
+                    let slug = src.segments[0].clone();
+                    if slug.is_empty() {
+                        r.errors.push(err(
+                            "the file name gives an empty slug".into(),
+                            Some(1),
+                            "rename the file, or add a `slug:` field",
+                        ));
+                    }
+                    slug
+                }
+            };
+            let route = urls::post(&slug);
+            (slug, route)
+        }
+        PageKind::Page => {
+            let mut segments = src.segments.clone();
+            if let Some(s) = &fm.slug {
+                let slug = slugify(&s.0);
+                if slug.is_empty() {
+                    r.errors.push(err(
+                        format!("`slug` {:?} has no letters or digits", s.0),
+                        parsed.line_of_key("slug"),
+                        "write a slug such as: slug: about-us",
+                    ));
+                } else if let Some(last) = segments.last_mut() {
+                    *last = slug;
+                } else {
+                    segments.push(slug);
+                }
+            }
+            let slug = segments.last().cloned().unwrap_or_default();
+            let route = if segments.is_empty() {
+                String::new()
+            } else {
+                urls::page(&segments)
+            };
+            (slug, route)
+        }
+    };
+
+    let clean = |list: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::with_capacity(list.len());
+        for s in list {
+            let s = s.trim();
+            if !s.is_empty() && !out.iter().any(|o| o == s) {
+                out.push(s.to_string());
+            }
+        }
+        out
+    };
+    let tldr = clean(&fm.tldr.0);
+    let tags = clean(&fm.tags.0);
+    let categories = clean(&fm.categories.0);
+    let authors = clean(&fm.authors.0);
+    for (field, terms) in [("tags", &tags), ("categories", &categories)] {
+        for t in terms {
+            if slugify(t).is_empty() {
+                r.errors.push(err(
+                    format!("{field}: {t:?} has no letters or digits, so it cannot have a page"),
+                    parsed.line_of(t),
+                    "use a term with letters or digits",
+                ));
+            }
+        }
+    }
+
+    let mut cves = Vec::new();
+    for c in &fm.cves.0 {
+        let id = c.trim().to_ascii_uppercase();
+        if is_cve_id(&id) {
+            if !cves.contains(&id) {
+                cves.push(id);
+            }
+        } else {
+            r.errors.push(err(
+                format!("cves: {c:?} is not a CVE id"),
+                parsed.line_of(c),
+                "write CVE ids as CVE-YYYY-NNNN, for example CVE-2024-3400",
+            ));
+        }
+    }
+
+    let mut related = Vec::new();
+    for (i, rel) in fm.related.0.iter().enumerate() {
+        match related_ref(rel) {
+            Ok(rr) => related.push(rr),
+            Err((why, help)) => {
+                let needle = rel
+                    .url
+                    .as_ref()
+                    .or(rel.post.as_ref())
+                    .or(rel.title.as_ref())
+                    .map(|t| t.0.as_str())
+                    .unwrap_or("related");
+                r.errors.push(err(
+                    format!("related entry {}: {why}", i + 1),
+                    parsed.line_of(needle).or(parsed.line_of_key("related")),
+                    help,
+                ));
+            }
+        }
+    }
+    let related = related
+        .into_iter()
+        .map(|rr| match rr {
+            RelatedRef::Post { slug, title, .. } => {
+                let line = parsed.line_of(&slug);
+                RelatedRef::Post { slug, title, line }
+            }
+            other => other,
+        })
+        .collect();
+
+    let image = match &fm.image {
+        Some(img) => match check_link(&img.0) {
+            Ok(()) => Some(img.0.trim().to_string()),
+            Err(why) => {
+                r.errors.push(err(
+                    format!("`image` {:?} {why}", img.0),
+                    parsed.line_of_key("image"),
+                    "use an http(s) URL or a path on this site, such as /images/cover.png",
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+
+    let mut aliases = Vec::new();
+    for a in &fm.aliases.0 {
+        match alias_route(a) {
+            Ok(route) => aliases.push(route),
+            Err(why) => r.errors.push(err(
+                format!("alias {a:?} {why}"),
+                parsed.line_of(a),
+                "write an alias as a path on this site, such as /2019/05/old-post/",
+            )),
+        }
+    }
+
+    if !r.errors.is_empty() {
+        return None;
+    }
+
+    let body = markdown::render(parsed.body, md_opts, hl);
+    let body_line = |offset: usize| parsed.body_line + line_col(parsed.body, offset).0 - 1;
+    for w in &body.warnings {
+        r.warnings.push(
+            Diagnostic::warning(file, w.message.clone())
+                .at_line(body_line(w.offset))
+                .with_help(w.help.clone()),
+        );
+    }
+    for id in &body.cves {
+        if !cves.contains(id) {
+            cves.push(id.clone());
+        }
+    }
+    let links = link_lines(parsed, &body.links);
+    let description = match &fm.description {
+        Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
+        _ if !tldr.is_empty() => tldr.join(" "),
+        _ => truncate_words(body.first_paragraph.trim(), 300),
+    };
+    let reading_time = body.word_count.div_ceil(config.words_per_minute).max(1);
+    Some(Page {
+        kind: src.kind,
+        file: file.to_path_buf(),
+        route,
+        slug,
+        title,
+        date,
+        updated: fm.updated.map(|d| d.0),
+        tldr,
+        description,
+        tags,
+        categories,
+        authors,
+        related,
+        cves,
+        draft,
+        image,
+        aliases,
+        extra: fm.extra.clone().unwrap_or(serde_json::Value::Null),
+        html: body.html,
+        word_count: body.word_count,
+        reading_time,
+        headings: body.headings,
+        links,
+    })
+}
+
+fn link_lines(parsed: &Parsed<'_>, links: &[markdown::Link]) -> Vec<BodyLink> {
+    // Links come in source order: count newlines incrementally.
+    let bytes = parsed.body.as_bytes();
+    let (mut pos, mut line) = (0usize, parsed.body_line);
+    links
+        .iter()
+        .map(|l| {
+            let target = l.offset.min(bytes.len());
+            if target >= pos {
+                line += bytes[pos..target].iter().filter(|&&b| b == b'\n').count();
+                pos = target;
+            } else {
+                line = parsed.body_line + line_col(parsed.body, target).0 - 1;
+                pos = target;
+            }
+            BodyLink {
+                dest: l.dest.clone(),
+                line,
+                is_image: l.is_image,
+            }
+        })
+        .collect()
+}
+
+fn related_ref(rel: &RelatedField) -> Result<RelatedRef, (String, &'static str)> {
+    let title = rel
+        .title
+        .as_ref()
+        .map(|t| t.0.trim().to_string())
+        .filter(|t| !t.is_empty());
+    match (&rel.url, &rel.post) {
+        (Some(_), Some(_)) => Err((
+            "has both `url` and `post`".into(),
+            "give either `url` (with a `title`) or `post: slug`",
+        )),
+        (None, None) => Err((
+            "has neither `url` nor `post`".into(),
+            "write `{title: \"...\", url: \"https://...\"}` or `{post: slug-of-a-post}`",
+        )),
+        (Some(url), None) => {
+            let url = url.0.trim().to_string();
+            check_link(&url).map_err(|why| {
+                (
+                    format!("url {url:?} {why}"),
+                    "use an http(s) URL or a path on this site",
+                )
+            })?;
+            Ok(RelatedRef::External {
+                title: title.unwrap_or_else(|| url.clone()),
+                url,
+            })
+        }
+        (None, Some(post)) => {
+            let slug = slugify(&post.0);
+            if slug.is_empty() {
+                return Err((
+                    format!("post {:?} is not a slug", post.0),
+                    "name a post by its slug, such as `post: my-earlier-post`",
+                ));
+            }
+            Ok(RelatedRef::Post {
+                slug,
+                title,
+                line: None,
+            })
+        }
+    }
+}
+
+/// Checks a URL from front matter: http(s), mailto, or a path; never `javascript:`,
+/// `data:` or any other scheme a browser would run or render inline.
+pub fn check_link(url: &str) -> Result<(), String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err("is empty".into());
+    }
+    // Browsers drop ASCII tabs and newlines inside URLs, so `java\tscript:` is `javascript:`.
+    let squeezed: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .collect();
+    if squeezed.chars().any(char::is_control) || url.chars().any(char::is_control) {
+        return Err("contains control characters".into());
+    }
+    let end = squeezed.find(['/', '?', '#']).unwrap_or(squeezed.len());
+    if let Some(colon) = squeezed[..end].find(':') {
+        let scheme = squeezed[..colon].to_ascii_lowercase();
+        if !matches!(scheme.as_str(), "http" | "https" | "mailto") {
+            return Err(format!("uses the `{scheme}:` scheme, which is not allowed"));
+        }
+    }
+    Ok(())
+}
+
+/// The route of an alias path, refusing anything that would leave the output folder.
+pub fn alias_route(alias: &str) -> Result<String, String> {
+    let a = alias.trim();
+    if a.contains("://") || a.starts_with("//") {
+        return Err("is not a path on this site".into());
+    }
+    let path = a.split(['?', '#']).next().unwrap_or("");
+    let trimmed = path.trim_start_matches('/');
+    if trimmed.is_empty() {
+        return Err("is the home page".into());
+    }
+    checked_relative(trimmed.trim_end_matches('/'))?;
+    let last = trimmed
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    if !trimmed.ends_with('/') && (last.ends_with(".html") || last.ends_with(".htm")) {
+        Ok(trimmed.to_string())
+    } else {
+        Ok(format!("{}/", trimmed.trim_end_matches('/')))
+    }
+}
+
+fn truncate_words(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => &cut,
+    };
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_posts_bundles_and_pages() {
+        let c = |p: &str| classify(Path::new(p)).unwrap();
+        assert_eq!(
+            c("posts/2024-05-01-Hello.md"),
+            (PageKind::Post, vec!["hello".to_string()])
+        );
+        assert_eq!(
+            c("posts/my-post/index.md"),
+            (PageKind::Post, vec!["my-post".to_string()])
+        );
+        assert_eq!(c("about.md"), (PageKind::Page, vec!["about".to_string()]));
+        assert_eq!(
+            c("legal/Privacy Policy.md"),
+            (
+                PageKind::Page,
+                vec!["legal".to_string(), "privacy-policy".to_string()]
+            )
+        );
+        assert_eq!(
+            c("team/index.md"),
+            (PageKind::Page, vec!["team".to_string()])
+        );
+        assert_eq!(c("index.md"), (PageKind::Page, vec![]));
+    }
+
+    #[test]
+    fn dangerous_links_refused() {
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "java\tscript:x",
+            " data:text/html,x",
+            "vbscript:x",
+            "file:///etc/passwd",
+        ] {
+            assert!(check_link(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "https://nvd.nist.gov/x",
+            "http://a.b",
+            "/posts/x/",
+            "../x",
+            "mailto:a@b.c",
+            "x.png",
+            "/a:b",
+        ] {
+            assert!(check_link(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn alias_routes() {
+        assert_eq!(alias_route("/old/path").unwrap(), "old/path/");
+        assert_eq!(alias_route("old/path/").unwrap(), "old/path/");
+        assert_eq!(alias_route("/2019/x.html").unwrap(), "2019/x.html");
+        for bad in [
+            "/../../etc/passwd",
+            "/a/../../b",
+            "https://evil.com/x",
+            "//evil.com/x",
+            "/",
+            "",
+            "/a/./b",
+            "/a\\..\\b",
+        ] {
+            assert!(alias_route(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn truncation() {
+        assert_eq!(truncate_words("short", 300), "short");
+        let long = "word ".repeat(100);
+        let t = truncate_words(&long, 50);
+        assert!(t.chars().count() <= 51 && t.ends_with('…'), "{t}");
+    }
+}

@@ -1,0 +1,510 @@
+//! Markdown to HTML with pulldown-cmark, plus what the site index needs from a body.
+//!
+//! On top of CommonMark: tables, footnotes, strikethrough, task lists, heading ids (written
+//! `{#id}` or derived from the heading text), code blocks highlighted by [`Highlighter`], and
+//! CVE ids in running text linked to their `/cve/<ID>/` page. One pass over the events also
+//! counts words, collects CVE ids, the first paragraph, the headings and the links.
+
+use std::collections::HashSet;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
+
+use crate::highlight::{Highlighter, Outcome};
+use crate::slug::slugify;
+
+/// How to render.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// URL path prefix of CVE pages, ending in `/` (`/cve/`, or `/blog/cve/` under a sub-path).
+    pub cve_prefix: String,
+    /// Highlight code blocks (site.toml `markdown.highlight_code`).
+    pub highlight: bool,
+}
+
+/// A heading, for a table of contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+/// A link or image in the body, for `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub dest: String,
+    /// Byte offset in the Markdown source.
+    pub offset: usize,
+    pub is_image: bool,
+}
+
+/// A warning about the body, at a byte offset in the Markdown source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub offset: usize,
+    pub message: String,
+    pub help: String,
+}
+
+/// A rendered body.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub word_count: usize,
+    /// CVE ids mentioned in running text and link text, in order of first appearance.
+    pub cves: Vec<String>,
+    /// The first paragraph as plain text (for the default description).
+    pub first_paragraph: String,
+    pub headings: Vec<Heading>,
+    pub links: Vec<Link>,
+    pub warnings: Vec<Warning>,
+}
+
+fn cmark_options() -> CmarkOptions {
+    CmarkOptions::ENABLE_TABLES
+        | CmarkOptions::ENABLE_FOOTNOTES
+        | CmarkOptions::ENABLE_STRIKETHROUGH
+        | CmarkOptions::ENABLE_TASKLISTS
+        | CmarkOptions::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders a Markdown body.
+pub fn render(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
+    let mut out = Rendered::default();
+    let mut events: Vec<Event<'_>> = Vec::with_capacity(src.len() / 16);
+    let mut seen_cves: HashSet<String> = HashSet::new();
+    let mut ids = HeadingIds::default();
+
+    let mut code: Option<(String, String, usize)> = None; // (lang, text, offset)
+    let mut link_depth = 0usize;
+    let mut image_depth = 0usize;
+    let mut heading: Option<(usize, String)> = None; // (index of the Start event, text)
+    let mut paragraph_state = ParagraphState::Before;
+
+    for (event, range) in Parser::new_ext(src, cmark_options()).into_offset_iter() {
+        if let Some((_, text, _)) = code.as_mut() {
+            match event {
+                Event::Text(t) => {
+                    text.push_str(&t);
+                    continue;
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    let (lang, text, offset) = code.take().unwrap_or_default();
+                    out.word_count += count_words(&text);
+                    events.push(Event::Html(CowStr::from(code_block(
+                        &lang,
+                        &text,
+                        offset,
+                        opts,
+                        hl,
+                        &mut out.warnings,
+                    ))));
+                    continue;
+                }
+                _ => continue,
+            }
+        }
+        match &event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new(), range.start));
+                continue;
+            }
+            Event::Start(Tag::Heading { .. }) => {
+                heading = Some((events.len(), String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((idx, text)) = heading.take()
+                    && let Event::Start(Tag::Heading {
+                        level,
+                        id,
+                        classes,
+                        attrs,
+                    }) = &events[idx]
+                {
+                    let text = text.trim().to_string();
+                    let id = ids.claim(id.as_deref(), &text);
+                    out.headings.push(Heading {
+                        level: *level as u8,
+                        id: id.clone(),
+                        text,
+                    });
+                    events[idx] = Event::Start(Tag::Heading {
+                        level: *level,
+                        id: Some(CowStr::from(id)),
+                        classes: classes.clone(),
+                        attrs: attrs.clone(),
+                    });
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                link_depth += 1;
+                out.links.push(Link {
+                    dest: dest_url.to_string(),
+                    offset: range.start,
+                    is_image: false,
+                });
+            }
+            Event::End(TagEnd::Link) => link_depth = link_depth.saturating_sub(1),
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                image_depth += 1;
+                out.links.push(Link {
+                    dest: dest_url.to_string(),
+                    offset: range.start,
+                    is_image: true,
+                });
+            }
+            Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            Event::Start(Tag::Paragraph) if paragraph_state == ParagraphState::Before => {
+                paragraph_state = ParagraphState::In;
+            }
+            Event::End(TagEnd::Paragraph) if paragraph_state == ParagraphState::In => {
+                paragraph_state = ParagraphState::Done;
+            }
+            Event::Code(t) => {
+                out.word_count += count_words(t);
+                if let Some((_, h)) = heading.as_mut() {
+                    h.push_str(t);
+                }
+                if paragraph_state == ParagraphState::In {
+                    out.first_paragraph.push_str(t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak if paragraph_state == ParagraphState::In => {
+                out.first_paragraph.push(' ');
+            }
+            _ => {}
+        }
+        if let Event::Text(t) = event {
+            out.word_count += count_words(&t);
+            if let Some((_, h)) = heading.as_mut() {
+                h.push_str(&t);
+            }
+            if paragraph_state == ParagraphState::In {
+                out.first_paragraph.push_str(&t);
+            }
+            let link_it = link_depth == 0 && image_depth == 0;
+            push_text_with_cves(t, link_it, opts, &mut events, &mut out.cves, &mut seen_cves);
+        } else {
+            events.push(event);
+        }
+    }
+
+    out.html = String::with_capacity(src.len() + src.len() / 2);
+    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    out
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum ParagraphState {
+    Before,
+    In,
+    Done,
+}
+
+/// Unique heading ids within one body.
+#[derive(Default)]
+struct HeadingIds {
+    used: HashSet<String>,
+}
+
+impl HeadingIds {
+    fn claim(&mut self, explicit: Option<&str>, text: &str) -> String {
+        let base = match explicit {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => {
+                let s = slugify(text);
+                if s.is_empty() {
+                    "section".to_string()
+                } else {
+                    s
+                }
+            }
+        };
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.used.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+fn code_block(
+    lang: &str,
+    code: &str,
+    offset: usize,
+    opts: &Options,
+    hl: &Highlighter,
+    warnings: &mut Vec<Warning>,
+) -> String {
+    let lang_attr: String = lang
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.'))
+        .collect();
+    let outcome = if opts.highlight {
+        hl.highlight(lang, code)
+    } else {
+        Outcome::Plain
+    };
+    let inner = match outcome {
+        Outcome::Html(html) => html,
+        Outcome::Plain => escape_html(code),
+        Outcome::TooLarge(why) => {
+            warnings.push(Warning {
+                offset,
+                message: format!("code block not highlighted: {why}"),
+                help: "it is shown as plain text; split it or link to a file to get highlighting"
+                    .into(),
+            });
+            escape_html(code)
+        }
+    };
+    let mut html = String::with_capacity(inner.len() + 64);
+    if lang_attr.is_empty() {
+        html.push_str("<pre class=\"code\"><code>");
+    } else {
+        html.push_str("<pre class=\"code\" data-lang=\"");
+        html.push_str(&lang_attr);
+        html.push_str("\"><code class=\"language-");
+        html.push_str(&lang_attr);
+        html.push_str("\">");
+    }
+    html.push_str(&inner);
+    html.push_str("</code></pre>\n");
+    html
+}
+
+/// Words: whitespace-separated runs with at least one letter or digit.
+fn count_words(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Escapes text for HTML element content and double- or single-quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    escape_html_into(text, &mut out);
+    out
+}
+
+/// Appends `text` escaped for HTML to `out`.
+pub fn escape_html_into(text: &str, out: &mut String) {
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
+/// Pushes a text event, turning CVE ids into links when `link_it` (not already in a link).
+fn push_text_with_cves<'a>(
+    text: CowStr<'a>,
+    link_it: bool,
+    opts: &Options,
+    events: &mut Vec<Event<'a>>,
+    cves: &mut Vec<String>,
+    seen: &mut HashSet<String>,
+) {
+    let found = find_cves(&text);
+    if found.is_empty() {
+        events.push(Event::Text(text));
+        return;
+    }
+    for &(start, end) in &found {
+        let id = &text[start..end];
+        if seen.insert(id.to_string()) {
+            cves.push(id.to_string());
+        }
+    }
+    if !link_it {
+        events.push(Event::Text(text));
+        return;
+    }
+    let mut last = 0;
+    for (start, end) in found {
+        if start > last {
+            events.push(Event::Text(CowStr::from(text[last..start].to_string())));
+        }
+        let id = &text[start..end];
+        events.push(Event::InlineHtml(CowStr::from(format!(
+            "<a class=\"cve\" href=\"{}{id}/\">",
+            opts.cve_prefix
+        ))));
+        events.push(Event::Text(CowStr::from(id.to_string())));
+        events.push(Event::InlineHtml(CowStr::Borrowed("</a>")));
+        last = end;
+    }
+    if last < text.len() {
+        events.push(Event::Text(CowStr::from(text[last..].to_string())));
+    }
+}
+
+/// Byte ranges of CVE ids (`CVE-YYYY-NNNN`, 4 to 7 digits) standing as words in `text`.
+pub fn find_cves(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("CVE-") {
+        let start = from + pos;
+        from = start + 4;
+        if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            continue;
+        }
+        if let Some(end) = cve_end(bytes, start) {
+            found.push((start, end));
+            from = end;
+        }
+    }
+    found
+}
+
+/// If a CVE id starts at `start`, where it ends.
+fn cve_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let year = bytes.get(start + 4..start + 8)?;
+    if !year.iter().all(u8::is_ascii_digit) || bytes.get(start + 8) != Some(&b'-') {
+        return None;
+    }
+    let seq_start = start + 9;
+    let digits = bytes[seq_start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if !(4..=7).contains(&digits) {
+        return None;
+    }
+    let end = seq_start + digits;
+    match bytes.get(end) {
+        Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => None,
+        _ => Some(end),
+    }
+}
+
+/// Whether `id` is exactly one CVE id.
+pub fn is_cve_id(id: &str) -> bool {
+    id.starts_with("CVE-") && cve_end(id.as_bytes(), 0) == Some(id.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Options {
+        Options {
+            cve_prefix: "/cve/".into(),
+            highlight: true,
+        }
+    }
+
+    fn md(src: &str) -> Rendered {
+        render(src, &opts(), &Highlighter::new())
+    }
+
+    #[test]
+    fn gfm_extensions() {
+        let r = md(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nNote[^1]\n\n[^1]: foot\n",
+        );
+        assert!(r.html.contains("<table>"), "{}", r.html);
+        assert!(r.html.contains("<del>x</del>"), "{}", r.html);
+        assert!(r.html.contains("type=\"checkbox\""), "{}", r.html);
+        assert!(r.html.contains("footnote"), "{}", r.html);
+    }
+
+    #[test]
+    fn heading_ids_derived_unique_and_explicit() {
+        let r = md("## Patch status\n\n## Patch status\n\n## Custom {#mine}\n\n## !!!\n");
+        assert!(r.html.contains("<h2 id=\"patch-status\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"patch-status-1\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"mine\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"section\">"), "{}", r.html);
+        assert_eq!(r.headings[0].text, "Patch status");
+    }
+
+    #[test]
+    fn cves_linked_in_text_only() {
+        let r = md(concat!(
+            "Tracked as CVE-2024-3400, and CVE-2024-3400 again.\n\n",
+            "`CVE-2023-1111` in code.\n\n",
+            "[see CVE-2023-2222](https://nvd.nist.gov/)\n\n",
+            "```\nCVE-2023-3333\n```\n\n",
+            "Not xCVE-2023-4444 nor CVE-2023-55555555 nor CVE-2023-12.\n"
+        ));
+        assert_eq!(
+            r.html
+                .matches("<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>")
+                .count(),
+            2,
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("/cve/CVE-2023-1111/"), "{}", r.html);
+        assert!(!r.html.contains("/cve/CVE-2023-2222/"), "{}", r.html);
+        assert!(!r.html.contains("/cve/CVE-2023-3333/"), "{}", r.html);
+        assert!(!r.html.contains("/cve/CVE-2023-4444/"), "{}", r.html);
+        assert_eq!(r.cves, ["CVE-2024-3400", "CVE-2023-2222"]);
+    }
+
+    #[test]
+    fn code_is_highlighted_with_classes_and_escaped() {
+        let r = md("```rust\nlet s = \"</code><script>\";\n```\n\n```nosuchlang\n<b>\n```\n");
+        assert!(r.html.contains("<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-"), "{}", r.html);
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<code class=\"language-nosuchlang\">&lt;b&gt;\n</code>"),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn hostile_info_string_cannot_break_attributes() {
+        let r = md("```\"><img src=x onerror=alert(1)>\nx\n```\n");
+        assert!(!r.html.contains("<img"), "{}", r.html);
+    }
+
+    #[test]
+    fn words_first_paragraph_links() {
+        let r = md("First *para* here\nstill.\n\nSecond [link](/posts/x/) ![img](a.png).\n");
+        assert_eq!(r.first_paragraph, "First para here still.");
+        assert_eq!(r.word_count, 7);
+        assert_eq!(r.links.len(), 2);
+        assert_eq!(r.links[0].dest, "/posts/x/");
+        assert!(r.links[1].is_image);
+    }
+
+    #[test]
+    fn cve_id_check() {
+        assert!(is_cve_id("CVE-2024-3400"));
+        assert!(is_cve_id("CVE-2024-1234567"));
+        assert!(!is_cve_id("CVE-2024-123"));
+        assert!(!is_cve_id("CVE-2024-3400/../x"));
+        assert!(!is_cve_id("cve-2024-3400"));
+    }
+
+    #[test]
+    fn escape_everything_dangerous() {
+        assert_eq!(
+            escape_html("<a href='x'>\"&"),
+            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
+        );
+    }
+}

@@ -1,0 +1,375 @@
+//! Tera templates: loading, sitrep's filters, rendering, and errors with file and line.
+//!
+//! Autoescaping is on for `.html` and `.xml` templates, and sitrep's escape function also
+//! escapes `'`, so a value is safe in single-quoted attributes too. `docs/templates.md` lists
+//! every template, the variables each one gets and the filters below.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+
+use tera::{Context, ErrorKind, Kwargs, State, Tera, TeraResult, Value};
+
+use crate::date::Date;
+use crate::error::Diagnostic;
+use crate::slug::slugify;
+use crate::theme::TemplateFile;
+
+/// Templates a theme must have.
+pub const REQUIRED: &[&str] = &[
+    "index.html",
+    "post.html",
+    "page.html",
+    "taxonomy_list.html",
+    "taxonomy_term.html",
+    "404.html",
+];
+
+/// The loaded templates.
+pub struct Templates {
+    tera: Tera,
+    /// Template name -> the file it came from.
+    shown: HashMap<String, PathBuf>,
+}
+
+impl Templates {
+    /// Parses every template; reports all syntax errors and missing required templates.
+    pub fn new(
+        files: &BTreeMap<String, TemplateFile>,
+        origin: &str,
+    ) -> Result<Templates, Vec<Diagnostic>> {
+        let shown: HashMap<String, PathBuf> = files
+            .iter()
+            .map(|(n, f)| (n.clone(), f.shown.clone()))
+            .collect();
+        let mut tera = Tera::new();
+        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        tera.set_escape_fn(escape_html);
+        register_filters(&mut tera, origin);
+        let mut errors: Vec<Diagnostic> = REQUIRED
+            .iter()
+            .filter(|name| !files.contains_key(**name))
+            .map(|name| {
+                Diagnostic::error(
+                    PathBuf::from("templates").join(name),
+                    format!("the template `{name}` is missing"),
+                )
+                .with_help(format!(
+                    "create templates/{name} (see docs/templates.md), or use a theme that has it"
+                ))
+            })
+            .collect();
+        // Parse one by one first so every broken template is reported, not only the first.
+        for (name, file) in files {
+            let mut one = Tera::new();
+            register_filters(&mut one, origin);
+            if let Err(e) = one.add_raw_template(name, &file.text)
+                && matches!(e.kind(), ErrorKind::SyntaxError(_))
+            {
+                errors.push(tera_error(&e, &shown));
+            }
+        }
+        if errors.is_empty()
+            && let Err(e) =
+                tera.add_raw_templates(files.iter().map(|(n, f)| (n.as_str(), f.text.as_str())))
+        {
+            errors.push(tera_error(&e, &shown));
+        }
+        if errors.is_empty() {
+            Ok(Templates { tera, shown })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Sets the global `site` variable.
+    pub fn set_site(&mut self, site: Value) {
+        self.tera.global_context().insert_value("site", site);
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.tera.contains_template(name)
+    }
+
+    /// Renders `name` into `out`.
+    pub fn render_to(
+        &self,
+        name: &str,
+        ctx: &Context,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Diagnostic> {
+        self.tera
+            .render_to(name, ctx, out)
+            .map_err(|e| tera_error(&e, &self.shown))
+    }
+}
+
+/// Turns a Tera error into a diagnostic on the template's own file.
+fn tera_error(e: &tera::Error, shown: &HashMap<String, PathBuf>) -> Diagnostic {
+    let file_of = |name: &str| {
+        shown
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("templates").join(name))
+    };
+    let mut d = match e.kind() {
+        ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
+            let span = r.span();
+            let mut message = r.message().to_string();
+            if let Some(src) = std::error::Error::source(e) {
+                message.push_str(&format!(": {src}"));
+            }
+            Diagnostic::error(file_of(r.filename()), message).at(span.start_line.max(1), span.start_col + 1)
+        }
+        ErrorKind::TemplateNotFound(name) => Diagnostic::error(file_of(name), format!("the template `{name}` does not exist"))
+            .with_help(format!("create templates/{name}, or fix the name in the {{% extends %}} or {{% include %}} that asks for it")),
+        ErrorKind::MissingParent { current, parent } => Diagnostic::error(
+            file_of(current),
+            format!("extends `{parent}`, which does not exist"),
+        )
+        .with_help(format!("create templates/{parent}, or extend an existing template")),
+        ErrorKind::CircularExtend { tpl, inheritance_chain } => Diagnostic::error(
+            file_of(tpl),
+            format!("templates extend each other in a circle: {}", inheritance_chain.join(" -> ")),
+        ),
+        ErrorKind::CircularInclude { tpl, include_chain } => Diagnostic::error(
+            file_of(tpl),
+            format!("templates include each other in a circle: {}", include_chain.join(" -> ")),
+        ),
+        _ => {
+            let mut message = e.to_string();
+            if let Some(src) = std::error::Error::source(e) {
+                message.push_str(&format!(": {src}"));
+            }
+            Diagnostic::error("templates", message)
+        }
+    };
+    if d.help.is_none() {
+        d = d.with_help("fix the template; docs/templates.md lists the variables and filters each template gets");
+    }
+    d
+}
+
+/// Escapes `& < > " '` (Tera's fast escape leaves `'` alone).
+fn escape_html(input: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
+    let mut last = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#39;",
+            _ => continue,
+        };
+        out.write_all(&bytes[last..i])?;
+        out.write_all(rep)?;
+        last = i + 1;
+    }
+    out.write_all(&bytes[last..])
+}
+
+fn register_filters(tera: &mut Tera, origin: &str) {
+    tera.register_filter("date", date_filter);
+    tera.register_filter("json_encode", json_encode);
+    tera.register_filter("slugify", |s: &str, _: Kwargs, _: &State| slugify(s));
+    tera.register_filter("urlencode", |s: &str, _: Kwargs, _: &State| urlencode(s));
+    let origin = origin.to_string();
+    tera.register_filter("absolute_url", move |s: &str, _: Kwargs, _: &State| {
+        if s.starts_with('/') && !s.starts_with("//") {
+            format!("{origin}{s}")
+        } else {
+            s.to_string()
+        }
+    });
+}
+
+/// `{{ page.datetime | date(format="%e %B %Y") }}`: formats an RFC 3339 or YYYY-MM-DD string.
+fn date_filter(s: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
+    use chrono::format::{Item, StrftimeItems};
+    let format = kwargs.get::<&str>("format")?.unwrap_or("%Y-%m-%d");
+    let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Err(tera::Error::message(format!(
+            "date: {format:?} is not a valid strftime format"
+        )));
+    }
+    let date = Date::parse(s).map_err(|e| tera::Error::message(format!("date: {e}")))?;
+    Ok(date.at.format_with_items(items.into_iter()).to_string())
+}
+
+/// `{{ value | json_encode }}`: JSON for a `<script type="application/ld+json">` element.
+/// `<`, `>`, `&`, `'` and U+2028/9 are escaped as `\uXXXX`, so no text can close the script.
+/// Do not use it inside an HTML attribute.
+fn json_encode(v: &Value, _: Kwargs, _: &State) -> TeraResult<Value> {
+    let json =
+        serde_json::to_string(v).map_err(|e| tera::Error::message(format!("json_encode: {e}")))?;
+    Ok(Value::safe_string(&escape_json_for_script(&json)))
+}
+
+/// Escapes the characters of serialized JSON that could end or confuse an HTML script element.
+pub fn escape_json_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\'' => out.push_str("\\u0027"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> BTreeMap<String, TemplateFile> {
+        let mut all: BTreeMap<String, TemplateFile> = REQUIRED
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    TemplateFile {
+                        text: "ok".into(),
+                        shown: PathBuf::from("themes/t/templates").join(n),
+                    },
+                )
+            })
+            .collect();
+        for (n, t) in list {
+            all.insert(
+                n.to_string(),
+                TemplateFile {
+                    text: t.to_string(),
+                    shown: PathBuf::from("templates").join(n),
+                },
+            );
+        }
+        all
+    }
+
+    fn render(t: &Templates, name: &str, ctx: &Context) -> String {
+        let mut out = Vec::new();
+        t.render_to(name, ctx, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn autoescape_includes_single_quotes() {
+        let t = Templates::new(
+            &files(&[("x.html", "<a title='{{ v }}'>{{ v }}</a>")]),
+            "https://e.x",
+        )
+        .unwrap();
+        let mut ctx = Context::new();
+        ctx.insert("v", "' onmouseover='alert(1)\"<b>&");
+        let out = render(&t, "x.html", &ctx);
+        assert_eq!(
+            out,
+            "<a title='&#39; onmouseover=&#39;alert(1)&quot;&lt;b&gt;&amp;'>&#39; onmouseover=&#39;alert(1)&quot;&lt;b&gt;&amp;</a>"
+        );
+    }
+
+    #[test]
+    fn json_encode_cannot_close_script() {
+        let t = Templates::new(
+            &files(&[(
+                "x.html",
+                "<script type=\"application/ld+json\">{{ v | json_encode }}</script>",
+            )]),
+            "https://e.x",
+        )
+        .unwrap();
+        let mut ctx = Context::new();
+        ctx.insert("v", "</script><script>alert(1)</script>");
+        let out = render(&t, "x.html", &ctx);
+        assert_eq!(out.matches("</script>").count(), 1, "{out}");
+        assert!(out.contains("\\u003c/script\\u003e"), "{out}");
+    }
+
+    #[test]
+    fn date_filter_formats_and_rejects_bad_formats() {
+        let t = Templates::new(
+            &files(&[
+                ("x.html", "{{ d | date(format=\"%e %B %Y\") }}"),
+                ("bad.html", "{{ d | date(format=\"%Q\") }}"),
+            ]),
+            "https://e.x",
+        )
+        .unwrap();
+        let mut ctx = Context::new();
+        ctx.insert("d", "2024-05-14T08:30:00Z");
+        assert_eq!(render(&t, "x.html", &ctx), "14 May 2024");
+        let mut out = Vec::new();
+        let err = t.render_to("bad.html", &ctx, &mut out).unwrap_err();
+        assert_eq!(err.file, PathBuf::from("templates/bad.html"));
+        assert!(err.message.contains("strftime"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_names_file_line_and_column() {
+        let errs = Templates::new(
+            &files(&[("post.html", "line one\n{% if x %}\n{{ oops ")]),
+            "https://e.x",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].file, PathBuf::from("templates/post.html"));
+        assert!(
+            errs[0].line.is_some() && errs[0].column.is_some(),
+            "{}",
+            errs[0]
+        );
+    }
+
+    #[test]
+    fn missing_required_template() {
+        let mut f = files(&[]);
+        f.remove("post.html");
+        let errs = Templates::new(&f, "https://e.x").err().unwrap();
+        assert!(errs[0].message.contains("post.html"));
+    }
+
+    #[test]
+    fn missing_parent_named() {
+        let errs = Templates::new(
+            &files(&[("child.html", "{% extends \"nope.html\" %}")]),
+            "https://e.x",
+        )
+        .err()
+        .unwrap();
+        assert!(errs[0].message.contains("nope.html"), "{}", errs[0]);
+        assert_eq!(errs[0].file, PathBuf::from("templates/child.html"));
+    }
+
+    #[test]
+    fn absolute_url_filter() {
+        let t = Templates::new(
+            &files(&[("x.html", "{{ u | absolute_url }}")]),
+            "https://e.x",
+        )
+        .unwrap();
+        let mut ctx = Context::new();
+        ctx.insert("u", "/posts/a/");
+        assert_eq!(render(&t, "x.html", &ctx), "https://e.x/posts/a/");
+    }
+}
