@@ -353,7 +353,7 @@ impl<'de> Deserialize<'de> for DateField {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DateField, E> {
                 Date::parse(v)
                     .map(DateField)
-                    .map_err(|e| E::custom(format!("`date`: {e}")))
+                    .map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DateField, A::Error> {
                 match map.next_key::<String>()? {

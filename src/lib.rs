@@ -21,6 +21,7 @@ pub mod config;
 pub mod content;
 pub mod date;
 pub mod error;
+pub mod escape;
 pub mod feeds;
 pub mod frontmatter;
 pub mod highlight;

@@ -5,7 +5,6 @@
 //! every template, the variables each one gets and the filters below.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::PathBuf;
 
 use tera::{Context, ErrorKind, Kwargs, State, Tera, TeraResult, Value};
@@ -44,7 +43,8 @@ impl Templates {
             .collect();
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-        tera.set_escape_fn(escape_html);
+        // Tera's fast escape leaves `'` alone; sitrep's escapes it too.
+        tera.set_escape_fn(crate::escape::html_to);
         register_filters(&mut tera, origin);
         let mut errors: Vec<Diagnostic> = REQUIRED
             .iter()
@@ -150,26 +150,6 @@ fn tera_error(e: &tera::Error, shown: &HashMap<String, PathBuf>) -> Diagnostic {
     d
 }
 
-/// Escapes `& < > " '` (Tera's fast escape leaves `'` alone).
-fn escape_html(input: &str, out: &mut dyn Write) -> std::io::Result<()> {
-    let bytes = input.as_bytes();
-    let mut last = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#39;",
-            _ => continue,
-        };
-        out.write_all(&bytes[last..i])?;
-        out.write_all(rep)?;
-        last = i + 1;
-    }
-    out.write_all(&bytes[last..])
-}
-
 fn register_filters(tera: &mut Tera, origin: &str) {
     tera.register_filter("date", date_filter);
     tera.register_filter("json_encode", json_encode);
@@ -205,24 +185,7 @@ fn date_filter(s: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
 fn json_encode(v: &Value, _: Kwargs, _: &State) -> TeraResult<Value> {
     let json =
         serde_json::to_string(v).map_err(|e| tera::Error::message(format!("json_encode: {e}")))?;
-    Ok(Value::safe_string(&escape_json_for_script(&json)))
-}
-
-/// Escapes the characters of serialized JSON that could end or confuse an HTML script element.
-pub fn escape_json_for_script(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\'' => out.push_str("\\u0027"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
+    Ok(Value::safe_string(&crate::escape::json_for_html(&json)))
 }
 
 fn urlencode(s: &str) -> String {
