@@ -47,6 +47,40 @@ impl BuildOptions {
     }
 }
 
+/// How long each stage took (`sitrep build --timings`).
+#[derive(Debug, Clone)]
+pub struct Timings {
+    last: Instant,
+    pub laps: Vec<(&'static str, Duration)>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+}
+
+impl Timings {
+    /// Records the time since the previous lap under `name`.
+    pub fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.laps.push((name, now - self.last));
+        self.last = now;
+    }
+
+    /// One line per stage.
+    pub fn report(&self) -> String {
+        self.laps
+            .iter()
+            .map(|(n, d)| format!("{:>10.1} ms  {n}", d.as_secs_f64() * 1000.0))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// A loaded, checked site, ready to render.
 pub struct Loaded {
     pub config: Config,
@@ -55,6 +89,7 @@ pub struct Loaded {
     pub theme: ThemeFiles,
     pub templates: Templates,
     pub warnings: Vec<Diagnostic>,
+    pub timings: Timings,
 }
 
 /// What a successful build did.
@@ -66,6 +101,7 @@ pub struct BuildReport {
     pub output: PathBuf,
     pub elapsed: Duration,
     pub warnings: Vec<Diagnostic>,
+    pub timings: Timings,
 }
 
 impl BuildReport {
@@ -87,6 +123,7 @@ impl BuildReport {
 /// Loads config, content and templates and indexes the site, without writing anything.
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
+    let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
     let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
     diags.extend(warnings);
@@ -118,6 +155,7 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
         );
     }
     let urls = Urls::new(&config.base_url);
+    timings.lap("config");
 
     let theme = match theme::load(&opts.root, &config.theme) {
         Ok(t) => Some(t),
@@ -137,6 +175,7 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
                 }
             });
 
+    timings.lap("templates");
     let content = match content::load(&opts.root, &config, hl, opts.drafts, &urls.cve_prefix()) {
         Ok(c) => Some(c),
         Err(errors) => {
@@ -144,6 +183,7 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
             None
         }
     };
+    timings.lap("content (read, front matter, Markdown)");
     diags.check()?;
     let Some(mut content) = content else {
         return Err(BuildError::new(diags.take()));
@@ -157,6 +197,7 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
         return Err(BuildError::new(diags.take()));
     };
     templates.set_site(render::site_value(&site, &config, &urls));
+    timings.lap("index");
     Ok(Loaded {
         config,
         urls,
@@ -164,6 +205,7 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
         theme,
         templates,
         warnings: diags.take(),
+        timings,
     })
 }
 
@@ -172,7 +214,7 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
     let start = Instant::now();
     let output = opts.output_dir();
     check_output_dir(&opts.root, &output)?;
-    let loaded = load(opts, hl)?;
+    let mut loaded = load(opts, hl)?;
     let staging = Staging::create(&output).map_err(BuildError::from)?;
     let rendered = render::render_all(
         &loaded.site,
@@ -181,6 +223,7 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
         &loaded.templates,
         &loaded.theme,
         &staging,
+        &mut loaded.timings,
     )
     .map_err(|d| {
         let mut all = loaded.warnings.clone();
@@ -188,6 +231,7 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
         BuildError::new(all)
     })?;
     staging.commit().map_err(BuildError::from)?;
+    loaded.timings.lap("swap in the new output");
     let mut warnings = loaded.warnings;
     warnings.extend(rendered.warnings);
     Ok(BuildReport {
@@ -197,6 +241,7 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
         output,
         elapsed: start.elapsed(),
         warnings,
+        timings: loaded.timings,
     })
 }
 

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn html_escapes_everything_dangerous() {
-        assert_eq!(html("<a href='x'>\"&"), "&lt;a href=&#39;x&#39;&gt;&quot;&amp;");
+        assert_eq!(
+            html("<a href='x'>\"&"),
+            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
+        );
     }
 
     #[test]

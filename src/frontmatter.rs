@@ -351,9 +351,7 @@ impl<'de> Deserialize<'de> for DateField {
                 f.write_str("a date such as 2024-05-14 or 2024-05-14T08:30:00Z")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DateField, E> {
-                Date::parse(v)
-                    .map(DateField)
-                    .map_err(E::custom)
+                Date::parse(v).map(DateField).map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DateField, A::Error> {
                 match map.next_key::<String>()? {

@@ -35,6 +35,9 @@ enum Command {
         /// Use this base URL instead of site.toml's base_url (absolute http or https).
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
+        /// Print how long each stage of the build took.
+        #[arg(long)]
+        timings: bool,
     },
 }
 
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
             output,
             drafts,
             base_url,
+            timings,
         } => {
             let opts = BuildOptions {
                 root,
@@ -63,6 +67,9 @@ fn main() -> ExitCode {
             match sitrep::build(&opts, &hl) {
                 Ok(report) => {
                     print_diagnostics(&report.warnings);
+                    if timings {
+                        eprintln!("{}", report.timings.report());
+                    }
                     println!("{}", report.summary());
                     ExitCode::SUCCESS
                 }

@@ -474,5 +474,4 @@ mod tests {
         assert!(!is_cve_id("CVE-2024-3400/../x"));
         assert!(!is_cve_id("cve-2024-3400"));
     }
-
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use tera::{Context, Map, Value};
 
+use crate::build::Timings;
 use crate::config::Config;
 use crate::content::{Page, PageKind};
 use crate::error::Diagnostic;
@@ -348,8 +349,10 @@ pub fn render_all(
     templates: &Templates,
     theme: &ThemeFiles,
     staging: &Staging,
+    timings: &mut Timings,
 ) -> Result<Rendered, Diagnostic> {
     let shared = Shared::new(site, config, urls);
+    timings.lap("shared template values");
     let files = AtomicUsize::new(0);
     let mut warnings = Vec::new();
     let write = |rel: PathBuf, bytes: &[u8]| -> Result<(), Diagnostic> {
@@ -408,6 +411,8 @@ pub fn render_all(
         },
     )?;
 
+    timings.lap("post pages");
+
     // Standalone pages.
     site.pages.par_iter().try_for_each_init(
         || Vec::with_capacity(32 * 1024),
@@ -430,6 +435,8 @@ pub fn render_all(
             render_page(buf, "index.html", &ctx, &route)
         },
     )?;
+
+    timings.lap("pages and home pages");
 
     // Taxonomies: the list of terms, then every page of every term.
     let mut term_jobs: Vec<(usize, usize, usize)> = Vec::new();
@@ -474,6 +481,8 @@ pub fn render_all(
             render_page(buf, template, &ctx, &route)
         },
     )?;
+
+    timings.lap("taxonomy and term pages");
 
     // 404.
     let ctx = shared.context("404", urls::NOT_FOUND, "Page not found");
@@ -530,6 +539,7 @@ pub fn render_all(
         write(PathBuf::from(urls::SYNTAX_CSS), css.as_bytes())?;
     }
 
+    timings.lap("404, redirects, feeds, sitemap");
     Ok(Rendered {
         files: files.load(Ordering::Relaxed),
         warnings,
