@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, line_col};
 use crate::frontmatter::{self, Parsed, RelatedField};
-use crate::highlight::Highlighter;
+use crate::highlight::{Highlighter, Session};
 use crate::markdown::{self, Heading, is_cve_id};
 use crate::output::checked_relative;
 use crate::slug::{slug_from_file_stem, slugify};
@@ -146,9 +146,18 @@ pub fn load(
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
     };
+    // Few large chunks rather than rayon's fine splits: each chunk highlights through one
+    // session, whose memo of highlighted lines is then reused across many posts.
+    let chunk = (sources.len() / (rayon::current_num_threads() * 4)).max(16);
     let results: Vec<FileResult> = sources
-        .par_iter()
-        .map(|s| parse_file(s, config, hl, &md_opts, drafts))
+        .par_chunks(chunk)
+        .flat_map_iter(|files| {
+            let mut session = hl.session();
+            files
+                .iter()
+                .map(|s| parse_file(s, config, &mut session, &md_opts, drafts))
+                .collect::<Vec<_>>()
+        })
         .collect();
     for r in results {
         content.warnings.extend(r.warnings);
@@ -329,7 +338,7 @@ struct FileResult {
 fn parse_file(
     src: &Source,
     config: &Config,
-    hl: &Highlighter,
+    hl: &mut Session<'_>,
     md_opts: &markdown::Options,
     drafts: bool,
 ) -> FileResult {
@@ -383,7 +392,7 @@ fn build_page(
     parsed: &Parsed<'_>,
     draft: bool,
     config: &Config,
-    hl: &Highlighter,
+    hl: &mut Session<'_>,
     md_opts: &markdown::Options,
     r: &mut FileResult,
 ) -> Option<Page> {

@@ -102,7 +102,7 @@ enum Format {
 pub fn parse<'a>(file: &Path, text: &'a str) -> Result<Parsed<'a>, Diagnostic> {
     let (format, fm_text, body, body_line) = split(file, text)?;
     let fm_line = 2;
-    let front_matter = match format {
+    let (front_matter, unknown) = match format {
         Format::Yaml => parse_yaml(fm_text),
         Format::Toml => parse_toml(fm_text),
     }
@@ -121,7 +121,7 @@ pub fn parse<'a>(file: &Path, text: &'a str) -> Result<Parsed<'a>, Diagnostic> {
         body_line,
         warnings: Vec::new(),
     };
-    parsed.warnings = unknown_field_warnings(file, &parsed, format);
+    parsed.warnings = unknown_field_warnings(file, &parsed, unknown);
     Ok(parsed)
 }
 
@@ -165,12 +165,15 @@ fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, us
 
 type ParseFailure = (Option<usize>, Option<usize>, String);
 
-fn parse_yaml(fm: &str) -> Result<FrontMatter, ParseFailure> {
+/// The typed front matter and the fields it ignored (unknown to sitrep).
+type Typed = (FrontMatter, Vec<String>);
+
+fn parse_yaml(fm: &str) -> Result<Typed, ParseFailure> {
     if fm.lines().all(|l| {
         let t = l.trim();
         t.is_empty() || t.starts_with('#')
     }) {
-        return Ok(FrontMatter::default());
+        return Ok((FrontMatter::default(), Vec::new()));
     }
     let located = |e: serde_yaml::Error| {
         let msg = friendly(&e.to_string());
@@ -179,22 +182,31 @@ fn parse_yaml(fm: &str) -> Result<FrontMatter, ParseFailure> {
             None => (None, None, msg),
         }
     };
-    if has_merge_key(fm) {
+    let mut unknown = Vec::new();
+    let fm = if has_merge_key(fm) {
         // Merge keys (`<<: *base`) are only applied on a generic value; the typed parse that
         // keeps line numbers would see `<<` as an unknown field.
         let mut value: serde_yaml::Value = serde_yaml::from_str(fm).map_err(located)?;
         value.apply_merge().map_err(located)?;
-        return FrontMatter::deserialize(value).map_err(located);
-    }
-    serde_yaml::from_str(fm).map_err(located)
+        serde_ignored::deserialize(value, |path| unknown.push(path.to_string())).map_err(located)?
+    } else {
+        serde_ignored::deserialize(serde_yaml::Deserializer::from_str(fm), |path| {
+            unknown.push(path.to_string())
+        })
+        .map_err(located)?
+    };
+    Ok((fm, unknown))
 }
 
 fn has_merge_key(fm: &str) -> bool {
     fm.lines().any(|l| l.trim_start().starts_with("<<:"))
 }
 
-fn parse_toml(fm: &str) -> Result<FrontMatter, ParseFailure> {
-    toml::from_str(fm).map_err(|e| {
+fn parse_toml(fm: &str) -> Result<Typed, ParseFailure> {
+    let mut unknown = Vec::new();
+    let typed = toml::Deserializer::parse(fm)
+        .and_then(|d| serde_ignored::deserialize(d, |path| unknown.push(path.to_string())));
+    typed.map(|fm| (fm, unknown)).map_err(|e| {
         let msg = friendly(e.message().trim());
         match e.span() {
             Some(span) => {
@@ -228,22 +240,14 @@ fn help_for(msg: &str, format: Format) -> String {
     }
 }
 
-fn unknown_field_warnings(file: &Path, parsed: &Parsed<'_>, format: Format) -> Vec<Diagnostic> {
-    let keys: Vec<String> = match format {
-        Format::Yaml => match serde_yaml::from_str::<serde_yaml::Value>(parsed.fm_text) {
-            Ok(serde_yaml::Value::Mapping(m)) => m
-                .keys()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        },
-        Format::Toml => match toml::from_str::<toml::Table>(parsed.fm_text) {
-            Ok(t) => t.keys().cloned().collect(),
-            Err(_) => Vec::new(),
-        },
-    };
-    keys.into_iter()
-        .filter(|k| !KNOWN_FIELDS.contains(&k.as_str()) && k != "<<")
+fn unknown_field_warnings(
+    file: &Path,
+    parsed: &Parsed<'_>,
+    unknown: Vec<String>,
+) -> Vec<Diagnostic> {
+    unknown
+        .into_iter()
+        .filter(|k| k != "<<")
         .map(|k| {
             let help = match closest(&k, KNOWN_FIELDS) {
                 Some(c) => format!("did you mean `{c}`? Custom values belong under `extra`"),

@@ -4,11 +4,13 @@
 //! [`Highlighter`] and only when the first code block with a known language asks for it.
 //! Keep one `Highlighter` for the life of the process (`serve` reuses it across rebuilds).
 
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use syntect::highlighting::ThemeSet;
-use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 /// Class prefix of highlighted tokens: `<span class="hl-keyword">`.
@@ -22,10 +24,72 @@ pub const MAX_LINES: usize = 5_000;
 /// quadratic time on one long line.
 pub const MAX_LINE_BYTES: usize = 4_096;
 
-/// Highlights code blocks; cheap to create, loads syntaxes on first use.
+/// Most lines remembered by the line memo (about 30 MB at most).
+const MEMO_LIMIT: usize = 100_000;
+
+/// Highlights code blocks; cheap to create, loads syntaxes on first use. Shared by all
+/// threads; each thread highlights through its own [`Session`].
 #[derive(Default)]
 pub struct Highlighter {
     syntaxes: OnceLock<SyntaxSet>,
+}
+
+/// One thread's highlighting, with its memo of lines already highlighted.
+pub struct Session<'a> {
+    hl: &'a Highlighter,
+    memo: LineMemo,
+}
+
+/// What highlighting one line produced, and the state it left behind.
+struct LineResult {
+    html: String,
+    open_spans: isize,
+    parse: ParseState,
+    scopes: ScopeStack,
+}
+
+/// Highlighting a line is a pure function of the grammar, the parser and scope state at
+/// the start of the line, and the line's text; code repeats lines (`fi`, `}`, imports,
+/// shebangs), so results are remembered. The output is the same with or without it.
+#[derive(Default)]
+struct LineMemo {
+    /// Line text -> (grammar, state at the start, result).
+    lines: HashMap<String, Vec<(usize, ParseState, ScopeStack, Rc<LineResult>)>>,
+    entries: usize,
+}
+
+impl LineMemo {
+    fn get(
+        &self,
+        grammar: usize,
+        parse: &ParseState,
+        scopes: &ScopeStack,
+        line: &str,
+    ) -> Option<Rc<LineResult>> {
+        self.lines
+            .get(line)?
+            .iter()
+            .find(|(g, p, s, _)| *g == grammar && p == parse && s == scopes)
+            .map(|(.., r)| Rc::clone(r))
+    }
+
+    fn put(
+        &mut self,
+        grammar: usize,
+        parse: ParseState,
+        scopes: ScopeStack,
+        line: &str,
+        result: Rc<LineResult>,
+    ) {
+        if self.entries >= MEMO_LIMIT {
+            return;
+        }
+        self.entries += 1;
+        self.lines
+            .entry(line.to_string())
+            .or_default()
+            .push((grammar, parse, scopes, result));
+    }
 }
 
 /// What happened to one code block.
@@ -62,8 +126,23 @@ impl Highlighter {
         ss.find_syntax_by_token(&lang)
     }
 
-    /// Highlights `code` written in `lang` (a fence's info string, first word).
+    /// A session for one thread.
+    pub fn session(&self) -> Session<'_> {
+        Session {
+            hl: self,
+            memo: LineMemo::default(),
+        }
+    }
+
+    /// Highlights one block in a session of its own (no memo shared with other blocks).
     pub fn highlight(&self, lang: &str, code: &str) -> Outcome {
+        self.session().highlight(lang, code)
+    }
+}
+
+impl Session<'_> {
+    /// Highlights `code` written in `lang` (a fence's info string, first word).
+    pub fn highlight(&mut self, lang: &str, code: &str) -> Outcome {
         if lang.is_empty() {
             return Outcome::Plain;
         }
@@ -88,20 +167,54 @@ impl Highlighter {
                 "a line of {long} bytes (the limit is {MAX_LINE_BYTES})"
             ));
         }
-        let Some(syntax) = self.find(lang) else {
+        let Some(syntax) = self.hl.find(lang) else {
             return Outcome::Plain;
         };
-        let ss = self.syntaxes();
-        let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, ss, CLASS_STYLE);
-        for line in LinesWithEndings::from(code) {
-            if generator
-                .parse_html_for_line_which_includes_newline(line)
-                .is_err()
-            {
-                return Outcome::Plain;
-            }
+        match self.highlight_lines(syntax, code) {
+            Some(html) => Outcome::Html(html),
+            None => Outcome::Plain,
         }
-        Outcome::Html(generator.finalize())
+    }
+
+    /// What syntect's `ClassedHTMLGenerator` does, one line at a time through the memo.
+    fn highlight_lines(&mut self, syntax: &SyntaxReference, code: &str) -> Option<String> {
+        let ss = self.hl.syntaxes();
+        let grammar = syntax as *const SyntaxReference as usize;
+        let mut parse = ParseState::new(syntax);
+        let mut scopes = ScopeStack::new();
+        let mut open_spans = 0isize;
+        let mut html = String::with_capacity(code.len() * 4);
+        for line in LinesWithEndings::from(code) {
+            let cached = self.memo.get(grammar, &parse, &scopes, line);
+            let result = match cached {
+                Some(r) => r,
+                None => {
+                    let (start_parse, start_scopes) = (parse.clone(), scopes.clone());
+                    let mut p = parse.clone();
+                    let mut sc = scopes.clone();
+                    let ops = p.parse_line(line, ss).ok()?;
+                    let (line_html, delta) =
+                        line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut sc).ok()?;
+                    let r = Rc::new(LineResult {
+                        html: line_html,
+                        open_spans: delta,
+                        parse: p,
+                        scopes: sc,
+                    });
+                    self.memo
+                        .put(grammar, start_parse, start_scopes, line, Rc::clone(&r));
+                    r
+                }
+            };
+            html.push_str(&result.html);
+            open_spans += result.open_spans;
+            parse.clone_from(&result.parse);
+            scopes.clone_from(&result.scopes);
+        }
+        for _ in 0..open_spans.max(0) {
+            html.push_str("</span>");
+        }
+        Some(html)
     }
 }
 

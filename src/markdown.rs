@@ -1,7 +1,7 @@
 //! Markdown to HTML with pulldown-cmark, plus what the site index needs from a body.
 //!
 //! On top of CommonMark: tables, footnotes, strikethrough, task lists, heading ids (written
-//! `{#id}` or derived from the heading text), code blocks highlighted by [`Highlighter`], and
+//! `{#id}` or derived from the heading text), code blocks highlighted by [`crate::highlight::Highlighter`], and
 //! CVE ids in running text linked to their `/cve/<ID>/` page. One pass over the events also
 //! counts words, collects CVE ids, the first paragraph, the headings and the links.
 
@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
 use crate::escape;
-use crate::highlight::{Highlighter, Outcome};
+use crate::highlight::{Outcome, Session};
 use crate::slug::slugify;
 
 /// How to render.
@@ -70,7 +70,7 @@ fn cmark_options() -> CmarkOptions {
 }
 
 /// Renders a Markdown body.
-pub fn render(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
+pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event<'_>> = Vec::with_capacity(src.len() / 16);
     let mut seen_cves: HashSet<String> = HashSet::new();
@@ -242,7 +242,7 @@ fn code_block(
     code: &str,
     offset: usize,
     opts: &Options,
-    hl: &Highlighter,
+    hl: &mut Session<'_>,
     warnings: &mut Vec<Warning>,
 ) -> String {
     let lang_attr: String = lang
@@ -282,11 +282,25 @@ fn code_block(
     html
 }
 
-/// Words: whitespace-separated runs with at least one letter or digit.
+/// Words: whitespace-separated runs with at least one letter or digit (any non-ASCII
+/// character counts as one).
 fn count_words(text: &str) -> usize {
-    text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
+    let mut words = 0;
+    let mut in_word = false;
+    let mut has_alnum = false;
+    for &b in text.as_bytes() {
+        if b.is_ascii_whitespace() {
+            if in_word && has_alnum {
+                words += 1;
+            }
+            in_word = false;
+            has_alnum = false;
+        } else {
+            in_word = true;
+            has_alnum |= b.is_ascii_alphanumeric() || b >= 0x80;
+        }
+    }
+    words + usize::from(in_word && has_alnum)
 }
 
 /// Pushes a text event, turning CVE ids into links when `link_it` (not already in a link).
@@ -389,7 +403,11 @@ mod tests {
     }
 
     fn md(src: &str) -> Rendered {
-        render(src, &opts(), &Highlighter::new())
+        render(
+            src,
+            &opts(),
+            &mut crate::highlight::Highlighter::new().session(),
+        )
     }
 
     #[test]
@@ -464,6 +482,14 @@ mod tests {
         assert_eq!(r.links.len(), 2);
         assert_eq!(r.links[0].dest, "/posts/x/");
         assert!(r.links[1].is_image);
+    }
+
+    #[test]
+    fn word_counting() {
+        assert_eq!(count_words(""), 0);
+        assert_eq!(count_words("  one two\tthree\n"), 3);
+        assert_eq!(count_words("a - b . c"), 3);
+        assert_eq!(count_words("日本 語"), 2);
     }
 
     #[test]
