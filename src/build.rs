@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! config::Config::load      site.toml
-//!   -> content::load        walk content/, parse front matter, render Markdown (parallel)
+//!   -> content::load        walk content/, parse front matter, render Markdown (parallel;
+//!                           pages whose source did not change come from the cache)
 //!   -> index::index         sort, taxonomies, related, every route checked for clashes
 //!   -> theme::load + templates::Templates::new
-//!   -> render::render_all   every page, feed and file, streamed into output::Staging
-//!   -> Staging::commit      swap the new folder in; the old output stays until then
+//!   -> render::Renderer     plan every output with a fingerprint of its inputs
+//!   -> write_outputs        cold: render everything into output::Staging, swap it in;
+//!                           warm: render only changed outputs, output::Update moves them in
 //! ```
 //!
 //! [`load`] runs everything up to rendering and is shared by `build` and `check`.
@@ -14,13 +16,19 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use crate::cache::{self, Cache, Manifest};
 use crate::config::{self, Config};
 use crate::content;
 use crate::error::{BuildError, Diagnostic, Diagnostics};
+use crate::fingerprint::{Builder, Fingerprint};
 use crate::highlight::{self, Highlighter};
 use crate::index::{self, Site};
-use crate::output::Staging;
-use crate::render;
+use crate::output::{self, Staging, Update};
+use crate::render::{self, Job, JobKind, Renderer};
 use crate::templates::Templates;
 use crate::theme::{self, ThemeFiles};
 use crate::urls::Urls;
@@ -36,6 +44,8 @@ pub struct BuildOptions {
     pub drafts: bool,
     /// Replaces site.toml's `base_url` (serve uses it for the local address).
     pub base_url: Option<String>,
+    /// Neither read nor write the build cache: a cold build.
+    pub no_cache: bool,
 }
 
 impl BuildOptions {
@@ -88,8 +98,12 @@ pub struct Loaded {
     pub site: Site,
     pub theme: ThemeFiles,
     pub templates: Templates,
+    /// The global `site` template variable.
+    pub site_value: tera::Value,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Whether the content cache should be saved (something was parsed, or went away).
+    pub content_changed: bool,
 }
 
 /// What a successful build did.
@@ -97,7 +111,10 @@ pub struct Loaded {
 pub struct BuildReport {
     pub posts: usize,
     pub pages: usize,
+    /// Files of the output.
     pub files: usize,
+    /// Files this build wrote (all of them in a cold build).
+    pub written: usize,
     pub output: PathBuf,
     pub elapsed: Duration,
     pub warnings: Vec<Diagnostic>,
@@ -107,8 +124,13 @@ pub struct BuildReport {
 impl BuildReport {
     /// The one-line summary printed at the end of a build.
     pub fn summary(&self) -> String {
+        let written = if self.written == self.files {
+            String::new()
+        } else {
+            format!(" ({} written)", self.written)
+        };
         format!(
-            "built {} post{}, {} page{}: {} files in {:.2} s -> {}",
+            "built {} post{}, {} page{}: {} files{written} in {:.2} s -> {}",
             self.posts,
             if self.posts == 1 { "" } else { "s" },
             self.pages,
@@ -123,6 +145,20 @@ impl BuildReport {
 /// Loads config, content and templates and indexes the site, without writing anything.
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
+    let cache = (!opts.no_cache).then(|| Cache::new(&opts.root));
+    load_with(opts, hl, cache.as_ref())
+}
+
+/// The fingerprint of everything in the config.
+fn config_fingerprint(config: &Config) -> Fingerprint {
+    Builder::new("config").str(&format!("{config:?}")).finish()
+}
+
+fn load_with(
+    opts: &BuildOptions,
+    hl: &Highlighter,
+    cache: Option<&Cache>,
+) -> Result<Loaded, BuildError> {
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
     let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
@@ -176,7 +212,17 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
             });
 
     timings.lap("templates");
-    let content = match content::load(&opts.root, &config, hl, opts.drafts, &urls.cve_prefix()) {
+    let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
+    let content_cache = cache.and_then(|c| c.load_content(content_key));
+    timings.lap("load the content cache");
+    let content = match content::load(
+        &opts.root,
+        &config,
+        hl,
+        opts.drafts,
+        &urls.cve_prefix(),
+        content_cache.as_ref(),
+    ) {
         Ok(c) => Some(c),
         Err(errors) => {
             diags.extend(errors);
@@ -189,6 +235,8 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
         return Err(BuildError::new(diags.take()));
     };
     diags.extend(std::mem::take(&mut content.warnings));
+    let content_changed =
+        content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
     let site = index::index(content, config.posts_per_page, &urls).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
@@ -196,7 +244,8 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    templates.set_site(render::site_value(&site, &config, &urls));
+    let site_value = render::site_value(&site, &config, &urls);
+    templates.set_site(site_value.clone());
     timings.lap("index");
     Ok(Loaded {
         config,
@@ -204,8 +253,10 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
         site,
         theme,
         templates,
+        site_value,
         warnings: diags.take(),
         timings,
+        content_changed,
     })
 }
 
@@ -214,35 +265,175 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
     let start = Instant::now();
     let output = opts.output_dir();
     check_output_dir(&opts.root, &output)?;
-    let mut loaded = load(opts, hl)?;
-    let staging = Staging::create(&output).map_err(BuildError::from)?;
-    let rendered = render::render_all(
+    output::recover(&output).map_err(BuildError::from)?;
+    let cache = (!opts.no_cache).then(|| Cache::new(&opts.root));
+    let mut loaded = load_with(opts, hl, cache.as_ref())?;
+    let fail = |warnings: &[Diagnostic], d: Diagnostic| {
+        let mut all = vec![d];
+        all.extend(warnings.iter().cloned());
+        BuildError::new(all)
+    };
+    let renderer = Renderer::new(
         &loaded.site,
         &loaded.config,
         &loaded.urls,
         &loaded.templates,
         &loaded.theme,
-        &staging,
-        &mut loaded.timings,
-    )
-    .map_err(|d| {
-        let mut all = loaded.warnings.clone();
-        all.insert(0, d);
-        BuildError::new(all)
-    })?;
-    staging.commit().map_err(BuildError::from)?;
-    loaded.timings.lap("swap in the new output");
+        &loaded.site_value,
+    );
+    let (jobs, plan_warnings) = renderer.plan();
+    let jobs = last_job_per_path(jobs);
+    loaded.timings.lap("plan every output");
+    let old = cache.as_ref().and_then(|c| c.load_manifest(&output));
+    let (manifest, written) = write_outputs(&renderer, &jobs, &output, old, &mut loaded.timings)
+        .map_err(|d| fail(&loaded.warnings, d))?;
     let mut warnings = loaded.warnings;
-    warnings.extend(rendered.warnings);
+    warnings.extend(plan_warnings);
+    if let Some(cache) = &cache {
+        // A cache that cannot be written costs the next build time, not correctness.
+        let _ = cache.save_manifest(&manifest);
+        if loaded.content_changed {
+            let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
+            let _ = cache.save_content(
+                key,
+                loaded.site.posts.iter().chain(&loaded.site.pages),
+                &warnings,
+            );
+        }
+        loaded.timings.lap("save the cache");
+    }
     Ok(BuildReport {
         posts: loaded.site.posts.len(),
         pages: loaded.site.pages.len(),
-        files: rendered.files,
+        files: jobs.len(),
+        written,
         output,
         elapsed: start.elapsed(),
         warnings,
         timings: loaded.timings,
     })
+}
+
+/// Keeps the last job of each output path (a generated page after a static file).
+fn last_job_per_path(jobs: Vec<Job>) -> Vec<Job> {
+    let mut seen = HashSet::with_capacity(jobs.len());
+    let mut kept: Vec<Job> = jobs
+        .into_iter()
+        .rev()
+        .filter(|j| seen.insert(j.path.clone()))
+        .collect();
+    kept.reverse();
+    kept
+}
+
+/// Writes the outputs: only the changed ones when `old` describes the output folder as it
+/// is and few changed, else all of them into a fresh folder. Returns the new manifest and
+/// how many files were written.
+fn write_outputs(
+    renderer: &Renderer<'_>,
+    jobs: &[Job],
+    output: &Path,
+    old: Option<Manifest>,
+    timings: &mut Timings,
+) -> Result<(Manifest, usize), Diagnostic> {
+    if let Some(old) = old {
+        let changed: Vec<&Job> = jobs
+            .par_iter()
+            .filter(|j| match old.files.get(&j.path) {
+                Some(state) if state.fingerprint == j.fingerprint => {
+                    !on_disk_as_recorded(&output.join(&j.path), state)
+                }
+                _ => true,
+            })
+            .collect();
+        let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
+        let deleted: Vec<PathBuf> = old
+            .files
+            .keys()
+            .filter(|p| !planned.contains(p.as_path()))
+            .cloned()
+            .collect();
+        timings.lap("compare with the last build");
+        // Past a third of the site, a fresh folder is as fast and simpler.
+        if changed.len() * 3 <= jobs.len() {
+            let update = Update::create(output)?;
+            let states = execute(
+                renderer,
+                &changed,
+                |rel, bytes| update.write(rel, bytes),
+                |src, rel| update.copy(src, rel),
+            )?;
+            timings.lap("render changed outputs");
+            let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
+            update.commit(&written, &deleted)?;
+            timings.lap("move them in");
+            let mut files = old.files;
+            for d in &deleted {
+                files.remove(d);
+            }
+            files.extend(states);
+            return Ok((manifest_for(output, files), changed.len()));
+        }
+    }
+    let staging = Staging::create(output)?;
+    let all: Vec<&Job> = jobs.iter().collect();
+    let states = execute(
+        renderer,
+        &all,
+        |rel, bytes| staging.write(rel, bytes),
+        |src, rel| staging.copy(src, rel),
+    )?;
+    timings.lap("render every output");
+    staging.commit()?;
+    timings.lap("swap in the new output");
+    Ok((
+        manifest_for(output, states.into_iter().collect()),
+        jobs.len(),
+    ))
+}
+
+fn manifest_for(
+    output: &Path,
+    files: std::collections::BTreeMap<PathBuf, cache::FileState>,
+) -> Manifest {
+    let (device, inode) = cache::dir_identity(output).unwrap_or_default();
+    Manifest {
+        output: std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf()),
+        device,
+        inode,
+        files,
+    }
+}
+
+/// Whether the file on disk is still the one the manifest recorded.
+fn on_disk_as_recorded(path: &Path, state: &cache::FileState) -> bool {
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.is_file() && cache::file_state(&m, state.fingerprint) == *state)
+}
+
+/// Renders (or copies) `jobs` in parallel through `write` and `copy`; returns each file's
+/// recorded state.
+fn execute(
+    renderer: &Renderer<'_>,
+    jobs: &[&Job],
+    write: impl Fn(&Path, &[u8]) -> Result<std::fs::Metadata, Diagnostic> + Sync,
+    copy: impl Fn(&Path, &Path) -> Result<std::fs::Metadata, Diagnostic> + Sync,
+) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
+    jobs.par_iter()
+        .map_init(
+            || Vec::with_capacity(64 * 1024),
+            |buf, job| {
+                let meta = match &job.kind {
+                    JobKind::Copy(src) => copy(src, &job.path)?,
+                    kind => {
+                        renderer.render(kind, buf)?;
+                        write(&job.path, buf)?
+                    }
+                };
+                Ok((job.path.clone(), cache::file_state(&meta, job.fingerprint)))
+            },
+        )
+        .collect()
 }
 
 /// Refuses output folders that would swallow the site itself.

@@ -14,9 +14,11 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::cache::ContentCache;
 use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, line_col};
+use crate::fingerprint::{self, Fingerprint};
 use crate::frontmatter::{self, Parsed, RelatedField};
 use crate::highlight::{Highlighter, Session};
 use crate::markdown::{self, Heading, is_cve_id};
@@ -25,14 +27,14 @@ use crate::slug::{slug_from_file_stem, slugify};
 use crate::urls;
 
 /// A post or a standalone page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PageKind {
     Post,
     Page,
 }
 
 /// One content file, parsed and rendered.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     pub kind: PageKind,
     /// The source file, relative to the site root (for messages).
@@ -62,10 +64,13 @@ pub struct Page {
     pub headings: Vec<Heading>,
     /// Links and images in the body: destination, file line, is it an image.
     pub links: Vec<BodyLink>,
+    /// Fingerprint of the source file's bytes: the page is a function of them (and of the
+    /// config), so warm builds reuse a cached page whose source did not change.
+    pub source_hash: Fingerprint,
 }
 
 /// A link in a body, with its line in the source file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyLink {
     pub dest: String,
     pub line: usize,
@@ -73,7 +78,7 @@ pub struct BodyLink {
 }
 
 /// A `related:` entry, checked but not yet resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RelatedRef {
     External {
         title: String,
@@ -87,7 +92,7 @@ pub enum RelatedRef {
 }
 
 /// A non-Markdown file under `content/`, copied to `dest` (relative to the output).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Asset {
     pub source: PathBuf,
     pub dest: PathBuf,
@@ -100,6 +105,8 @@ pub struct Content {
     pub pages: Vec<Page>,
     pub assets: Vec<Asset>,
     pub warnings: Vec<Diagnostic>,
+    /// How many files were parsed (rather than taken from the cache).
+    pub parsed: usize,
 }
 
 /// A Markdown file found by the walk, with what its place in the tree says.
@@ -113,12 +120,15 @@ struct Source {
 }
 
 /// Walks and parses `root/content`.
+/// `cache` holds pages from the last build: a file whose bytes did not change is not parsed
+/// again.
 pub fn load(
     root: &Path,
     config: &Config,
     hl: &Highlighter,
     drafts: bool,
     cve_prefix: &str,
+    cache: Option<&ContentCache>,
 ) -> Result<Content, Vec<Diagnostic>> {
     let content_dir = root.join("content");
     let mut errors = Vec::new();
@@ -155,11 +165,12 @@ pub fn load(
             let mut session = hl.session();
             files
                 .iter()
-                .map(|s| parse_file(s, config, &mut session, &md_opts, drafts))
+                .map(|s| parse_file(s, config, &mut session, &md_opts, drafts, cache))
                 .collect::<Vec<_>>()
         })
         .collect();
     for r in results {
+        content.parsed += usize::from(!r.cached);
         content.warnings.extend(r.warnings);
         errors.extend(r.errors);
         if let Some(page) = r.page {
@@ -330,6 +341,8 @@ fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
 }
 
 struct FileResult {
+    /// Taken from the cache, not parsed.
+    cached: bool,
     page: Option<Page>,
     warnings: Vec<Diagnostic>,
     errors: Vec<Diagnostic>,
@@ -341,9 +354,11 @@ fn parse_file(
     hl: &mut Session<'_>,
     md_opts: &markdown::Options,
     drafts: bool,
+    cache: Option<&ContentCache>,
 ) -> FileResult {
     let file = Path::new("content").join(&src.rel);
     let fail = |d: Diagnostic| FileResult {
+        cached: false,
         page: None,
         warnings: Vec::new(),
         errors: vec![d],
@@ -352,6 +367,15 @@ fn parse_file(
         Ok(b) => b,
         Err(e) => return fail(Diagnostic::io(&file, "read", &e)),
     };
+    let source_hash = fingerprint::of_bytes(&bytes);
+    if let Some(cached) = cache.and_then(|c| c.take(&file, source_hash)) {
+        return FileResult {
+            cached: true,
+            page: Some(cached.page),
+            warnings: cached.warnings,
+            errors: Vec::new(),
+        };
+    }
     let text = match std::str::from_utf8(&bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -370,6 +394,7 @@ fn parse_file(
         Err(d) => return fail(d),
     };
     let mut r = FileResult {
+        cached: false,
         page: None,
         warnings: parsed.warnings.clone(),
         errors: Vec::new(),
@@ -380,7 +405,7 @@ fn parse_file(
     }
     let page = build_page(src, &file, &parsed, draft, config, hl, md_opts, &mut r);
     if r.errors.is_empty() {
-        r.page = page;
+        r.page = page.map(|p| Page { source_hash, ..p });
     }
     r
 }
@@ -625,6 +650,7 @@ fn build_page(
         reading_time,
         headings: body.headings,
         links,
+        source_hash: 0,
     })
 }
 

@@ -5,12 +5,30 @@ use std::cmp::Ordering;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// A publication or update date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "(String, bool)", try_from = "(String, bool)")]
 pub struct Date {
     /// The instant, in the offset the author wrote (UTC for a date without a time).
     pub at: DateTime<FixedOffset>,
     /// Whether the author wrote only a day (`2024-05-01`).
     pub date_only: bool,
+}
+
+impl From<Date> for (String, bool) {
+    fn from(d: Date) -> Self {
+        (
+            d.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            d.date_only,
+        )
+    }
+}
+
+impl TryFrom<(String, bool)> for Date {
+    type Error = String;
+    fn try_from((s, date_only): (String, bool)) -> Result<Self, String> {
+        let at = DateTime::parse_from_rfc3339(&s).map_err(|e| e.to_string())?;
+        Ok(Date { at, date_only })
+    }
 }
 
 impl Ord for Date {

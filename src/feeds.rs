@@ -355,6 +355,7 @@ mod tests {
             reading_time: 1,
             headings: vec![],
             links: vec![],
+            source_hash: 0,
         }
     }
 

@@ -17,12 +17,14 @@
 #![forbid(unsafe_code)]
 
 pub mod build;
+pub mod cache;
 pub mod config;
 pub mod content;
 pub mod date;
 pub mod error;
 pub mod escape;
 pub mod feeds;
+pub mod fingerprint;
 pub mod frontmatter;
 pub mod highlight;
 pub mod index;

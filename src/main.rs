@@ -43,6 +43,9 @@ enum Command {
         /// Print how long each stage of the build took.
         #[arg(long)]
         timings: bool,
+        /// Build cold: do not read or write the build cache (.sitrep-cache/).
+        #[arg(long)]
+        no_cache: bool,
     },
 }
 
@@ -61,12 +64,14 @@ fn main() -> ExitCode {
             drafts,
             base_url,
             timings,
+            no_cache,
         } => {
             let opts = BuildOptions {
                 root,
                 output,
                 drafts,
                 base_url,
+                no_cache,
             };
             let hl = Highlighter::new();
             match sitrep::build(&opts, &hl) {

@@ -1,33 +1,68 @@
-//! Stage 4: render every page of the indexed site and hand each to the writer.
+//! Stage 4: plan every output of the indexed site, and render the ones that need it.
 //!
-//! Shared lists are built once as template values and shared by reference count: each
-//! post's summary, each term's link, the "Latest from Blog" lists (at most
-//! `latest_posts + 1` distinct ones). No page re-serialises the site. Pages are rendered in
-//! parallel and streamed to disk one by one, so memory does not grow with the output.
+//! [`Renderer::plan`] lists every output file as a [`Job`] with a fingerprint of everything
+//! the file is made from. A cold build renders every job; a warm build (or `serve`) renders
+//! only jobs whose fingerprint differs from the one recorded when the file was last written.
+//! Each fingerprint is built next to the template values it covers, from the same parts.
+//!
+//! Template values that many pages share are built once and shared by reference count:
+//! each post's summary (built lazily, on first use), each term's link, the "Latest from
+//! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
+//! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-use rayon::prelude::*;
 use tera::{Context, Map, Value};
 
-use crate::build::Timings;
 use crate::config::Config;
 use crate::content::{Page, PageKind};
 use crate::error::Diagnostic;
 use crate::feeds::{self, FeedSite, SitemapEntry};
+use crate::fingerprint::{self, Builder, Fingerprint};
 use crate::highlight;
 use crate::index::{Site, TaxonomyKind, page_count};
-use crate::output::Staging;
 use crate::templates::Templates;
 use crate::theme::{FileSource, ThemeFiles};
 use crate::urls::{self, Urls};
 
-/// What rendering wrote.
-#[derive(Debug, Default)]
-pub struct Rendered {
-    pub files: usize,
-    pub warnings: Vec<Diagnostic>,
+/// The sidebar fragment template: rendered once per distinct "Latest from Blog" list.
+pub const LATEST_PARTIAL: &str = "partials/latest.html";
+
+/// One output file: where it goes, what it is made from, how to make it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Path relative to the output folder.
+    pub path: PathBuf,
+    pub fingerprint: Fingerprint,
+    pub kind: JobKind,
+}
+
+/// How a job's bytes are made.
+#[derive(Debug, Clone)]
+pub enum JobKind {
+    /// A page rendered from a template.
+    Page(PageJob),
+    /// A redirect page to an absolute URL.
+    Redirect(String),
+    /// Bytes made while planning (feeds, sitemap, robots.txt, stylesheet).
+    Bytes(std::sync::Arc<Vec<u8>>),
+    /// A file copied as it is.
+    Copy(PathBuf),
+    /// A file of the built-in theme.
+    Embedded(&'static [u8]),
+}
+
+/// Which templated page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageJob {
+    Post(usize),
+    Page(usize),
+    Home(usize),
+    TaxonomyList(usize),
+    /// Taxonomy, term, page number.
+    Term(usize, usize, usize),
+    NotFound,
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -51,87 +86,124 @@ fn strings(list: &[String]) -> Value {
     )
 }
 
-/// Template values shared across pages, built once per build.
-struct Shared<'a> {
+/// Everything needed to plan and render the outputs of one build.
+pub struct Renderer<'a> {
     site: &'a Site,
     config: &'a Config,
     urls: &'a Urls,
+    templates: &'a Templates,
+    theme: &'a ThemeFiles,
+    /// Covers sitrep's version, the templates, the config and the `site` variable: when it
+    /// changes, every page changes.
+    global: Fingerprint,
     /// For each taxonomy (in `TaxonomyKind::ALL` order), each term's link value.
     terms: Vec<Vec<Value>>,
-    /// Each post's summary value.
-    summaries: Vec<Value>,
-    /// The newest `latest_posts` posts.
-    latest_top: Value,
-    /// For the newest posts, the latest list without themselves.
-    latest_without: Vec<Value>,
+    term_fps: Vec<Vec<Fingerprint>>,
+    /// Each post's summary value, built on first use.
+    summaries: Vec<OnceLock<Value>>,
+    summary_fps: Vec<Fingerprint>,
+    /// The newest `latest_posts` posts, and for each of those posts the list without it.
+    latest_top: Vec<usize>,
+    latest_without: Vec<Vec<usize>>,
+    /// The sidebar fragments, built on first use: `[top, without 0, without 1, ...]`.
+    latest_html: Vec<OnceLock<Result<Value, Diagnostic>>>,
 }
 
-impl<'a> Shared<'a> {
-    fn new(site: &'a Site, config: &'a Config, urls: &'a Urls) -> Self {
-        let terms: Vec<Vec<Value>> = site
-            .taxonomies
-            .iter()
-            .map(|tax| {
-                tax.terms
-                    .iter()
-                    .map(|t| {
-                        let route = urls::term(tax.kind.name(), &t.slug, 1);
-                        let record = if tax.kind == TaxonomyKind::Cve {
-                            Value::from(urls::cve_record(&t.slug))
-                        } else {
-                            Value::none()
-                        };
-                        map([
-                            ("name", Value::from(t.name.as_str())),
-                            ("slug", Value::from(t.slug.as_str())),
-                            ("url", Value::from(urls.url(&route))),
-                            ("permalink", Value::from(urls.permalink(&route))),
-                            ("count", Value::from(t.posts.len())),
-                            ("record_url", record),
-                        ])
-                    })
-                    .collect()
-            })
+impl<'a> Renderer<'a> {
+    pub fn new(
+        site: &'a Site,
+        config: &'a Config,
+        urls: &'a Urls,
+        templates: &'a Templates,
+        theme: &'a ThemeFiles,
+        site_value: &Value,
+    ) -> Self {
+        let site_json = serde_json::to_vec(site_value).unwrap_or_default();
+        let global = Builder::new("global")
+            .str(env!("CARGO_PKG_VERSION"))
+            .fp(templates.fingerprint())
+            .str(&format!("{config:?}"))
+            .fp(fingerprint::of_bytes(&site_json))
+            .finish();
+        let mut terms = Vec::new();
+        let mut term_fps = Vec::new();
+        for tax in &site.taxonomies {
+            let (values, fps): (Vec<Value>, Vec<Fingerprint>) = tax
+                .terms
+                .iter()
+                .map(|t| {
+                    let route = urls::term(tax.kind.name(), &t.slug, 1);
+                    let record = if tax.kind == TaxonomyKind::Cve {
+                        Value::from(urls::cve_record(&t.slug))
+                    } else {
+                        Value::none()
+                    };
+                    let value = map([
+                        ("name", Value::from(t.name.as_str())),
+                        ("slug", Value::from(t.slug.as_str())),
+                        ("url", Value::from(urls.url(&route))),
+                        ("permalink", Value::from(urls.permalink(&route))),
+                        ("count", Value::from(t.posts.len())),
+                        ("record_url", record),
+                    ]);
+                    let fp = Builder::new("term")
+                        .str(tax.kind.name())
+                        .str(&t.name)
+                        .str(&t.slug)
+                        .num(t.posts.len() as u64)
+                        .finish();
+                    (value, fp)
+                })
+                .unzip();
+            terms.push(values);
+            term_fps.push(fps);
+        }
+        let n = config.latest_posts;
+        let latest_top = site.latest(n, None);
+        let latest_without: Vec<Vec<usize>> = (0..n.min(site.posts.len()))
+            .map(|i| site.latest(n, Some(i)))
             .collect();
-        let mut shared = Shared {
+        let mut r = Renderer {
             site,
             config,
             urls,
+            templates,
+            theme,
+            global,
             terms,
-            summaries: Vec::new(),
-            latest_top: Value::from(Vec::<Value>::new()),
-            latest_without: Vec::new(),
+            term_fps,
+            summaries: (0..site.posts.len()).map(|_| OnceLock::new()).collect(),
+            summary_fps: Vec::new(),
+            latest_html: (0..=latest_without.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            latest_top,
+            latest_without,
         };
-        shared.summaries = site.posts.par_iter().map(|p| shared.summary(p)).collect();
-        let n = config.latest_posts;
-        shared.latest_top = shared.list(&site.latest(n, None));
-        shared.latest_without = (0..n.min(site.posts.len()))
-            .map(|i| shared.list(&site.latest(n, Some(i))))
-            .collect();
-        shared
+        r.summary_fps = site.posts.iter().map(|p| r.summary_fp(p)).collect();
+        r
     }
 
-    fn list(&self, indices: &[usize]) -> Value {
-        Value::from(
-            indices
-                .iter()
-                .map(|&i| self.summaries[i].clone())
-                .collect::<Vec<_>>(),
-        )
+    fn kind_index(kind: TaxonomyKind) -> usize {
+        TaxonomyKind::ALL
+            .iter()
+            .position(|x| *x == kind)
+            .unwrap_or(0)
     }
 
-    fn latest_for(&self, post: usize) -> Value {
-        self.latest_without
-            .get(post)
-            .cloned()
-            .unwrap_or_else(|| self.latest_top.clone())
+    fn term_fps_of<'b>(
+        &'b self,
+        kind: TaxonomyKind,
+        names: &'b [String],
+    ) -> impl Iterator<Item = Fingerprint> + 'b {
+        let k = Self::kind_index(kind);
+        names
+            .iter()
+            .filter_map(move |n| self.site.term_of(kind, n).map(|t| self.term_fps[k][t]))
     }
 
     fn term_links(&self, kind: TaxonomyKind, names: &[String]) -> Value {
-        let k = TaxonomyKind::ALL
-            .iter()
-            .position(|x| *x == kind)
-            .unwrap_or(0);
+        let k = Self::kind_index(kind);
         Value::from(
             names
                 .iter()
@@ -140,41 +212,116 @@ impl<'a> Shared<'a> {
         )
     }
 
-    /// What listings, sidebars and neighbours show of a post.
-    fn summary(&self, p: &Page) -> Value {
-        let u = self.urls;
-        map([
-            ("title", Value::from(p.title.as_str())),
-            ("url", Value::from(u.url(&p.route))),
-            ("permalink", Value::from(u.permalink(&p.route))),
-            ("slug", Value::from(p.slug.as_str())),
-            ("date", opt_str(p.date.map(|d| d.ymd()))),
-            ("datetime", opt_str(p.date.map(|d| d.rfc3339()))),
-            ("updated", opt_str(p.updated.map(|d| d.ymd()))),
-            ("updated_datetime", opt_str(p.updated.map(|d| d.rfc3339()))),
-            ("tldr", strings(&p.tldr)),
-            ("description", Value::from(p.description.as_str())),
-            ("tags", self.term_links(TaxonomyKind::Tags, &p.tags)),
-            (
-                "categories",
-                self.term_links(TaxonomyKind::Categories, &p.categories),
-            ),
-            ("cves", self.term_links(TaxonomyKind::Cve, &p.cves)),
-            ("authors", strings(&p.authors)),
-            ("reading_time", Value::from(p.reading_time)),
-            ("word_count", Value::from(p.word_count)),
-            (
-                "image",
-                opt_str(p.image.as_deref().map(|i| u.absolutize(i))),
-            ),
-            ("draft", Value::from(p.draft)),
-        ])
+    /// What listings, sidebars and neighbours show of post `i`.
+    fn summary(&self, i: usize) -> Value {
+        self.summaries[i]
+            .get_or_init(|| {
+                let p = &self.site.posts[i];
+                let u = self.urls;
+                map([
+                    ("title", Value::from(p.title.as_str())),
+                    ("url", Value::from(u.url(&p.route))),
+                    ("permalink", Value::from(u.permalink(&p.route))),
+                    ("slug", Value::from(p.slug.as_str())),
+                    ("date", opt_str(p.date.map(|d| d.ymd()))),
+                    ("datetime", opt_str(p.date.map(|d| d.rfc3339()))),
+                    ("updated", opt_str(p.updated.map(|d| d.ymd()))),
+                    ("updated_datetime", opt_str(p.updated.map(|d| d.rfc3339()))),
+                    ("tldr", strings(&p.tldr)),
+                    ("description", Value::from(p.description.as_str())),
+                    ("tags", self.term_links(TaxonomyKind::Tags, &p.tags)),
+                    (
+                        "categories",
+                        self.term_links(TaxonomyKind::Categories, &p.categories),
+                    ),
+                    ("cves", self.term_links(TaxonomyKind::Cve, &p.cves)),
+                    ("authors", strings(&p.authors)),
+                    ("reading_time", Value::from(p.reading_time)),
+                    (
+                        "image",
+                        opt_str(p.image.as_deref().map(|i| u.absolutize(i))),
+                    ),
+                    ("draft", Value::from(p.draft)),
+                ])
+            })
+            .clone()
+    }
+
+    /// Covers exactly the fields [`Renderer::summary`] shows (and the terms' values).
+    fn summary_fp(&self, p: &Page) -> Fingerprint {
+        let date = |d: Option<crate::date::Date>| d.map(|d| d.rfc3339()).unwrap_or_default();
+        Builder::new("summary")
+            .str(&p.title)
+            .str(&p.route)
+            .str(&p.slug)
+            .str(&date(p.date))
+            .str(&date(p.updated))
+            .all(p.tldr.iter().map(|t| fingerprint::of_bytes(t.as_bytes())))
+            .str(&p.description)
+            .all(self.term_fps_of(TaxonomyKind::Tags, &p.tags))
+            .all(self.term_fps_of(TaxonomyKind::Categories, &p.categories))
+            .all(self.term_fps_of(TaxonomyKind::Cve, &p.cves))
+            .all(
+                p.authors
+                    .iter()
+                    .map(|a| fingerprint::of_bytes(a.as_bytes())),
+            )
+            .num(p.reading_time as u64)
+            .str(p.image.as_deref().unwrap_or(""))
+            .num(p.draft.into())
+            .finish()
+    }
+
+    fn list(&self, indices: &[usize]) -> Value {
+        Value::from(indices.iter().map(|&i| self.summary(i)).collect::<Vec<_>>())
+    }
+
+    fn list_fp(&self, indices: &[usize]) -> Fingerprint {
+        Builder::new("list")
+            .all(indices.iter().map(|&i| self.summary_fps[i]))
+            .finish()
+    }
+
+    /// Which latest list a page shows: 0 for the top list, `1 + i` for "without post i".
+    fn latest_slot(&self, post: Option<usize>) -> usize {
+        match post {
+            Some(i) if i < self.latest_without.len() => i + 1,
+            _ => 0,
+        }
+    }
+
+    fn latest_indices(&self, slot: usize) -> &[usize] {
+        if slot == 0 {
+            &self.latest_top
+        } else {
+            &self.latest_without[slot - 1]
+        }
+    }
+
+    /// `latest`, and the prerendered `latest_html` fragment when the theme has one.
+    fn insert_latest(&self, ctx: &mut Context, slot: usize) -> Result<(), Diagnostic> {
+        let list = self.list(self.latest_indices(slot));
+        if self.templates.has(LATEST_PARTIAL) {
+            let html = self.latest_html[slot]
+                .get_or_init(|| {
+                    let mut c = Context::new();
+                    c.insert_value("latest", list.clone());
+                    let mut buf = Vec::new();
+                    self.templates.render_to(LATEST_PARTIAL, &c, &mut buf)?;
+                    Ok(Value::safe_string(&String::from_utf8_lossy(&buf)))
+                })
+                .clone()?;
+            ctx.insert_value("latest_html", html);
+        }
+        ctx.insert_value("latest", list);
+        Ok(())
     }
 
     /// Everything a post's own page shows: the summary plus body, related, neighbours.
     fn post_value(&self, i: usize) -> Value {
         let p = &self.site.posts[i];
-        let mut m = self.summaries[i].clone().into_map().unwrap_or_default();
+        let mut m = self.summary(i).into_map().unwrap_or_default();
+        m.insert("word_count".into(), Value::from(p.word_count));
         m.insert("content".into(), Value::safe_string(&p.html));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
@@ -188,11 +335,7 @@ impl<'a> Shared<'a> {
                             ("title", Value::from(r.title.as_str())),
                             ("url", Value::from(r.url.as_str())),
                             ("internal", Value::from(r.post.is_some())),
-                            (
-                                "post",
-                                r.post
-                                    .map_or_else(Value::none, |j| self.summaries[j].clone()),
-                            ),
+                            ("post", r.post.map_or_else(Value::none, |j| self.summary(j))),
                         ])
                     })
                     .collect::<Vec<_>>(),
@@ -200,15 +343,35 @@ impl<'a> Shared<'a> {
         );
         let newer = i
             .checked_sub(1)
-            .map_or_else(Value::none, |j| self.summaries[j].clone());
-        let older = self
-            .summaries
-            .get(i + 1)
-            .cloned()
-            .unwrap_or_else(Value::none);
+            .map_or_else(Value::none, |j| self.summary(j));
+        let older = if i + 1 < self.site.posts.len() {
+            self.summary(i + 1)
+        } else {
+            Value::none()
+        };
         m.insert("newer".into(), newer);
         m.insert("older".into(), older);
         Value::from(m)
+    }
+
+    fn post_fp(&self, i: usize) -> Fingerprint {
+        // The source covers the body, table of contents, extra and related entries.
+        let mut b = Builder::new("post")
+            .fp(self.global)
+            .fp(self.summary_fps[i])
+            .fp(self.site.posts[i].source_hash);
+        for r in &self.site.related[i] {
+            b = b
+                .str(&r.title)
+                .str(&r.url)
+                .fp(r.post.map_or(0, |j| self.summary_fps[j]));
+        }
+        let newer = i.checked_sub(1).map_or(0, |j| self.summary_fps[j]);
+        let older = self.summary_fps.get(i + 1).copied().unwrap_or(0);
+        b.fp(newer)
+            .fp(older)
+            .fp(self.list_fp(self.latest_indices(self.latest_slot(Some(i)))))
+            .finish()
     }
 
     fn page_value(&self, p: &Page) -> Value {
@@ -237,23 +400,24 @@ impl<'a> Shared<'a> {
         ])
     }
 
+    /// The posts `posts` show on page `n` of a listing.
+    fn slice<'p>(&self, posts: &'p [usize], n: usize) -> &'p [usize] {
+        let per = self.config.posts_per_page;
+        let start = ((n - 1) * per).min(posts.len());
+        &posts[start..(start + per).min(posts.len())]
+    }
+
     fn paginator(&self, first_route: &str, posts: &[usize], n: usize) -> Value {
         let per = self.config.posts_per_page;
         let total = page_count(posts.len(), per);
         let u = self.urls;
-        let slice: Vec<usize> = posts
-            .iter()
-            .copied()
-            .skip((n - 1) * per)
-            .take(per)
-            .collect();
         let at = |k: usize| Value::from(u.url(&urls::paginated(first_route, k)));
         map([
             ("number", Value::from(n)),
             ("total_pages", Value::from(total)),
             ("total_posts", Value::from(posts.len())),
             ("per_page", Value::from(per)),
-            ("posts", self.list(&slice)),
+            ("posts", self.list(self.slice(posts, n))),
             ("first_url", at(1)),
             ("last_url", at(total)),
             (
@@ -267,6 +431,35 @@ impl<'a> Shared<'a> {
         ])
     }
 
+    fn paginator_fp(&self, first_route: &str, posts: &[usize], n: usize) -> Fingerprint {
+        Builder::new("paginator")
+            .str(first_route)
+            .num(n as u64)
+            .num(posts.len() as u64)
+            .fp(self.list_fp(self.slice(posts, n)))
+            .finish()
+    }
+
+    fn taxonomy_value(&self, k: usize, with_terms: bool) -> Value {
+        let tax = &self.site.taxonomies[k];
+        let name = tax.kind.name();
+        let terms = if with_terms {
+            Value::from(self.terms[k].clone())
+        } else {
+            Value::none()
+        };
+        map([
+            ("name", Value::from(name)),
+            ("title", Value::from(tax.kind.title())),
+            ("url", Value::from(self.urls.url(&urls::taxonomy(name)))),
+            (
+                "permalink",
+                Value::from(self.urls.permalink(&urls::taxonomy(name))),
+            ),
+            ("terms", terms),
+        ])
+    }
+
     /// A context with what every page gets.
     fn context(&self, kind: &str, route: &str, title: &str) -> Context {
         let mut ctx = Context::new();
@@ -274,8 +467,287 @@ impl<'a> Shared<'a> {
         ctx.insert_value("current_url", Value::from(self.urls.url(route)));
         ctx.insert_value("canonical", Value::from(self.urls.permalink(route)));
         ctx.insert_value("title", Value::from(title));
-        ctx.insert_value("latest", self.latest_top.clone());
         ctx
+    }
+
+    /// The route, template and context of a templated page.
+    fn page_context(&self, job: PageJob) -> Result<(String, &'static str, Context), Diagnostic> {
+        let site = self.site;
+        Ok(match job {
+            PageJob::Post(i) => {
+                let p = &site.posts[i];
+                let mut ctx = self.context("post", &p.route, &p.title);
+                ctx.insert_value("page", self.post_value(i));
+                self.insert_latest(&mut ctx, self.latest_slot(Some(i)))?;
+                (p.route.clone(), "post.html", ctx)
+            }
+            PageJob::Page(j) => {
+                let p = &site.pages[j];
+                let mut ctx = self.context("page", &p.route, &p.title);
+                ctx.insert_value("page", self.page_value(p));
+                self.insert_latest(&mut ctx, 0)?;
+                (p.route.clone(), "page.html", ctx)
+            }
+            PageJob::Home(n) => {
+                let route = urls::home(n);
+                let mut ctx = self.context("home", &route, &self.config.title);
+                let all: Vec<usize> = (0..site.posts.len()).collect();
+                ctx.insert_value("paginator", self.paginator("", &all, n));
+                self.insert_latest(&mut ctx, 0)?;
+                (route, "index.html", ctx)
+            }
+            PageJob::TaxonomyList(k) => {
+                let kind = site.taxonomies[k].kind;
+                let route = urls::taxonomy(kind.name());
+                let mut ctx = self.context("taxonomy", &route, kind.title());
+                ctx.insert_value("taxonomy", self.taxonomy_value(k, true));
+                self.insert_latest(&mut ctx, 0)?;
+                let template = if kind == TaxonomyKind::Cve && self.templates.has("cve_list.html") {
+                    "cve_list.html"
+                } else {
+                    "taxonomy_list.html"
+                };
+                (route, template, ctx)
+            }
+            PageJob::Term(k, t, n) => {
+                let tax = &site.taxonomies[k];
+                let term = &tax.terms[t];
+                let name = tax.kind.name();
+                let first = urls::term(name, &term.slug, 1);
+                let route = urls::term(name, &term.slug, n);
+                let mut ctx = self.context("term", &route, &term.name);
+                ctx.insert_value("taxonomy", self.taxonomy_value(k, false));
+                ctx.insert_value("term", self.terms[k][t].clone());
+                ctx.insert_value("paginator", self.paginator(&first, &term.posts, n));
+                self.insert_latest(&mut ctx, 0)?;
+                let template = if tax.kind == TaxonomyKind::Cve && self.templates.has("cve.html") {
+                    "cve.html"
+                } else {
+                    "taxonomy_term.html"
+                };
+                (route, template, ctx)
+            }
+            PageJob::NotFound => {
+                let mut ctx = self.context("404", urls::NOT_FOUND, "Page not found");
+                self.insert_latest(&mut ctx, 0)?;
+                (urls::NOT_FOUND.to_string(), "404.html", ctx)
+            }
+        })
+    }
+
+    /// Renders a job that is not a copy into `buf`.
+    pub fn render(&self, kind: &JobKind, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
+        buf.clear();
+        match kind {
+            JobKind::Page(job) => {
+                let (_, template, ctx) = self.page_context(*job)?;
+                self.templates.render_to(template, &ctx, buf)
+            }
+            JobKind::Redirect(target) => {
+                buf.extend_from_slice(
+                    feeds::redirect_html(target, &self.config.language).as_bytes(),
+                );
+                Ok(())
+            }
+            JobKind::Bytes(bytes) => {
+                buf.extend_from_slice(bytes);
+                Ok(())
+            }
+            JobKind::Embedded(bytes) => {
+                buf.extend_from_slice(bytes);
+                Ok(())
+            }
+            JobKind::Copy(_) => Ok(()),
+        }
+    }
+
+    /// Every output of the site, each once (a generated page replaces a static file of
+    /// the same path), in a stable order; and warnings about replaced static files.
+    pub fn plan(&self) -> (Vec<Job>, Vec<Diagnostic>) {
+        let site = self.site;
+        let mut jobs: Vec<Job> = Vec::with_capacity(site.posts.len() * 4);
+        let mut warnings = Vec::new();
+        let latest_top_fp = self.list_fp(&self.latest_top);
+        let page_job = |jobs: &mut Vec<Job>, route: &str, fp: Fingerprint, job: PageJob| {
+            jobs.push(Job {
+                path: urls::output_file(route),
+                fingerprint: fp,
+                kind: JobKind::Page(job),
+            });
+        };
+
+        // Static files of the theme and the site, and files beside bundled pages.
+        let static_robots = self.theme.statics.contains_key(Path::new(urls::ROBOTS));
+        for (rel, (src, shown)) in &self.theme.statics {
+            if rel != Path::new(urls::ROBOTS) && site.is_generated(rel) {
+                warnings.push(
+                    Diagnostic::warning(
+                        shown,
+                        format!("a generated page replaces this file at /{}", rel.display()),
+                    )
+                    .with_help("rename or remove the static file"),
+                );
+                continue;
+            }
+            let (fp, kind) = match src {
+                FileSource::Disk(path) => (copy_fingerprint(path), JobKind::Copy(path.clone())),
+                FileSource::Embedded(bytes) => {
+                    (fingerprint::of_bytes(bytes), JobKind::Embedded(bytes))
+                }
+            };
+            jobs.push(Job {
+                path: rel.clone(),
+                fingerprint: fp,
+                kind,
+            });
+        }
+        for a in &site.assets {
+            jobs.push(Job {
+                path: a.dest.clone(),
+                fingerprint: copy_fingerprint(&a.source),
+                kind: JobKind::Copy(a.source.clone()),
+            });
+        }
+
+        for (i, p) in site.posts.iter().enumerate() {
+            page_job(&mut jobs, &p.route, self.post_fp(i), PageJob::Post(i));
+        }
+        for (j, p) in site.pages.iter().enumerate() {
+            let fp = Builder::new("page")
+                .fp(self.global)
+                .fp(p.source_hash)
+                .fp(latest_top_fp)
+                .finish();
+            page_job(&mut jobs, &p.route, fp, PageJob::Page(j));
+        }
+        let all: Vec<usize> = (0..site.posts.len()).collect();
+        for n in 1..=page_count(all.len(), self.config.posts_per_page) {
+            let fp = Builder::new("home")
+                .fp(self.global)
+                .fp(self.paginator_fp("", &all, n))
+                .fp(latest_top_fp)
+                .finish();
+            page_job(&mut jobs, &urls::home(n), fp, PageJob::Home(n));
+        }
+        for (k, tax) in site.taxonomies.iter().enumerate() {
+            let name = tax.kind.name();
+            let fp = Builder::new("taxonomy")
+                .fp(self.global)
+                .str(name)
+                .all(self.term_fps[k].iter().copied())
+                .fp(latest_top_fp)
+                .finish();
+            page_job(
+                &mut jobs,
+                &urls::taxonomy(name),
+                fp,
+                PageJob::TaxonomyList(k),
+            );
+            for (t, term) in tax.terms.iter().enumerate() {
+                let first = urls::term(name, &term.slug, 1);
+                for n in 1..=page_count(term.posts.len(), self.config.posts_per_page) {
+                    let fp = Builder::new("term-page")
+                        .fp(self.global)
+                        .fp(self.term_fps[k][t])
+                        .fp(self.paginator_fp(&first, &term.posts, n))
+                        .fp(latest_top_fp)
+                        .finish();
+                    page_job(
+                        &mut jobs,
+                        &urls::term(name, &term.slug, n),
+                        fp,
+                        PageJob::Term(k, t, n),
+                    );
+                }
+            }
+        }
+        page_job(
+            &mut jobs,
+            urls::NOT_FOUND,
+            Builder::new("404")
+                .fp(self.global)
+                .fp(latest_top_fp)
+                .finish(),
+            PageJob::NotFound,
+        );
+
+        // Redirects: aliases, and page 1 of every listing to the listing itself.
+        let redirect = |jobs: &mut Vec<Job>, route: &str, target: String| {
+            let fp = Builder::new("redirect")
+                .str(&target)
+                .str(&self.config.language)
+                .finish();
+            jobs.push(Job {
+                path: urls::output_file(route),
+                fingerprint: fp,
+                kind: JobKind::Redirect(target),
+            });
+        };
+        for p in site.posts.iter().chain(&site.pages) {
+            for a in &p.aliases {
+                redirect(&mut jobs, a, self.urls.permalink(&p.route));
+            }
+        }
+        redirect(&mut jobs, "page/1/", self.urls.permalink(""));
+        for tax in &site.taxonomies {
+            for term in &tax.terms {
+                let first = urls::term(tax.kind.name(), &term.slug, 1);
+                redirect(
+                    &mut jobs,
+                    &format!("{first}page/1/"),
+                    self.urls.permalink(&first),
+                );
+            }
+        }
+
+        // Feeds, sitemap, robots, highlighting stylesheet: made now, fingerprinted by bytes.
+        let bytes = |jobs: &mut Vec<Job>, route: &str, text: String| {
+            let b = text.into_bytes();
+            jobs.push(Job {
+                path: PathBuf::from(route),
+                fingerprint: fingerprint::of_bytes(&b),
+                kind: JobKind::Bytes(std::sync::Arc::new(b)),
+            });
+        };
+        let feed_site = FeedSite {
+            title: &self.config.title,
+            description: &self.config.description,
+            language: &self.config.language,
+            urls: self.urls,
+        };
+        let newest: Vec<&Page> = site.posts.iter().take(self.config.feed_limit).collect();
+        bytes(&mut jobs, urls::RSS, feeds::rss(&feed_site, &newest));
+        bytes(&mut jobs, urls::ATOM, feeds::atom(&feed_site, &newest));
+        bytes(
+            &mut jobs,
+            urls::JSON_FEED,
+            feeds::json_feed(&feed_site, &newest),
+        );
+        for (route, text) in feeds::sitemaps(&sitemap_entries(site, self.urls), self.urls) {
+            bytes(&mut jobs, &route, text);
+        }
+        if !static_robots {
+            bytes(&mut jobs, urls::ROBOTS, feeds::robots(self.urls));
+        }
+        if let Some(css) = highlight::theme_css(&self.config.markdown.highlight_theme) {
+            bytes(&mut jobs, urls::SYNTAX_CSS, css);
+        }
+        (jobs, warnings)
+    }
+}
+
+/// A copied file is fingerprinted by its path, size and modification time.
+fn copy_fingerprint(path: &Path) -> Fingerprint {
+    use std::os::unix::fs::MetadataExt;
+    let b = Builder::new("copy").str(&path.to_string_lossy());
+    match std::fs::metadata(path) {
+        Ok(m) => b
+            .num(m.len())
+            .num(m.mtime() as u64)
+            .num(m.mtime_nsec() as u64)
+            .num(m.ino())
+            .finish(),
+        Err(_) => b.finish(),
     }
 }
 
@@ -338,231 +810,6 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
             "generator",
             Value::from(concat!("sitrep ", env!("CARGO_PKG_VERSION"))),
         ),
-    ])
-}
-
-/// Renders and writes everything.
-pub fn render_all(
-    site: &Site,
-    config: &Config,
-    urls: &Urls,
-    templates: &Templates,
-    theme: &ThemeFiles,
-    staging: &Staging,
-    timings: &mut Timings,
-) -> Result<Rendered, Diagnostic> {
-    let shared = Shared::new(site, config, urls);
-    timings.lap("shared template values");
-    let files = AtomicUsize::new(0);
-    let mut warnings = Vec::new();
-    let write = |rel: PathBuf, bytes: &[u8]| -> Result<(), Diagnostic> {
-        staging.write(&rel, bytes)?;
-        files.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    };
-    let render_page =
-        |buf: &mut Vec<u8>, template: &str, ctx: &Context, route: &str| -> Result<(), Diagnostic> {
-            buf.clear();
-            templates.render_to(template, ctx, buf)?;
-            write(urls::output_file(route), buf)
-        };
-
-    // Static files first: generated pages of the same name replace them (with a warning).
-    let static_robots = theme.statics.keys().any(|p| p == Path::new(urls::ROBOTS));
-    theme
-        .statics
-        .par_iter()
-        .try_for_each(|(rel, (src, _))| -> Result<(), Diagnostic> {
-            match src {
-                FileSource::Disk(path) => staging.copy(path, rel)?,
-                FileSource::Embedded(bytes) => staging.write(rel, bytes)?,
-            }
-            files.fetch_add(1, Ordering::Relaxed);
-            Ok(())
-        })?;
-    for (rel, (_, shown)) in &theme.statics {
-        if rel != Path::new(urls::ROBOTS) && site.is_generated(rel) {
-            warnings.push(
-                Diagnostic::warning(
-                    shown,
-                    format!("a generated page replaces this file at /{}", rel.display()),
-                )
-                .with_help("rename or remove the static file"),
-            );
-        }
-    }
-    site.assets
-        .par_iter()
-        .try_for_each(|a| -> Result<(), Diagnostic> {
-            staging.copy(&a.source, &a.dest)?;
-            files.fetch_add(1, Ordering::Relaxed);
-            Ok(())
-        })?;
-
-    // Posts.
-    (0..site.posts.len()).into_par_iter().try_for_each_init(
-        || Vec::with_capacity(64 * 1024),
-        |buf, i| {
-            let p = &site.posts[i];
-            let mut ctx = shared.context("post", &p.route, &p.title);
-            ctx.insert_value("page", shared.post_value(i));
-            ctx.insert_value("latest", shared.latest_for(i));
-            render_page(buf, "post.html", &ctx, &p.route)
-        },
-    )?;
-
-    timings.lap("post pages");
-
-    // Standalone pages.
-    site.pages.par_iter().try_for_each_init(
-        || Vec::with_capacity(32 * 1024),
-        |buf, p| {
-            let mut ctx = shared.context("page", &p.route, &p.title);
-            ctx.insert_value("page", shared.page_value(p));
-            render_page(buf, "page.html", &ctx, &p.route)
-        },
-    )?;
-
-    // Home pages.
-    let all: Vec<usize> = (0..site.posts.len()).collect();
-    let home_pages = page_count(all.len(), config.posts_per_page);
-    (1..=home_pages).into_par_iter().try_for_each_init(
-        || Vec::with_capacity(64 * 1024),
-        |buf, n| {
-            let route = urls::home(n);
-            let mut ctx = shared.context("home", &route, &config.title);
-            ctx.insert_value("paginator", shared.paginator("", &all, n));
-            render_page(buf, "index.html", &ctx, &route)
-        },
-    )?;
-
-    timings.lap("pages and home pages");
-
-    // Taxonomies: the list of terms, then every page of every term.
-    let mut term_jobs: Vec<(usize, usize, usize)> = Vec::new();
-    let mut buf = Vec::with_capacity(64 * 1024);
-    for (k, tax) in site.taxonomies.iter().enumerate() {
-        let name = tax.kind.name();
-        let route = urls::taxonomy(name);
-        let mut ctx = shared.context("taxonomy", &route, tax.kind.title());
-        ctx.insert_value("taxonomy", taxonomy_value(&shared, k, true));
-        let template = if name == "cve" && templates.has("cve_list.html") {
-            "cve_list.html"
-        } else {
-            "taxonomy_list.html"
-        };
-        render_page(&mut buf, template, &ctx, &route)?;
-        for (t, term) in tax.terms.iter().enumerate() {
-            for n in 1..=page_count(term.posts.len(), config.posts_per_page) {
-                term_jobs.push((k, t, n));
-            }
-        }
-    }
-    let tax_values: Vec<Value> = (0..site.taxonomies.len())
-        .map(|k| taxonomy_value(&shared, k, false))
-        .collect();
-    term_jobs.par_iter().try_for_each_init(
-        || Vec::with_capacity(64 * 1024),
-        |buf, &(k, t, n)| {
-            let tax = &site.taxonomies[k];
-            let term = &tax.terms[t];
-            let name = tax.kind.name();
-            let first = urls::term(name, &term.slug, 1);
-            let route = urls::term(name, &term.slug, n);
-            let mut ctx = shared.context("term", &route, &term.name);
-            ctx.insert_value("taxonomy", tax_values[k].clone());
-            ctx.insert_value("term", shared.terms[k][t].clone());
-            ctx.insert_value("paginator", shared.paginator(&first, &term.posts, n));
-            let template = if name == "cve" && templates.has("cve.html") {
-                "cve.html"
-            } else {
-                "taxonomy_term.html"
-            };
-            render_page(buf, template, &ctx, &route)
-        },
-    )?;
-
-    timings.lap("taxonomy and term pages");
-
-    // 404.
-    let ctx = shared.context("404", urls::NOT_FOUND, "Page not found");
-    render_page(&mut buf, "404.html", &ctx, urls::NOT_FOUND)?;
-
-    // Redirects: aliases, and page 1 of every listing to the listing itself.
-    let mut redirects: Vec<(String, String)> = Vec::new();
-    for p in site.posts.iter().chain(&site.pages) {
-        for a in &p.aliases {
-            redirects.push((a.clone(), urls.permalink(&p.route)));
-        }
-    }
-    redirects.push(("page/1/".to_string(), urls.permalink("")));
-    for tax in &site.taxonomies {
-        for term in &tax.terms {
-            let first = urls::term(tax.kind.name(), &term.slug, 1);
-            redirects.push((format!("{first}page/1/"), urls.permalink(&first)));
-        }
-    }
-    redirects.par_iter().try_for_each(|(route, target)| {
-        write(
-            urls::output_file(route),
-            feeds::redirect_html(target, &config.language).as_bytes(),
-        )
-    })?;
-
-    // Feeds, sitemap, robots, highlighting stylesheet.
-    let feed_site = FeedSite {
-        title: &config.title,
-        description: &config.description,
-        language: &config.language,
-        urls,
-    };
-    let newest: Vec<&Page> = site.posts.iter().take(config.feed_limit).collect();
-    write(
-        PathBuf::from(urls::RSS),
-        feeds::rss(&feed_site, &newest).as_bytes(),
-    )?;
-    write(
-        PathBuf::from(urls::ATOM),
-        feeds::atom(&feed_site, &newest).as_bytes(),
-    )?;
-    write(
-        PathBuf::from(urls::JSON_FEED),
-        feeds::json_feed(&feed_site, &newest).as_bytes(),
-    )?;
-    for (route, text) in feeds::sitemaps(&sitemap_entries(site, urls), urls) {
-        write(PathBuf::from(route), text.as_bytes())?;
-    }
-    if !static_robots {
-        write(PathBuf::from(urls::ROBOTS), feeds::robots(urls).as_bytes())?;
-    }
-    if let Some(css) = highlight::theme_css(&config.markdown.highlight_theme) {
-        write(PathBuf::from(urls::SYNTAX_CSS), css.as_bytes())?;
-    }
-
-    timings.lap("404, redirects, feeds, sitemap");
-    Ok(Rendered {
-        files: files.load(Ordering::Relaxed),
-        warnings,
-    })
-}
-
-fn taxonomy_value(shared: &Shared<'_>, k: usize, with_terms: bool) -> Value {
-    let tax = &shared.site.taxonomies[k];
-    let name = tax.kind.name();
-    let terms = if with_terms {
-        Value::from(shared.terms[k].clone())
-    } else {
-        Value::none()
-    };
-    map([
-        ("name", Value::from(name)),
-        ("title", Value::from(tax.kind.title())),
-        ("url", Value::from(shared.urls.url(&urls::taxonomy(name)))),
-        (
-            "permalink",
-            Value::from(shared.urls.permalink(&urls::taxonomy(name))),
-        ),
-        ("terms", terms),
     ])
 }
 

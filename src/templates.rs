@@ -11,6 +11,7 @@ use tera::{Context, ErrorKind, Kwargs, State, Tera, TeraResult, Value};
 
 use crate::date::Date;
 use crate::error::Diagnostic;
+use crate::fingerprint::{Builder, Fingerprint};
 use crate::slug::slugify;
 use crate::theme::TemplateFile;
 
@@ -27,6 +28,8 @@ pub const REQUIRED: &[&str] = &[
 /// The loaded templates.
 pub struct Templates {
     tera: Tera,
+    /// Of every template's name and text.
+    fingerprint: Fingerprint,
     /// Template name -> the file it came from.
     shown: HashMap<String, PathBuf>,
 }
@@ -76,7 +79,17 @@ impl Templates {
             errors.push(tera_error(&e, &shown));
         }
         if errors.is_empty() {
-            Ok(Templates { tera, shown })
+            let fingerprint = files
+                .iter()
+                .fold(Builder::new("templates"), |b, (name, f)| {
+                    b.str(name).str(&f.text)
+                })
+                .finish();
+            Ok(Templates {
+                tera,
+                fingerprint,
+                shown,
+            })
         } else {
             Err(errors)
         }
@@ -85,6 +98,11 @@ impl Templates {
     /// Sets the global `site` variable.
     pub fn set_site(&mut self, site: Value) {
         self.tera.global_context().insert_value("site", site);
+    }
+
+    /// A fingerprint of every template: when it changes, every page may change.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
     }
 
     pub fn has(&self, name: &str) -> bool {

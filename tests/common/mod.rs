@@ -29,13 +29,21 @@ impl Run {
 
     /// Panics with the output unless the run succeeded.
     pub fn ok(self) -> Run {
-        assert_eq!(self.status, 0, "sitrep failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, 0,
+            "sitrep failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Panics unless the run failed; returns stderr.
     pub fn failed(self) -> String {
-        assert_ne!(self.status, 0, "sitrep should have failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_ne!(
+            self.status, 0,
+            "sitrep should have failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self.stderr
     }
 }
@@ -50,7 +58,9 @@ pub fn post(title: &str, date: &str, extra_front_matter: &str, body: &str) -> St
 impl TestSite {
     /// An empty site with the default site.toml.
     pub fn new() -> TestSite {
-        let s = TestSite { dir: tempfile::tempdir().expect("temp dir") };
+        let s = TestSite {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
         s.write("site.toml", SITE_TOML);
         s
     }
@@ -103,7 +113,13 @@ impl TestSite {
     /// A file of the output, as text; panics if missing.
     pub fn read(&self, rel: &str) -> String {
         let p = self.public().join(rel);
-        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}; output has:\n{}", p.display(), self.listing().join("\n")))
+        std::fs::read_to_string(&p).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; output has:\n{}",
+                p.display(),
+                self.listing().join("\n")
+            )
+        })
     }
 
     pub fn exists(&self, rel: &str) -> bool {
@@ -125,7 +141,12 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.unwrap();
         if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             out.insert(rel, std::fs::read(e.path()).unwrap());
         }
     }
@@ -143,15 +164,25 @@ pub fn assert_well_formed_xml(name: &str, text: &str) {
             Ok(quick_xml::events::Event::End(_)) => depth -= 1,
             Ok(quick_xml::events::Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => panic!("{name} is not well-formed XML at {}: {e}\n{text}", reader.buffer_position()),
+            Err(e) => panic!(
+                "{name} is not well-formed XML at {}: {e}\n{text}",
+                reader.buffer_position()
+            ),
         }
     }
     assert_eq!(depth, 0, "{name}: unbalanced elements");
     // Every `&` starts one of XML's entities or a character reference.
     for (i, _) in text.match_indices('&') {
         let rest = &text[i + 1..];
-        let ok = ["amp;", "lt;", "gt;", "quot;", "apos;"].iter().any(|e| rest.starts_with(e))
-            || (rest.starts_with('#') && rest[1..].find(';').is_some_and(|end| end > 0 && end < 10));
-        assert!(ok, "{name}: bare & at byte {i}: {}", &text[i..(i + 20).min(text.len())]);
+        let ok = ["amp;", "lt;", "gt;", "quot;", "apos;"]
+            .iter()
+            .any(|e| rest.starts_with(e))
+            || (rest.starts_with('#')
+                && rest[1..].find(';').is_some_and(|end| end > 0 && end < 10));
+        assert!(
+            ok,
+            "{name}: bare & at byte {i}: {}",
+            &text[i..(i + 20).min(text.len())]
+        );
     }
 }

@@ -1,0 +1,279 @@
+//! Warm builds: after any edit, a build that reuses the cache writes exactly what a cold
+//! build (`--no-cache`) of the same site writes.
+
+mod common;
+
+use common::{TestSite, post, snapshot};
+
+fn site() -> TestSite {
+    let s = TestSite::new();
+    s.write(
+        "site.toml",
+        &common::SITE_TOML
+            .replace("posts_per_page = 10", "posts_per_page = 2")
+            .replace("latest_posts = 5", "latest_posts = 2"),
+    );
+    for i in 1..=7 {
+        s.write(
+            &format!("content/posts/p{i}.md"),
+            &post(
+                &format!("Post {i}"),
+                &format!("2024-01-{i:02}"),
+                &format!("tags: [t{}, common]\ncategories: [C{}]\ncves: [CVE-2024-000{i}]\ntldr: [\"Bullet {i}\"]\n", i % 3, i % 2),
+                &format!("Body {i} mentions CVE-2023-1234.\n\n```python\nprint({i})\n```\n"),
+            ),
+        );
+    }
+    s.write(
+        "content/posts/p8.md",
+        &post(
+            "Post 8",
+            "2024-01-08",
+            "related:\n  - post: p3\n",
+            "Refers to p3.",
+        ),
+    );
+    s.write("content/about.md", "---\ntitle: About\n---\nAbout us.\n");
+    s.write("static/robots-note.txt", "hello\n");
+    s
+}
+
+/// Builds warm (into public/) and cold (into a fresh folder), and compares.
+fn assert_warm_equals_cold(s: &TestSite, what: &str) -> String {
+    let warm = s.build(&["--timings"]).ok();
+    let cold_dir = s.root().join("cold-out");
+    let _ = std::fs::remove_dir_all(&cold_dir);
+    s.build(&["--no-cache", "--output", "cold-out"]).ok();
+    let a = snapshot(&s.public());
+    let b = snapshot(&cold_dir);
+    let only_warm: Vec<_> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    let only_cold: Vec<_> = b.keys().filter(|k| !a.contains_key(*k)).collect();
+    assert!(
+        only_warm.is_empty() && only_cold.is_empty(),
+        "{what}: only warm {only_warm:?}, only cold {only_cold:?}"
+    );
+    for (k, v) in &a {
+        assert!(
+            v == &b[k],
+            "{what}: {k} differs between the warm and the cold build\nwarm:\n{}\ncold:\n{}",
+            String::from_utf8_lossy(v),
+            String::from_utf8_lossy(&b[k])
+        );
+    }
+    // No empty folders left behind by deletions either.
+    for e in walkdir::WalkDir::new(s.public()).into_iter().flatten() {
+        if e.file_type().is_dir() {
+            assert!(
+                std::fs::read_dir(e.path()).unwrap().next().is_some(),
+                "{what}: empty folder {}",
+                e.path().display()
+            );
+        }
+    }
+    warm.stdout
+}
+
+fn written(stdout: &str) -> usize {
+    match stdout.split(" files (").nth(1) {
+        Some(rest) => rest.split(' ').next().unwrap().parse().unwrap(),
+        None => usize::MAX, // every file written
+    }
+}
+
+#[test]
+fn unchanged_rebuild_writes_nothing() {
+    let s = site();
+    s.build(&[]).ok();
+    let out = assert_warm_equals_cold(&s, "unchanged");
+    assert_eq!(written(&out), 0, "{out}");
+}
+
+#[test]
+fn edits_rebuild_only_what_they_touch_and_match_a_cold_build() {
+    let s = site();
+    s.build(&[]).ok();
+    let total = snapshot(&s.public()).len();
+
+    // Body only: the post page and the feeds, not the listings.
+    s.write(
+        "content/posts/p4.md",
+        &post(
+            "Post 4",
+            "2024-01-04",
+            "tags: [t1, common]\ncategories: [C0]\ncves: [CVE-2024-0004]\ntldr: [\"Bullet 4\"]\n",
+            "A new body for 4 mentions CVE-2023-1234.\n",
+        ),
+    );
+    let out = assert_warm_equals_cold(&s, "body edit");
+    let n = written(&out);
+    assert!(n > 0 && n <= 6, "body edit wrote {n} of {total}: {out}");
+
+    // Title of a post in the middle: neighbours, listings and terms change.
+    s.write(
+        "content/posts/p4.md",
+        &post(
+            "Post four, renamed",
+            "2024-01-04",
+            "tags: [t1, common]\ncategories: [C0]\ncves: [CVE-2024-0004]\ntldr: [\"Bullet 4\"]\n",
+            "A new body for 4.\n",
+        ),
+    );
+    assert_warm_equals_cold(&s, "title edit");
+
+    // Title of the newest post: it is in every sidebar.
+    s.write(
+        "content/posts/p8.md",
+        &post(
+            "Post 8, renamed",
+            "2024-01-08",
+            "related:\n  - post: p3\n",
+            "Refers to p3.",
+        ),
+    );
+    assert_warm_equals_cold(&s, "newest title edit");
+
+    // A related post's title shows on the post that relates to it.
+    s.write(
+        "content/posts/p3.md",
+        &post(
+            "Post 3, renamed",
+            "2024-01-03",
+            "tags: [t0, common]\n",
+            "Three.",
+        ),
+    );
+    assert_warm_equals_cold(&s, "related title edit");
+
+    // Tags: a new term appears, an old one loses a post.
+    s.write(
+        "content/posts/p5.md",
+        &post("Post 5", "2024-01-05", "tags: [brand-new]\n", "Five."),
+    );
+    assert_warm_equals_cold(&s, "tag change");
+
+    // A date change reorders posts.
+    s.write(
+        "content/posts/p1.md",
+        &post("Post 1", "2024-02-01", "tags: [t1]\n", "Now the newest."),
+    );
+    assert_warm_equals_cold(&s, "date change");
+
+    // A deleted post takes its page, terms and CVE pages with it.
+    s.remove("content/posts/p6.md");
+    assert_warm_equals_cold(&s, "deleted post");
+
+    // A new post.
+    s.write(
+        "content/posts/p9.md",
+        &post(
+            "Post 9",
+            "2024-01-09",
+            "tags: [common]\naliases: [/old/nine/]\n",
+            "Nine.",
+        ),
+    );
+    assert_warm_equals_cold(&s, "added post");
+
+    // A draft, then not.
+    s.write(
+        "content/posts/p9.md",
+        &post("Post 9", "2024-01-09", "draft: true\n", "Nine."),
+    );
+    assert_warm_equals_cold(&s, "drafted");
+    s.build(&["--drafts"]).ok();
+    assert_warm_equals_cold(&s, "after a --drafts build");
+
+    // A standalone page, a static file, a template, the config.
+    s.write(
+        "content/about.md",
+        "---\ntitle: About us\n---\nAbout us, again.\n",
+    );
+    assert_warm_equals_cold(&s, "page edit");
+    s.write("static/robots-note.txt", "hello again, longer\n");
+    assert_warm_equals_cold(&s, "static edit");
+    s.write("templates/taxonomy_term.html", "{% extends \"base.html\" %}{% block content %}<h1>Term {{ term.name }}</h1>{% endblock content %}");
+    assert_warm_equals_cold(&s, "template edit");
+    s.write(
+        "site.toml",
+        &std::fs::read_to_string(s.root().join("site.toml"))
+            .unwrap()
+            .replace("Test Dispatch", "Renamed Dispatch"),
+    );
+    assert_warm_equals_cold(&s, "config edit");
+}
+
+#[test]
+fn output_files_changed_by_hand_are_rewritten() {
+    let s = site();
+    s.build(&[]).ok();
+    std::fs::write(s.public().join("posts/p2/index.html"), "tampered").unwrap();
+    std::fs::remove_file(s.public().join("tags/common/index.html")).unwrap();
+    let out = assert_warm_equals_cold(&s, "tampered output");
+    assert_eq!(written(&out), 2, "{out}");
+}
+
+#[test]
+fn a_failed_warm_build_leaves_the_output_alone() {
+    let s = site();
+    s.build(&[]).ok();
+    let before = snapshot(&s.public());
+    s.write("templates/post.html", "{{ page.no_such_thing | upper }}");
+    s.build(&[]).failed();
+    assert!(snapshot(&s.public()) == before);
+    s.remove("templates/post.html");
+    assert_warm_equals_cold(&s, "after a failed build");
+}
+
+#[test]
+fn an_interrupted_update_is_rolled_back_first() {
+    let s = site();
+    s.build(&[]).ok();
+    let before = snapshot(&s.public());
+    // What a build killed while moving files in leaves: one file replaced, its backup,
+    // a new file, and the journal.
+    let backup = s.root().join(".public.sitrep-backup/posts/p2");
+    std::fs::create_dir_all(&backup).unwrap();
+    std::fs::hard_link(
+        s.public().join("posts/p2/index.html"),
+        backup.join("index.html"),
+    )
+    .unwrap();
+    std::fs::write(s.public().join("posts/p2/index.html.new"), "half-built").unwrap();
+    std::fs::rename(
+        s.public().join("posts/p2/index.html.new"),
+        s.public().join("posts/p2/index.html"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(s.public().join("posts/ghost")).unwrap();
+    std::fs::write(s.public().join("posts/ghost/index.html"), "new").unwrap();
+    std::fs::write(
+        s.root().join(".public.sitrep-journal"),
+        "W posts/p2/index.html\nW posts/ghost/index.html\n",
+    )
+    .unwrap();
+    // A failing build still restores the old output before it fails.
+    s.write("content/posts/broken.md", "---\ntitle: [\n---\n");
+    s.build(&[]).failed();
+    assert!(
+        snapshot(&s.public()) == before,
+        "the interrupted update was not rolled back"
+    );
+    assert!(!s.root().join(".public.sitrep-journal").exists());
+    s.remove("content/posts/broken.md");
+    assert_warm_equals_cold(&s, "after recovery");
+}
+
+#[test]
+fn a_corrupt_cache_is_ignored() {
+    let s = site();
+    s.build(&[]).ok();
+    for f in ["content.bin", "outputs.bin"] {
+        std::fs::write(s.root().join(".sitrep-cache").join(f), b"\x93garbage").unwrap();
+    }
+    let out = assert_warm_equals_cold(&s, "corrupt cache");
+    assert_eq!(
+        written(&out),
+        usize::MAX,
+        "a corrupt cache means a cold build: {out}"
+    );
+}
