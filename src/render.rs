@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::content::{Page, PageKind};
 use crate::error::Diagnostic;
 use crate::feeds::{self, FeedSite, SitemapEntry};
+use crate::headers;
 use crate::highlight;
 use crate::index::{Site, TaxonomyKind, page_count};
 use crate::output::Staging;
@@ -525,6 +526,13 @@ pub fn render_all(
     }
     if !static_robots {
         write(PathBuf::from(urls::ROBOTS), feeds::robots(urls).as_bytes())?;
+    }
+    // Security headers, unless turned off or the site ships its own `_headers`.
+    if config.headers.enabled && !theme.statics.contains_key(Path::new(headers::FILE)) {
+        write(
+            PathBuf::from(headers::FILE),
+            config.headers.file().as_bytes(),
+        )?;
     }
     if let Some(css) = highlight::theme_css(&config.markdown.highlight_theme) {
         write(PathBuf::from(urls::SYNTAX_CSS), css.as_bytes())?;
