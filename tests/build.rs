@@ -27,39 +27,14 @@ fn sample() -> TestSite {
     );
     s.write(
         "content/posts/third.md",
-        &post(
-            "Third post",
-            "2024-05-03",
-            "description: \"An explicit description\"\n",
-            "First paragraph of third.\n\nSecond.",
-        ),
+        &post("Third post", "2024-05-03", "description: \"An explicit description\"\n", "First paragraph of third.\n\nSecond."),
     );
-    s.write(
-        "content/posts/fourth.md",
-        &post(
-            "Fourth post",
-            "2024-05-04",
-            "",
-            "No TLDR here, so this paragraph describes it.",
-        ),
-    );
-    s.write(
-        "content/posts/fifth.md",
-        &post("Fifth post", "2024-05-05", "", "Five."),
-    );
-    s.write(
-        "content/posts/draft.md",
-        &post("Draft post", "2024-05-06", "draft: true\n", "Not yet."),
-    );
-    s.write(
-        "content/posts/bundle/index.md",
-        &post("Bundle post", "2024-04-01", "", "![chart](chart.png)"),
-    );
+    s.write("content/posts/fourth.md", &post("Fourth post", "2024-05-04", "", "No TLDR here, so this paragraph describes it."));
+    s.write("content/posts/fifth.md", &post("Fifth post", "2024-05-05", "", "Five."));
+    s.write("content/posts/draft.md", &post("Draft post", "2024-05-06", "draft: true\n", "Not yet."));
+    s.write("content/posts/bundle/index.md", &post("Bundle post", "2024-04-01", "", "![chart](chart.png)"));
     s.write_bytes("content/posts/bundle/chart.png", b"\x89PNG fake");
-    s.write(
-        "content/about.md",
-        "---\ntitle: About us\n---\n\nWho we are.\n",
-    );
+    s.write("content/about.md", "---\ntitle: About us\n---\n\nWho we are.\n");
     s.write("static/files/ioc.txt", "1.2.3.4\n");
     s
 }
@@ -68,11 +43,7 @@ fn sample() -> TestSite {
 fn writes_every_output_of_the_spec() {
     let s = sample();
     let run = s.build(&[]).ok();
-    assert!(
-        run.stdout.contains("built 6 posts, 1 page"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("built 6 posts, 1 page"), "{}", run.stdout);
     for f in [
         "index.html",
         "posts/first-post/index.html",
@@ -104,10 +75,7 @@ fn writes_every_output_of_the_spec() {
         assert!(s.exists(f), "missing {f}; have {:?}", s.listing());
     }
     assert!(!s.exists("posts/draft/index.html"));
-    assert_eq!(
-        std::fs::read(s.public().join("posts/bundle/chart.png")).unwrap(),
-        b"\x89PNG fake"
-    );
+    assert_eq!(std::fs::read(s.public().join("posts/bundle/chart.png")).unwrap(), b"\x89PNG fake");
 }
 
 #[test]
@@ -117,50 +85,23 @@ fn post_page_shows_everything() {
     let html = s.read("posts/first-post/index.html");
     assert!(html.contains("<h1>First post</h1>"), "{html}");
     assert!(html.contains("1 min read"), "{html}");
-    assert!(
-        html.contains("<li>First bullet</li><li>Second bullet</li>"),
-        "{html}"
-    );
-    assert!(
-        html.contains("<h2 id=\"a-heading\">A heading</h2>"),
-        "{html}"
-    );
-    assert!(
-        html.contains("<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>"),
-        "{html}"
-    );
+    assert!(html.contains("<li>First bullet</li><li>Second bullet</li>"), "{html}");
+    assert!(html.contains("<h2 id=\"a-heading\">A heading</h2>"), "{html}");
+    assert!(html.contains("<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>"), "{html}");
     assert!(html.contains("href=\"/tags/tag-with-spaces/\""), "{html}");
-    assert!(
-        html.contains("href=\"/tags/%E6%97%A5%E6%9C%AC/\""),
-        "{html}"
-    );
+    assert!(html.contains("href=\"/tags/%E6%97%A5%E6%9C%AC/\""), "{html}");
     assert!(html.contains("Ann Author"), "{html}");
     // Latest from Blog: the newest five others, not this post.
     let sidebar = html.split("<aside").nth(1).unwrap();
-    for t in [
-        "Fifth post",
-        "Fourth post",
-        "Third post",
-        "Second post",
-        "Bundle post",
-    ] {
+    for t in ["Fifth post", "Fourth post", "Third post", "Second post", "Bundle post"] {
         assert!(sidebar.contains(t), "{t} missing from sidebar");
     }
-    assert!(
-        !sidebar.contains(">First post<"),
-        "the post itself is in its sidebar"
-    );
+    assert!(!sidebar.contains(">First post<"), "the post itself is in its sidebar");
 
     let second = s.read("posts/custom-slug/index.html");
     assert!(second.contains("<li>Just one line</li>"), "{second}");
-    assert!(
-        second.contains("<a href=\"/posts/first-post/\">First post</a>"),
-        "related post resolved: {second}"
-    );
-    assert!(
-        second.contains("<a href=\"https://nvd.nist.gov/vuln/detail/CVE-2024-3400\">NVD</a>"),
-        "{second}"
-    );
+    assert!(second.contains("<a href=\"/posts/first-post/\">First post</a>"), "related post resolved: {second}");
+    assert!(second.contains("<a href=\"https://nvd.nist.gov/vuln/detail/CVE-2024-3400\">NVD</a>"), "{second}");
 }
 
 #[test]
@@ -174,10 +115,7 @@ fn descriptions_default_to_tldr_then_first_paragraph() {
     };
     assert_eq!(meta("posts/third/"), "An explicit description");
     assert_eq!(meta("posts/first-post/"), "First bullet Second bullet");
-    assert_eq!(
-        meta("posts/fourth/"),
-        "No TLDR here, so this paragraph describes it."
-    );
+    assert_eq!(meta("posts/fourth/"), "No TLDR here, so this paragraph describes it.");
 }
 
 #[test]
@@ -198,12 +136,7 @@ fn aliases_redirect_without_script() {
     s.build(&[]).ok();
     for f in ["2024/05/old-second/index.html", "legacy.html"] {
         let html = s.read(f);
-        assert!(
-            html.contains(
-                "<link rel=\"canonical\" href=\"https://news.example.com/posts/custom-slug/\">"
-            ),
-            "{html}"
-        );
+        assert!(html.contains("<link rel=\"canonical\" href=\"https://news.example.com/posts/custom-slug/\">"), "{html}");
         assert!(html.contains("<meta http-equiv=\"refresh\" content=\"0; url=https://news.example.com/posts/custom-slug/\">"), "{html}");
         assert!(!html.contains("<script"), "{html}");
     }
@@ -212,46 +145,20 @@ fn aliases_redirect_without_script() {
 #[test]
 fn pagination_home_and_terms() {
     let s = TestSite::new();
-    s.write(
-        "site.toml",
-        &common::SITE_TOML.replace("posts_per_page = 10", "posts_per_page = 2"),
-    );
+    s.write("site.toml", &common::SITE_TOML.replace("posts_per_page = 10", "posts_per_page = 2"));
     for i in 1..=5 {
-        s.write(
-            &format!("content/posts/p{i}.md"),
-            &post(
-                &format!("Post {i}"),
-                &format!("2024-01-0{i}"),
-                "tags: [x]\n",
-                "b",
-            ),
-        );
+        s.write(&format!("content/posts/p{i}.md"), &post(&format!("Post {i}"), &format!("2024-01-0{i}"), "tags: [x]\n", "b"));
     }
     s.build(&[]).ok();
     let home = s.read("index.html");
-    let main = home
-        .split("<main")
-        .nth(1)
-        .unwrap()
-        .split("</main>")
-        .next()
-        .unwrap();
-    assert!(
-        main.contains("Post 5") && main.contains("Post 4") && !main.contains(">Post 3<"),
-        "{main}"
-    );
+    let main = home.split("<main").nth(1).unwrap().split("</main>").next().unwrap();
+    assert!(main.contains("Post 5") && main.contains("Post 4") && !main.contains(">Post 3<"), "{main}");
     assert!(s.read("page/2/index.html").contains("Post 3"));
     assert!(s.read("page/3/index.html").contains("Post 1"));
     assert!(!s.exists("page/4/index.html"));
-    assert!(
-        s.read("page/1/index.html")
-            .contains("url=https://news.example.com/")
-    );
+    assert!(s.read("page/1/index.html").contains("url=https://news.example.com/"));
     assert!(s.read("tags/x/page/3/index.html").contains("Post 1"));
-    assert!(
-        s.read("tags/x/page/1/index.html")
-            .contains("url=https://news.example.com/tags/x/")
-    );
+    assert!(s.read("tags/x/page/1/index.html").contains("url=https://news.example.com/tags/x/"));
     assert!(home.contains("href=\"/page/2/\""), "{home}");
 }
 
@@ -266,34 +173,19 @@ fn hostile_title_is_escaped_everywhere() {
     s.write("content/posts/y.md", &post("Other", "2024-05-02", "", "y"));
     s.build(&[]).ok();
     for f in s.listing() {
-        let text =
-            String::from_utf8_lossy(&std::fs::read(s.public().join(&f)).unwrap()).into_owned();
+        let text = String::from_utf8_lossy(&std::fs::read(s.public().join(&f)).unwrap()).into_owned();
         assert!(!text.contains("<script>alert(1)"), "{f} has the raw title");
         assert!(!text.contains("<img src=x"), "{f} has the raw TLDR");
         assert!(!text.contains("<b>tag</b>"), "{f} has the raw tag");
     }
     let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;";
-    assert!(
-        s.read("posts/x/index.html")
-            .contains(&format!("<h1>{escaped}</h1>"))
-    );
+    assert!(s.read("posts/x/index.html").contains(&format!("<h1>{escaped}</h1>")));
     assert!(s.read("index.html").contains(escaped));
     assert!(s.read("posts/y/index.html").contains(escaped), "sidebar");
-    assert!(
-        s.read("rss.xml")
-            .contains(&format!("<title>{escaped}</title>"))
-    );
-    assert!(
-        s.read("atom.xml")
-            .contains(&format!("<title type=\"text\">{escaped}</title>"))
-    );
+    assert!(s.read("rss.xml").contains(&format!("<title>{escaped}</title>")));
+    assert!(s.read("atom.xml").contains(&format!("<title type=\"text\">{escaped}</title>")));
     let feed: serde_json::Value = serde_json::from_str(&s.read("feed.json")).unwrap();
-    let item = feed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["url"] == "https://news.example.com/posts/x/")
-        .unwrap();
+    let item = feed["items"].as_array().unwrap().iter().find(|i| i["url"] == "https://news.example.com/posts/x/").unwrap();
     assert_eq!(item["title"], title);
 }
 
@@ -331,26 +223,15 @@ fn feeds_and_sitemap_are_valid() {
     let items = feed["items"].as_array().unwrap();
     assert_eq!(items.len(), 6);
     assert_eq!(items[0]["title"], "Fifth post", "newest first");
-    assert!(items.iter().all(
-        |i| i["content_html"].is_string() && i["id"].as_str().unwrap().starts_with("https://")
-    ));
+    assert!(items.iter().all(|i| i["content_html"].is_string() && i["id"].as_str().unwrap().starts_with("https://")));
 
     let sitemap = s.read("sitemap.xml");
     assert_well_formed_xml("sitemap.xml", &sitemap);
     assert!(sitemap.contains("<url><loc>https://news.example.com/posts/custom-slug/</loc><lastmod>2024-06-01T00:00:00Z</lastmod></url>"), "{sitemap}");
-    assert!(
-        sitemap.contains("<loc>https://news.example.com/about/</loc>"),
-        "{sitemap}"
-    );
-    assert!(
-        sitemap.contains("<loc>https://news.example.com/tags/%E6%97%A5%E6%9C%AC/</loc>"),
-        "{sitemap}"
-    );
+    assert!(sitemap.contains("<loc>https://news.example.com/about/</loc>"), "{sitemap}");
+    assert!(sitemap.contains("<loc>https://news.example.com/tags/%E6%97%A5%E6%9C%AC/</loc>"), "{sitemap}");
     assert!(!sitemap.contains("/page/"), "{sitemap}");
-    assert_eq!(
-        s.read("robots.txt"),
-        "User-agent: *\nAllow: /\n\nSitemap: https://news.example.com/sitemap.xml\n"
-    );
+    assert_eq!(s.read("robots.txt"), "User-agent: *\nAllow: /\n\nSitemap: https://news.example.com/sitemap.xml\n");
 }
 
 #[test]
@@ -359,21 +240,10 @@ fn cve_pages_join_front_matter_and_body() {
     s.build(&[]).ok();
     let page = s.read("cve/CVE-2024-3400/index.html");
     assert!(page.contains("First post"), "{page}");
-    assert!(
-        page.contains("https://www.cve.org/CVERecord?id=CVE-2024-3400"),
-        "{page}"
-    );
-    assert!(
-        s.read("cve/CVE-2024-0001/index.html")
-            .contains("First post"),
-        "front matter id normalised to upper case"
-    );
+    assert!(page.contains("https://www.cve.org/CVERecord?id=CVE-2024-3400"), "{page}");
+    assert!(s.read("cve/CVE-2024-0001/index.html").contains("First post"), "front matter id normalised to upper case");
     let list = s.read("cve/index.html");
-    assert!(
-        list.contains("href=\"/cve/CVE-2024-0001/\"")
-            && list.contains("href=\"/cve/CVE-2024-3400/\""),
-        "{list}"
-    );
+    assert!(list.contains("href=\"/cve/CVE-2024-0001/\"") && list.contains("href=\"/cve/CVE-2024-3400/\""), "{list}");
 }
 
 #[test]
@@ -381,15 +251,10 @@ fn terms_merge_spellings_and_list_counts() {
     let s = sample();
     s.build(&[]).ok();
     let tag = s.read("tags/tag-with-spaces/index.html");
-    assert!(
-        tag.contains("First post") && tag.contains("Second post"),
-        "{tag}"
-    );
+    assert!(tag.contains("First post") && tag.contains("Second post"), "{tag}");
     let list = s.read("tags/index.html");
     assert!(
-        list.contains(
-            "<a href=\"/tags/tag-with-spaces/\">Tag With Spaces</a> <span class=\"count\">2<"
-        ),
+        list.contains("<a href=\"/tags/tag-with-spaces/\">Tag With Spaces</a> <span class=\"count\">2<"),
         "{list}"
     );
 }
@@ -416,17 +281,8 @@ fn rebuild_removes_stale_files() {
     s.build(&[]).ok();
     assert!(!s.exists("posts/fifth/index.html"));
     assert!(!s.read("index.html").contains("Fifth post"));
-    let leftovers: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert!(
-        leftovers
-            .iter()
-            .all(|n| !n.to_string_lossy().contains("staging")),
-        "{leftovers:?}"
-    );
+    let leftovers: Vec<_> = std::fs::read_dir(s.root()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(leftovers.iter().all(|n| !n.to_string_lossy().contains("staging")), "{leftovers:?}");
 }
 
 #[test]
@@ -434,21 +290,10 @@ fn base_url_override_and_sub_path() {
     let s = sample();
     s.build(&["--base-url", "https://example.org/blog/"]).ok();
     let html = s.read("posts/first-post/index.html");
-    assert!(
-        html.contains("href=\"/blog/tags/tag-with-spaces/\""),
-        "{html}"
-    );
+    assert!(html.contains("href=\"/blog/tags/tag-with-spaces/\""), "{html}");
     assert!(html.contains("href=\"/blog/cve/CVE-2024-3400/\""), "{html}");
-    assert!(
-        html.contains(
-            "<link rel=\"canonical\" href=\"https://example.org/blog/posts/first-post/\">"
-        ),
-        "{html}"
-    );
-    assert!(
-        s.read("rss.xml")
-            .contains("<link>https://example.org/blog/posts/first-post/</link>")
-    );
+    assert!(html.contains("<link rel=\"canonical\" href=\"https://example.org/blog/posts/first-post/\">"), "{html}");
+    assert!(s.read("rss.xml").contains("<link>https://example.org/blog/posts/first-post/</link>"));
 }
 
 #[test]
@@ -458,34 +303,19 @@ fn site_templates_override_theme_file_by_file() {
         "templates/page.html",
         "{% extends \"base.html\" %}{% block content %}<p id=\"mine\">{{ page.title }} / {{ site.extra.motto }}</p>{% endblock content %}",
     );
-    s.write(
-        "site.toml",
-        &format!("{}\n[extra]\nmotto = \"Patch now\"\n", common::SITE_TOML),
-    );
+    s.write("site.toml", &format!("{}\n[extra]\nmotto = \"Patch now\"\n", common::SITE_TOML));
     s.build(&[]).ok();
     let about = s.read("about/index.html");
-    assert!(
-        about.contains("<p id=\"mine\">About us / Patch now</p>"),
-        "{about}"
-    );
-    assert!(
-        about.contains("<html lang=\"en\">"),
-        "base.html from the theme: {about}"
-    );
-    assert!(
-        s.read("posts/custom-slug/index.html")
-            .contains("Second post")
-    );
+    assert!(about.contains("<p id=\"mine\">About us / Patch now</p>"), "{about}");
+    assert!(about.contains("<html lang=\"en\">"), "base.html from the theme: {about}");
+    assert!(s.read("posts/custom-slug/index.html").contains("Second post"));
 }
 
 #[test]
 fn extra_and_toml_front_matter() {
     let s = TestSite::new();
     s.write("content/posts/t.md", "+++\ntitle = \"From Zola\"\ndate = 2024-05-14\ntags = [\"toml\"]\n[extra]\nseverity = \"high\"\n+++\nBody.\n");
-    s.write(
-        "templates/post.html",
-        "{{ page.title }}|{{ page.extra.severity }}|{{ page.date }}",
-    );
+    s.write("templates/post.html", "{{ page.title }}|{{ page.extra.severity }}|{{ page.date }}");
     s.build(&[]).ok();
     assert_eq!(s.read("posts/t/index.html"), "From Zola|high|2024-05-14");
     assert!(s.exists("tags/toml/index.html"));
@@ -494,10 +324,7 @@ fn extra_and_toml_front_matter() {
 #[test]
 fn crlf_and_bom_files_build() {
     let s = TestSite::new();
-    s.write_bytes(
-        "content/posts/w.md",
-        "\u{feff}---\r\ntitle: Windows\r\ndate: 2024-05-14\r\n---\r\n\r\nLine one.\r\n".as_bytes(),
-    );
+    s.write_bytes("content/posts/w.md", "\u{feff}---\r\ntitle: Windows\r\ndate: 2024-05-14\r\n---\r\n\r\nLine one.\r\n".as_bytes());
     s.build(&[]).ok();
     assert!(s.read("posts/w/index.html").contains("<h1>Windows</h1>"));
 }
@@ -515,36 +342,16 @@ fn empty_site_builds() {
 #[test]
 fn unknown_field_is_a_warning_with_suggestion() {
     let s = TestSite::new();
-    s.write(
-        "content/posts/a.md",
-        "---\ntitle: A\ndate: 2024-05-14\ntgas: [x]\n---\nbody\n",
-    );
+    s.write("content/posts/a.md", "---\ntitle: A\ndate: 2024-05-14\ntgas: [x]\n---\nbody\n");
     let run = s.build(&[]).ok();
-    assert!(
-        run.stderr
-            .contains("warning: content/posts/a.md:4: unknown front matter field `tgas`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("did you mean `tags`?"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("warning: content/posts/a.md:4: unknown front matter field `tgas`"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `tags`?"), "{}", run.stderr);
 }
 
 #[test]
 fn code_is_highlighted_and_stylesheet_written() {
     let s = TestSite::new();
-    s.write(
-        "content/posts/c.md",
-        &post(
-            "Code",
-            "2024-05-14",
-            "",
-            "```python\nimport os\nprint('<x>')\n```\n",
-        ),
-    );
+    s.write("content/posts/c.md", &post("Code", "2024-05-14", "", "```python\nimport os\nprint('<x>')\n```\n"));
     s.build(&[]).ok();
     let html = s.read("posts/c/index.html");
     assert!(html.contains("<span class=\"hl-"), "{html}");

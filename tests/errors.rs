@@ -8,14 +8,8 @@ use common::{TestSite, post, snapshot};
 /// A site that builds, built once, so failures can be checked against its output.
 fn built() -> (TestSite, std::collections::BTreeMap<String, Vec<u8>>) {
     let s = TestSite::new();
-    s.write(
-        "content/posts/good.md",
-        &post("Good", "2024-05-01", "", "Fine."),
-    );
-    s.write(
-        "content/posts/other.md",
-        &post("Other", "2024-05-02", "", "Fine too."),
-    );
+    s.write("content/posts/good.md", &post("Good", "2024-05-01", "", "Fine."));
+    s.write("content/posts/other.md", &post("Other", "2024-05-02", "", "Fine too."));
     s.build(&[]).ok();
     let before = snapshot(&s.public());
     assert!(!before.is_empty());
@@ -24,26 +18,11 @@ fn built() -> (TestSite, std::collections::BTreeMap<String, Vec<u8>>) {
 
 /// Runs a failing build and checks that the old output and the site folder are untouched.
 fn fails(s: &TestSite, before: &std::collections::BTreeMap<String, Vec<u8>>) -> String {
-    let top_before: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
+    let top_before: Vec<_> = std::fs::read_dir(s.root()).unwrap().flatten().map(|e| e.file_name()).collect();
     let err = s.build(&[]).failed();
-    assert!(
-        &snapshot(&s.public()) == before,
-        "the old output changed after a failed build"
-    );
-    let top_after: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert_eq!(
-        top_before.len(),
-        top_after.len(),
-        "a failed build left files: {top_after:?}"
-    );
+    assert!(&snapshot(&s.public()) == before, "the old output changed after a failed build");
+    let top_after: Vec<_> = std::fs::read_dir(s.root()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(top_before.len(), top_after.len(), "a failed build left files: {top_after:?}");
     assert!(err.contains("was left as it was"), "{err}");
     err
 }
@@ -51,10 +30,7 @@ fn fails(s: &TestSite, before: &std::collections::BTreeMap<String, Vec<u8>>) -> 
 #[test]
 fn bad_front_matter_names_file_and_line() {
     let (s, before) = built();
-    s.write(
-        "content/posts/bad.md",
-        "---\ntitle: Bad\ndate: 2024-13-45\n---\nbody\n",
-    );
+    s.write("content/posts/bad.md", "---\ntitle: Bad\ndate: 2024-13-45\n---\nbody\n");
     let err = fails(&s, &before);
     assert!(err.contains("error: content/posts/bad.md:3:"), "{err}");
     assert!(err.contains("2024-13-45"), "{err}");
@@ -64,10 +40,7 @@ fn bad_front_matter_names_file_and_line() {
 #[test]
 fn yaml_syntax_error() {
     let (s, before) = built();
-    s.write(
-        "content/posts/bad.md",
-        "---\ntitle: \"Unclosed\ndate: 2024-05-01\n---\nbody\n",
-    );
+    s.write("content/posts/bad.md", "---\ntitle: \"Unclosed\ndate: 2024-05-01\n---\nbody\n");
     let err = fails(&s, &before);
     assert!(err.contains("error: content/posts/bad.md:"), "{err}");
     assert!(err.contains("front matter"), "{err}");
@@ -76,37 +49,19 @@ fn yaml_syntax_error() {
 #[test]
 fn unterminated_front_matter() {
     let (s, before) = built();
-    s.write(
-        "content/posts/bad.md",
-        "---\ntitle: Open\ndate: 2024-05-01\nbody without end\n",
-    );
+    s.write("content/posts/bad.md", "---\ntitle: Open\ndate: 2024-05-01\nbody without end\n");
     let err = fails(&s, &before);
-    assert!(
-        err.contains("content/posts/bad.md:1: the front matter is never closed"),
-        "{err}"
-    );
+    assert!(err.contains("content/posts/bad.md:1: the front matter is never closed"), "{err}");
 }
 
 #[test]
 fn missing_required_fields() {
     let (s, before) = built();
-    s.write(
-        "content/posts/nodate.md",
-        "---\ntitle: No date\n---\nbody\n",
-    );
-    s.write(
-        "content/posts/notitle.md",
-        "---\ndate: 2024-05-01\n---\nbody\n",
-    );
+    s.write("content/posts/nodate.md", "---\ntitle: No date\n---\nbody\n");
+    s.write("content/posts/notitle.md", "---\ndate: 2024-05-01\n---\nbody\n");
     let err = fails(&s, &before);
-    assert!(
-        err.contains("content/posts/nodate.md:1: `date` is required for posts"),
-        "{err}"
-    );
-    assert!(
-        err.contains("content/posts/notitle.md:1: `title` is required"),
-        "{err}"
-    );
+    assert!(err.contains("content/posts/nodate.md:1: `date` is required for posts"), "{err}");
+    assert!(err.contains("content/posts/notitle.md:1: `title` is required"), "{err}");
 }
 
 #[test]
@@ -114,24 +69,11 @@ fn every_content_error_is_reported_in_one_run() {
     let (s, before) = built();
     s.write("content/posts/a.md", "---\ntitle: A\ndate: nope\n---\n");
     s.write("content/posts/b.md", "---\ntitle: [unclosed\n---\n");
-    s.write(
-        "content/posts/c.md",
-        &post("C", "2024-05-01", "related:\n  - post: no-such-post\n", "x"),
-    );
-    s.write(
-        "content/posts/d.md",
-        &post("D", "2024-05-01", "cves: [CVE-12]\n", "x"),
-    );
+    s.write("content/posts/c.md", &post("C", "2024-05-01", "related:\n  - post: no-such-post\n", "x"));
+    s.write("content/posts/d.md", &post("D", "2024-05-01", "cves: [CVE-12]\n", "x"));
     let err = fails(&s, &before);
-    for f in [
-        "content/posts/a.md",
-        "content/posts/b.md",
-        "content/posts/d.md",
-    ] {
-        assert!(
-            err.contains(&format!("error: {f}:")),
-            "{f} not reported:\n{err}"
-        );
+    for f in ["content/posts/a.md", "content/posts/b.md", "content/posts/d.md"] {
+        assert!(err.contains(&format!("error: {f}:")), "{f} not reported:\n{err}");
     }
     assert!(err.contains("build failed with 3 errors"), "{err}");
 }
@@ -139,64 +81,35 @@ fn every_content_error_is_reported_in_one_run() {
 #[test]
 fn unknown_related_post_is_an_error_with_its_line() {
     let (s, before) = built();
-    s.write(
-        "content/posts/c.md",
-        &post("C", "2024-05-01", "related:\n  - post: godo\n", "x"),
-    );
+    s.write("content/posts/c.md", &post("C", "2024-05-01", "related:\n  - post: godo\n", "x"));
     let err = fails(&s, &before);
-    assert!(
-        err.contains("error: content/posts/c.md:5: related: no post has the slug `godo`"),
-        "{err}"
-    );
+    assert!(err.contains("error: content/posts/c.md:5: related: no post has the slug `godo`"), "{err}");
     assert!(err.contains("did you mean `good`?"), "{err}");
 }
 
 #[test]
 fn two_posts_with_one_url_names_both() {
     let (s, before) = built();
-    s.write(
-        "content/posts/Good.markdown",
-        &post("Good again", "2024-05-03", "", "Same slug, other case."),
-    );
+    s.write("content/posts/Good.markdown", &post("Good again", "2024-05-03", "", "Same slug, other case."));
     let err = fails(&s, &before);
-    assert!(
-        err.contains("content/posts/Good.markdown") && err.contains("content/posts/good.md"),
-        "{err}"
-    );
+    assert!(err.contains("content/posts/Good.markdown") && err.contains("content/posts/good.md"), "{err}");
     assert!(err.contains("/posts/good/"), "{err}");
 }
 
 #[test]
 fn explicit_slug_clash_names_both() {
     let (s, before) = built();
-    s.write(
-        "content/posts/x.md",
-        &post("X", "2024-05-03", "slug: other\n", "x"),
-    );
+    s.write("content/posts/x.md", &post("X", "2024-05-03", "slug: other\n", "x"));
     let err = fails(&s, &before);
-    assert!(
-        err.contains("content/posts/x.md") && err.contains("content/posts/other.md"),
-        "{err}"
-    );
+    assert!(err.contains("content/posts/x.md") && err.contains("content/posts/other.md"), "{err}");
 }
 
 #[test]
 fn alias_cannot_leave_the_output_folder() {
     let (s, before) = built();
-    s.write(
-        "content/posts/evil.md",
-        &post(
-            "Evil",
-            "2024-05-03",
-            "aliases: [\"/../../escaped/\"]\n",
-            "x",
-        ),
-    );
+    s.write("content/posts/evil.md", &post("Evil", "2024-05-03", "aliases: [\"/../../escaped/\"]\n", "x"));
     let err = fails(&s, &before);
-    assert!(
-        err.contains("content/posts/evil.md:4: alias \"/../../escaped/\""),
-        "{err}"
-    );
+    assert!(err.contains("content/posts/evil.md:4: alias \"/../../escaped/\""), "{err}");
     assert!(!s.root().join("escaped").exists());
     assert!(!s.root().parent().unwrap().join("escaped").exists());
 }
@@ -204,10 +117,7 @@ fn alias_cannot_leave_the_output_folder() {
 #[test]
 fn slug_cannot_leave_the_output_folder() {
     let s = TestSite::new();
-    s.write(
-        "content/posts/x.md",
-        &post("X", "2024-05-03", "slug: \"../../../etc/passwd\"\n", "x"),
-    );
+    s.write("content/posts/x.md", &post("X", "2024-05-03", "slug: \"../../../etc/passwd\"\n", "x"));
     s.build(&[]).ok();
     assert!(s.exists("posts/etc-passwd/index.html"), "{:?}", s.listing());
 }
@@ -215,20 +125,9 @@ fn slug_cannot_leave_the_output_folder() {
 #[test]
 fn javascript_urls_are_refused() {
     let (s, before) = built();
-    s.write(
-        "content/posts/js.md",
-        &post(
-            "JS",
-            "2024-05-03",
-            "related:\n  - {title: click, url: \"javascript:alert(1)\"}\n",
-            "x",
-        ),
-    );
+    s.write("content/posts/js.md", &post("JS", "2024-05-03", "related:\n  - {title: click, url: \"javascript:alert(1)\"}\n", "x"));
     let err = fails(&s, &before);
-    assert!(
-        err.contains("content/posts/js.md:5:") && err.contains("javascript"),
-        "{err}"
-    );
+    assert!(err.contains("content/posts/js.md:5:") && err.contains("javascript"), "{err}");
 }
 
 #[test]
@@ -236,10 +135,7 @@ fn missing_template_is_named() {
     let (s, before) = built();
     std::fs::create_dir_all(s.root().join("themes/bare/templates")).unwrap();
     s.write("themes/bare/templates/index.html", "x");
-    s.write(
-        "site.toml",
-        &format!("{}theme = \"bare\"\n", common::SITE_TOML),
-    );
+    s.write("site.toml", &format!("{}theme = \"bare\"\n", common::SITE_TOML));
     let err = fails(&s, &before);
     assert!(err.contains("the template `post.html` is missing"), "{err}");
 }
@@ -247,10 +143,7 @@ fn missing_template_is_named() {
 #[test]
 fn template_syntax_error_has_file_line_and_column() {
     let (s, before) = built();
-    s.write(
-        "templates/post.html",
-        "<h1>{{ page.title }}</h1>\n{% if page.tags %}\n<p>unclosed\n",
-    );
+    s.write("templates/post.html", "<h1>{{ page.title }}</h1>\n{% if page.tags %}\n<p>unclosed\n");
     let err = fails(&s, &before);
     assert!(err.contains("error: templates/post.html:"), "{err}");
     let after = err.split("templates/post.html:").nth(1).unwrap();
@@ -262,10 +155,7 @@ fn template_syntax_error_has_file_line_and_column() {
 #[test]
 fn template_render_error_has_file_and_line() {
     let (s, before) = built();
-    s.write(
-        "templates/post.html",
-        "ok\n{{ page.no_such_field | upper }}\n",
-    );
+    s.write("templates/post.html", "ok\n{{ page.no_such_field | upper }}\n");
     let err = fails(&s, &before);
     assert!(err.contains("error: templates/post.html:2:"), "{err}");
 }
@@ -273,10 +163,7 @@ fn template_render_error_has_file_and_line() {
 #[test]
 fn unknown_theme_is_named() {
     let (s, before) = built();
-    s.write(
-        "site.toml",
-        &format!("{}theme = \"fancy\"\n", common::SITE_TOML),
-    );
+    s.write("site.toml", &format!("{}theme = \"fancy\"\n", common::SITE_TOML));
     let err = fails(&s, &before);
     assert!(err.contains("theme `fancy` not found"), "{err}");
 }
@@ -284,35 +171,17 @@ fn unknown_theme_is_named() {
 #[test]
 fn bad_config_values_name_key_and_line() {
     let (s, before) = built();
-    s.write(
-        "site.toml",
-        "title = \"T\"\nbase_url = \"https://e.x\"\nposts_per_page = \"ten\"\n",
-    );
+    s.write("site.toml", "title = \"T\"\nbase_url = \"https://e.x\"\nposts_per_page = \"ten\"\n");
     let err = fails(&s, &before);
-    assert!(
-        err.contains("error: site.toml:3:") && err.contains("posts_per_page"),
-        "{err}"
-    );
+    assert!(err.contains("error: site.toml:3:") && err.contains("posts_per_page"), "{err}");
 
-    s.write(
-        "site.toml",
-        "title = \"T\"\nbase_url = \"news.example.com\"\n",
-    );
+    s.write("site.toml", "title = \"T\"\nbase_url = \"news.example.com\"\n");
     let err = fails(&s, &before);
-    assert!(
-        err.contains("error: site.toml:2:") && err.contains("base_url"),
-        "{err}"
-    );
+    assert!(err.contains("error: site.toml:2:") && err.contains("base_url"), "{err}");
 
-    s.write(
-        "site.toml",
-        "title = \"T\"\nbase_url = \"https://e.x\"\n[markdown]\nhighlight_theme = \"nope\"\n",
-    );
+    s.write("site.toml", "title = \"T\"\nbase_url = \"https://e.x\"\n[markdown]\nhighlight_theme = \"nope\"\n");
     let err = fails(&s, &before);
-    assert!(
-        err.contains("highlight_theme") && err.contains("InspiredGitHub"),
-        "{err}"
-    );
+    assert!(err.contains("highlight_theme") && err.contains("InspiredGitHub"), "{err}");
 
     s.write(
         "site.toml",
@@ -336,15 +205,9 @@ fn missing_site_toml() {
 #[test]
 fn invalid_utf8_names_line() {
     let (s, before) = built();
-    s.write_bytes(
-        "content/posts/bin.md",
-        b"---\ntitle: B\ndate: 2024-05-01\n---\nok\nbad \xff here\n",
-    );
+    s.write_bytes("content/posts/bin.md", b"---\ntitle: B\ndate: 2024-05-01\n---\nok\nbad \xff here\n");
     let err = fails(&s, &before);
-    assert!(
-        err.contains("error: content/posts/bin.md:6:5: the file is not valid UTF-8"),
-        "{err}"
-    );
+    assert!(err.contains("error: content/posts/bin.md:6:5: the file is not valid UTF-8"), "{err}");
 }
 
 #[test]
