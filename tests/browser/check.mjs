@@ -272,9 +272,14 @@ async function main() {
         for (const p of r.problems) fail(`${url} ${width} ${scheme}`, p);
         await r.page.screenshot({ path: path.join(SHOTS, `${name}-${width}-${scheme}.png`), fullPage: true });
         if (width === 1280 && scheme === 'light' && (name === 'home' || name === 'post')) weights[name] = { url, ...(await weigh(r)) };
-        if (['home', 'post', 'term', 'cve', 'code', '404'].includes(name)) await runAxe(r.page, `${url} ${width} ${scheme}`);
+        await runAxe(r.page, `${url} ${width} ${scheme}`);
         await r.page.close();
       }
+      // The narrowest phones.
+      const r = await visit(context, base, url, { width: 360, expectStatus: url === MISSING ? 404 : 200 });
+      const o = await overflow(r.page);
+      if (o.scroll > o.client) fail(url, `horizontal overflow at 360 px: ${o.scroll} > ${o.client} (${o.wide.join(', ')})`);
+      await r.page.close();
     }
 
     // 5. Metadata of a post: JSON-LD, Open Graph, canonical, feeds, lang.
