@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, closest, line_col};
+use crate::headers::{self, HeadersConfig};
 
 /// The file name of the configuration, at the site root.
 pub const CONFIG_FILE: &str = "site.toml";
@@ -32,6 +33,8 @@ pub struct Config {
     /// Reading speed used for "N min read".
     pub words_per_minute: usize,
     pub markdown: MarkdownConfig,
+    /// `[headers]`: the `_headers` file with the Content-Security-Policy.
+    pub headers: HeadersConfig,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -68,6 +71,7 @@ impl Default for Config {
             feed_limit: 20,
             words_per_minute: 200,
             markdown: MarkdownConfig::default(),
+            headers: HeadersConfig::default(),
             extra: toml::Table::new(),
         }
     }
@@ -84,9 +88,17 @@ const KNOWN_KEYS: &[&str] = &[
     "feed_limit",
     "words_per_minute",
     "markdown",
+    "headers",
     "extra",
 ];
 const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code"];
+
+/// Keys of `[headers]`: `enabled`, one per built-in header, `extra`.
+fn known_headers_keys() -> Vec<&'static str> {
+    let mut keys = vec!["enabled", "extra"];
+    keys.extend(headers::KEYS.iter().map(|(k, _)| *k));
+    keys
+}
 
 impl Config {
     /// Reads `root/site.toml`. Returns the config and its warnings, or every error found.
@@ -116,6 +128,10 @@ impl Config {
             warn_unknown(text, &table, KNOWN_KEYS, "", &mut warnings);
             if let Some(toml::Value::Table(md)) = table.get("markdown") {
                 warn_unknown(text, md, KNOWN_MARKDOWN_KEYS, "markdown.", &mut warnings);
+            }
+            if let Some(toml::Value::Table(h)) = table.get("headers") {
+                let known = known_headers_keys();
+                warn_unknown(text, h, &known, "headers.", &mut warnings);
             }
         }
         let errors = config.validate(text);
@@ -189,6 +205,15 @@ impl Config {
                 "use a BCP 47 tag such as \"en\", \"en-GB\" or \"ja\"",
             ));
         }
+        for p in self.headers.problems() {
+            let line = table_key_line(text, "headers", &p.key)
+                .or_else(|| table_key_line(text, "headers.extra", &p.key));
+            errors.push(
+                Diagnostic::error(CONFIG_FILE, p.message)
+                    .at_opt(line)
+                    .with_help(p.help),
+            );
+        }
         errors
     }
 }
@@ -257,6 +282,34 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
                 .is_some_and(|rest| rest.trim_start().starts_with('='))
         })
         .map(|i| i + 1)
+}
+
+/// The 1-based line where `key` (bare or quoted) is assigned inside the table `[table]`.
+fn table_key_line(text: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            inside = l.split('#').next().unwrap_or("").trim() == header;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let Some((k, _)) = l.split_once('=') else {
+            continue;
+        };
+        let k = k.trim();
+        let k = k
+            .strip_prefix('"')
+            .and_then(|k| k.strip_suffix('"'))
+            .unwrap_or(k);
+        if k == key {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 fn warn_unknown(
@@ -347,6 +400,57 @@ mod tests {
                 .as_deref()
                 .unwrap()
                 .contains("posts_per_page")
+        );
+    }
+
+    #[test]
+    fn headers_default_on_and_can_be_switched_off() {
+        let (c, _) = Config::parse(MINIMAL).unwrap();
+        assert!(c.headers.enabled);
+        assert_eq!(
+            c.headers.content_security_policy,
+            crate::headers::DEFAULT_CSP
+        );
+        let text = format!(
+            "{MINIMAL}[headers]\nenabled = false\nframe_options = \"\"\n[headers.extra]\n\"X-Robots-Tag\" = \"noai\"\n"
+        );
+        let (c, warnings) = Config::parse(&text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(!c.headers.enabled);
+        assert_eq!(c.headers.frame_options, "");
+        assert_eq!(c.headers.extra["X-Robots-Tag"], "noai");
+    }
+
+    #[test]
+    fn bad_headers_name_their_line() {
+        let text = format!(
+            "{MINIMAL}[markdown]\nhighlight_code = true\n[headers]\nreferrer_policy = \"a\\nb\"\n[headers.extra]\n\"Bad Name\" = \"x\"\n"
+        );
+        let errs = Config::parse(&text).unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].line, Some(6));
+        assert!(errs[0].message.contains("headers.referrer_policy"));
+        assert_eq!(errs[1].line, Some(8));
+        assert!(errs[1].message.contains("\"Bad Name\""));
+    }
+
+    #[test]
+    fn unknown_headers_key_warns() {
+        let text = format!("{MINIMAL}[headers]\ncontent_security_polcy = \"x\"\n");
+        let (_, warnings) = Config::parse(&text).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, Some(4));
+        assert!(
+            warnings[0]
+                .message
+                .contains("headers.content_security_polcy")
+        );
+        assert!(
+            warnings[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("headers.content_security_policy")
         );
     }
 

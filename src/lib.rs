@@ -8,7 +8,7 @@
 //! | walk and parse content, render Markdown | [`content`], [`frontmatter`], [`markdown`], [`highlight`] | [`content::load`] |
 //! | index the site | [`index`] | [`index::index`] |
 //! | templates | [`theme`], [`templates`] | [`templates::Templates::new`] |
-//! | render every output | [`render`], [`feeds`] | [`render::render_all`] |
+//! | render every output | [`render`], [`feeds`], [`headers`] | [`render::render_all`] |
 //! | write, atomically | [`output`] | [`output::Staging`] |
 //!
 //! Every URL is made in [`urls`]. Every user-facing problem is an [`error::Diagnostic`]
@@ -26,6 +26,7 @@ pub mod escape;
 pub mod feeds;
 pub mod fingerprint;
 pub mod frontmatter;
+pub mod headers;
 pub mod highlight;
 pub mod index;
 pub mod markdown;

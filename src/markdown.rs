@@ -161,6 +161,15 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
                 });
             }
             Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            // Wide tables scroll in a box that keyboard users can focus.
+            Event::Start(Tag::Table(_)) => events.push(Event::Html(CowStr::Borrowed(
+                "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">\n",
+            ))),
+            Event::End(TagEnd::Table) => {
+                events.push(event);
+                events.push(Event::Html(CowStr::Borrowed("</div>\n")));
+                continue;
+            }
             Event::Start(Tag::Paragraph) if paragraph_state == ParagraphState::Before => {
                 paragraph_state = ParagraphState::In;
             }
@@ -269,9 +278,9 @@ fn code_block(
     };
     let mut html = String::with_capacity(inner.len() + 64);
     if lang_attr.is_empty() {
-        html.push_str("<pre class=\"code\"><code>");
+        html.push_str("<pre class=\"code\" tabindex=\"0\"><code>");
     } else {
-        html.push_str("<pre class=\"code\" data-lang=\"");
+        html.push_str("<pre class=\"code\" tabindex=\"0\" data-lang=\"");
         html.push_str(&lang_attr);
         html.push_str("\"><code class=\"language-");
         html.push_str(&lang_attr);
@@ -415,7 +424,12 @@ mod tests {
         let r = md(
             "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nNote[^1]\n\n[^1]: foot\n",
         );
-        assert!(r.html.contains("<table>"), "{}", r.html);
+        assert!(
+            r.html.contains("<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">\n<table>"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("</table>\n</div>\n"), "{}", r.html);
         assert!(r.html.contains("<del>x</del>"), "{}", r.html);
         assert!(r.html.contains("type=\"checkbox\""), "{}", r.html);
         assert!(r.html.contains("footnote"), "{}", r.html);
@@ -458,7 +472,7 @@ mod tests {
     #[test]
     fn code_is_highlighted_with_classes_and_escaped() {
         let r = md("```rust\nlet s = \"</code><script>\";\n```\n\n```nosuchlang\n<b>\n```\n");
-        assert!(r.html.contains("<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-"), "{}", r.html);
+        assert!(r.html.contains("<pre class=\"code\" tabindex=\"0\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-"), "{}", r.html);
         assert!(!r.html.contains("<script>"), "{}", r.html);
         assert!(
             r.html

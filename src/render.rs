@@ -20,6 +20,7 @@ use crate::content::{Page, PageKind};
 use crate::error::Diagnostic;
 use crate::feeds::{self, FeedSite, SitemapEntry};
 use crate::fingerprint::{self, Builder, Fingerprint};
+use crate::headers;
 use crate::highlight;
 use crate::index::{Site, TaxonomyKind, page_count};
 use crate::templates::Templates;
@@ -728,6 +729,10 @@ impl<'a> Renderer<'a> {
         }
         if !static_robots {
             bytes(&mut jobs, urls::ROBOTS, feeds::robots(self.urls));
+        }
+        // Security headers, unless turned off or the site ships its own `_headers`.
+        if self.config.headers.enabled && !self.theme.statics.contains_key(Path::new(headers::FILE)) {
+            bytes(&mut jobs, headers::FILE, self.config.headers.file());
         }
         if let Some(css) = highlight::theme_css(&self.config.markdown.highlight_theme) {
             bytes(&mut jobs, urls::SYNTAX_CSS, css);

@@ -386,7 +386,10 @@ fn terms_merge_spellings_and_list_counts() {
         "{tag}"
     );
     let list = s.read("tags/index.html");
-    assert!(list.contains("(2)"), "{list}");
+    assert!(
+        list.contains("<a href=\"/tags/tag-with-spaces/\">Tag With Spaces</a> <span class=\"count\">2<"),
+        "{list}"
+    );
 }
 
 #[test]
@@ -545,4 +548,70 @@ fn code_is_highlighted_and_stylesheet_written() {
     assert!(html.contains("<span class=\"hl-"), "{html}");
     assert!(!html.contains("style=\""), "no inline styles: {html}");
     assert!(s.read("syntax.css").contains(".hl-"));
+}
+
+#[test]
+fn security_headers_file_and_no_inline_code() {
+    let s = sample();
+    s.build(&[]).ok();
+    let headers = s.read("_headers");
+    assert!(headers.starts_with("/*\n"), "{headers}");
+    assert!(
+        headers.contains("\n  Content-Security-Policy: default-src 'self';"),
+        "{headers}"
+    );
+    assert!(
+        headers.contains("\n  X-Content-Type-Options: nosniff\n"),
+        "{headers}"
+    );
+    // The strict CSP holds: no inline script (JSON-LD is data), no inline style, no handlers.
+    for f in s.listing().iter().filter(|f| f.ends_with(".html")) {
+        let html = s.read(f);
+        let scripts = html.matches("<script").count();
+        let data = html
+            .matches("<script type=\"application/ld+json\">")
+            .count();
+        assert_eq!(scripts, data, "{f} has an inline script");
+        for bad in [
+            " style=",
+            "<style",
+            " onload=",
+            " onclick=",
+            " onerror=",
+            "javascript:",
+        ] {
+            assert!(!html.contains(bad), "{f} contains {bad}");
+        }
+    }
+
+    // Switched off: no file.
+    s.write(
+        "site.toml",
+        &format!("{}[headers]\nenabled = false\n", common::SITE_TOML),
+    );
+    s.build(&[]).ok();
+    assert!(!s.exists("_headers"));
+
+    // Configured: a header removed, one added.
+    s.write(
+        "site.toml",
+        &format!(
+            "{}[headers]\nframe_options = \"\"\nstrict_transport_security = \"max-age=63072000\"\n[headers.extra]\n\"X-Robots-Tag\" = \"noai\"\n",
+            common::SITE_TOML
+        ),
+    );
+    s.build(&[]).ok();
+    let headers = s.read("_headers");
+    assert!(!headers.contains("X-Frame-Options"), "{headers}");
+    assert!(
+        headers.contains("  Strict-Transport-Security: max-age=63072000\n"),
+        "{headers}"
+    );
+    assert!(headers.ends_with("  X-Robots-Tag: noai\n"), "{headers}");
+
+    // The site's own static/_headers wins.
+    s.write("site.toml", common::SITE_TOML);
+    s.write("static/_headers", "/*\n  X-Mine: 1\n");
+    s.build(&[]).ok();
+    assert_eq!(s.read("_headers"), "/*\n  X-Mine: 1\n");
 }

@@ -309,8 +309,15 @@ fn bad_config_values_name_key_and_line() {
         "title = \"T\"\nbase_url = \"https://e.x\"\n[markdown]\nhighlight_theme = \"nope\"\n",
     );
     let err = fails(&s, &before);
+    assert!(err.contains("highlight_theme") && err.contains("InspiredGitHub"), "{err}");
+
+    s.write(
+        "site.toml",
+        "title = \"T\"\nbase_url = \"https://e.x\"\n[headers]\n[headers.extra]\n\"X Bad\" = \"1\"\n",
+    );
+    let err = fails(&s, &before);
     assert!(
-        err.contains("highlight_theme") && err.contains("InspiredGitHub"),
+        err.contains("error: site.toml:5:") && err.contains("not an HTTP header name"),
         "{err}"
     );
 }
