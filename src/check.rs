@@ -74,6 +74,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
         files: &files,
         anchors: &anchors,
         pages: &pages,
+        drafts: opts.drafts,
     };
     let mut problems = Vec::new();
     let mut links = 0;
@@ -316,6 +317,8 @@ struct Checker<'a> {
     files: &'a BTreeSet<String>,
     anchors: &'a HashMap<String, HashSet<String>>,
     pages: &'a [&'a Page],
+    /// Whether drafts were loaded (`--drafts`).
+    drafts: bool,
 }
 
 impl Checker<'_> {
@@ -340,7 +343,7 @@ impl Checker<'_> {
             let help = if link.is_image {
                 "put the image in static/ (served from the site root) or beside the post, in a bundle: content/posts/<slug>/index.md with the image next to it".to_string()
             } else {
-                self.suggest(&path, &page.route)
+                self.suggest(&path, &page.route, !link.dest.trim_start().starts_with('/'))
             };
             return Some(
                 problem(format!("leads nowhere: the site has no {shown}")).with_help(help),
@@ -370,11 +373,7 @@ impl Checker<'_> {
     }
 
     /// A hint for a link that leads nowhere.
-    fn suggest(&self, path: &str, page_route: &str) -> String {
-        let relative_note = format!(
-            "relative links start from this page's URL, {}",
-            self.urls.url(page_route)
-        );
+    fn suggest(&self, path: &str, page_route: &str, relative: bool) -> String {
         if path.ends_with(".md") {
             let name = path.rsplit('/').next().unwrap_or(path);
             if let Some(target) = self.pages.iter().find(|p| {
@@ -388,16 +387,28 @@ impl Checker<'_> {
                 );
             }
         }
-        let routes: Vec<String> = self
+        // Only near misses: a typo or two, not any path of a similar length.
+        let near = self
             .files
             .iter()
-            .map(|f| f.strip_suffix("index.html").unwrap_or(f).to_string())
-            .collect();
-        let candidates: Vec<&str> = routes.iter().map(String::as_str).collect();
-        match closest(path, &candidates) {
-            Some(c) => format!("did you mean {}? ({relative_note})", self.urls.url(c)),
-            None => format!("check the path; drafts are only built with --drafts; {relative_note}"),
+            .map(|f| f.strip_suffix("index.html").unwrap_or(f))
+            .map(|r| (strsim::damerau_levenshtein(path, r), r))
+            .filter(|(d, _)| *d <= 2.max(path.chars().count() / 8))
+            .min();
+        let mut help = vec![match near.map(|(_, r)| r) {
+            Some(c) => format!("did you mean {}?", self.urls.url(c)),
+            None => "check the path".to_string(),
+        }];
+        if !self.drafts && path.starts_with(&format!("{}/", urls::POSTS)) {
+            help.push("a draft is only built with --drafts".to_string());
         }
+        if relative {
+            help.push(format!(
+                "relative links start from this page's URL, {}",
+                self.urls.url(page_route)
+            ));
+        }
+        help.join("\n")
     }
 }
 
