@@ -185,7 +185,8 @@ sitrep serve
 ```
 
 Every save rebuilds the site and reloads the page in the browser. When you are done,
-`sitrep check` looks for broken links and `sitrep build` writes the site into `public/`.
+`sitrep check` looks for broken links (like a typo in [this one](#publishing)) and
+`sitrep build` writes the site into `public/`.
 
 ## Publishing
 

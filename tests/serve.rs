@@ -390,6 +390,27 @@ fn no_request_leaves_the_served_folder() {
     assert_eq!(serve.get("/").status, 200);
 }
 
+/// Saves a file of the site the way many editors do: a temporary file renamed into place.
+fn save(site: &TestSite, rel: &str, text: &str) {
+    let path = site.root().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+}
+
+/// Waits for builds until `done` holds (a slow machine may build more than once per save).
+fn until(events: &mut Events, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
+        events.next_build();
+    }
+}
+
 #[test]
 fn edits_reload_tabs_and_errors_show_until_fixed() {
     let s = site();
@@ -407,7 +428,8 @@ fn edits_reload_tabs_and_errors_show_until_fixed() {
     );
 
     // An edit: a new build id, and the page shows the change.
-    s.write(
+    save(
+        &s,
         "content/posts/first.md",
         &post(
             "First post",
@@ -418,24 +440,20 @@ fn edits_reload_tabs_and_errors_show_until_fixed() {
     );
     let second = events.next_build();
     assert_ne!(first, second);
-    let page = serve.get("/posts/first/");
-    assert_eq!(page.status, 200);
-    assert!(page.text().contains("Edited body text."), "{}", page.text());
-    serve.wait_for_line(|l| l.starts_with("rebuilt in ") && l.ends_with(" ms"));
-    assert!(
+    until(&mut events, "the edit", || {
         serve
-            .stdout
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l == "changed: content/posts/first.md"),
-        "{}",
-        serve.output_text()
-    );
+            .get("/posts/first/")
+            .text()
+            .contains("Edited body text.")
+    });
+    assert_eq!(serve.get("/posts/first/").status, 200);
+    serve.wait_for_line(|l| l.starts_with("rebuilt in ") && l.ends_with(" ms"));
+    serve.wait_for_line(|l| l == "changed: content/posts/first.md");
 
     // Broken front matter: every page is the error page, its message escaped, with the
     // reload script; the server goes on.
-    s.write(
+    save(
+        &s,
         "content/posts/first.md",
         &post(
             "First post",
@@ -444,8 +462,9 @@ fn edits_reload_tabs_and_errors_show_until_fixed() {
             "Edited body text.",
         ),
     );
-    let third = events.next_build();
-    assert_ne!(second, third);
+    until(&mut events, "the error page", || {
+        serve.get("/posts/first/").status == 500
+    });
     for path in ["/posts/first/", "/", "/no/such/page/"] {
         let r = serve.get(path);
         assert_eq!(r.status, 500, "{path}");
@@ -484,33 +503,37 @@ fn edits_reload_tabs_and_errors_show_until_fixed() {
     );
 
     // Fixed: recovery without a restart.
-    s.write(
+    save(
+        &s,
         "content/posts/first.md",
         &post("First post", "2024-05-01", "", "Fixed body text."),
     );
-    let fourth = events.next_build();
-    assert_ne!(third, fourth);
+    until(&mut events, "recovery", || {
+        serve.get("/posts/first/").status == 200
+    });
     let page = serve.get("/posts/first/");
-    assert_eq!(page.status, 200);
     assert!(page.text().contains("Fixed body text."));
     assert!(!page.text().contains("did not build"));
 
     // A new post and a new static folder are picked up too.
-    s.write(
+    save(
+        &s,
         "content/posts/third.md",
         &post("Third post", "2024-05-03", "", "Brand new."),
     );
-    events.next_build();
-    assert!(serve.get("/posts/third/").text().contains("Brand new."));
+    until(&mut events, "the new post", || {
+        serve.get("/posts/third/").text().contains("Brand new.")
+    });
     s.write("static/new.txt", "fresh");
-    events.next_build();
-    // The folder may be seen before the file inside it: wait for the file's own rebuild.
-    let start = Instant::now();
-    while serve.get("/new.txt").status != 200 {
-        assert!(start.elapsed() < TIMEOUT, "{}", serve.output_text());
-        events.next_build();
-    }
+    until(&mut events, "the new static folder", || {
+        serve.get("/new.txt").status == 200
+    });
     assert_eq!(serve.get("/new.txt").text(), "fresh");
+    // And a file in it, now that it is watched.
+    save(&s, "static/new.txt", "fresher");
+    until(&mut events, "the static file", || {
+        serve.get("/new.txt").text() == "fresher"
+    });
 }
 
 #[test]
@@ -545,20 +568,17 @@ fn drafts_only_with_the_flag() {
     assert_eq!(serve.get("/posts/draft/").status, 200);
 }
 
-#[test]
-fn a_port_in_use_is_a_clear_error() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
-    let s = site();
+/// Runs serve where it should fail at once; kills it if it does not exit in time.
+fn serve_failure(dir: &Path, args: &[&str]) -> String {
     let child = Command::new(env!("CARGO_BIN_EXE_sitrep"))
-        .args(["serve", "--port", &port])
-        .current_dir(s.root())
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Killed on drop if it does not exit by itself.
     let mut serve = Serve {
         child,
         addr: "127.0.0.1:1".parse().unwrap(),
@@ -566,10 +586,12 @@ fn a_port_in_use_is_a_clear_error() {
         stdout: Arc::default(),
         stderr: Arc::default(),
     };
-    collect(
-        serve.child.stderr.take().unwrap(),
-        Arc::clone(&serve.stderr),
-    );
+    let stderr = serve.child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut text);
+        text
+    });
     let start = Instant::now();
     let status = loop {
         if let Some(status) = serve.child.try_wait().unwrap() {
@@ -579,8 +601,23 @@ fn a_port_in_use_is_a_clear_error() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(!status.success());
-    std::thread::sleep(Duration::from_millis(100)); // let the reader thread finish
-    let err = serve.stderr.lock().unwrap().join("\n");
+    reader.join().unwrap()
+}
+
+#[test]
+fn serve_outside_a_site_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = serve_failure(dir.path(), &["--port", "0"]);
+    assert!(err.contains("no site.toml"), "{err}");
+    assert!(err.contains("sitrep init"), "{err}");
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let s = site();
+    let err = serve_failure(s.root(), &["--port", &port]);
     assert!(err.contains("cannot listen on 127.0.0.1:"), "{err}");
     assert!(err.contains("--port"), "{err}");
     drop(taken);

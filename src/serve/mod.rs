@@ -29,6 +29,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::build::BuildOptions;
+use crate::config::CONFIG_FILE;
 use crate::error::{BuildError, Diagnostic};
 use crate::escape;
 use crate::urls;
@@ -75,6 +76,14 @@ pub struct Server {
 impl Server {
     /// Binds the address and picks the output folder; builds nothing yet.
     pub fn bind(opts: &ServeOptions) -> Result<Server, Diagnostic> {
+        // A later error is shown in the browser; no site at all is the wrong folder.
+        if !opts.root.join(CONFIG_FILE).is_file() {
+            return Err(Diagnostic::error(
+                opts.root.join(CONFIG_FILE),
+                format!("there is no site here: no {CONFIG_FILE} in {}", opts.root.display()),
+            )
+            .with_help("run `sitrep serve` in the site's folder, pass --root DIR, or create a site with `sitrep init DIR`"));
+        }
         let listener = TcpListener::bind((opts.bind, opts.port)).map_err(|e| {
             Diagnostic::error(
                 "--bind/--port",
