@@ -155,6 +155,16 @@ fn request(addr: SocketAddr, method: &str, target: &str) -> Response {
     }
 }
 
+/// A GET of / with this Host header; the raw response.
+fn request_with_host(addr: SocketAddr, host: &str) -> String {
+    let mut s = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    write!(s, "GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
+}
+
 /// A server-sent event stream of build ids.
 struct Events {
     reader: BufReader<TcpStream>,
@@ -386,6 +396,12 @@ fn no_request_leaves_the_served_folder() {
         assert_eq!(serve.get("/up/secret.txt").status, 403);
     }
     assert_eq!(serve.get("/../secret.txt").status, 400);
+    // A page whose name was pointed at 127.0.0.1 (DNS rebinding) cannot read the site.
+    let text = request_with_host(serve.addr, &format!("evil.example:{}", serve.addr.port()));
+    assert!(text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(!text.contains("<html"), "{text}");
+    let local = request_with_host(serve.addr, &format!("localhost:{}", serve.addr.port()));
+    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
     // The server is still up.
     assert_eq!(serve.get("/").status, 200);
 }

@@ -8,6 +8,7 @@
 //! still be inside the served folder (a symbolic link out of it is a 403).
 
 use std::io::{self, BufRead, Read, Write};
+use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 
 use crate::urls::percent_decode;
@@ -21,6 +22,8 @@ pub struct Request {
     pub method: String,
     /// The request target as sent (`/posts/x/?q=1`).
     pub target: String,
+    /// The `Host` header, if sent.
+    pub host: Option<String>,
 }
 
 impl Request {
@@ -54,10 +57,18 @@ pub fn read_request(reader: &mut impl BufRead) -> Result<Request, Reject> {
     if !version.starts_with("HTTP/1.") {
         return Err(Reject::BadRequest("unsupported HTTP version"));
     }
+    let mut host = None;
     loop {
         read_line(reader, &mut line, &mut used)?;
         if line.is_empty() {
             break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        if let Some((name, value)) = text.split_once(':')
+            && name.trim().eq_ignore_ascii_case("host")
+            && host.replace(value.trim().to_string()).is_some()
+        {
+            return Err(Reject::BadRequest("more than one Host header"));
         }
     }
     if method != "GET" && method != "HEAD" {
@@ -66,6 +77,7 @@ pub fn read_request(reader: &mut impl BufRead) -> Result<Request, Reject> {
     Ok(Request {
         method: method.to_string(),
         target: target.to_string(),
+        host,
     })
 }
 
@@ -92,6 +104,31 @@ fn read_line<R: BufRead>(
         line.pop();
     }
     Ok(())
+}
+
+/// Whether a server listening on `addr` answers a request for `host`. On a loopback
+/// address only the names of this computer are answered (`127.0.0.1:PORT`, `localhost:PORT`,
+/// `[::1]:PORT`), so a web page whose own name has been pointed at 127.0.0.1 (DNS
+/// rebinding) cannot read the site, drafts included. Bound to the network, any name goes.
+pub fn host_allowed(host: Option<&str>, addr: SocketAddr) -> bool {
+    let Some(host) = host else {
+        return true; // HTTP/1.0 clients; browsers always send Host
+    };
+    if !addr.ip().is_loopback() {
+        return true;
+    }
+    let host = host.to_ascii_lowercase();
+    let port = addr.port();
+    let (name, host_port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.is_empty() && !p.contains(']') => (n, p.parse::<u16>().ok()),
+        _ => (host.as_str(), Some(80)),
+    };
+    host_port == Some(port)
+        && (name == "localhost"
+            || name == "[::1]"
+            || name
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback()))
 }
 
 /// A request path, decoded and checked: plain segments only.
@@ -387,6 +424,9 @@ mod tests {
         let mut r = io::Cursor::new(b"GET /a/ HTTP/1.1\r\nHost: x\r\n\r\n".to_vec());
         let req = read_request(&mut r).unwrap();
         assert_eq!(req.target, "/a/");
+        assert_eq!(req.host.as_deref(), Some("x"));
+        let mut r = io::Cursor::new(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n".to_vec());
+        assert!(read_request(&mut r).is_err());
         assert!(!req.is_head());
         let mut r = io::Cursor::new(b"POST / HTTP/1.1\r\n\r\n".to_vec());
         assert_eq!(read_request(&mut r), Err(Reject::MethodNotAllowed));
@@ -398,6 +438,37 @@ mod tests {
         assert!(read_request(&mut io::Cursor::new(huge)).is_err());
         let mut r = io::Cursor::new(b"GET / SPDY/3\r\n\r\n".to_vec());
         assert!(read_request(&mut r).is_err());
+    }
+
+    #[test]
+    fn only_local_names_are_answered_on_loopback() {
+        let local: SocketAddr = "127.0.0.1:1111".parse().unwrap();
+        for ok in [
+            None,
+            Some("127.0.0.1:1111"),
+            Some("localhost:1111"),
+            Some("LOCALHOST:1111"),
+            Some("[::1]:1111"),
+            Some("127.0.0.2:1111"),
+        ] {
+            assert!(host_allowed(ok, local), "{ok:?}");
+        }
+        for bad in [
+            "evil.example:1111",
+            "evil.example",
+            "localhost:2222",
+            "localhost",
+            "127.0.0.1",
+            "localhost.evil.example:1111",
+            "10.0.0.1:1111",
+            "",
+        ] {
+            assert!(!host_allowed(Some(bad), local), "{bad:?}");
+        }
+        let port80: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        assert!(host_allowed(Some("localhost"), port80));
+        let network: SocketAddr = "0.0.0.0:1111".parse().unwrap();
+        assert!(host_allowed(Some("myhost.lan:1111"), network));
     }
 
     #[test]

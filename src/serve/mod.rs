@@ -142,6 +142,7 @@ impl Server {
             }),
             builds: BuildClock::new(),
             connections: AtomicUsize::new(0),
+            addr: self.addr,
         });
         rebuild_and_publish(&mut self.rebuilder, &state, &[]);
         if let Some(temp) = self.temp.take() {
@@ -191,6 +192,8 @@ struct State {
     served: RwLock<Served>,
     builds: BuildClock,
     connections: AtomicUsize,
+    /// The address listened on, for the Host check.
+    addr: SocketAddr,
 }
 
 /// Lowers the connection count when a connection's thread ends.
@@ -365,6 +368,14 @@ fn handle(stream: TcpStream, state: &State) {
         }
     };
     let head = request.is_head();
+    if !http::host_allowed(request.host.as_deref(), state.addr) {
+        let msg = format!(
+            "forbidden: this server answers only to http://{}/ (or localhost)\n",
+            state.addr
+        );
+        let _ = plain(&mut out, 403, &msg, head);
+        return;
+    }
     let path = match http::parse_target(&request.target) {
         Ok(p) => p,
         Err(reject) => {
