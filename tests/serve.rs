@@ -638,3 +638,50 @@ fn a_port_in_use_is_a_clear_error() {
     assert!(err.contains("--port"), "{err}");
     drop(taken);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_removes_the_temporary_build_folder() {
+    let s = site();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sitrep"))
+        .args(["serve", "--port", "0"])
+        .current_dir(s.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = Arc::new(Mutex::new(Vec::new()));
+    collect(child.stdout.take().unwrap(), Arc::clone(&stdout));
+    let mut serve = Serve {
+        child,
+        addr: "127.0.0.1:1".parse().unwrap(),
+        output: PathBuf::new(),
+        stdout,
+        stderr: Arc::default(),
+    };
+    serve.wait_for_line(|l| l.starts_with("serving "));
+    let summary = serve.wait_for_line(|l| l.starts_with("built "));
+    let folder = PathBuf::from(summary.rsplit(" -> ").next().unwrap());
+    assert!(folder.join("index.html").is_file(), "{summary}");
+    assert!(!folder.starts_with(s.root()), "serve built inside the site");
+    let pid = serve.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < TIMEOUT, "serve did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    assert!(!folder.exists(), "{} is left behind", folder.display());
+    assert!(!folder.parent().unwrap().exists());
+}

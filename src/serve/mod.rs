@@ -144,10 +144,10 @@ impl Server {
             connections: AtomicUsize::new(0),
             addr: self.addr,
         });
-        rebuild_and_publish(&mut self.rebuilder, &state, &[]);
         if let Some(temp) = self.temp.take() {
             remove_on_ctrl_c(temp, Arc::clone(&state));
         }
+        rebuild_and_publish(&mut self.rebuilder, &state, &[]);
         let watch_state = Arc::clone(&state);
         let rebuilder = self.rebuilder;
         std::thread::Builder::new()
@@ -169,10 +169,7 @@ impl Server {
             }
             let spawned = std::thread::Builder::new()
                 .name("sitrep-http".into())
-                .spawn(move || {
-                    let _guard = guard;
-                    handle(stream, &_guard.0);
-                });
+                .spawn(move || handle(stream, &guard.0));
             if spawned.is_err() {
                 eprintln!("warning: could not start a thread for a request");
             }
@@ -325,10 +322,16 @@ fn describe(root: &Path, changed: &[PathBuf]) -> String {
 fn remove_on_ctrl_c(temp: tempfile::TempDir, state: Arc<State>) {
     let temp = Mutex::new(Some(temp));
     let installed = ctrlc::set_handler(move || {
-        // Wait for a rebuild in progress, then remove the folder.
-        let _served = state.served.write();
+        // Keep the next rebuild from starting, but do not wait for one in progress.
+        let _served = state.served.try_write();
         if let Some(t) = temp.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = t.close();
+            let path = t.keep();
+            // A build still writing may add files while the folder goes: try again.
+            for _ in 0..3 {
+                if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+                    break;
+                }
+            }
         }
         std::process::exit(0);
     });
