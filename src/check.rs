@@ -220,8 +220,9 @@ pub fn resolve_link(dest: &str, page_route: &str, urls: &Urls) -> LinkTarget {
     let base_path = urls.base_path();
     // An absolute link to this site's own base URL is a root-relative one.
     let own = urls.base_url();
-    let absolute_own = before.len() >= own.len()
-        && before[..own.len()].eq_ignore_ascii_case(own)
+    let absolute_own = before
+        .get(..own.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(own))
         && matches!(before.as_bytes().get(own.len()), None | Some(b'/'));
     let rooted: String;
     let before = if absolute_own {
@@ -445,6 +446,8 @@ mod tests {
         );
         assert_eq!(r("HTTPS://NEWS.EXAMPLE.COM"), internal("", None));
         assert_eq!(r("https://news.example.com.evil/x"), LinkTarget::External);
+        assert_eq!(r("https://news.example.öö/x"), LinkTarget::External);
+        assert_eq!(r("日本語"), internal("posts/a/日本語", None));
         assert_eq!(r("https://nvd.nist.gov/"), LinkTarget::External);
         assert_eq!(r("mailto:a@b.c"), LinkTarget::External);
         assert_eq!(r("//cdn.example.com/x.js"), LinkTarget::External);
