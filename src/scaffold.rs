@@ -9,7 +9,7 @@ use include_dir::Dir;
 
 use crate::config::CONFIG_FILE;
 use crate::error::Diagnostic;
-use crate::slug::slugify;
+use crate::slug::{slug_from_file_stem, slugify};
 use crate::theme::{DEFAULT_THEME, DEFAULT_THEME_NAME};
 
 /// Quotes text as a YAML double-quoted scalar, which reads back as exactly `text`.
@@ -102,9 +102,8 @@ pub fn new_post(
         }
     }
     let rel = PathBuf::from("content/posts").join(format!("{slug}.md"));
-    let bundle = PathBuf::from("content/posts").join(&slug).join("index.md");
-    if root.join(&bundle).exists() {
-        return Err(already(&bundle));
+    if let Some(existing) = post_with_slug(root, &slug) {
+        return Err(already(&existing));
     }
     let path = root.join(&rel);
     let dir = root.join("content/posts");
@@ -120,6 +119,26 @@ pub fn new_post(
     file.write_all(post_text(title, date, tags).as_bytes())
         .map_err(|e| Diagnostic::io(&rel, "write", &e))?;
     Ok(rel)
+}
+
+/// A post file or bundle whose name gives `slug` (`x.md`, `2024-05-01-x.md`, `x/index.md`).
+fn post_with_slug(root: &Path, slug: &str) -> Option<PathBuf> {
+    let posts = Path::new("content/posts");
+    let mut names: Vec<_> = fs::read_dir(root.join(posts))
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.into_iter().find_map(|name| {
+        let path = root.join(posts).join(&name);
+        if path.is_dir() && path.join("index.md").is_file() {
+            (slug_from_file_stem(&name) == slug).then(|| posts.join(&name).join("index.md"))
+        } else {
+            let stem = name.strip_suffix(".md")?;
+            (slug_from_file_stem(stem) == slug).then(|| posts.join(&name))
+        }
+    })
 }
 
 fn already(rel: &Path) -> Diagnostic {

@@ -54,10 +54,14 @@ fn new_refuses_to_overwrite_and_to_make_empty_slugs() {
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "my words");
 
-    // A bundle of the same slug counts too.
+    // A bundle, or a dated file name, with the same slug counts too.
     s.write("content/posts/bundled/index.md", "x");
     let err = s.run(&["new", "Bundled"]).failed();
     assert!(err.contains("content/posts/bundled/index.md"), "{err}");
+    s.write("content/posts/2024-05-01-dated.md", "x");
+    let err = s.run(&["new", "Dated"]).failed();
+    assert!(err.contains("content/posts/2024-05-01-dated.md"), "{err}");
+    assert!(!s.root().join("content/posts/dated.md").exists());
 
     let err = s.run(&["new", "!!! ???"]).failed();
     assert!(err.contains("no letters or digits"), "{err}");
