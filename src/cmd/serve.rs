@@ -42,11 +42,8 @@ pub fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(d) => return fail(&d),
     };
-    if !opts.bind.is_loopback() {
-        eprintln!(
-            "warning: listening on {}: the site (with drafts, if --drafts) is reachable from the network, not only from this computer\n  help: leave out --bind (or pass --bind 127.0.0.1) to serve to this computer only",
-            server.addr()
-        );
+    if let Some(warning) = sitrep::serve::network_warning(server.addr()) {
+        eprintln!("{warning}");
     }
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,

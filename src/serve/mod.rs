@@ -178,6 +178,22 @@ impl Server {
     }
 }
 
+/// The warning to print when serve listens on an address other computers can reach.
+pub fn network_warning(addr: SocketAddr) -> Option<Diagnostic> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            "--bind",
+            format!(
+                "listening on {addr}: the site (and its drafts, with --drafts) is reachable from the network, not only from this computer"
+            ),
+        )
+        .with_help("leave out --bind (or pass --bind 127.0.0.1) to serve to this computer only"),
+    )
+}
+
 /// The folder being served and the error of the last build, if it failed.
 struct Served {
     dir: PathBuf,
@@ -550,5 +566,52 @@ fn serve_site(w: &mut impl Write, path: &SitePath, state: &State, head: bool) ->
             }
             w.flush()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_network_addresses_are_warned_about() {
+        for local in ["127.0.0.1:1111", "127.0.0.2:1", "[::1]:1111"] {
+            assert!(network_warning(local.parse().unwrap()).is_none(), "{local}");
+        }
+        for open in ["0.0.0.0:1111", "[::]:1111", "192.168.1.5:1111"] {
+            let w = network_warning(open.parse().unwrap()).unwrap();
+            assert!(w.message.contains("reachable from the network"), "{open}");
+        }
+    }
+
+    #[test]
+    fn error_page_escapes_and_reloads() {
+        let err = BuildError::from(
+            Diagnostic::error("content/posts/<x>.md", "bad <script>\"'&").at_line(3),
+        );
+        let page = error_page(&err);
+        assert!(
+            page.contains("content/posts/&lt;x&gt;.md:3: bad &lt;script&gt;&quot;&#39;&amp;"),
+            "{page}"
+        );
+        assert!(!page.contains("<script>\""));
+        assert_eq!(page.matches(SCRIPT_TAG).count(), 1);
+        assert!(
+            !page.contains("<style") && !page.contains(" style="),
+            "no inline style under a strict CSP"
+        );
+    }
+
+    #[test]
+    fn build_clock_wakes_waiters() {
+        let clock = Arc::new(BuildClock::new());
+        let seen = clock.current();
+        let c = Arc::clone(&clock);
+        let waiter = std::thread::spawn(move || c.wait(seen, Duration::from_secs(10)));
+        std::thread::sleep(Duration::from_millis(20));
+        clock.bump();
+        assert_eq!(waiter.join().unwrap(), seen + 1);
+        assert_eq!(clock.wait(seen + 1, Duration::from_millis(10)), seen + 1);
+        assert_ne!(clock.id(1), clock.id(2));
     }
 }
