@@ -13,11 +13,16 @@
 //!
 //! Every URL is made in [`urls`]. Every user-facing problem is an [`error::Diagnostic`]
 //! naming its file and line.
+//!
+//! Around the build, the author's other commands: [`serve`] (build, serve, watch, rebuild
+//! and reload; every rebuild goes through [`serve::Rebuilder`]), [`check`] (the build's
+//! checks plus internal links, writing nothing) and [`scaffold`] (`new` and `init`).
 
 #![forbid(unsafe_code)]
 
 pub mod build;
 pub mod cache;
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod date;
@@ -32,6 +37,8 @@ pub mod index;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod scaffold;
+pub mod serve;
 pub mod slug;
 pub mod templates;
 pub mod theme;

@@ -1,14 +1,13 @@
-//! The `sitrep` command line.
+//! The `sitrep` command line: one module per command in `cmd/`, each with its flags and a
+//! `run` that turns the library's result into messages and an exit status.
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+mod cmd;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-use sitrep::highlight::Highlighter;
-use sitrep::{BuildOptions, Diagnostic};
 
 /// mimalloc: a build allocates and frees many small strings on every thread; it cut the
 /// instructions spent in the allocator by about half against glibc's malloc.
@@ -26,74 +25,23 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build the site into its output folder (public/ by default).
-    Build {
-        /// The site's folder, the one with site.toml.
-        #[arg(long, value_name = "DIR", default_value = ".")]
-        root: PathBuf,
-        /// Where to write the site; replaced as a whole when the build succeeds.
-        /// Defaults to DIR/public.
-        #[arg(long, value_name = "DIR")]
-        output: Option<PathBuf>,
-        /// Include posts marked `draft: true`.
-        #[arg(long)]
-        drafts: bool,
-        /// Use this base URL instead of site.toml's base_url (absolute http or https).
-        #[arg(long, value_name = "URL")]
-        base_url: Option<String>,
-        /// Print how long each stage of the build took.
-        #[arg(long)]
-        timings: bool,
-        /// Build cold: do not read or write the build cache (.sitrep-cache/).
-        #[arg(long)]
-        no_cache: bool,
-    },
-}
-
-fn print_diagnostics(diags: &[Diagnostic]) {
-    for d in diags {
-        eprintln!("{d}");
-    }
+    Build(cmd::build::Args),
+    /// Build, serve on this computer, rebuild on every save and reload open browser tabs.
+    Serve(cmd::serve::Args),
+    /// Write a new post, content/posts/<slug>.md, with its front matter filled in.
+    New(cmd::new::Args),
+    /// Create a new site (site.toml, the default theme, an example post) in a new folder.
+    Init(cmd::init::Args),
+    /// Everything `build` checks, plus internal links, anchors and images; writes nothing.
+    Check(cmd::check::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Build {
-            root,
-            output,
-            drafts,
-            base_url,
-            timings,
-            no_cache,
-        } => {
-            let opts = BuildOptions {
-                root,
-                output,
-                drafts,
-                base_url,
-                no_cache,
-            };
-            let hl = Highlighter::new();
-            match sitrep::build(&opts, &hl) {
-                Ok(report) => {
-                    print_diagnostics(&report.warnings);
-                    if timings {
-                        eprintln!("{}", report.timings.report());
-                    }
-                    println!("{}", report.summary());
-                    ExitCode::SUCCESS
-                }
-                Err(err) => {
-                    print_diagnostics(&err.diagnostics);
-                    let n = err.errors().count();
-                    eprintln!(
-                        "build failed with {n} error{}; the output folder {} was left as it was",
-                        if n == 1 { "" } else { "s" },
-                        opts.output_dir().display()
-                    );
-                    ExitCode::FAILURE
-                }
-            }
-        }
+    match Cli::parse().command {
+        Command::Build(args) => cmd::build::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::New(args) => cmd::new::run(args),
+        Command::Init(args) => cmd::init::run(args),
+        Command::Check(args) => cmd::check::run(args),
     }
 }

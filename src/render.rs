@@ -731,7 +731,8 @@ impl<'a> Renderer<'a> {
             bytes(&mut jobs, urls::ROBOTS, feeds::robots(self.urls));
         }
         // Security headers, unless turned off or the site ships its own `_headers`.
-        if self.config.headers.enabled && !self.theme.statics.contains_key(Path::new(headers::FILE)) {
+        if self.config.headers.enabled && !self.theme.statics.contains_key(Path::new(headers::FILE))
+        {
             bytes(&mut jobs, headers::FILE, self.config.headers.file());
         }
         if let Some(css) = highlight::theme_css(&self.config.markdown.highlight_theme) {

@@ -161,6 +161,27 @@ fn encode_path_into(route: &str, out: &mut String) {
     }
 }
 
+/// Decodes `%XX` escapes into bytes; `None` for a `%` not followed by two hex digits.
+pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +214,21 @@ mod tests {
         assert_eq!(u.cve_prefix(), "/blog/cve/");
         assert_eq!(u.absolutize("/blog/a/"), "https://example.com/blog/a/");
         assert_eq!(u.absolutize("//cdn/x"), "//cdn/x");
+    }
+
+    #[test]
+    fn percent_decoding_round_trips() {
+        let u = Urls::new("https://example.com");
+        let encoded = u.url("tags/日本 x/");
+        assert_eq!(
+            percent_decode(&encoded).unwrap(),
+            "/tags/日本 x/".as_bytes()
+        );
+        assert_eq!(percent_decode("%2e%2E").unwrap(), b"..");
+        assert_eq!(percent_decode("%"), None);
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%+1"), None);
+        assert_eq!(percent_decode("%zz"), None);
     }
 
     #[test]

@@ -387,7 +387,9 @@ fn terms_merge_spellings_and_list_counts() {
     );
     let list = s.read("tags/index.html");
     assert!(
-        list.contains("<a href=\"/tags/tag-with-spaces/\">Tag With Spaces</a> <span class=\"count\">2<"),
+        list.contains(
+            "<a href=\"/tags/tag-with-spaces/\">Tag With Spaces</a> <span class=\"count\">2<"
+        ),
         "{list}"
     );
 }

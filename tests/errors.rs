@@ -309,7 +309,10 @@ fn bad_config_values_name_key_and_line() {
         "title = \"T\"\nbase_url = \"https://e.x\"\n[markdown]\nhighlight_theme = \"nope\"\n",
     );
     let err = fails(&s, &before);
-    assert!(err.contains("highlight_theme") && err.contains("InspiredGitHub"), "{err}");
+    assert!(
+        err.contains("highlight_theme") && err.contains("InspiredGitHub"),
+        "{err}"
+    );
 
     s.write(
         "site.toml",
