@@ -20,7 +20,7 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, Manifest};
+use crate::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
 use crate::config::{self, Config};
 use crate::content;
 use crate::error::{BuildError, Diagnostic, Diagnostics};
@@ -145,8 +145,11 @@ impl BuildReport {
 /// Loads config, content and templates and indexes the site, without writing anything.
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
-    let cache = (!opts.no_cache).then(|| Cache::new(&opts.root));
-    load_with(opts, hl, cache.as_ref())
+    if opts.no_cache {
+        load_with(opts, hl, &mut NoStore)
+    } else {
+        load_with(opts, hl, &mut Cache::new(&opts.root))
+    }
 }
 
 /// The fingerprint of everything in the config.
@@ -157,7 +160,7 @@ fn config_fingerprint(config: &Config) -> Fingerprint {
 fn load_with(
     opts: &BuildOptions,
     hl: &Highlighter,
-    cache: Option<&Cache>,
+    store: &mut dyn Store,
 ) -> Result<Loaded, BuildError> {
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
@@ -213,7 +216,7 @@ fn load_with(
 
     timings.lap("templates");
     let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
-    let content_cache = cache.and_then(|c| c.load_content(content_key));
+    let content_cache = store.load_content(content_key);
     timings.lap("load the content cache");
     let content = match content::load(
         &opts.root,
@@ -262,12 +265,24 @@ fn load_with(
 
 /// Builds the site into its output folder. On any error the old output is left as it was.
 pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, BuildError> {
+    if opts.no_cache {
+        build_with(opts, hl, &mut NoStore)
+    } else {
+        build_with(opts, hl, &mut Cache::new(&opts.root))
+    }
+}
+
+/// Builds reusing what `store` kept from the last build, and keeps this build's for the next.
+pub fn build_with(
+    opts: &BuildOptions,
+    hl: &Highlighter,
+    store: &mut dyn Store,
+) -> Result<BuildReport, BuildError> {
     let start = Instant::now();
     let output = opts.output_dir();
     check_output_dir(&opts.root, &output)?;
     output::recover(&output).map_err(BuildError::from)?;
-    let cache = (!opts.no_cache).then(|| Cache::new(&opts.root));
-    let mut loaded = load_with(opts, hl, cache.as_ref())?;
+    let mut loaded = load_with(opts, hl, store)?;
     let fail = |warnings: &[Diagnostic], d: Diagnostic| {
         let mut all = vec![d];
         all.extend(warnings.iter().cloned());
@@ -284,27 +299,29 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
     let (jobs, plan_warnings) = renderer.plan();
     let jobs = last_job_per_path(jobs);
     loaded.timings.lap("plan every output");
-    let old = cache.as_ref().and_then(|c| c.load_manifest(&output));
-    let (manifest, written) = write_outputs(&renderer, &jobs, &output, old, &mut loaded.timings)
-        .map_err(|d| fail(&loaded.warnings, d))?;
+    let old = store.load_manifest(&output);
+    let (manifest, written) = write_outputs(
+        &renderer,
+        &jobs,
+        &output,
+        old,
+        store.verify_outputs(),
+        &mut loaded.timings,
+    )
+    .map_err(|d| fail(&loaded.warnings, d))?;
+    drop(renderer);
     let mut warnings = loaded.warnings;
     warnings.extend(plan_warnings);
-    if let Some(cache) = &cache {
-        // A cache that cannot be written costs the next build time, not correctness.
-        let _ = cache.save_manifest(&manifest);
-        if loaded.content_changed {
-            let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
-            let _ = cache.save_content(
-                key,
-                loaded.site.posts.iter().chain(&loaded.site.pages),
-                &warnings,
-            );
-        }
-        loaded.timings.lap("save the cache");
-    }
+    let (posts, pages) = (loaded.site.posts.len(), loaded.site.pages.len());
+    store.save_manifest(manifest);
+    let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
+    let mut all_pages = loaded.site.posts;
+    all_pages.extend(loaded.site.pages);
+    store.save_content(key, all_pages, &warnings, loaded.content_changed);
+    loaded.timings.lap("keep the cache");
     Ok(BuildReport {
-        posts: loaded.site.posts.len(),
-        pages: loaded.site.pages.len(),
+        posts,
+        pages,
         files: jobs.len(),
         written,
         output,
@@ -312,6 +329,37 @@ pub fn build(opts: &BuildOptions, hl: &Highlighter) -> Result<BuildReport, Build
         warnings,
         timings: loaded.timings,
     })
+}
+
+/// Successive builds of one site in one process (`serve`): pages, the output manifest and
+/// the highlighter stay in memory, and files the caller says did not change are not read
+/// again. Each build writes exactly what a cold build would.
+pub struct Session {
+    opts: BuildOptions,
+    highlighter: Highlighter,
+    store: MemoryStore,
+}
+
+impl Session {
+    pub fn new(opts: BuildOptions) -> Session {
+        Session {
+            opts,
+            highlighter: Highlighter::new(),
+            store: MemoryStore::default(),
+        }
+    }
+
+    pub fn options(&self) -> &BuildOptions {
+        &self.opts
+    }
+
+    /// Builds. `changed` lists the files changed since the last build (relative to the site
+    /// root); when it is empty, nothing is assumed and every source file is read.
+    pub fn build(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
+        let changed = (!changed.is_empty()).then(|| changed.iter().cloned().collect());
+        self.store.set_changed(changed);
+        build_with(&self.opts, &self.highlighter, &mut self.store)
+    }
 }
 
 /// Keeps the last job of each output path (a generated page after a static file).
@@ -334,6 +382,7 @@ fn write_outputs(
     jobs: &[Job],
     output: &Path,
     old: Option<Manifest>,
+    verify: bool,
     timings: &mut Timings,
 ) -> Result<(Manifest, usize), Diagnostic> {
     if let Some(old) = old {
@@ -341,7 +390,7 @@ fn write_outputs(
             .par_iter()
             .filter(|j| match old.files.get(&j.path) {
                 Some(state) if state.fingerprint == j.fingerprint => {
-                    !on_disk_as_recorded(&output.join(&j.path), state)
+                    verify && !on_disk_as_recorded(&output.join(&j.path), state)
                 }
                 _ => true,
             })

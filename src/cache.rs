@@ -10,8 +10,12 @@
 //!
 //! Every file is written atomically (temporary file, then rename). A cache that cannot be
 //! read, or was written by another version, is ignored: the build is cold, never wrong.
+//!
+//! A build talks to a [`Store`]: [`Cache`] on disk for `sitrep build`, [`MemoryStore`] for
+//! `serve`, which keeps everything in memory between rebuilds and is told which files
+//! changed, or [`NoStore`] for `--no-cache`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -72,9 +76,21 @@ struct ContentFileRef<'a> {
 pub struct ContentCache {
     index: HashMap<PathBuf, usize>,
     slots: Vec<Mutex<Option<CachedFile>>>,
+    /// Files known not to have changed since the last build: their pages are taken without
+    /// reading the file again (serve knows this from the file watcher).
+    unchanged: Option<HashSet<PathBuf>>,
 }
 
 impl ContentCache {
+    fn from_files(files: impl IntoIterator<Item = (PathBuf, CachedFile)>) -> ContentCache {
+        let mut cache = ContentCache::default();
+        for (path, cached) in files {
+            cache.index.insert(path, cache.slots.len());
+            cache.slots.push(Mutex::new(Some(cached)));
+        }
+        cache
+    }
+
     /// The cached page of `file` (relative to the site root), if its source still hashes to
     /// `hash`.
     pub fn take(&self, file: &Path, hash: Fingerprint) -> Option<CachedFile> {
@@ -85,6 +101,14 @@ impl ContentCache {
         } else {
             None
         }
+    }
+
+    /// The cached page of `file` if the file is known to be unchanged (no need to read it).
+    pub fn take_unchanged(&self, file: &Path) -> Option<CachedFile> {
+        if !self.unchanged.as_ref()?.contains(file) {
+            return None;
+        }
+        self.slots.get(*self.index.get(file)?)?.lock().ok()?.take()
     }
 
     /// How many cached files no source asked for (deleted, renamed, or now failing).
@@ -154,22 +178,17 @@ impl Cache {
     }
 
     /// Cached pages, if the cache was written with the same `key`.
-    pub fn load_content(&self, key: Fingerprint) -> Option<ContentCache> {
+    pub fn read_content(&self, key: Fingerprint) -> Option<ContentCache> {
         let bytes = std::fs::read(self.dir.join(CONTENT_FILE)).ok()?;
         let file: ContentFile = rmp_serde::from_slice(&bytes).ok()?;
         if file.format != FORMAT || file.key != key {
             return None;
         }
-        let mut cache = ContentCache::default();
-        for (path, cached) in file.files {
-            cache.index.insert(path, cache.slots.len());
-            cache.slots.push(Mutex::new(Some(cached)));
-        }
-        Some(cache)
+        Some(ContentCache::from_files(file.files))
     }
 
     /// Saves the pages of this build (and the warnings of their files) under `key`.
-    pub fn save_content<'a>(
+    pub fn write_content<'a>(
         &self,
         key: Fingerprint,
         pages: impl Iterator<Item = &'a Page>,
@@ -206,7 +225,7 @@ impl Cache {
     }
 
     /// The manifest of the last build's output, if it is for `output`.
-    pub fn load_manifest(&self, output: &Path) -> Option<Manifest> {
+    pub fn read_manifest(&self, output: &Path) -> Option<Manifest> {
         let bytes = std::fs::read(self.dir.join(OUTPUTS_FILE)).ok()?;
         let file: ManifestFile = rmp_serde::from_slice(&bytes).ok()?;
         let (device, inode) = dir_identity(output)?;
@@ -218,7 +237,7 @@ impl Cache {
         same.then_some(m)
     }
 
-    pub fn save_manifest(&self, manifest: &Manifest) -> std::io::Result<()> {
+    pub fn write_manifest(&self, manifest: &Manifest) -> std::io::Result<()> {
         self.write_atomically(OUTPUTS_FILE, |w| {
             rmp_serde::encode::write(
                 w,
@@ -229,11 +248,6 @@ impl Cache {
             )
             .map_err(std::io::Error::other)
         })
-    }
-
-    /// Forgets the output manifest (before touching the output it describes).
-    pub fn forget_manifest(&self) {
-        let _ = std::fs::remove_file(self.dir.join(OUTPUTS_FILE));
     }
 
     fn write_atomically(
@@ -253,6 +267,149 @@ impl Cache {
                 Err(e)
             }
         }
+    }
+}
+
+/// What a build reuses from the last one, and keeps for the next.
+pub trait Store {
+    /// Pages of the last build, if they were made with the same `key`.
+    fn load_content(&mut self, key: Fingerprint) -> Option<ContentCache>;
+    /// Keeps this build's pages (and their files' warnings); `changed` is false when every
+    /// page came from the cache and none went away.
+    fn save_content(
+        &mut self,
+        key: Fingerprint,
+        pages: Vec<Page>,
+        warnings: &[Diagnostic],
+        changed: bool,
+    );
+    /// The manifest of `output` as the last build left it.
+    fn load_manifest(&mut self, output: &Path) -> Option<Manifest>;
+    fn save_manifest(&mut self, manifest: Manifest);
+    /// Whether the output's files must be checked against the manifest before they are
+    /// trusted (someone else may have touched them).
+    fn verify_outputs(&self) -> bool;
+}
+
+/// `--no-cache`: nothing is reused or kept.
+pub struct NoStore;
+
+impl Store for NoStore {
+    fn load_content(&mut self, _: Fingerprint) -> Option<ContentCache> {
+        None
+    }
+    fn save_content(&mut self, _: Fingerprint, _: Vec<Page>, _: &[Diagnostic], _: bool) {}
+    fn load_manifest(&mut self, _: &Path) -> Option<Manifest> {
+        None
+    }
+    fn save_manifest(&mut self, _: Manifest) {}
+    fn verify_outputs(&self) -> bool {
+        true
+    }
+}
+
+impl Store for Cache {
+    fn load_content(&mut self, key: Fingerprint) -> Option<ContentCache> {
+        self.read_content(key)
+    }
+    fn save_content(
+        &mut self,
+        key: Fingerprint,
+        pages: Vec<Page>,
+        warnings: &[Diagnostic],
+        changed: bool,
+    ) {
+        // A cache that cannot be written costs the next build time, not correctness.
+        if changed {
+            let _ = self.write_content(key, pages.iter(), warnings);
+        }
+    }
+    fn load_manifest(&mut self, output: &Path) -> Option<Manifest> {
+        self.read_manifest(output)
+    }
+    fn save_manifest(&mut self, manifest: Manifest) {
+        let _ = self.write_manifest(&manifest);
+    }
+    fn verify_outputs(&self) -> bool {
+        true
+    }
+}
+
+/// `serve`'s store: the last build's pages and manifest, in memory. Pages are cloned out
+/// cheaply (their HTML is shared), so a failed rebuild loses nothing.
+#[derive(Default)]
+pub struct MemoryStore {
+    content: Option<(Fingerprint, Vec<Page>, Vec<Diagnostic>)>,
+    manifest: Option<Manifest>,
+    /// Files that changed since the last build, when known; the others are not read again.
+    changed: Option<HashSet<PathBuf>>,
+}
+
+impl MemoryStore {
+    /// The files changed since the last build (relative to the site root); `None` when not
+    /// known, and every file is read again.
+    pub fn set_changed(&mut self, changed: Option<HashSet<PathBuf>>) {
+        self.changed = changed;
+    }
+}
+
+impl Store for MemoryStore {
+    fn load_content(&mut self, key: Fingerprint) -> Option<ContentCache> {
+        let (k, pages, warnings) = self.content.as_ref()?;
+        if *k != key {
+            return None;
+        }
+        let mut cache = ContentCache::from_files(pages.iter().map(|p| {
+            let warnings = warnings
+                .iter()
+                .filter(|w| w.file == p.file)
+                .cloned()
+                .collect();
+            (
+                p.file.clone(),
+                CachedFile {
+                    hash: p.source_hash,
+                    page: p.clone(),
+                    warnings,
+                },
+            )
+        }));
+        if let Some(changed) = &self.changed {
+            cache.unchanged = Some(
+                cache
+                    .index
+                    .keys()
+                    .filter(|f| !changed.contains(*f))
+                    .cloned()
+                    .collect(),
+            );
+        }
+        Some(cache)
+    }
+    fn save_content(
+        &mut self,
+        key: Fingerprint,
+        pages: Vec<Page>,
+        warnings: &[Diagnostic],
+        _: bool,
+    ) {
+        let files: HashSet<&Path> = pages.iter().map(|p| p.file.as_path()).collect();
+        let warnings = warnings
+            .iter()
+            .filter(|w| files.contains(w.file.as_path()))
+            .cloned()
+            .collect();
+        self.content = Some((key, pages, warnings));
+    }
+    fn load_manifest(&mut self, output: &Path) -> Option<Manifest> {
+        let m = self.manifest.clone()?;
+        (dir_identity(output) == Some((m.device, m.inode))).then_some(m)
+    }
+    fn save_manifest(&mut self, manifest: Manifest) {
+        self.manifest = Some(manifest);
+    }
+    fn verify_outputs(&self) -> bool {
+        false
     }
 }
 
@@ -298,17 +455,11 @@ mod tests {
                 mtime_ns: 2,
             },
         );
-        cache.save_manifest(&m).unwrap();
-        assert_eq!(cache.load_manifest(&out).unwrap().files.len(), 1);
-        // A new folder at the same path is another folder.
-        std::fs::remove_dir(&out).unwrap();
-        std::fs::create_dir(&out).unwrap();
-        std::fs::write(out.join("x"), "").unwrap();
+        cache.write_manifest(&m).unwrap();
+        assert_eq!(cache.read_manifest(&out).unwrap().files.len(), 1);
         let other = tmp.path().join("elsewhere");
         std::fs::create_dir(&other).unwrap();
-        assert!(cache.load_manifest(&other).is_none());
-        cache.forget_manifest();
-        assert!(cache.load_manifest(&out).is_none());
+        assert!(cache.read_manifest(&other).is_none());
     }
 
     #[test]
@@ -318,7 +469,7 @@ mod tests {
         std::fs::create_dir_all(cache.dir()).unwrap();
         std::fs::write(cache.dir().join(CONTENT_FILE), b"not msgpack").unwrap();
         std::fs::write(cache.dir().join(OUTPUTS_FILE), b"\x00\x01").unwrap();
-        assert!(cache.load_content(1).is_none());
-        assert!(cache.load_manifest(tmp.path()).is_none());
+        assert!(cache.read_content(1).is_none());
+        assert!(cache.read_manifest(tmp.path()).is_none());
     }
 }

@@ -474,7 +474,7 @@ mod tests {
             image: None,
             aliases: vec![],
             extra: serde_json::Value::Null,
-            html: md.html,
+            html: md.html.into(),
             word_count: 0,
             reading_time: 1,
             headings: md.headings,

@@ -58,7 +58,8 @@ pub struct Page {
     /// Routes of the redirect pages (`old/path/` or `old.html`).
     pub aliases: Vec<String>,
     pub extra: serde_json::Value,
-    pub html: String,
+    /// The rendered body (shared: pages are cloned cheaply between `serve` rebuilds).
+    pub html: std::sync::Arc<str>,
     pub word_count: usize,
     pub reading_time: usize,
     pub headings: Vec<Heading>,
@@ -363,6 +364,14 @@ fn parse_file(
         warnings: Vec::new(),
         errors: vec![d],
     };
+    if let Some(cached) = cache.and_then(|c| c.take_unchanged(&file)) {
+        return FileResult {
+            cached: true,
+            page: Some(cached.page),
+            warnings: cached.warnings,
+            errors: Vec::new(),
+        };
+    }
     let bytes = match std::fs::read(&src.path) {
         Ok(b) => b,
         Err(e) => return fail(Diagnostic::io(&file, "read", &e)),
@@ -645,7 +654,7 @@ fn build_page(
         image,
         aliases,
         extra: fm.extra.clone().unwrap_or(serde_json::Value::Null),
-        html: body.html,
+        html: body.html.into(),
         word_count: body.word_count,
         reading_time,
         headings: body.headings,

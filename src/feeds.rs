@@ -29,7 +29,7 @@ pub fn summary(post: &Page) -> String {
 pub fn absolute_html(post: &Page, urls: &Urls) -> String {
     let permalink = urls.permalink(&post.route);
     let mut out = String::with_capacity(post.html.len() + 256);
-    let html = post.html.as_str();
+    let html: &str = &post.html;
     let mut last = 0;
     let mut i = 0;
     while i < html.len() {

@@ -1,17 +1,16 @@
 //! Every build `sitrep serve` does goes through [`Rebuilder::rebuild`].
 //!
-//! Today it runs a full [`crate::build::build`] into the serve folder (atomic: the new
-//! output is swapped in whole). It is the one place to make incremental: it is told which
-//! files changed, and it is always called while the server holds its write lock, so no
-//! request reads the output folder while `rebuild` runs — an incremental version may
-//! rewrite files in place.
+//! It is incremental: a [`crate::build::Session`] keeps the pages, the output manifest and
+//! the highlighter in memory, re-reads only the files the watcher reported, and re-renders
+//! only outputs whose inputs changed, writing exactly what a full build would. It is always
+//! called while the server holds its write lock, so no request reads the output folder
+//! while files are moved in.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::build::{self, BuildOptions};
+use crate::build::{BuildOptions, Session};
 use crate::error::{BuildError, Diagnostic};
-use crate::highlight::Highlighter;
 
 /// What a successful rebuild did.
 #[derive(Debug)]
@@ -25,28 +24,25 @@ pub struct RebuildReport {
 
 /// Builds the site for `serve`, keeping what can be kept between builds.
 pub struct Rebuilder {
-    opts: BuildOptions,
-    /// Kept across builds: its syntax set is loaded once.
-    highlighter: Highlighter,
+    session: Session,
 }
 
 impl Rebuilder {
     /// `opts.output` must be set: serve never builds into the site's own public/.
     pub fn new(opts: BuildOptions) -> Self {
         Rebuilder {
-            opts,
-            highlighter: Highlighter::new(),
+            session: Session::new(opts),
         }
     }
 
     /// The folder the site is built into and served from.
     pub fn output(&self) -> PathBuf {
-        self.opts.output_dir()
+        self.session.options().output_dir()
     }
 
     /// The site's folder.
     pub fn root(&self) -> &Path {
-        &self.opts.root
+        &self.session.options().root
     }
 
     /// Brings the output folder up to date with the site's files.
@@ -56,9 +52,8 @@ impl Rebuilder {
     /// `site.toml`, `themes/default/templates/post.html`); it is empty for the first build.
     /// On error the output folder is left as it was.
     pub fn rebuild(&mut self, changed: &[PathBuf]) -> Result<RebuildReport, BuildError> {
-        let _ = changed; // a full build does not need them
         let start = Instant::now();
-        let report = build::build(&self.opts, &self.highlighter)?;
+        let report = self.session.build(changed)?;
         Ok(RebuildReport {
             elapsed: start.elapsed(),
             summary: report.summary(),

@@ -1,0 +1,157 @@
+//! `serve`'s incremental builds (`build::Session`): told which files changed, they re-read
+//! only those and re-render only what shows them, and still write exactly what a cold
+//! build writes.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{TestSite, post, snapshot};
+use sitrep::BuildOptions;
+use sitrep::build::Session;
+
+fn opts(s: &TestSite) -> BuildOptions {
+    BuildOptions {
+        root: s.root().to_path_buf(),
+        output: Some(s.root().join("served")),
+        base_url: Some("http://127.0.0.1:1111".into()),
+        ..BuildOptions::default()
+    }
+}
+
+fn assert_same_as_cold(s: &TestSite, what: &str) {
+    let cold = s.root().join("cold");
+    let _ = std::fs::remove_dir_all(&cold);
+    s.build(&[
+        "--no-cache",
+        "--output",
+        "cold",
+        "--base-url",
+        "http://127.0.0.1:1111",
+    ])
+    .ok();
+    let a = snapshot(&s.root().join("served"));
+    let b = snapshot(&cold);
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "{what}: file lists differ"
+    );
+    for (k, v) in &a {
+        assert!(v == &b[k], "{what}: {k} differs from a cold build");
+    }
+}
+
+#[test]
+fn session_rebuilds_only_what_changed_and_matches_cold_builds() {
+    let s = TestSite::new();
+    for i in 1..=30 {
+        s.write(
+            &format!("content/posts/p{i}.md"),
+            &post(
+                &format!("Post {i}"),
+                &format!("2024-01-{i:02}"),
+                &format!("tags: [t{}]\ntldr: [\"B{i}\"]\n", i % 4),
+                &format!("Body {i}."),
+            ),
+        );
+    }
+    let mut session = Session::new(opts(&s));
+    let first = session.build(&[]).unwrap();
+    assert_eq!(first.written, first.files);
+    assert_same_as_cold(&s, "first build");
+
+    let again = session
+        .build(&[PathBuf::from("content/posts/p3.md")])
+        .unwrap();
+    assert_eq!(again.written, 0, "nothing changed: {}", again.summary());
+
+    // A body edit in an old post: its page and the sitemap-free outputs that show its body.
+    s.write(
+        "content/posts/p3.md",
+        &post(
+            "Post 3",
+            "2024-01-03",
+            "tags: [t3]\ntldr: [\"B3\"]\n",
+            "A longer body for three.",
+        ),
+    );
+    let r = session
+        .build(&[PathBuf::from("content/posts/p3.md")])
+        .unwrap();
+    assert!(
+        r.written >= 1 && r.written <= 4,
+        "body edit rewrote {} files: {}",
+        r.written,
+        r.summary()
+    );
+    assert_same_as_cold(&s, "body edit");
+
+    // A title edit, a new post, a deleted post, a template.
+    s.write(
+        "content/posts/p10.md",
+        &post("Post ten", "2024-01-10", "tags: [t2]\n", "Ten."),
+    );
+    session
+        .build(&[PathBuf::from("content/posts/p10.md")])
+        .unwrap();
+    assert_same_as_cold(&s, "title edit");
+    s.write(
+        "content/posts/new.md",
+        &post("New", "2024-03-01", "tags: [fresh]\n", "New."),
+    );
+    session
+        .build(&[PathBuf::from("content/posts/new.md")])
+        .unwrap();
+    assert_same_as_cold(&s, "new post");
+    s.remove("content/posts/p1.md");
+    session
+        .build(&[PathBuf::from("content/posts/p1.md")])
+        .unwrap();
+    assert_same_as_cold(&s, "deleted post");
+    s.write("templates/page.html", "{{ page.title }}");
+    s.write("content/about.md", "---\ntitle: About\n---\nHi.\n");
+    session
+        .build(&[
+            PathBuf::from("templates/page.html"),
+            PathBuf::from("content/about.md"),
+        ])
+        .unwrap();
+    assert_same_as_cold(&s, "template and page");
+}
+
+#[test]
+fn a_failed_session_build_keeps_the_last_good_output_and_recovers() {
+    let s = TestSite::new();
+    s.write(
+        "content/posts/a.md",
+        &post("A", "2024-02-01", "tldr: [\"A.\"]\n", "a"),
+    );
+    s.write(
+        "content/posts/b.md",
+        &post("B", "2024-02-02", "tldr: [\"B.\"]\n", "b"),
+    );
+    let mut session = Session::new(opts(&s));
+    session.build(&[]).unwrap();
+    let before = snapshot(&s.root().join("served"));
+    s.write("content/posts/a.md", "---\ntitle: [broken\n---\n");
+    assert!(
+        session
+            .build(&[PathBuf::from("content/posts/a.md")])
+            .is_err()
+    );
+    assert!(snapshot(&s.root().join("served")) == before);
+    s.write(
+        "content/posts/a.md",
+        &post("A", "2024-02-01", "tldr: [\"A.\"]\n", "a, fixed"),
+    );
+    let r = session
+        .build(&[PathBuf::from("content/posts/a.md")])
+        .unwrap();
+    assert!(
+        r.written < r.files,
+        "recovery should not rebuild everything: {}",
+        r.summary()
+    );
+    assert_same_as_cold(&s, "after recovery");
+}
