@@ -296,7 +296,7 @@ pub fn build_with(
         &loaded.theme,
         &loaded.site_value,
     );
-    let (jobs, plan_warnings) = renderer.plan();
+    let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
     let jobs = last_job_per_path(jobs);
     loaded.timings.lap("plan every output");
     let old = store.load_manifest(&output);
@@ -396,12 +396,13 @@ fn write_outputs(
             })
             .collect();
         let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
-        let deleted: Vec<PathBuf> = old
+        let mut deleted: Vec<PathBuf> = old
             .files
             .keys()
             .filter(|p| !planned.contains(p.as_path()))
             .cloned()
             .collect();
+        deleted.sort();
         timings.lap("compare with the last build");
         // Past a third of the site, a fresh folder is as fast and simpler.
         if changed.len() * 3 <= jobs.len() {
@@ -443,7 +444,7 @@ fn write_outputs(
 
 fn manifest_for(
     output: &Path,
-    files: std::collections::BTreeMap<PathBuf, cache::FileState>,
+    files: std::collections::HashMap<PathBuf, cache::FileState>,
 ) -> Manifest {
     let (device, inode) = cache::dir_identity(output).unwrap_or_default();
     Manifest {

@@ -1,8 +1,10 @@
 //! The build cache, in a folder sitrep owns (`.sitrep-cache/` at the site root).
 //!
-//! * `content.bin`: every parsed page (front matter, rendered and highlighted Markdown) with
-//!   the fingerprint of its source file, valid only for the same sitrep version, config and
-//!   flags. A warm build re-parses only files whose bytes changed.
+//! * `content.bin`: every parsed page with the fingerprint of its source file, valid only
+//!   for the same sitrep version, config and flags. A warm build re-parses only files whose
+//!   bytes changed. The rendered (and highlighted) bodies live in `html-<N>.bin`, read back
+//!   only for pages that are rendered again; new bodies are appended to it, and it is
+//!   rewritten as generation N+1 when most of it is stale.
 //! * `outputs.bin`: the manifest of the output folder the last build wrote: each file's
 //!   fingerprint (of everything it was rendered from), size and modification time. A warm
 //!   build re-renders only outputs whose fingerprint changed, or whose file on disk no
@@ -15,15 +17,15 @@
 //! `serve`, which keeps everything in memory between rebuilds and is told which files
 //! changed, or [`NoStore`] for `--no-cache`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::Page;
+use crate::content::{Html, Page};
 use crate::error::Diagnostic;
-use crate::fingerprint::{Builder, Fingerprint};
+use crate::fingerprint::{self, Builder, Fingerprint};
 
 /// The cache folder inside a site.
 pub const CACHE_DIR: &str = ".sitrep-cache";
@@ -43,17 +45,66 @@ pub fn content_key(config_fingerprint: Fingerprint, drafts: bool) -> Fingerprint
 }
 
 /// One cached source file.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct CachedFile {
     pub hash: Fingerprint,
     pub page: Page,
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Where a page's body is in the HTML file, and its fingerprint to check it on reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HtmlLoc {
+    pub offset: u64,
+    pub len: u64,
+    pub hash: Fingerprint,
+}
+
+/// The cache's HTML file: page bodies, read back one by one.
+#[derive(Debug)]
+pub struct HtmlStore {
+    path: PathBuf,
+    file: std::fs::File,
+    generation: u64,
+}
+
+impl HtmlStore {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads one body back, checking it against its fingerprint.
+    pub fn read(&self, loc: HtmlLoc) -> Result<String, String> {
+        use std::os::unix::fs::FileExt;
+        let len = usize::try_from(loc.len).map_err(|_| "a body is too large".to_string())?;
+        let mut buf = vec![0; len];
+        self.file
+            .read_exact_at(&mut buf, loc.offset)
+            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
+        if fingerprint::of_bytes(&buf) != loc.hash {
+            return Err(format!(
+                "{} does not hold what content.bin says",
+                self.path.display()
+            ));
+        }
+        String::from_utf8(buf)
+            .map_err(|_| format!("{} holds text that is not UTF-8", self.path.display()))
+    }
+}
+
+#[derive(Deserialize)]
+struct CachedEntry {
+    hash: Fingerprint,
+    page: Page,
+    html: HtmlLoc,
+    warnings: Vec<Diagnostic>,
+}
+
 #[derive(Serialize)]
-struct CachedFileRef<'a> {
+struct CachedEntryRef<'a> {
     hash: Fingerprint,
     page: &'a Page,
+    html: HtmlLoc,
     warnings: Vec<&'a Diagnostic>,
 }
 
@@ -61,14 +112,16 @@ struct CachedFileRef<'a> {
 struct ContentFile {
     format: u32,
     key: Fingerprint,
-    files: Vec<(PathBuf, CachedFile)>,
+    generation: u64,
+    files: Vec<(PathBuf, CachedEntry)>,
 }
 
 #[derive(Serialize)]
 struct ContentFileRef<'a> {
     format: u32,
     key: Fingerprint,
-    files: Vec<(&'a Path, CachedFileRef<'a>)>,
+    generation: u64,
+    files: Vec<(&'a Path, CachedEntryRef<'a>)>,
 }
 
 /// Pages from the last build, handed out once each to the parallel content walk.
@@ -145,7 +198,7 @@ pub struct Manifest {
     pub device: u64,
     pub inode: u64,
     /// Output path (relative) -> state.
-    pub files: BTreeMap<PathBuf, FileState>,
+    pub files: HashMap<PathBuf, FileState>,
 }
 
 #[derive(Deserialize)]
@@ -161,15 +214,18 @@ struct ManifestFileRef<'a> {
 }
 
 /// The cache folder of one site.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Cache {
     dir: PathBuf,
+    /// The HTML file of the content last read, to append to.
+    html: Option<std::sync::Arc<HtmlStore>>,
 }
 
 impl Cache {
     pub fn new(root: &Path) -> Cache {
         Cache {
             dir: root.join(CACHE_DIR),
+            html: None,
         }
     }
 
@@ -177,35 +233,123 @@ impl Cache {
         &self.dir
     }
 
-    /// Cached pages, if the cache was written with the same `key`.
-    pub fn read_content(&self, key: Fingerprint) -> Option<ContentCache> {
-        let bytes = std::fs::read(self.dir.join(CONTENT_FILE)).ok()?;
-        let file: ContentFile = rmp_serde::from_slice(&bytes).ok()?;
+    fn html_path(&self, generation: u64) -> PathBuf {
+        self.dir.join(format!("html-{generation}.bin"))
+    }
+
+    /// Cached pages, if the cache was written with the same `key`. Their bodies stay in
+    /// the HTML file until asked for.
+    pub fn read_content(&mut self, key: Fingerprint) -> Option<ContentCache> {
+        self.html = None;
+        let reader = std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(self.dir.join(CONTENT_FILE)).ok()?,
+        );
+        let file: ContentFile = rmp_serde::from_read(reader).ok()?;
         if file.format != FORMAT || file.key != key {
             return None;
         }
-        Some(ContentCache::from_files(file.files))
+        let path = self.html_path(file.generation);
+        let html_file = std::fs::File::open(&path).ok()?;
+        let size = html_file.metadata().ok()?.len();
+        if file
+            .files
+            .iter()
+            .any(|(_, e)| e.html.offset.saturating_add(e.html.len) > size)
+        {
+            return None;
+        }
+        let store = std::sync::Arc::new(HtmlStore {
+            path,
+            file: html_file,
+            generation: file.generation,
+        });
+        self.html = Some(std::sync::Arc::clone(&store));
+        Some(ContentCache::from_files(file.files.into_iter().map(
+            |(path, e)| {
+                let mut page = e.page;
+                page.html = Html::stored(std::sync::Arc::clone(&store), e.html);
+                (
+                    path,
+                    CachedFile {
+                        hash: e.hash,
+                        page,
+                        warnings: e.warnings,
+                    },
+                )
+            },
+        )))
     }
 
-    /// Saves the pages of this build (and the warnings of their files) under `key`.
-    pub fn write_content<'a>(
-        &self,
+    /// Saves the pages of this build (and the warnings of their files) under `key`: bodies
+    /// not yet in the HTML file are appended to it; when more than half of it would be
+    /// stale, the bodies go to a new generation of the file instead.
+    pub fn write_content(
+        &mut self,
         key: Fingerprint,
-        pages: impl Iterator<Item = &'a Page>,
-        warnings: &'a [Diagnostic],
+        pages: &[Page],
+        warnings: &[Diagnostic],
     ) -> std::io::Result<()> {
+        use std::io::{Seek, Write};
+        std::fs::create_dir_all(&self.dir)?;
+        let old = self.html.take();
+        let live: u64 = pages.iter().map(|p| p.html.len() as u64).sum();
+        let (generation, mut file, mut end) = match &old {
+            Some(store) if store.file.metadata()?.len() <= 2 * live + (1 << 20) => {
+                let mut f = std::fs::OpenOptions::new().append(true).open(&store.path)?;
+                let end = f.seek(std::io::SeekFrom::End(0))?;
+                (store.generation, f, end)
+            }
+            _ => {
+                let generation = old.as_ref().map_or(1, |s| s.generation + 1);
+                (
+                    generation,
+                    std::fs::File::create(self.html_path(generation))?,
+                    0,
+                )
+            }
+        };
+        let mut locs = Vec::with_capacity(pages.len());
+        {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut file);
+            for p in pages {
+                let kept = old
+                    .as_ref()
+                    .filter(|s| s.generation == generation)
+                    .and_then(|s| p.html.location_in(s));
+                let loc = match kept {
+                    Some(loc) => loc,
+                    None => {
+                        let body = p.html.get().map_err(|d| std::io::Error::other(d.message))?;
+                        let loc = HtmlLoc {
+                            offset: end,
+                            len: body.len() as u64,
+                            hash: fingerprint::of_bytes(body.as_bytes()),
+                        };
+                        w.write_all(body.as_bytes())?;
+                        end += loc.len;
+                        loc
+                    }
+                };
+                locs.push(loc);
+            }
+            w.flush()?;
+        }
         let mut by_file: HashMap<&Path, Vec<&Diagnostic>> = HashMap::new();
         for w in warnings {
             by_file.entry(w.file.as_path()).or_default().push(w);
         }
         let files = pages
-            .map(|p| {
+            .iter()
+            .zip(locs)
+            .map(|(p, html)| {
                 let warnings = by_file.get(p.file.as_path()).cloned().unwrap_or_default();
                 (
                     p.file.as_path(),
-                    CachedFileRef {
+                    CachedEntryRef {
                         hash: p.source_hash,
                         page: p,
+                        html,
                         warnings,
                     },
                 )
@@ -217,11 +361,22 @@ impl Cache {
                 &ContentFileRef {
                     format: FORMAT,
                     key,
+                    generation,
                     files,
                 },
             )
             .map_err(std::io::Error::other)
-        })
+        })?;
+        // Older generations are stale now.
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("html-") && name != format!("html-{generation}.bin") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The manifest of the last build's output, if it is for `output`.
@@ -321,7 +476,7 @@ impl Store for Cache {
     ) {
         // A cache that cannot be written costs the next build time, not correctness.
         if changed {
-            let _ = self.write_content(key, pages.iter(), warnings);
+            let _ = self.write_content(key, &pages, warnings);
         }
     }
     fn load_manifest(&mut self, output: &Path) -> Option<Manifest> {
@@ -445,7 +600,7 @@ mod tests {
             output: std::fs::canonicalize(&out).unwrap(),
             device,
             inode,
-            files: BTreeMap::new(),
+            files: HashMap::new(),
         };
         m.files.insert(
             "index.html".into(),
@@ -465,7 +620,7 @@ mod tests {
     #[test]
     fn garbage_cache_is_ignored() {
         let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::new(tmp.path());
+        let mut cache = Cache::new(tmp.path());
         std::fs::create_dir_all(cache.dir()).unwrap();
         std::fs::write(cache.dir().join(CONTENT_FILE), b"not msgpack").unwrap();
         std::fs::write(cache.dir().join(OUTPUTS_FILE), b"\x00\x01").unwrap();

@@ -56,18 +56,20 @@ impl CheckReport {
 /// A site that does not load is the `Err` (the same errors `build` reports).
 pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, BuildError> {
     let loaded = build::load(opts, hl)?;
-    let files = site_files(&loaded);
+    let failed = |d: Diagnostic| BuildError::new(vec![d]);
+    let files = site_files(&loaded).map_err(failed)?;
     let site = &loaded.site;
     let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).collect();
     let anchors: HashMap<String, HashSet<String>> = pages
         .iter()
         .map(|p| {
-            (
+            Ok((
                 urls::output_file(&p.route).to_string_lossy().into_owned(),
-                anchors_of(p),
-            )
+                anchors_of(p)?,
+            ))
         })
-        .collect();
+        .collect::<Result<_, Diagnostic>>()
+        .map_err(failed)?;
     let checker = Checker {
         urls: &loaded.urls,
         files: &files,
@@ -95,7 +97,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
 
 /// Every file a build of this site writes, relative to the output folder, `/`-separated
 /// (`index.html`, `posts/x/index.html`, `style.css`): the paths of the build's own plan.
-pub fn site_files(loaded: &Loaded) -> BTreeSet<String> {
+pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
     let renderer = Renderer::new(
         &loaded.site,
         &loaded.config,
@@ -104,7 +106,8 @@ pub fn site_files(loaded: &Loaded) -> BTreeSet<String> {
         &loaded.theme,
         &loaded.site_value,
     );
-    renderer.plan().0.iter().map(|j| slashed(&j.path)).collect()
+    let (jobs, _) = renderer.plan()?;
+    Ok(jobs.iter().map(|j| slashed(&j.path)).collect())
 }
 
 fn slashed(p: &Path) -> String {
@@ -119,9 +122,9 @@ fn slashed(p: &Path) -> String {
 
 /// The ids a link's `#fragment` may name on a page: its headings and every `id="…"` or
 /// `name="…"` in its HTML (footnotes, raw HTML anchors).
-pub fn anchors_of(page: &Page) -> HashSet<String> {
+pub fn anchors_of(page: &Page) -> Result<HashSet<String>, Diagnostic> {
     let mut ids: HashSet<String> = page.headings.iter().map(|h| h.id.clone()).collect();
-    let html = &page.html;
+    let html = page.html.get()?;
     for attr in [" id=\"", " name=\""] {
         let mut from = 0;
         while let Some(i) = html[from..].find(attr) {
@@ -133,7 +136,7 @@ pub fn anchors_of(page: &Page) -> HashSet<String> {
             from = start + len;
         }
     }
-    ids
+    Ok(ids)
 }
 
 fn unescape_html(s: &str) -> String {
@@ -474,17 +477,17 @@ mod tests {
             image: None,
             aliases: vec![],
             extra: serde_json::Value::Null,
-            html: md.html.into(),
+            html: crate::content::Html::new(md.html),
             word_count: 0,
             reading_time: 1,
             headings: md.headings,
             links: vec![],
             source_hash: 0,
         };
-        let ids = anchors_of(&page);
+        let ids = anchors_of(&page).unwrap();
         assert!(ids.contains("patch-now"), "{ids:?}");
         assert!(ids.contains("raw"), "{ids:?}");
-        assert!(ids.contains("n"), "{ids:?} {}", page.html);
+        assert!(ids.contains("n"), "{ids:?} {:?}", page.html.get());
         assert!(!ids.contains("nope"));
     }
 }

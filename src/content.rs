@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cache::ContentCache;
+use crate::cache::{ContentCache, HtmlLoc, HtmlStore};
 use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, line_col};
@@ -58,8 +58,10 @@ pub struct Page {
     /// Routes of the redirect pages (`old/path/` or `old.html`).
     pub aliases: Vec<String>,
     pub extra: serde_json::Value,
-    /// The rendered body (shared: pages are cloned cheaply between `serve` rebuilds).
-    pub html: std::sync::Arc<str>,
+    /// The rendered body: in memory, or in the build cache until a page needs it. Kept
+    /// out of the page's own serialisation: the cache stores bodies apart.
+    #[serde(skip)]
+    pub html: Html,
     pub word_count: usize,
     pub reading_time: usize,
     pub headings: Vec<Heading>,
@@ -68,6 +70,77 @@ pub struct Page {
     /// Fingerprint of the source file's bytes: the page is a function of them (and of the
     /// config), so warm builds reuse a cached page whose source did not change.
     pub source_hash: Fingerprint,
+}
+
+/// A page's rendered body. Cheap to clone (shared). A body from the build cache is read
+/// from the cache's HTML file the first time it is asked for, so a warm build that renders
+/// few pages reads few bodies.
+#[derive(Debug, Clone, Default)]
+pub struct Html(std::sync::Arc<HtmlInner>);
+
+#[derive(Debug, Default)]
+enum HtmlInner {
+    #[default]
+    Empty,
+    Loaded(String),
+    Stored {
+        store: std::sync::Arc<HtmlStore>,
+        loc: HtmlLoc,
+        loaded: std::sync::OnceLock<Result<String, String>>,
+    },
+}
+
+impl Html {
+    pub fn new(html: String) -> Html {
+        Html(std::sync::Arc::new(HtmlInner::Loaded(html)))
+    }
+
+    /// A body kept in the cache's HTML file.
+    pub fn stored(store: std::sync::Arc<HtmlStore>, loc: HtmlLoc) -> Html {
+        Html(std::sync::Arc::new(HtmlInner::Stored {
+            store,
+            loc,
+            loaded: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The HTML; fails only when a cached body cannot be read back (a damaged cache).
+    pub fn get(&self) -> Result<&str, Diagnostic> {
+        match &*self.0 {
+            HtmlInner::Empty => Ok(""),
+            HtmlInner::Loaded(s) => Ok(s),
+            HtmlInner::Stored { store, loc, loaded } => loaded
+                .get_or_init(|| store.read(*loc))
+                .as_deref()
+                .map_err(|why| {
+                    Diagnostic::error(store.path(), format!("the build cache is damaged: {why}"))
+                        .with_help("build once with --no-cache (or delete .sitrep-cache/)")
+                }),
+        }
+    }
+
+    /// The body's length in bytes, without reading a stored body.
+    pub fn len(&self) -> usize {
+        match &*self.0 {
+            HtmlInner::Empty => 0,
+            HtmlInner::Loaded(s) => s.len(),
+            HtmlInner::Stored { loc, .. } => usize::try_from(loc.len).unwrap_or(usize::MAX),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where the body is in `store`, when it is already there.
+    pub fn location_in(&self, store: &std::sync::Arc<HtmlStore>) -> Option<HtmlLoc> {
+        match &*self.0 {
+            HtmlInner::Stored { store: s, loc, .. } if std::sync::Arc::ptr_eq(s, store) => {
+                Some(*loc)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A link in a body, with its line in the source file.
@@ -654,7 +727,7 @@ fn build_page(
         image,
         aliases,
         extra: fm.extra.clone().unwrap_or(serde_json::Value::Null),
-        html: body.html.into(),
+        html: Html::new(body.html),
         word_count: body.word_count,
         reading_time,
         headings: body.headings,

@@ -16,6 +16,13 @@ pub struct FeedSite<'a> {
     pub urls: &'a Urls,
 }
 
+/// A post in a feed, with its body.
+#[derive(Clone, Copy)]
+pub struct FeedPost<'a> {
+    pub page: &'a Page,
+    pub html: &'a str,
+}
+
 /// The summary of a post in feeds: its TLDR, else its description.
 pub fn summary(post: &Page) -> String {
     if post.tldr.is_empty() {
@@ -26,10 +33,10 @@ pub fn summary(post: &Page) -> String {
 }
 
 /// The post's HTML with links made absolute, for readers that show it outside the site.
-pub fn absolute_html(post: &Page, urls: &Urls) -> String {
-    let permalink = urls.permalink(&post.route);
-    let mut out = String::with_capacity(post.html.len() + 256);
-    let html: &str = &post.html;
+pub fn absolute_html(post: &FeedPost<'_>, urls: &Urls) -> String {
+    let permalink = urls.permalink(&post.page.route);
+    let html = post.html;
+    let mut out = String::with_capacity(html.len() + 256);
     let mut last = 0;
     let mut i = 0;
     while i < html.len() {
@@ -78,7 +85,7 @@ fn updated_of(post: &Page) -> String {
 }
 
 /// RSS 2.0 of `posts` (newest first).
-pub fn rss(site: &FeedSite<'_>, posts: &[&Page]) -> String {
+pub fn rss(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
     let u = site.urls;
     let mut x = String::with_capacity(4096 + posts.len() * 12_000);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -97,10 +104,15 @@ pub fn rss(site: &FeedSite<'_>, posts: &[&Page]) -> String {
         "<atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>",
         xml_escape(&u.permalink(urls::RSS))
     );
-    if let Some(newest) = posts.iter().filter_map(|p| p.updated.or(p.date)).max() {
+    if let Some(newest) = posts
+        .iter()
+        .filter_map(|p| p.page.updated.or(p.page.date))
+        .max()
+    {
         let _ = writeln!(x, "<lastBuildDate>{}</lastBuildDate>", newest.rfc2822());
     }
-    for p in posts {
+    for fp in posts {
+        let p = fp.page;
         let link = xml_escape(&u.permalink(&p.route));
         x.push_str("<item>\n");
         let _ = writeln!(x, "<title>{}</title>", xml_escape(&p.title));
@@ -123,7 +135,7 @@ pub fn rss(site: &FeedSite<'_>, posts: &[&Page]) -> String {
         let _ = writeln!(
             x,
             "<content:encoded>{}</content:encoded>",
-            xml_escape(&absolute_html(p, u))
+            xml_escape(&absolute_html(fp, u))
         );
         x.push_str("</item>\n");
     }
@@ -132,7 +144,7 @@ pub fn rss(site: &FeedSite<'_>, posts: &[&Page]) -> String {
 }
 
 /// Atom 1.0 of `posts` (newest first).
-pub fn atom(site: &FeedSite<'_>, posts: &[&Page]) -> String {
+pub fn atom(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
     let u = site.urls;
     let mut x = String::with_capacity(4096 + posts.len() * 12_000);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -162,12 +174,13 @@ pub fn atom(site: &FeedSite<'_>, posts: &[&Page]) -> String {
     );
     let updated = posts
         .iter()
-        .filter_map(|p| p.updated.or(p.date))
+        .filter_map(|p| p.page.updated.or(p.page.date))
         .max()
         .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |d| d.rfc3339());
     let _ = writeln!(x, "<updated>{updated}</updated>");
     x.push_str("<generator>sitrep</generator>\n");
-    for p in posts {
+    for fp in posts {
+        let p = fp.page;
         let link = xml_escape(&u.permalink(&p.route));
         x.push_str("<entry>\n");
         let _ = writeln!(x, "<title type=\"text\">{}</title>", xml_escape(&p.title));
@@ -201,7 +214,7 @@ pub fn atom(site: &FeedSite<'_>, posts: &[&Page]) -> String {
         let _ = writeln!(
             x,
             "<content type=\"html\">{}</content>",
-            xml_escape(&absolute_html(p, u))
+            xml_escape(&absolute_html(fp, u))
         );
         x.push_str("</entry>\n");
     }
@@ -210,17 +223,18 @@ pub fn atom(site: &FeedSite<'_>, posts: &[&Page]) -> String {
 }
 
 /// JSON Feed 1.1 of `posts` (newest first).
-pub fn json_feed(site: &FeedSite<'_>, posts: &[&Page]) -> String {
+pub fn json_feed(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
     let u = site.urls;
     let items: Vec<serde_json::Value> = posts
         .iter()
-        .map(|p| {
+        .map(|fp| {
+            let p = fp.page;
             let mut item = serde_json::json!({
                 "id": u.permalink(&p.route),
                 "url": u.permalink(&p.route),
                 "title": p.title,
                 "summary": summary(p),
-                "content_html": absolute_html(p, u),
+                "content_html": absolute_html(fp, u),
                 "tags": p.categories.iter().chain(&p.tags).collect::<Vec<_>>(),
             });
             if let Some(d) = p.date {
@@ -330,6 +344,10 @@ mod tests {
     use crate::content::PageKind;
     use crate::date::Date;
 
+    fn feed_post<'a>(p: &'a Page, html: &'a str) -> FeedPost<'a> {
+        FeedPost { page: p, html }
+    }
+
     fn post(title: &str, html: &str) -> Page {
         Page {
             kind: PageKind::Post,
@@ -350,7 +368,7 @@ mod tests {
             image: None,
             aliases: vec![],
             extra: serde_json::Value::Null,
-            html: html.into(),
+            html: crate::content::Html::new(html.to_string()),
             word_count: 1,
             reading_time: 1,
             headings: vec![],
@@ -373,16 +391,16 @@ mod tests {
         let urls = Urls::new("https://e.x");
         let t = "<script>alert(1)</script> & \"quotes\"";
         let p = post(t, "<p>hi</p>");
-        let rss = rss(&site(&urls), &[&p]);
+        let rss = rss(&site(&urls), &[feed_post(&p, "<p>hi</p>")]);
         assert!(
             rss.contains(
                 "<title>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;</title>"
             ),
             "{rss}"
         );
-        let atom = atom(&site(&urls), &[&p]);
+        let atom = atom(&site(&urls), &[feed_post(&p, "<p>hi</p>")]);
         assert!(atom.contains("<title type=\"text\">&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;</title>"), "{atom}");
-        let json = json_feed(&site(&urls), &[&p]);
+        let json = json_feed(&site(&urls), &[feed_post(&p, "<p>hi</p>")]);
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["items"][0]["title"], t);
         assert_eq!(v["items"][0]["summary"], "One <b> Two");
@@ -396,7 +414,8 @@ mod tests {
             "t",
             "<p><a href=\"/blog/cve/CVE-2024-1/\">c</a> <a href=\"#sec\">s</a> <img src=\"img.png\" alt=\"\"> <a href=\"https://o.org/\">o</a> <a href=\"mailto:a@b\">m</a></p>",
         );
-        let html = absolute_html(&p, &urls);
+        let body = p.html.get().unwrap().to_string();
+        let html = absolute_html(&feed_post(&p, &body), &urls);
         assert!(
             html.contains("href=\"https://e.x/blog/cve/CVE-2024-1/\""),
             "{html}"

@@ -18,7 +18,7 @@ use tera::{Context, Map, Value};
 use crate::config::Config;
 use crate::content::{Page, PageKind};
 use crate::error::Diagnostic;
-use crate::feeds::{self, FeedSite, SitemapEntry};
+use crate::feeds::{self, FeedPost, FeedSite, SitemapEntry};
 use crate::fingerprint::{self, Builder, Fingerprint};
 use crate::headers;
 use crate::highlight;
@@ -319,11 +319,11 @@ impl<'a> Renderer<'a> {
     }
 
     /// Everything a post's own page shows: the summary plus body, related, neighbours.
-    fn post_value(&self, i: usize) -> Value {
+    fn post_value(&self, i: usize) -> Result<Value, Diagnostic> {
         let p = &self.site.posts[i];
         let mut m = self.summary(i).into_map().unwrap_or_default();
         m.insert("word_count".into(), Value::from(p.word_count));
-        m.insert("content".into(), Value::safe_string(&p.html));
+        m.insert("content".into(), Value::safe_string(p.html.get()?));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         m.insert(
@@ -352,7 +352,7 @@ impl<'a> Renderer<'a> {
         };
         m.insert("newer".into(), newer);
         m.insert("older".into(), older);
-        Value::from(m)
+        Ok(Value::from(m))
     }
 
     fn post_fp(&self, i: usize) -> Fingerprint {
@@ -375,9 +375,9 @@ impl<'a> Renderer<'a> {
             .finish()
     }
 
-    fn page_value(&self, p: &Page) -> Value {
+    fn page_value(&self, p: &Page) -> Result<Value, Diagnostic> {
         let u = self.urls;
-        map([
+        Ok(map([
             ("title", Value::from(p.title.as_str())),
             ("url", Value::from(u.url(&p.route))),
             ("permalink", Value::from(u.permalink(&p.route))),
@@ -395,10 +395,10 @@ impl<'a> Renderer<'a> {
             ),
             ("reading_time", Value::from(p.reading_time)),
             ("word_count", Value::from(p.word_count)),
-            ("content", Value::safe_string(&p.html)),
+            ("content", Value::safe_string(p.html.get()?)),
             ("toc", toc(p)),
             ("extra", Value::from_serializable(&p.extra)),
-        ])
+        ]))
     }
 
     /// The posts `posts` show on page `n` of a listing.
@@ -478,14 +478,14 @@ impl<'a> Renderer<'a> {
             PageJob::Post(i) => {
                 let p = &site.posts[i];
                 let mut ctx = self.context("post", &p.route, &p.title);
-                ctx.insert_value("page", self.post_value(i));
+                ctx.insert_value("page", self.post_value(i)?);
                 self.insert_latest(&mut ctx, self.latest_slot(Some(i)))?;
                 (p.route.clone(), "post.html", ctx)
             }
             PageJob::Page(j) => {
                 let p = &site.pages[j];
                 let mut ctx = self.context("page", &p.route, &p.title);
-                ctx.insert_value("page", self.page_value(p));
+                ctx.insert_value("page", self.page_value(p)?);
                 self.insert_latest(&mut ctx, 0)?;
                 (p.route.clone(), "page.html", ctx)
             }
@@ -564,7 +564,7 @@ impl<'a> Renderer<'a> {
 
     /// Every output of the site, each once (a generated page replaces a static file of
     /// the same path), in a stable order; and warnings about replaced static files.
-    pub fn plan(&self) -> (Vec<Job>, Vec<Diagnostic>) {
+    pub fn plan(&self) -> Result<(Vec<Job>, Vec<Diagnostic>), Diagnostic> {
         let site = self.site;
         let mut jobs: Vec<Job> = Vec::with_capacity(site.posts.len() * 4);
         let mut warnings = Vec::new();
@@ -716,7 +716,17 @@ impl<'a> Renderer<'a> {
             language: &self.config.language,
             urls: self.urls,
         };
-        let newest: Vec<&Page> = site.posts.iter().take(self.config.feed_limit).collect();
+        let newest: Vec<FeedPost<'_>> = site
+            .posts
+            .iter()
+            .take(self.config.feed_limit)
+            .map(|page| {
+                Ok(FeedPost {
+                    page,
+                    html: page.html.get()?,
+                })
+            })
+            .collect::<Result<_, Diagnostic>>()?;
         bytes(&mut jobs, urls::RSS, feeds::rss(&feed_site, &newest));
         bytes(&mut jobs, urls::ATOM, feeds::atom(&feed_site, &newest));
         bytes(
@@ -738,7 +748,7 @@ impl<'a> Renderer<'a> {
         if let Some(css) = highlight::theme_css(&self.config.markdown.highlight_theme) {
             bytes(&mut jobs, urls::SYNTAX_CSS, css);
         }
-        (jobs, warnings)
+        Ok((jobs, warnings))
     }
 }
 

@@ -228,7 +228,7 @@ fn site_files_are_exactly_what_a_build_writes() {
         ..BuildOptions::default()
     };
     let loaded = sitrep::build::load(&opts, &Highlighter::new()).unwrap();
-    let listed = sitrep::check::site_files(&loaded);
+    let listed = sitrep::check::site_files(&loaded).unwrap();
     let only_listed: Vec<_> = listed.difference(&built).collect();
     let only_built: Vec<_> = built.difference(&listed).collect();
     assert!(
