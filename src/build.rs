@@ -17,12 +17,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
 use crate::config::{self, Config};
-use crate::content;
+use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::fingerprint::{Builder, Fingerprint};
 use crate::highlight::{self, Highlighter};
@@ -100,6 +101,8 @@ pub struct Loaded {
     pub templates: Templates,
     /// The global `site` template variable.
     pub site_value: tera::Value,
+    /// The stylesheet of the code highlighting theme (none when code is not highlighted).
+    pub syntax_css: Option<String>,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
     /// Whether the content cache should be saved (something was parsed, or went away).
@@ -176,9 +179,8 @@ fn load_with(
         }
         config.base_url = url.trim_end_matches('/').to_string();
     }
-    if config.markdown.highlight_code
-        && highlight::theme_css(&config.markdown.highlight_theme).is_none()
-    {
+    let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
+    if config.markdown.highlight_code && syntax_css.is_none() {
         diags.push(
             Diagnostic::error(
                 config::CONFIG_FILE,
@@ -257,6 +259,7 @@ fn load_with(
         theme,
         templates,
         site_value,
+        syntax_css,
         warnings: diags.take(),
         timings,
         content_changed,
@@ -278,6 +281,15 @@ pub fn build_with(
     hl: &Highlighter,
     store: &mut dyn Store,
 ) -> Result<BuildReport, BuildError> {
+    build_keeping(opts, hl, store).map(|(report, _)| report)
+}
+
+/// [`build_with`], also handing back the loaded site (for `Session`).
+fn build_keeping(
+    opts: &BuildOptions,
+    hl: &Highlighter,
+    store: &mut dyn Store,
+) -> Result<(BuildReport, Loaded), BuildError> {
     let start = Instant::now();
     let output = opts.output_dir();
     check_output_dir(&opts.root, &output)?;
@@ -288,17 +300,11 @@ pub fn build_with(
         all.extend(warnings.iter().cloned());
         BuildError::new(all)
     };
-    let renderer = Renderer::new(
-        &loaded.site,
-        &loaded.config,
-        &loaded.urls,
-        &loaded.templates,
-        &loaded.theme,
-        &loaded.site_value,
-    );
+    let renderer = loaded.renderer();
     let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
     let jobs = last_job_per_path(jobs);
-    loaded.timings.lap("plan every output");
+    let mut timings = loaded.timings.clone();
+    timings.lap("plan every output");
     let old = store.load_manifest(&output);
     let (manifest, written) = write_outputs(
         &renderer,
@@ -306,38 +312,64 @@ pub fn build_with(
         &output,
         old,
         store.verify_outputs(),
-        &mut loaded.timings,
+        &mut timings,
     )
     .map_err(|d| fail(&loaded.warnings, d))?;
     drop(renderer);
-    let mut warnings = loaded.warnings;
-    warnings.extend(plan_warnings);
-    let (posts, pages) = (loaded.site.posts.len(), loaded.site.pages.len());
+    loaded.warnings.extend(plan_warnings);
     store.save_manifest(manifest);
     let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
-    let mut all_pages = loaded.site.posts;
-    all_pages.extend(loaded.site.pages);
-    store.save_content(key, all_pages, &warnings, loaded.content_changed);
-    loaded.timings.lap("keep the cache");
-    Ok(BuildReport {
-        posts,
-        pages,
+    let all_pages = loaded
+        .site
+        .posts
+        .iter()
+        .chain(&loaded.site.pages)
+        .cloned()
+        .collect();
+    store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
+    timings.lap("keep the cache");
+    let report = BuildReport {
+        posts: loaded.site.posts.len(),
+        pages: loaded.site.pages.len(),
         files: jobs.len(),
         written,
         output,
         elapsed: start.elapsed(),
-        warnings,
-        timings: loaded.timings,
-    })
+        warnings: loaded.warnings.clone(),
+        timings,
+    };
+    Ok((report, loaded))
+}
+
+impl Loaded {
+    /// A renderer of this site.
+    pub fn renderer(&self) -> Renderer<'_> {
+        Renderer::new(
+            &self.site,
+            &self.config,
+            &self.urls,
+            &self.templates,
+            &self.theme,
+            &self.site_value,
+            self.syntax_css.as_deref(),
+        )
+    }
 }
 
 /// Successive builds of one site in one process (`serve`): pages, the output manifest and
 /// the highlighter stay in memory, and files the caller says did not change are not read
 /// again. Each build writes exactly what a cold build would.
+///
+/// When only the bodies of existing posts or pages changed (what a post shows anywhere but
+/// on its own page is the same: [`Page::same_outside_own_page`]), the site is not indexed
+/// and planned again: those pages, and the feeds if they list them, are rendered, and that
+/// is all a full build would change.
 pub struct Session {
     opts: BuildOptions,
     highlighter: Highlighter,
     store: MemoryStore,
+    /// The site as the last successful build left it.
+    last: Option<Loaded>,
 }
 
 impl Session {
@@ -346,6 +378,7 @@ impl Session {
             opts,
             highlighter: Highlighter::new(),
             store: MemoryStore::default(),
+            last: None,
         }
     }
 
@@ -356,10 +389,144 @@ impl Session {
     /// Builds. `changed` lists the files changed since the last build (relative to the site
     /// root); when it is empty, nothing is assumed and every source file is read.
     pub fn build(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
+        let start = Instant::now();
+        // When the fast path fails, the full build below finds and reports the same error.
+        if let Ok(Some(report)) = self.bodies_only(changed, start) {
+            return Ok(report);
+        }
+        self.last = None;
         let changed = (!changed.is_empty()).then(|| changed.iter().cloned().collect());
         self.store.set_changed(changed);
-        build_with(&self.opts, &self.highlighter, &mut self.store)
+        let (report, loaded) = build_keeping(&self.opts, &self.highlighter, &mut self.store)?;
+        self.last = Some(loaded);
+        Ok(report)
     }
+
+    /// The fast path: `Ok(None)` when it does not apply.
+    fn bodies_only(
+        &mut self,
+        changed: &[PathBuf],
+        start: Instant,
+    ) -> Result<Option<BuildReport>, Diagnostic> {
+        let Some(last) = self.last.as_mut() else {
+            return Ok(None);
+        };
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        let output = self.opts.output_dir();
+        let Some(mut manifest) = self.store.load_manifest(&output) else {
+            return Ok(None);
+        };
+        let mut timings = Timings::default();
+        // Every changed file must be an existing post or page whose new version differs only
+        // on its own page.
+        let mut replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)> = Vec::new();
+        for file in changed {
+            let place = (last
+                .site
+                .posts
+                .iter()
+                .position(|p| &p.file == file)
+                .map(Place::Post))
+            .or_else(|| {
+                last.site
+                    .pages
+                    .iter()
+                    .position(|p| &p.file == file)
+                    .map(Place::Page)
+            });
+            let Some(place) = place else {
+                self.store.save_manifest(manifest);
+                return Ok(None);
+            };
+            let old = match place {
+                Place::Post(i) => &last.site.posts[i],
+                Place::Page(j) => &last.site.pages[j],
+            };
+            let parsed = content::parse_one(
+                &self.opts.root,
+                file,
+                &last.config,
+                &self.highlighter,
+                self.opts.drafts,
+                &last.urls.cve_prefix(),
+            );
+            match parsed {
+                Ok((Some(page), warnings)) if page.same_outside_own_page(old) => {
+                    replaced.push((place, page, warnings))
+                }
+                _ => {
+                    self.store.save_manifest(manifest);
+                    return Ok(None);
+                }
+            }
+        }
+        timings.lap("parse the changed files");
+        let mut in_feeds = false;
+        for (place, page, warnings) in &replaced {
+            match *place {
+                Place::Post(i) => {
+                    in_feeds |= i < last.config.feed_limit;
+                    last.site.posts[i] = Arc::clone(page);
+                }
+                Place::Page(j) => last.site.pages[j] = Arc::clone(page),
+            }
+            last.warnings.retain(|w| w.file != page.file);
+            last.warnings.extend(warnings.iter().cloned());
+            self.store.replace_page(Arc::clone(page), warnings);
+        }
+        let renderer = last.renderer();
+        let mut jobs: Vec<Job> = replaced
+            .iter()
+            .map(|(place, ..)| match *place {
+                Place::Post(i) => renderer.plan_post(i),
+                Place::Page(j) => renderer.plan_page(j),
+            })
+            .collect();
+        if in_feeds {
+            jobs.extend(renderer.plan_feeds()?);
+        }
+        let changed_jobs: Vec<&Job> = jobs
+            .iter()
+            .filter(|j| {
+                manifest
+                    .files
+                    .get(&j.path)
+                    .is_none_or(|s| s.fingerprint != j.fingerprint)
+            })
+            .collect();
+        let update = Update::create(&output)?;
+        let states = execute(
+            &renderer,
+            &changed_jobs,
+            |rel, bytes| update.write(rel, bytes),
+            |src, rel| update.copy(src, rel),
+        )?;
+        let written: Vec<PathBuf> = changed_jobs.iter().map(|j| j.path.clone()).collect();
+        update.commit(&written, &[])?;
+        timings.lap("render and move in the changed outputs");
+        let files = manifest.files.len();
+        manifest.files.extend(states);
+        self.store.save_manifest(manifest);
+        Ok(Some(BuildReport {
+            posts: last.site.posts.len(),
+            pages: last.site.pages.len(),
+            files,
+            written: written.len(),
+            output,
+            elapsed: start.elapsed(),
+            warnings: last.warnings.clone(),
+            timings,
+        }))
+    }
+}
+
+/// Where a page is in the site: posts or standalone pages.
+#[derive(Clone, Copy)]
+enum Place {
+    Post(usize),
+    Page(usize),
 }
 
 /// Keeps the last job of each output path (a generated page after a static file).

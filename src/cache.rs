@@ -19,7 +19,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,7 @@ pub fn content_key(config_fingerprint: Fingerprint, drafts: bool) -> Fingerprint
 #[derive(Debug)]
 pub struct CachedFile {
     pub hash: Fingerprint,
-    pub page: Page,
+    pub page: Arc<Page>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -129,9 +129,9 @@ struct ContentFileRef<'a> {
 pub struct ContentCache {
     index: HashMap<PathBuf, usize>,
     slots: Vec<Mutex<Option<CachedFile>>>,
-    /// Files known not to have changed since the last build: their pages are taken without
-    /// reading the file again (serve knows this from the file watcher).
-    unchanged: Option<HashSet<PathBuf>>,
+    /// When known, the files changed since the last build: every other file's page is
+    /// taken without reading the file again (serve knows this from the file watcher).
+    changed: Option<HashSet<PathBuf>>,
 }
 
 impl ContentCache {
@@ -158,7 +158,7 @@ impl ContentCache {
 
     /// The cached page of `file` if the file is known to be unchanged (no need to read it).
     pub fn take_unchanged(&self, file: &Path) -> Option<CachedFile> {
-        if !self.unchanged.as_ref()?.contains(file) {
+        if self.changed.as_ref()?.contains(file) {
             return None;
         }
         self.slots.get(*self.index.get(file)?)?.lock().ok()?.take()
@@ -269,6 +269,7 @@ impl Cache {
             |(path, e)| {
                 let mut page = e.page;
                 page.html = Html::stored(std::sync::Arc::clone(&store), e.html);
+                let page = Arc::new(page);
                 (
                     path,
                     CachedFile {
@@ -287,7 +288,7 @@ impl Cache {
     pub fn write_content(
         &mut self,
         key: Fingerprint,
-        pages: &[Page],
+        pages: &[Arc<Page>],
         warnings: &[Diagnostic],
     ) -> std::io::Result<()> {
         use std::io::{Seek, Write};
@@ -434,7 +435,7 @@ pub trait Store {
     fn save_content(
         &mut self,
         key: Fingerprint,
-        pages: Vec<Page>,
+        pages: Vec<Arc<Page>>,
         warnings: &[Diagnostic],
         changed: bool,
     );
@@ -453,7 +454,7 @@ impl Store for NoStore {
     fn load_content(&mut self, _: Fingerprint) -> Option<ContentCache> {
         None
     }
-    fn save_content(&mut self, _: Fingerprint, _: Vec<Page>, _: &[Diagnostic], _: bool) {}
+    fn save_content(&mut self, _: Fingerprint, _: Vec<Arc<Page>>, _: &[Diagnostic], _: bool) {}
     fn load_manifest(&mut self, _: &Path) -> Option<Manifest> {
         None
     }
@@ -470,7 +471,7 @@ impl Store for Cache {
     fn save_content(
         &mut self,
         key: Fingerprint,
-        pages: Vec<Page>,
+        pages: Vec<Arc<Page>>,
         warnings: &[Diagnostic],
         changed: bool,
     ) {
@@ -494,13 +495,24 @@ impl Store for Cache {
 /// cheaply (their HTML is shared), so a failed rebuild loses nothing.
 #[derive(Default)]
 pub struct MemoryStore {
-    content: Option<(Fingerprint, Vec<Page>, Vec<Diagnostic>)>,
+    content: Option<(Fingerprint, Vec<Arc<Page>>, Vec<Diagnostic>)>,
     manifest: Option<Manifest>,
     /// Files that changed since the last build, when known; the others are not read again.
     changed: Option<HashSet<PathBuf>>,
 }
 
 impl MemoryStore {
+    /// Replaces one kept page (and its file's warnings) by a new version of it.
+    pub fn replace_page(&mut self, page: Arc<Page>, warnings: &[Diagnostic]) {
+        if let Some((_, pages, kept)) = &mut self.content {
+            kept.retain(|w| w.file != page.file);
+            kept.extend(warnings.iter().cloned());
+            if let Some(slot) = pages.iter_mut().find(|p| p.file == page.file) {
+                *slot = page;
+            }
+        }
+    }
+
     /// The files changed since the last build (relative to the site root); `None` when not
     /// known, and every file is read again.
     pub fn set_changed(&mut self, changed: Option<HashSet<PathBuf>>) {
@@ -514,12 +526,12 @@ impl Store for MemoryStore {
         if *k != key {
             return None;
         }
+        let mut by_file: HashMap<&Path, Vec<Diagnostic>> = HashMap::new();
+        for w in warnings {
+            by_file.entry(w.file.as_path()).or_default().push(w.clone());
+        }
         let mut cache = ContentCache::from_files(pages.iter().map(|p| {
-            let warnings = warnings
-                .iter()
-                .filter(|w| w.file == p.file)
-                .cloned()
-                .collect();
+            let warnings = by_file.remove(p.file.as_path()).unwrap_or_default();
             (
                 p.file.clone(),
                 CachedFile {
@@ -529,22 +541,13 @@ impl Store for MemoryStore {
                 },
             )
         }));
-        if let Some(changed) = &self.changed {
-            cache.unchanged = Some(
-                cache
-                    .index
-                    .keys()
-                    .filter(|f| !changed.contains(*f))
-                    .cloned()
-                    .collect(),
-            );
-        }
+        cache.changed = self.changed.clone();
         Some(cache)
     }
     fn save_content(
         &mut self,
         key: Fingerprint,
-        pages: Vec<Page>,
+        pages: Vec<Arc<Page>>,
         warnings: &[Diagnostic],
         _: bool,
     ) {
@@ -557,7 +560,8 @@ impl Store for MemoryStore {
         self.content = Some((key, pages, warnings));
     }
     fn load_manifest(&mut self, output: &Path) -> Option<Manifest> {
-        let m = self.manifest.clone()?;
+        // Taken, not copied: a build that fails after this writes the next output whole.
+        let m = self.manifest.take()?;
         (dir_identity(output) == Some((m.device, m.inode))).then_some(m)
     }
     fn save_manifest(&mut self, manifest: Manifest) {

@@ -59,7 +59,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
     let failed = |d: Diagnostic| BuildError::new(vec![d]);
     let files = site_files(&loaded).map_err(failed)?;
     let site = &loaded.site;
-    let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).collect();
+    let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).map(|p| &**p).collect();
     let anchors: HashMap<String, HashSet<String>> = pages
         .iter()
         .map(|p| {
@@ -105,6 +105,7 @@ pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
         &loaded.templates,
         &loaded.theme,
         &loaded.site_value,
+        loaded.syntax_css.as_deref(),
     );
     let (jobs, _) = renderer.plan()?;
     Ok(jobs.iter().map(|j| slashed(&j.path)).collect())

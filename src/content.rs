@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -175,8 +176,8 @@ pub struct Asset {
 /// Everything under `content/`.
 #[derive(Debug, Default)]
 pub struct Content {
-    pub posts: Vec<Page>,
-    pub pages: Vec<Page>,
+    pub posts: Vec<Arc<Page>>,
+    pub pages: Vec<Arc<Page>>,
     pub assets: Vec<Asset>,
     pub warnings: Vec<Diagnostic>,
     /// How many files were parsed (rather than taken from the cache).
@@ -299,6 +300,69 @@ pub fn load(
     }
 }
 
+/// Parses one content file again (`serve`'s fast path), as [`load`] would: `file` is
+/// relative to the site root (`content/posts/x.md`). `Ok(None)` for a draft left out.
+/// Returns the page with the file's warnings, or the file's errors.
+pub fn parse_one(
+    root: &Path,
+    file: &Path,
+    config: &Config,
+    hl: &Highlighter,
+    drafts: bool,
+    cve_prefix: &str,
+) -> Result<(Option<Arc<Page>>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let rel = file.strip_prefix("content").map_err(|_| {
+        vec![
+            Diagnostic::error(file, "not a content file")
+                .with_help("content files live under content/"),
+        ]
+    })?;
+    let (kind, segments) = classify(rel).map_err(|d| vec![d])?;
+    let src = Source {
+        path: root.join(file),
+        rel: rel.to_path_buf(),
+        kind,
+        segments,
+    };
+    let md_opts = markdown::Options {
+        cve_prefix: cve_prefix.to_string(),
+        highlight: config.markdown.highlight_code,
+    };
+    let r = parse_file(&src, config, &mut hl.session(), &md_opts, drafts, None);
+    if r.errors.is_empty() {
+        Ok((r.page, r.warnings))
+    } else {
+        Err(r.errors)
+    }
+}
+
+impl Page {
+    /// Whether another version of this page shows the same everywhere but on its own page:
+    /// in listings, sidebars, neighbours, related links, taxonomies, feeds' item headers,
+    /// the sitemap and the routes. Only its body, table of contents, `extra` and word count
+    /// may differ.
+    pub fn same_outside_own_page(&self, other: &Page) -> bool {
+        self.kind == other.kind
+            && self.file == other.file
+            && self.route == other.route
+            && self.slug == other.slug
+            && self.title == other.title
+            && self.date == other.date
+            && self.updated == other.updated
+            && self.tldr == other.tldr
+            && self.description == other.description
+            && self.tags == other.tags
+            && self.categories == other.categories
+            && self.authors == other.authors
+            && self.related == other.related
+            && self.cves == other.cves
+            && self.draft == other.draft
+            && self.image == other.image
+            && self.aliases == other.aliases
+            && self.reading_time == other.reading_time
+    }
+}
+
 /// Lists Markdown sources and other files, in a stable order.
 fn walk(
     content_dir: &Path,
@@ -417,7 +481,7 @@ fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
 struct FileResult {
     /// Taken from the cache, not parsed.
     cached: bool,
-    page: Option<Page>,
+    page: Option<Arc<Page>>,
     warnings: Vec<Diagnostic>,
     errors: Vec<Diagnostic>,
 }
@@ -487,7 +551,7 @@ fn parse_file(
     }
     let page = build_page(src, &file, &parsed, draft, config, hl, md_opts, &mut r);
     if r.errors.is_empty() {
-        r.page = page.map(|p| Page { source_hash, ..p });
+        r.page = page.map(|p| Arc::new(Page { source_hash, ..p }));
     }
     r
 }

@@ -32,6 +32,7 @@ const MEMO_LIMIT: usize = 100_000;
 #[derive(Default)]
 pub struct Highlighter {
     syntaxes: OnceLock<SyntaxSet>,
+    themes: OnceLock<ThemeSet>,
 }
 
 /// One thread's highlighting, with its memo of lines already highlighted.
@@ -124,6 +125,12 @@ impl Highlighter {
         };
         let ss = self.syntaxes();
         ss.find_syntax_by_token(&lang)
+    }
+
+    /// The stylesheet for the bundled theme `name`, or `None` if there is no such theme.
+    pub fn theme_css(&self, name: &str) -> Option<String> {
+        let themes = self.themes.get_or_init(ThemeSet::load_defaults);
+        css_for_theme_with_class_style(themes.themes.get(name)?, CLASS_STYLE).ok()
     }
 
     /// A session for one thread.

@@ -1,8 +1,9 @@
 //! Stage 3: the site index — posts sorted, taxonomies, related links resolved, and the
 //! table of every route, so two things that want the same URL are caught before rendering.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::content::{Asset, Content, Page, RelatedRef};
 use crate::error::Diagnostic;
@@ -89,9 +90,9 @@ pub struct Related {
 #[derive(Debug)]
 pub struct Site {
     /// Posts, newest first (ties broken by slug, then file).
-    pub posts: Vec<Page>,
+    pub posts: Vec<Arc<Page>>,
     /// Standalone pages, by route.
-    pub pages: Vec<Page>,
+    pub pages: Vec<Arc<Page>>,
     pub taxonomies: Vec<Taxonomy>,
     /// For each post, its related links.
     pub related: Vec<Vec<Related>>,
@@ -223,64 +224,124 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
     }
 }
 
-fn build_taxonomy(kind: TaxonomyKind, posts: &[Page]) -> Taxonomy {
-    // slug -> (spellings and their counts, posts)
-    let mut terms: BTreeMap<String, (BTreeMap<&str, usize>, Vec<usize>)> = BTreeMap::new();
+fn build_taxonomy(kind: TaxonomyKind, posts: &[Arc<Page>]) -> Taxonomy {
+    // Each distinct spelling is slugified once; terms are found by slug.
+    let mut slug_of: HashMap<&str, usize> = HashMap::new();
+    let mut by_slug: HashMap<String, usize> = HashMap::new();
+    // (slug, spellings with their counts, posts)
+    let mut terms: Vec<(String, Vec<(&str, usize)>, Vec<usize>)> = Vec::new();
     for (i, post) in posts.iter().enumerate() {
         for name in kind.terms_of(post) {
-            let slug = kind.slug(name);
-            if slug.is_empty() {
-                continue;
+            let t = match slug_of.get(name.as_str()) {
+                Some(&t) => t,
+                None => {
+                    let slug = kind.slug(name);
+                    if slug.is_empty() {
+                        continue;
+                    }
+                    let t = *by_slug.entry(slug.clone()).or_insert_with(|| {
+                        terms.push((slug, Vec::new(), Vec::new()));
+                        terms.len() - 1
+                    });
+                    slug_of.insert(name, t);
+                    t
+                }
+            };
+            let (_, spellings, term_posts) = &mut terms[t];
+            match spellings.iter_mut().find(|(s, _)| *s == name) {
+                Some((_, n)) => *n += 1,
+                None => spellings.push((name, 1)),
             }
-            let entry = terms.entry(slug).or_default();
-            *entry.0.entry(name.as_str()).or_default() += 1;
-            if entry.1.last() != Some(&i) {
-                entry.1.push(i);
+            if term_posts.last() != Some(&i) {
+                term_posts.push(i);
             }
         }
     }
-    let terms = terms
+    let mut terms: Vec<Term> = terms
         .into_iter()
-        .map(|(slug, (spellings, posts))| {
+        .map(|(slug, spellings, posts)| {
             // The most used spelling names the term; ties go to the first in sort order.
             let name = spellings
                 .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
                 .map(|(n, _)| n.to_string())
                 .unwrap_or_else(|| slug.clone());
             Term { name, slug, posts }
         })
         .collect();
+    terms.sort_by(|a, b| a.slug.cmp(&b.slug));
     Taxonomy { kind, terms }
 }
 
 /// Every output file and who wants it; two owners of one file (compared without case, as
 /// case-insensitive file systems would) is an error naming both.
-fn check_routes(site: &Site, per_page: usize) -> (Vec<Diagnostic>, HashSet<String>) {
-    let mut owners: HashMap<String, (String, PathBuf)> = HashMap::new();
+/// Who wants an output file, for the message when two do.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    Home,
+    Fixed(&'static str),
+    TaxonomyList(TaxonomyKind),
+    Term(TaxonomyKind, &'a str),
+    Post(&'a Path),
+    Page(&'a Path),
+    Alias(&'a Path),
+    Asset(&'a Path),
+}
+
+impl Owner<'_> {
+    fn describe(self) -> String {
+        match self {
+            Owner::Home => "the home page".into(),
+            Owner::Fixed(f) => format!("the generated {f}"),
+            Owner::TaxonomyList(k) => format!("the list of {}", k.name()),
+            Owner::Term(k, name) => format!("the {} page of `{name}`", k.name()),
+            Owner::Post(_) => "this post".into(),
+            Owner::Page(_) => "this page".into(),
+            Owner::Alias(f) => format!("an alias of {}", f.display()),
+            Owner::Asset(_) => "a copied file".into(),
+        }
+    }
+
+    fn file(self) -> PathBuf {
+        match self {
+            Owner::Post(f) | Owner::Page(f) | Owner::Alias(f) => f.to_path_buf(),
+            Owner::Asset(dest) => Path::new("content").join(dest),
+            _ => PathBuf::from("(generated)"),
+        }
+    }
+}
+
+fn check_routes<'a>(site: &'a Site, per_page: usize) -> (Vec<Diagnostic>, HashSet<String>) {
+    let mut owners: HashMap<String, Owner<'a>> = HashMap::with_capacity(site.posts.len() * 4);
     let mut errors = Vec::new();
-    let mut claim = |route: String, what: String, file: PathBuf| {
-        let key = urls::output_file(&route).to_string_lossy().to_lowercase();
-        if let Some((other_what, other_file)) = owners.get(&key) {
-            errors.push(
+    let mut claim = |route: &str, owner: Owner<'a>| {
+        let mut key = urls::output_file(route).to_string_lossy().into_owned();
+        key.make_ascii_lowercase();
+        if !key.is_ascii() {
+            key = key.to_lowercase();
+        }
+        match owners.get(&key) {
+            Some(other) => errors.push(
                 Diagnostic::error(
-                    &file,
+                    owner.file(),
                     format!(
-                        "{what} has the URL /{route}, which {other_what} already has ({})",
-                        other_file.display()
+                        "{} has the URL /{route}, which {} already has ({})",
+                        owner.describe(),
+                        other.describe(),
+                        other.file().display()
                     ),
                 )
                 .with_help(
                     "give one of them another `slug:` (or rename the file), or remove the alias",
                 ),
-            );
-        } else {
-            owners.insert(key, (what, file));
+            ),
+            None => {
+                owners.insert(key, owner);
+            }
         }
     };
-    let generated = PathBuf::from("(generated)");
     for n in 1..=page_count(site.posts.len(), per_page) {
-        claim(urls::home(n), "the home page".into(), generated.clone());
+        claim(&urls::home(n), Owner::Home);
     }
     for fixed in [
         urls::RSS,
@@ -291,51 +352,37 @@ fn check_routes(site: &Site, per_page: usize) -> (Vec<Diagnostic>, HashSet<Strin
         urls::NOT_FOUND,
         urls::SYNTAX_CSS,
     ] {
-        claim(
-            fixed.to_string(),
-            format!("the generated {fixed}"),
-            generated.clone(),
-        );
+        claim(fixed, Owner::Fixed(fixed));
     }
     for tax in &site.taxonomies {
         claim(
-            urls::taxonomy(tax.kind.name()),
-            format!("the list of {}", tax.kind.name()),
-            generated.clone(),
+            &urls::taxonomy(tax.kind.name()),
+            Owner::TaxonomyList(tax.kind),
         );
         for term in &tax.terms {
             for n in 1..=page_count(term.posts.len(), per_page) {
                 claim(
-                    urls::term(tax.kind.name(), &term.slug, n),
-                    format!("the {} page of `{}`", tax.kind.name(), term.name),
-                    generated.clone(),
+                    &urls::term(tax.kind.name(), &term.slug, n),
+                    Owner::Term(tax.kind, &term.name),
                 );
             }
         }
     }
     for p in site.posts.iter().chain(&site.pages) {
-        let what = if p.kind == crate::content::PageKind::Post {
-            "this post"
+        let owner = if p.kind == crate::content::PageKind::Post {
+            Owner::Post(&p.file)
         } else {
-            "this page"
+            Owner::Page(&p.file)
         };
-        claim(p.route.clone(), what.into(), p.file.clone());
+        claim(&p.route, owner);
     }
     for p in site.posts.iter().chain(&site.pages) {
         for a in &p.aliases {
-            claim(
-                a.clone(),
-                format!("an alias of {}", p.file.display()),
-                p.file.clone(),
-            );
+            claim(a, Owner::Alias(&p.file));
         }
     }
     for a in &site.assets {
-        claim(
-            a.dest.to_string_lossy().into_owned(),
-            "a copied file".into(),
-            PathBuf::from("content").join(&a.dest),
-        );
+        claim(&a.dest.to_string_lossy(), Owner::Asset(&a.dest));
     }
     (errors, owners.into_keys().collect())
 }

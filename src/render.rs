@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use tera::{Context, Map, Value};
 
 use crate::config::Config;
@@ -21,7 +22,6 @@ use crate::error::Diagnostic;
 use crate::feeds::{self, FeedPost, FeedSite, SitemapEntry};
 use crate::fingerprint::{self, Builder, Fingerprint};
 use crate::headers;
-use crate::highlight;
 use crate::index::{Site, TaxonomyKind, page_count};
 use crate::templates::Templates;
 use crate::theme::{FileSource, ThemeFiles};
@@ -97,17 +97,20 @@ pub struct Renderer<'a> {
     /// Covers sitrep's version, the templates, the config and the `site` variable: when it
     /// changes, every page changes.
     global: Fingerprint,
-    /// For each taxonomy (in `TaxonomyKind::ALL` order), each term's link value.
-    terms: Vec<Vec<Value>>,
-    term_fps: Vec<Vec<Fingerprint>>,
+    /// For each taxonomy (in `TaxonomyKind::ALL` order), each term's link value, built on
+    /// first use.
+    terms: Vec<Vec<OnceLock<Value>>>,
+    term_fps: Vec<Vec<OnceLock<Fingerprint>>>,
     /// Each post's summary value, built on first use.
     summaries: Vec<OnceLock<Value>>,
-    summary_fps: Vec<Fingerprint>,
+    summary_fps: Vec<OnceLock<Fingerprint>>,
     /// The newest `latest_posts` posts, and for each of those posts the list without it.
     latest_top: Vec<usize>,
     latest_without: Vec<Vec<usize>>,
     /// The sidebar fragments, built on first use: `[top, without 0, without 1, ...]`.
     latest_html: Vec<OnceLock<Result<Value, Diagnostic>>>,
+    /// The stylesheet of the highlighting theme, if code is highlighted.
+    syntax_css: Option<&'a str>,
 }
 
 impl<'a> Renderer<'a> {
@@ -118,6 +121,7 @@ impl<'a> Renderer<'a> {
         templates: &'a Templates,
         theme: &'a ThemeFiles,
         site_value: &Value,
+        syntax_css: Option<&'a str>,
     ) -> Self {
         let site_json = serde_json::to_vec(site_value).unwrap_or_default();
         let global = Builder::new("global")
@@ -126,45 +130,22 @@ impl<'a> Renderer<'a> {
             .str(&format!("{config:?}"))
             .fp(fingerprint::of_bytes(&site_json))
             .finish();
-        let mut terms = Vec::new();
-        let mut term_fps = Vec::new();
-        for tax in &site.taxonomies {
-            let (values, fps): (Vec<Value>, Vec<Fingerprint>) = tax
-                .terms
-                .iter()
-                .map(|t| {
-                    let route = urls::term(tax.kind.name(), &t.slug, 1);
-                    let record = if tax.kind == TaxonomyKind::Cve {
-                        Value::from(urls::cve_record(&t.slug))
-                    } else {
-                        Value::none()
-                    };
-                    let value = map([
-                        ("name", Value::from(t.name.as_str())),
-                        ("slug", Value::from(t.slug.as_str())),
-                        ("url", Value::from(urls.url(&route))),
-                        ("permalink", Value::from(urls.permalink(&route))),
-                        ("count", Value::from(t.posts.len())),
-                        ("record_url", record),
-                    ]);
-                    let fp = Builder::new("term")
-                        .str(tax.kind.name())
-                        .str(&t.name)
-                        .str(&t.slug)
-                        .num(t.posts.len() as u64)
-                        .finish();
-                    (value, fp)
-                })
-                .unzip();
-            terms.push(values);
-            term_fps.push(fps);
-        }
+        let terms = site
+            .taxonomies
+            .iter()
+            .map(|tax| tax.terms.iter().map(|_| OnceLock::new()).collect())
+            .collect();
+        let term_fps = site
+            .taxonomies
+            .iter()
+            .map(|tax| tax.terms.iter().map(|_| OnceLock::new()).collect())
+            .collect();
         let n = config.latest_posts;
         let latest_top = site.latest(n, None);
         let latest_without: Vec<Vec<usize>> = (0..n.min(site.posts.len()))
             .map(|i| site.latest(n, Some(i)))
             .collect();
-        let mut r = Renderer {
+        Renderer {
             site,
             config,
             urls,
@@ -174,15 +155,33 @@ impl<'a> Renderer<'a> {
             terms,
             term_fps,
             summaries: (0..site.posts.len()).map(|_| OnceLock::new()).collect(),
-            summary_fps: Vec::new(),
+            summary_fps: (0..site.posts.len()).map(|_| OnceLock::new()).collect(),
             latest_html: (0..=latest_without.len())
                 .map(|_| OnceLock::new())
                 .collect(),
             latest_top,
             latest_without,
-        };
-        r.summary_fps = site.posts.iter().map(|p| r.summary_fp(p)).collect();
-        r
+            syntax_css,
+        }
+    }
+
+    /// The fingerprint of term `t` of taxonomy `k` (what its link value shows).
+    fn term_fp(&self, k: usize, t: usize) -> Fingerprint {
+        *self.term_fps[k][t].get_or_init(|| {
+            let tax = &self.site.taxonomies[k];
+            let term = &tax.terms[t];
+            Builder::new("term")
+                .str(tax.kind.name())
+                .str(&term.name)
+                .str(&term.slug)
+                .num(term.posts.len() as u64)
+                .finish()
+        })
+    }
+
+    /// The fingerprint of post `i`'s summary.
+    fn summary_fp_of(&self, i: usize) -> Fingerprint {
+        *self.summary_fps[i].get_or_init(|| self.summary_fp(&self.site.posts[i]))
     }
 
     fn kind_index(kind: TaxonomyKind) -> usize {
@@ -200,7 +199,31 @@ impl<'a> Renderer<'a> {
         let k = Self::kind_index(kind);
         names
             .iter()
-            .filter_map(move |n| self.site.term_of(kind, n).map(|t| self.term_fps[k][t]))
+            .filter_map(move |n| self.site.term_of(kind, n).map(|t| self.term_fp(k, t)))
+    }
+
+    /// The link value of term `t` of taxonomy `k`.
+    fn term_value(&self, k: usize, t: usize) -> Value {
+        self.terms[k][t]
+            .get_or_init(|| {
+                let tax = &self.site.taxonomies[k];
+                let term = &tax.terms[t];
+                let route = urls::term(tax.kind.name(), &term.slug, 1);
+                let record = if tax.kind == TaxonomyKind::Cve {
+                    Value::from(urls::cve_record(&term.slug))
+                } else {
+                    Value::none()
+                };
+                map([
+                    ("name", Value::from(term.name.as_str())),
+                    ("slug", Value::from(term.slug.as_str())),
+                    ("url", Value::from(self.urls.url(&route))),
+                    ("permalink", Value::from(self.urls.permalink(&route))),
+                    ("count", Value::from(term.posts.len())),
+                    ("record_url", record),
+                ])
+            })
+            .clone()
     }
 
     fn term_links(&self, kind: TaxonomyKind, names: &[String]) -> Value {
@@ -208,7 +231,7 @@ impl<'a> Renderer<'a> {
         Value::from(
             names
                 .iter()
-                .filter_map(|n| self.site.term_of(kind, n).map(|t| self.terms[k][t].clone()))
+                .filter_map(|n| self.site.term_of(kind, n).map(|t| self.term_value(k, t)))
                 .collect::<Vec<_>>(),
         )
     }
@@ -279,7 +302,7 @@ impl<'a> Renderer<'a> {
 
     fn list_fp(&self, indices: &[usize]) -> Fingerprint {
         Builder::new("list")
-            .all(indices.iter().map(|&i| self.summary_fps[i]))
+            .all(indices.iter().map(|&i| self.summary_fp_of(i)))
             .finish()
     }
 
@@ -359,16 +382,20 @@ impl<'a> Renderer<'a> {
         // The source covers the body, table of contents, extra and related entries.
         let mut b = Builder::new("post")
             .fp(self.global)
-            .fp(self.summary_fps[i])
+            .fp(self.summary_fp_of(i))
             .fp(self.site.posts[i].source_hash);
         for r in &self.site.related[i] {
             b = b
                 .str(&r.title)
                 .str(&r.url)
-                .fp(r.post.map_or(0, |j| self.summary_fps[j]));
+                .fp(r.post.map_or(0, |j| self.summary_fp_of(j)));
         }
-        let newer = i.checked_sub(1).map_or(0, |j| self.summary_fps[j]);
-        let older = self.summary_fps.get(i + 1).copied().unwrap_or(0);
+        let newer = i.checked_sub(1).map_or(0, |j| self.summary_fp_of(j));
+        let older = if i + 1 < self.site.posts.len() {
+            self.summary_fp_of(i + 1)
+        } else {
+            0
+        };
         b.fp(newer)
             .fp(older)
             .fp(self.list_fp(self.latest_indices(self.latest_slot(Some(i)))))
@@ -445,7 +472,11 @@ impl<'a> Renderer<'a> {
         let tax = &self.site.taxonomies[k];
         let name = tax.kind.name();
         let terms = if with_terms {
-            Value::from(self.terms[k].clone())
+            Value::from(
+                (0..tax.terms.len())
+                    .map(|t| self.term_value(k, t))
+                    .collect::<Vec<_>>(),
+            )
         } else {
             Value::none()
         };
@@ -518,7 +549,7 @@ impl<'a> Renderer<'a> {
                 let route = urls::term(name, &term.slug, n);
                 let mut ctx = self.context("term", &route, &term.name);
                 ctx.insert_value("taxonomy", self.taxonomy_value(k, false));
-                ctx.insert_value("term", self.terms[k][t].clone());
+                ctx.insert_value("term", self.term_value(k, t));
                 ctx.insert_value("paginator", self.paginator(&first, &term.posts, n));
                 self.insert_latest(&mut ctx, 0)?;
                 let template = if tax.kind == TaxonomyKind::Cve && self.templates.has("cve.html") {
@@ -565,22 +596,39 @@ impl<'a> Renderer<'a> {
     /// Every output of the site, each once (a generated page replaces a static file of
     /// the same path), in a stable order; and warnings about replaced static files.
     pub fn plan(&self) -> Result<(Vec<Job>, Vec<Diagnostic>), Diagnostic> {
-        let site = self.site;
-        let mut jobs: Vec<Job> = Vec::with_capacity(site.posts.len() * 4);
-        let mut warnings = Vec::new();
         let latest_top_fp = self.list_fp(&self.latest_top);
-        let page_job = |jobs: &mut Vec<Job>, route: &str, fp: Fingerprint, job: PageJob| {
-            jobs.push(Job {
-                path: urls::output_file(route),
-                fingerprint: fp,
-                kind: JobKind::Page(job),
-            });
-        };
+        // Independent parts, planned in parallel and joined in a fixed order.
+        let ((statics, pages), (terms, (redirects, generated))) = rayon::join(
+            || rayon::join(|| self.plan_static(), || self.plan_pages(latest_top_fp)),
+            || {
+                rayon::join(
+                    || self.plan_taxonomies(latest_top_fp),
+                    || rayon::join(|| self.plan_redirects(), || self.plan_generated()),
+                )
+            },
+        );
+        let (mut jobs, warnings) = statics;
+        jobs.extend(pages);
+        jobs.extend(terms);
+        jobs.extend(redirects);
+        jobs.extend(generated?);
+        Ok((jobs, warnings))
+    }
 
-        // Static files of the theme and the site, and files beside bundled pages.
-        let static_robots = self.theme.statics.contains_key(Path::new(urls::ROBOTS));
+    fn page_job(route: &str, fingerprint: Fingerprint, job: PageJob) -> Job {
+        Job {
+            path: urls::output_file(route),
+            fingerprint,
+            kind: JobKind::Page(job),
+        }
+    }
+
+    /// Static files of the theme and the site, and files beside bundled pages.
+    fn plan_static(&self) -> (Vec<Job>, Vec<Diagnostic>) {
+        let mut jobs = Vec::new();
+        let mut warnings = Vec::new();
         for (rel, (src, shown)) in &self.theme.statics {
-            if rel != Path::new(urls::ROBOTS) && site.is_generated(rel) {
+            if rel != Path::new(urls::ROBOTS) && self.site.is_generated(rel) {
                 warnings.push(
                     Diagnostic::warning(
                         shown,
@@ -602,24 +650,30 @@ impl<'a> Renderer<'a> {
                 kind,
             });
         }
-        for a in &site.assets {
+        for a in &self.site.assets {
             jobs.push(Job {
                 path: a.dest.clone(),
                 fingerprint: copy_fingerprint(&a.source),
                 kind: JobKind::Copy(a.source.clone()),
             });
         }
+        (jobs, warnings)
+    }
 
-        for (i, p) in site.posts.iter().enumerate() {
-            page_job(&mut jobs, &p.route, self.post_fp(i), PageJob::Post(i));
-        }
+    /// Posts, standalone pages, the home pages and the 404 page.
+    fn plan_pages(&self, latest_top_fp: Fingerprint) -> Vec<Job> {
+        let site = self.site;
+        let mut jobs: Vec<Job> = (0..site.posts.len())
+            .into_par_iter()
+            .map(|i| self.plan_post(i))
+            .collect();
         for (j, p) in site.pages.iter().enumerate() {
             let fp = Builder::new("page")
                 .fp(self.global)
                 .fp(p.source_hash)
                 .fp(latest_top_fp)
                 .finish();
-            page_job(&mut jobs, &p.route, fp, PageJob::Page(j));
+            jobs.push(Self::page_job(&p.route, fp, PageJob::Page(j)));
         }
         let all: Vec<usize> = (0..site.posts.len()).collect();
         for n in 1..=page_count(all.len(), self.config.posts_per_page) {
@@ -628,95 +682,100 @@ impl<'a> Renderer<'a> {
                 .fp(self.paginator_fp("", &all, n))
                 .fp(latest_top_fp)
                 .finish();
-            page_job(&mut jobs, &urls::home(n), fp, PageJob::Home(n));
+            jobs.push(Self::page_job(&urls::home(n), fp, PageJob::Home(n)));
         }
-        for (k, tax) in site.taxonomies.iter().enumerate() {
+        let fp = Builder::new("404")
+            .fp(self.global)
+            .fp(latest_top_fp)
+            .finish();
+        jobs.push(Self::page_job(urls::NOT_FOUND, fp, PageJob::NotFound));
+        jobs
+    }
+
+    /// The list of terms of each taxonomy, and every page of every term.
+    fn plan_taxonomies(&self, latest_top_fp: Fingerprint) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        for (k, tax) in self.site.taxonomies.iter().enumerate() {
             let name = tax.kind.name();
             let fp = Builder::new("taxonomy")
                 .fp(self.global)
                 .str(name)
-                .all(self.term_fps[k].iter().copied())
+                .all((0..tax.terms.len()).map(|t| self.term_fp(k, t)))
                 .fp(latest_top_fp)
                 .finish();
-            page_job(
-                &mut jobs,
+            jobs.push(Self::page_job(
                 &urls::taxonomy(name),
                 fp,
                 PageJob::TaxonomyList(k),
-            );
-            for (t, term) in tax.terms.iter().enumerate() {
-                let first = urls::term(name, &term.slug, 1);
-                for n in 1..=page_count(term.posts.len(), self.config.posts_per_page) {
-                    let fp = Builder::new("term-page")
-                        .fp(self.global)
-                        .fp(self.term_fps[k][t])
-                        .fp(self.paginator_fp(&first, &term.posts, n))
-                        .fp(latest_top_fp)
-                        .finish();
-                    page_job(
-                        &mut jobs,
-                        &urls::term(name, &term.slug, n),
-                        fp,
-                        PageJob::Term(k, t, n),
-                    );
-                }
-            }
+            ));
+            let per_term: Vec<Vec<Job>> = tax
+                .terms
+                .par_iter()
+                .enumerate()
+                .map(|(t, term)| {
+                    let first = urls::term(name, &term.slug, 1);
+                    (1..=page_count(term.posts.len(), self.config.posts_per_page))
+                        .map(|n| {
+                            let fp = Builder::new("term-page")
+                                .fp(self.global)
+                                .fp(self.term_fp(k, t))
+                                .fp(self.paginator_fp(&first, &term.posts, n))
+                                .fp(latest_top_fp)
+                                .finish();
+                            Self::page_job(&urls::paginated(&first, n), fp, PageJob::Term(k, t, n))
+                        })
+                        .collect()
+                })
+                .collect();
+            jobs.extend(per_term.into_iter().flatten());
         }
-        page_job(
-            &mut jobs,
-            urls::NOT_FOUND,
-            Builder::new("404")
-                .fp(self.global)
-                .fp(latest_top_fp)
-                .finish(),
-            PageJob::NotFound,
-        );
+        jobs
+    }
 
-        // Redirects: aliases, and page 1 of every listing to the listing itself.
-        let redirect = |jobs: &mut Vec<Job>, route: &str, target: String| {
-            let fp = Builder::new("redirect")
+    /// Redirects: aliases, and page 1 of every listing to the listing itself.
+    fn plan_redirects(&self) -> Vec<Job> {
+        let redirect = |route: &str, target: String| {
+            let fingerprint = Builder::new("redirect")
                 .str(&target)
                 .str(&self.config.language)
                 .finish();
-            jobs.push(Job {
+            Job {
                 path: urls::output_file(route),
-                fingerprint: fp,
+                fingerprint,
                 kind: JobKind::Redirect(target),
-            });
+            }
         };
-        for p in site.posts.iter().chain(&site.pages) {
+        let mut jobs = Vec::new();
+        for p in self.site.posts.iter().chain(&self.site.pages) {
             for a in &p.aliases {
-                redirect(&mut jobs, a, self.urls.permalink(&p.route));
+                jobs.push(redirect(a, self.urls.permalink(&p.route)));
             }
         }
-        redirect(&mut jobs, "page/1/", self.urls.permalink(""));
-        for tax in &site.taxonomies {
-            for term in &tax.terms {
-                let first = urls::term(tax.kind.name(), &term.slug, 1);
-                redirect(
-                    &mut jobs,
-                    &format!("{first}page/1/"),
-                    self.urls.permalink(&first),
-                );
-            }
+        jobs.push(redirect("page/1/", self.urls.permalink("")));
+        for tax in &self.site.taxonomies {
+            let more: Vec<Job> = tax
+                .terms
+                .par_iter()
+                .map(|term| {
+                    let first = urls::term(tax.kind.name(), &term.slug, 1);
+                    redirect(&format!("{first}page/1/"), self.urls.permalink(&first))
+                })
+                .collect();
+            jobs.extend(more);
         }
+        jobs
+    }
 
-        // Feeds, sitemap, robots, highlighting stylesheet: made now, fingerprinted by bytes.
-        let bytes = |jobs: &mut Vec<Job>, route: &str, text: String| {
-            let b = text.into_bytes();
-            jobs.push(Job {
-                path: PathBuf::from(route),
-                fingerprint: fingerprint::of_bytes(&b),
-                kind: JobKind::Bytes(std::sync::Arc::new(b)),
-            });
-        };
+    /// The three feeds, made now and fingerprinted by their bytes.
+    pub fn plan_feeds(&self) -> Result<Vec<Job>, Diagnostic> {
         let feed_site = FeedSite {
             title: &self.config.title,
             description: &self.config.description,
             language: &self.config.language,
             urls: self.urls,
         };
-        let newest: Vec<FeedPost<'_>> = site
+        let newest: Vec<FeedPost<'_>> = self
+            .site
             .posts
             .iter()
             .take(self.config.feed_limit)
@@ -727,17 +786,40 @@ impl<'a> Renderer<'a> {
                 })
             })
             .collect::<Result<_, Diagnostic>>()?;
-        bytes(&mut jobs, urls::RSS, feeds::rss(&feed_site, &newest));
-        bytes(&mut jobs, urls::ATOM, feeds::atom(&feed_site, &newest));
-        bytes(
-            &mut jobs,
-            urls::JSON_FEED,
-            feeds::json_feed(&feed_site, &newest),
-        );
+        Ok(vec![
+            bytes_job(urls::RSS, feeds::rss(&feed_site, &newest)),
+            bytes_job(urls::ATOM, feeds::atom(&feed_site, &newest)),
+            bytes_job(urls::JSON_FEED, feeds::json_feed(&feed_site, &newest)),
+        ])
+    }
+
+    /// The job of post `i`'s own page.
+    pub fn plan_post(&self, i: usize) -> Job {
+        Self::page_job(&self.site.posts[i].route, self.post_fp(i), PageJob::Post(i))
+    }
+
+    /// The job of standalone page `j`.
+    pub fn plan_page(&self, j: usize) -> Job {
+        let p = &self.site.pages[j];
+        let fp = Builder::new("page")
+            .fp(self.global)
+            .fp(p.source_hash)
+            .fp(self.list_fp(&self.latest_top))
+            .finish();
+        Self::page_job(&p.route, fp, PageJob::Page(j))
+    }
+
+    /// Feeds, sitemap, robots.txt, `_headers`, the highlighting stylesheet: made now and
+    /// fingerprinted by their bytes.
+    fn plan_generated(&self) -> Result<Vec<Job>, Diagnostic> {
+        let site = self.site;
+        let mut jobs = self.plan_feeds()?;
+        let bytes =
+            |jobs: &mut Vec<Job>, route: &str, text: String| jobs.push(bytes_job(route, text));
         for (route, text) in feeds::sitemaps(&sitemap_entries(site, self.urls), self.urls) {
             bytes(&mut jobs, &route, text);
         }
-        if !static_robots {
+        if !self.theme.statics.contains_key(Path::new(urls::ROBOTS)) {
             bytes(&mut jobs, urls::ROBOTS, feeds::robots(self.urls));
         }
         // Security headers, unless turned off or the site ships its own `_headers`.
@@ -745,10 +827,20 @@ impl<'a> Renderer<'a> {
         {
             bytes(&mut jobs, headers::FILE, self.config.headers.file());
         }
-        if let Some(css) = highlight::theme_css(&self.config.markdown.highlight_theme) {
-            bytes(&mut jobs, urls::SYNTAX_CSS, css);
+        if let Some(css) = self.syntax_css {
+            bytes(&mut jobs, urls::SYNTAX_CSS, css.to_string());
         }
-        Ok((jobs, warnings))
+        Ok(jobs)
+    }
+}
+
+/// A file made while planning, fingerprinted by its bytes.
+fn bytes_job(route: &str, text: String) -> Job {
+    let b = text.into_bytes();
+    Job {
+        path: PathBuf::from(route),
+        fingerprint: fingerprint::of_bytes(&b),
+        kind: JobKind::Bytes(std::sync::Arc::new(b)),
     }
 }
 

@@ -87,6 +87,36 @@ fn session_rebuilds_only_what_changed_and_matches_cold_builds() {
     );
     assert_same_as_cold(&s, "body edit");
 
+    // The newest post's body: its page and the three feeds.
+    s.write(
+        "content/posts/p30.md",
+        &post(
+            "Post 30",
+            "2024-01-30",
+            "tags: [t2]\ntldr: [\"B30\"]\nextra: {note: changed}\n",
+            "Newest body, edited.",
+        ),
+    );
+    let r = session
+        .build(&[PathBuf::from("content/posts/p30.md")])
+        .unwrap();
+    assert_eq!(r.written, 4, "{}", r.summary());
+    assert_same_as_cold(&s, "newest body edit");
+    // A CVE id in the body gives the post a new CVE page: not a body-only edit.
+    s.write(
+        "content/posts/p30.md",
+        &post(
+            "Post 30",
+            "2024-01-30",
+            "tags: [t2]\ntldr: [\"B30\"]\n",
+            "Now about CVE-2024-9999.",
+        ),
+    );
+    session
+        .build(&[PathBuf::from("content/posts/p30.md")])
+        .unwrap();
+    assert_same_as_cold(&s, "new CVE in a body");
+
     // A title edit, a new post, a deleted post, a template.
     s.write(
         "content/posts/p10.md",
