@@ -149,9 +149,9 @@ impl BuildReport {
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
     if opts.no_cache {
-        load_with(opts, hl, &mut NoStore)
+        load_with(opts, hl, &mut NoStore, false)
     } else {
-        load_with(opts, hl, &mut Cache::new(&opts.root))
+        load_with(opts, hl, &mut Cache::new(&opts.root), true)
     }
 }
 
@@ -160,10 +160,12 @@ fn config_fingerprint(config: &Config) -> Fingerprint {
     Builder::new("config").str(&format!("{config:?}")).finish()
 }
 
+/// `use_content_cache`: whether pages may come from `store`.
 fn load_with(
     opts: &BuildOptions,
     hl: &Highlighter,
     store: &mut dyn Store,
+    use_content_cache: bool,
 ) -> Result<Loaded, BuildError> {
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
@@ -218,7 +220,7 @@ fn load_with(
 
     timings.lap("templates");
     let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
-    let content_cache = store.load_content(content_key);
+    let content_cache = if use_content_cache { store.load_content(content_key) } else { None };
     timings.lap("load the content cache");
     let content = match content::load(
         &opts.root,
@@ -294,7 +296,19 @@ fn build_keeping(
     let output = opts.output_dir();
     check_output_dir(&opts.root, &output)?;
     output::recover(&output).map_err(BuildError::from)?;
-    let mut loaded = load_with(opts, hl, store)?;
+    // A build is warm only over the output folder the cache describes: deleting the output
+    // folder (like --no-cache) makes the next build cold, pages and all.
+    let old = store.load_manifest(&output);
+    let mut loaded = match load_with(opts, hl, store, old.is_some()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            // Nothing was written: the manifest still describes the output.
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(e);
+        }
+    };
     let fail = |warnings: &[Diagnostic], d: Diagnostic| {
         let mut all = vec![d];
         all.extend(warnings.iter().cloned());
@@ -305,7 +319,6 @@ fn build_keeping(
     let jobs = last_job_per_path(jobs);
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
-    let old = store.load_manifest(&output);
     let (manifest, written) = write_outputs(
         &renderer,
         &jobs,
