@@ -92,7 +92,9 @@ enum HtmlInner {
 }
 
 impl Html {
-    pub fn new(html: String) -> Html {
+    pub fn new(mut html: String) -> Html {
+        // Rendering grows the string by doubling; a kept body should not keep the slack.
+        html.shrink_to_fit();
         Html(std::sync::Arc::new(HtmlInner::Loaded(html)))
     }
 
