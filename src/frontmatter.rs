@@ -175,7 +175,12 @@ fn parse_yaml(fm: &str) -> Result<FrontMatter, ParseFailure> {
     let located = |e: serde_yaml::Error| {
         let msg = friendly(&e.to_string());
         match e.location() {
-            Some(loc) => (Some(loc.line()), Some(loc.column()), msg),
+            // From the byte offset, not libyaml's line: YAML also breaks lines at a lone
+            // `\r`, which would put the error on a line the file does not have.
+            Some(loc) => {
+                let (line, col) = line_col(fm, loc.index());
+                (Some(line), Some(col), msg)
+            }
             None => (None, None, msg),
         }
     };
@@ -351,9 +356,7 @@ impl<'de> Deserialize<'de> for DateField {
                 f.write_str("a date such as 2024-05-14 or 2024-05-14T08:30:00Z")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DateField, E> {
-                Date::parse(v)
-                    .map(DateField)
-                    .map_err(E::custom)
+                Date::parse(v).map(DateField).map_err(E::custom)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DateField, A::Error> {
                 match map.next_key::<String>()? {
@@ -545,6 +548,19 @@ mod tests {
     fn empty_front_matter_is_empty() {
         let p = ok("---\n---\nbody");
         assert!(p.front_matter.title.is_none());
+    }
+
+    #[test]
+    fn lone_carriage_returns_do_not_move_error_lines() {
+        // Found by fuzzing: libyaml counts a lone `\r` as a line break, so this error was
+        // reported on line 13 of a 7-line file.
+        let text = "---\nxbase: &b\n  titl\r\r\r\r\r\r\re: T\n<<: *b\ntags: &t [--\nxbase:egories: *t\n---\n";
+        let d = err(text);
+        let lines = text.lines().count();
+        assert!(d.line.is_some_and(|l| l >= 2 && l <= lines), "{d}");
+        // The list is still open where the front matter ends, at the closing `---`.
+        let d = err("---\ntitle: T\r\r\rtags: [a\n---\n");
+        assert_eq!(d.line, Some(3), "{d}");
     }
 
     #[test]
