@@ -44,6 +44,10 @@ pub struct MarkdownConfig {
     pub highlight_theme: String,
     /// Set to false to leave code blocks unhighlighted.
     pub highlight_code: bool,
+    /// Raw HTML in Markdown is the author's (true, the default); false sanitises every
+    /// body with ammonia, keeping what Markdown itself makes (highlighting, heading ids,
+    /// footnotes, tables, task lists, CVE links).
+    pub unsafe_html: bool,
 }
 
 impl Default for MarkdownConfig {
@@ -51,6 +55,7 @@ impl Default for MarkdownConfig {
         MarkdownConfig {
             highlight_theme: "base16-ocean.dark".into(),
             highlight_code: true,
+            unsafe_html: true,
         }
     }
 }
@@ -86,7 +91,7 @@ const KNOWN_KEYS: &[&str] = &[
     "markdown",
     "extra",
 ];
-const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code"];
+const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
 
 impl Config {
     /// Reads `root/site.toml`. Returns the config and its warnings, or every error found.
@@ -298,6 +303,19 @@ mod tests {
         assert_eq!(c.language, "en");
         assert_eq!(c.theme, "default");
         assert_eq!(c.markdown.highlight_theme, "base16-ocean.dark");
+        assert!(c.markdown.unsafe_html);
+    }
+
+    #[test]
+    fn unsafe_html_switch() {
+        let (c, warnings) =
+            Config::parse(&format!("{MINIMAL}[markdown]\nunsafe_html = false\n")).unwrap();
+        assert!(!c.markdown.unsafe_html);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let errs =
+            Config::parse(&format!("{MINIMAL}[markdown]\nunsafe_html = \"no\"\n")).unwrap_err();
+        assert_eq!(errs[0].line, Some(4), "{}", errs[0]);
+        assert!(errs[0].message.contains("unsafe_html"), "{}", errs[0]);
     }
 
     #[test]

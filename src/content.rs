@@ -145,6 +145,7 @@ pub fn load(
     let md_opts = markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
+        unsafe_html: config.markdown.unsafe_html,
     };
     let results: Vec<FileResult> = sources
         .par_iter()
@@ -291,6 +292,9 @@ fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
         })
         .collect();
     let file = Path::new("content").join(rel);
+    if parts.is_empty() {
+        return Err(Diagnostic::error(&file, "is not a file name").with_help("rename the file"));
+    }
     let stem = |name: &str| name.rsplit_once('.').map_or(name, |(s, _)| s).to_string();
     let is_index = parts.last().is_some_and(|n| stem(n) == "index");
     if parts.len() >= 2 && parts[0] == "posts" {
@@ -320,14 +324,68 @@ fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
     Ok((PageKind::Page, segments))
 }
 
-struct FileResult {
-    page: Option<Page>,
-    warnings: Vec<Diagnostic>,
-    errors: Vec<Diagnostic>,
+/// What parsing one content file gave: the page (unless it failed or is a skipped draft),
+/// its warnings and its errors.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub page: Option<Page>,
+    pub warnings: Vec<Diagnostic>,
+    pub errors: Vec<Diagnostic>,
 }
 
 fn parse_file(
     src: &Source,
+    config: &Config,
+    hl: &Highlighter,
+    md_opts: &markdown::Options,
+    drafts: bool,
+) -> FileResult {
+    let file = Path::new("content").join(&src.rel);
+    match std::fs::read(&src.path) {
+        Ok(bytes) => parse_bytes(src, &bytes, config, hl, md_opts, drafts),
+        Err(e) => FileResult {
+            errors: vec![Diagnostic::io(&file, "read", &e)],
+            ..FileResult::default()
+        },
+    }
+}
+
+/// Parses the bytes of one content file as if it were at `content/<rel>`: the per-file half
+/// of [`load`], without the disk (the fuzz targets drive it).
+pub fn parse_content_file(
+    rel: &Path,
+    bytes: &[u8],
+    config: &Config,
+    hl: &Highlighter,
+    cve_prefix: &str,
+    drafts: bool,
+) -> FileResult {
+    let (kind, segments) = match classify(rel) {
+        Ok(c) => c,
+        Err(d) => {
+            return FileResult {
+                errors: vec![d],
+                ..FileResult::default()
+            };
+        }
+    };
+    let src = Source {
+        path: rel.to_path_buf(),
+        rel: rel.to_path_buf(),
+        kind,
+        segments,
+    };
+    let md_opts = markdown::Options {
+        cve_prefix: cve_prefix.to_string(),
+        highlight: config.markdown.highlight_code,
+        unsafe_html: config.markdown.unsafe_html,
+    };
+    parse_bytes(&src, bytes, config, hl, &md_opts, drafts)
+}
+
+fn parse_bytes(
+    src: &Source,
+    bytes: &[u8],
     config: &Config,
     hl: &Highlighter,
     md_opts: &markdown::Options,
@@ -339,11 +397,7 @@ fn parse_file(
         warnings: Vec::new(),
         errors: vec![d],
     };
-    let bytes = match std::fs::read(&src.path) {
-        Ok(b) => b,
-        Err(e) => return fail(Diagnostic::io(&file, "read", &e)),
-    };
-    let text = match std::str::from_utf8(&bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");

@@ -6,6 +6,7 @@
 //! counts words, collects CVE ids, the first paragraph, the headings and the links.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
@@ -20,6 +21,9 @@ pub struct Options {
     pub cve_prefix: String,
     /// Highlight code blocks (site.toml `markdown.highlight_code`).
     pub highlight: bool,
+    /// Keep raw HTML as the author wrote it (site.toml `markdown.unsafe_html`); when false
+    /// the rendered body goes through [`sanitize`].
+    pub unsafe_html: bool,
 }
 
 /// A heading, for a table of contents.
@@ -198,8 +202,52 @@ pub fn render(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
 
     out.html = String::with_capacity(src.len() + src.len() / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    if !opts.unsafe_html {
+        out.html = sanitize(&out.html);
+    }
     out
 }
+
+/// Cleans rendered HTML with ammonia: raw HTML is cut down to harmless markup (no scripts,
+/// event handlers, styles, frames, forms or `javascript:` URLs), while everything sitrep's
+/// own Markdown rendering makes survives: highlighting classes, `data-lang`, heading ids,
+/// footnotes, table alignment, task list checkboxes and CVE links.
+pub fn sanitize(html: &str) -> String {
+    static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+        let mut b = ammonia::Builder::default();
+        b.link_rel(None)
+            .add_tags(["input"])
+            .add_tag_attributes("a", ["class"])
+            .add_tag_attributes("pre", ["class", "data-lang"])
+            .add_tag_attributes("code", ["class"])
+            .add_tag_attributes("span", ["class"])
+            .add_tag_attributes("sup", ["class"])
+            .add_tag_attributes("div", ["class", "id"])
+            .add_tag_attributes("th", ["style"])
+            .add_tag_attributes("td", ["style"])
+            .add_tag_attributes("input", ["checked"])
+            .set_tag_attribute_value("input", "type", "checkbox")
+            .set_tag_attribute_value("input", "disabled", "");
+        for h in ["h1", "h2", "h3", "h4", "h5", "h6"] {
+            b.add_tag_attributes(h, ["id", "class"]);
+        }
+        b.attribute_filter(|_element, attribute, value| {
+            // Table alignment is the only style Markdown writes; no other CSS gets through.
+            if attribute == "style" && !TABLE_ALIGN.contains(&value) {
+                return None;
+            }
+            Some(value.into())
+        });
+        b
+    });
+    CLEANER.clean(html).to_string()
+}
+
+const TABLE_ALIGN: [&str; 3] = [
+    "text-align: left",
+    "text-align: center",
+    "text-align: right",
+];
 
 #[derive(PartialEq, Eq, Clone, Copy)]
 enum ParagraphState {
@@ -385,6 +433,7 @@ mod tests {
         Options {
             cve_prefix: "/cve/".into(),
             highlight: true,
+            unsafe_html: true,
         }
     }
 
@@ -466,6 +515,98 @@ mod tests {
         assert!(r.links[1].is_image);
     }
 
+    const EVERY_FEATURE: &str = concat!(
+        "## Patch status {#patch}\n\n",
+        "Tracked as CVE-2024-3400.[^1]\n\n",
+        "| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n\n",
+        "- [x] done\n- [ ] todo\n\n",
+        "```rust\nfn main() { let s = \"<b>\"; }\n```\n\n",
+        "[^1]: A footnote.\n",
+    );
+
+    fn sanitized(src: &str) -> String {
+        let opts = Options {
+            unsafe_html: false,
+            ..opts()
+        };
+        render(src, &opts, &Highlighter::new()).html
+    }
+
+    #[test]
+    fn sanitising_keeps_what_markdown_makes() {
+        let html = sanitized(EVERY_FEATURE);
+        for kept in [
+            "<h2 id=\"patch\">Patch status</h2>",
+            "<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>",
+            "<sup class=\"footnote-reference\"><a href=\"#1\">1</a></sup>",
+            "<div class=\"footnote-definition\" id=\"1\"><sup class=\"footnote-definition-label\">1</sup>",
+            "<th style=\"text-align: left\">a</th>",
+            "<td style=\"text-align: center\">2</td>",
+            "<td style=\"text-align: right\">3</td>",
+            "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "&lt;b&gt;",
+        ] {
+            assert!(html.contains(kept), "{kept} lost:\n{html}");
+        }
+        // Task list checkboxes stay checkboxes, disabled, and keep their state.
+        let doc = html.replace(' ', "");
+        assert_eq!(doc.matches("type=\"checkbox\"").count(), 2, "{html}");
+        assert_eq!(doc.matches("disabled=\"\"").count(), 2, "{html}");
+        assert_eq!(doc.matches("checked=\"\"").count(), 1, "{html}");
+        // Nothing that was there is lost: same text, same number of elements.
+        let unsanitised = md(EVERY_FEATURE).html;
+        assert_eq!(
+            html.matches('<').count(),
+            unsanitised.matches('<').count(),
+            "{html}\n{unsanitised}"
+        );
+    }
+
+    #[test]
+    fn sanitising_strips_hostile_raw_html() {
+        let src = concat!(
+            "<script>alert(1)</script>\n\n",
+            "<div onclick=\"alert(2)\" style=\"position:fixed\">x</div>\n\n",
+            "Inline <img src=x onerror=alert(3)> and <a href=\"javascript:alert(4)\">link</a>.\n\n",
+            "<iframe src=\"https://evil.example/\"></iframe>\n\n",
+            "<svg><script>alert(5)</script></svg>\n\n",
+            "<form action=\"https://evil.example/\"><input type=\"text\" name=\"q\"></form>\n\n",
+            "<style>body{display:none}</style>\n\n",
+            "<a href=\"data:text/html,<script>alert(6)</script>\">d</a>\n\n",
+            "| a |\n|---|\n| <td style=\"background:url(javascript:alert(7))\"> |\n\n",
+            "## Heading {onclick=alert(8) style=color:red}\n\n",
+            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n",
+        );
+        let html = sanitized(src);
+        let lower = html.to_ascii_lowercase();
+        for gone in [
+            "<script",
+            "onclick",
+            "onerror",
+            "javascript:",
+            "<iframe",
+            "<svg",
+            "<form",
+            "type=\"text\"",
+            "<style",
+            "data:",
+            "position:fixed",
+            "background",
+            "color:red",
+        ] {
+            assert!(!lower.contains(gone), "{gone} survived:\n{html}");
+        }
+        for kept in [
+            "<kbd>Ctrl</kbd>",
+            "<details><summary>more</summary>kept</details>",
+            "link</a>",
+        ] {
+            assert!(html.contains(kept), "{kept} lost:\n{html}");
+        }
+        // The author's choice by default: raw HTML is kept as written.
+        assert!(md(src).html.contains("<script>alert(1)</script>"));
+    }
+
     #[test]
     fn cve_id_check() {
         assert!(is_cve_id("CVE-2024-3400"));
@@ -474,5 +615,4 @@ mod tests {
         assert!(!is_cve_id("CVE-2024-3400/../x"));
         assert!(!is_cve_id("cve-2024-3400"));
     }
-
 }
