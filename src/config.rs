@@ -97,8 +97,20 @@ impl Config {
     /// Reads `root/site.toml`. Returns the config and its warnings, or every error found.
     pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
         let path = root.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                    let valid = std::str::from_utf8(valid).unwrap_or("");
+                    let (line, col) = line_col(valid, valid.len());
+                    return Err(vec![
+                        Diagnostic::error(CONFIG_FILE, "the file is not valid UTF-8 text")
+                            .at(line, col)
+                            .with_help("save site.toml as UTF-8"),
+                    ]);
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(vec![
                     Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in {}", root.display()))

@@ -399,6 +399,13 @@ fn parse_bytes(
     };
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
+        Err(_) if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) => {
+            return fail(
+                Diagnostic::error(&file, "the file is UTF-16 text, not UTF-8")
+                    .at_line(1)
+                    .with_help("save the file as UTF-8"),
+            );
+        }
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
             let (line, col) = line_col(valid, valid.len());

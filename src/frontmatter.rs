@@ -127,7 +127,22 @@ pub fn parse<'a>(file: &Path, text: &'a str) -> Result<Parsed<'a>, Diagnostic> {
 
 /// `(format, front matter, body, body's first line)`.
 fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, usize), Diagnostic> {
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error(file, "the file is empty")
+            .at_line(1)
+            .with_help(
+                "write front matter and a body, for example:\n---\ntitle: \"My post\"\ndate: 2024-05-14\n---\n\nText.\nor delete the file",
+            ));
+    }
     let first_line = text.lines().next().unwrap_or("");
+    if first_line.trim_end_matches('\r').contains('\r') {
+        return Err(Diagnostic::error(
+            file,
+            "the lines of this file end in a lone carriage return (CR, old Mac line endings)",
+        )
+        .at_line(1)
+        .with_help("save the file with Unix (LF) or Windows (CRLF) line endings"));
+    }
     let format = match first_line.trim_end() {
         "---" => Format::Yaml,
         "+++" => Format::Toml,
@@ -173,12 +188,24 @@ fn parse_yaml(fm: &str) -> Result<FrontMatter, ParseFailure> {
         return Ok(FrontMatter::default());
     }
     let located = |e: serde_yaml::Error| {
-        let msg = friendly(&e.to_string());
-        match e.location() {
-            // From the byte offset, not libyaml's line: YAML also breaks lines at a lone
-            // `\r`, which would put the error on a line the file does not have.
-            Some(loc) => {
-                let (line, col) = line_col(fm, loc.index());
+        let mut msg = friendly(&e.to_string());
+        // Errors of libyaml's reader (control characters, bad encoding) carry their byte
+        // offset in the message and no location.
+        let mut index = e.location().map(|loc| loc.index());
+        if let Some((head, tail)) = msg.rsplit_once(" at position ")
+            && let Ok(at) = tail.trim().parse::<usize>()
+        {
+            index = Some(at);
+            msg = head.to_string();
+        }
+        // From the byte offset, not libyaml's line: YAML also breaks lines at a lone `\r`,
+        // which would put the error on a line the file does not have.
+        match index {
+            Some(i) => {
+                let (line, col) = line_col(fm, i);
+                if tab_indented(fm, line) {
+                    msg = "a tab is used for indentation; YAML allows only spaces".to_string();
+                }
                 (Some(line), Some(col), msg)
             }
             None => (None, None, msg),
@@ -186,12 +213,31 @@ fn parse_yaml(fm: &str) -> Result<FrontMatter, ParseFailure> {
     };
     if has_merge_key(fm) {
         // Merge keys (`<<: *base`) are only applied on a generic value; the typed parse that
-        // keeps line numbers would see `<<` as an unknown field.
+        // keeps line numbers would see `<<` as an unknown field. Errors found on the merged
+        // value have no location: they are put on the first `<<:` line.
+        let merge_line = fm
+            .lines()
+            .position(|l| l.trim_start().starts_with("<<:"))
+            .map(|i| i + 1);
+        let at_merge = |e: serde_yaml::Error| match located(e) {
+            (None, _, msg) => (merge_line, None, msg),
+            located => located,
+        };
         let mut value: serde_yaml::Value = serde_yaml::from_str(fm).map_err(located)?;
-        value.apply_merge().map_err(located)?;
-        return FrontMatter::deserialize(value).map_err(located);
+        value.apply_merge().map_err(at_merge)?;
+        return FrontMatter::deserialize(value).map_err(at_merge);
     }
     serde_yaml::from_str(fm).map_err(located)
+}
+
+/// Whether the 1-based `line` of `fm` is indented with a tab.
+fn tab_indented(fm: &str, line: usize) -> bool {
+    let Some(text) = line.checked_sub(1).and_then(|i| fm.lines().nth(i)) else {
+        return false;
+    };
+    text.chars()
+        .take_while(|c| c.is_whitespace())
+        .any(|c| c == '\t')
 }
 
 fn has_merge_key(fm: &str) -> bool {
@@ -224,8 +270,14 @@ fn help_for(msg: &str, format: Format) -> String {
     if msg.contains("date") {
         return DATE_HELP.to_string();
     }
-    if msg.contains("tab") {
+    if msg.contains("a tab is used for indentation") {
         return "YAML does not allow tabs for indentation: indent with spaces".to_string();
+    }
+    if msg.contains("control characters are not allowed") {
+        return "remove the control character (such as a NUL byte) at this position".to_string();
+    }
+    if msg.contains("for merging") {
+        return "`<<:` merges maps: write `<<: *name` where `&name` marks a map".to_string();
     }
     match format {
         Format::Yaml => "check the YAML syntax; quote a value that contains `: ` or starts with a special character (\"[{&*!|>'%@`)".to_string(),
@@ -521,7 +573,44 @@ mod tests {
     fn unterminated_and_missing() {
         assert!(err("---\ntitle: T\n").message.contains("never closed"));
         assert!(err("title: T\n").message.contains("no front matter"));
-        assert!(err("").message.contains("no front matter"));
+        assert!(err("").message.contains("the file is empty"));
+        assert!(err("\n \r\n").message.contains("the file is empty"));
+    }
+
+    #[test]
+    fn old_mac_line_endings_are_named() {
+        let d = err("---\rtitle: T\r---\rbody\r");
+        assert!(d.message.contains("lone carriage return"), "{d}");
+        assert_eq!(d.line, Some(1));
+    }
+
+    #[test]
+    fn tab_indentation_is_named() {
+        let d = err("---\ntitle: T\ntags:\n\t- a\n---\n");
+        assert_eq!((d.line, d.column), (Some(4), Some(1)), "{d}");
+        assert!(d.message.contains("a tab is used for indentation"), "{d}");
+        assert!(
+            d.help.as_deref().unwrap().contains("indent with spaces"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn control_character_is_located() {
+        let d = err("---\ntitle: T\ndescription: \"a\u{1}b\"\n---\n");
+        assert_eq!((d.line, d.column), (Some(3), Some(16)), "{d}");
+        assert!(!d.message.contains("position"), "{d}");
+        assert!(
+            d.help.as_deref().unwrap().contains("control character"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn bad_merge_is_on_the_merge_line() {
+        let d = err("---\ntitle: T\n<<: 5\n---\n");
+        assert_eq!(d.line, Some(3), "{d}");
+        assert!(d.help.as_deref().unwrap().contains("merges maps"), "{d}");
     }
 
     #[test]

@@ -75,6 +75,37 @@ fn cmark_options() -> CmarkOptions {
 
 /// Renders a Markdown body.
 pub fn render(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
+    let Some(first_nul) = src.find('\0') else {
+        return render_text(src, opts, hl);
+    };
+    // CommonMark: U+0000 is replaced by U+FFFD (three bytes); offsets are mapped back to `src`.
+    let replaced = src.replace('\0', "\u{FFFD}");
+    let moved: Vec<usize> = src
+        .match_indices('\0')
+        .enumerate()
+        .map(|(k, (i, _))| i + 2 * k)
+        .collect();
+    let back = |o: usize| o.saturating_sub(2 * moved.partition_point(|&p| p < o));
+    let mut out = render_text(&replaced, opts, hl);
+    for l in &mut out.links {
+        l.offset = back(l.offset);
+    }
+    for w in &mut out.warnings {
+        w.offset = back(w.offset);
+    }
+    out.warnings.insert(
+        0,
+        Warning {
+            offset: first_nul,
+            message: "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})".into(),
+            help: "remove them: a NUL byte usually means a damaged file or pasted binary data"
+                .into(),
+        },
+    );
+    out
+}
+
+fn render_text(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event<'_>> = Vec::with_capacity(src.len() / 16);
     let mut seen_cves: HashSet<String> = HashSet::new();
@@ -605,6 +636,18 @@ mod tests {
         }
         // The author's choice by default: raw HTML is kept as written.
         assert!(md(src).html.contains("<script>alert(1)</script>"));
+    }
+
+    #[test]
+    fn nul_bytes_become_replacement_characters() {
+        let r = md("a\0b\n\n[x](/y/) \0\0\n\n```\n\0\n```\n");
+        assert!(!r.html.contains('\0'), "{}", r.html);
+        assert!(r.html.contains("a\u{FFFD}b"), "{}", r.html);
+        assert_eq!(r.first_paragraph, "a\u{FFFD}b");
+        // Offsets point into the text as written.
+        assert_eq!(r.links[0].offset, 5);
+        assert_eq!(r.warnings.len(), 1);
+        assert_eq!(r.warnings[0].offset, 1);
     }
 
     #[test]
