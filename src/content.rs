@@ -10,6 +10,7 @@
 //! HTML here so the text is walked once.
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -341,14 +342,35 @@ fn parse_file(
     drafts: bool,
 ) -> FileResult {
     let file = Path::new("content").join(&src.rel);
-    match std::fs::read(&src.path) {
-        Ok(bytes) => parse_bytes(src, &bytes, config, hl, md_opts, drafts),
-        Err(e) => FileResult {
-            errors: vec![Diagnostic::io(&file, "read", &e)],
-            ..FileResult::default()
-        },
+    let fail = |d: Diagnostic| FileResult {
+        errors: vec![d],
+        ..FileResult::default()
+    };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&src.path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    match read {
+        Ok(n) if n as u64 > MAX_FILE_BYTES => fail(
+            Diagnostic::error(
+                &file,
+                format!(
+                    "the file is larger than {} MiB, the limit for a content file",
+                    MAX_FILE_BYTES >> 20
+                ),
+            )
+            .with_help(
+                "split it into several posts, or put large data (logs, dumps, IOC lists) in static/ and link to it",
+            ),
+        ),
+        Ok(_) => parse_bytes(src, &bytes, config, hl, md_opts, drafts),
+        Err(e) => fail(Diagnostic::io(&file, "read", &e)),
     }
 }
+
+/// The largest Markdown file sitrep reads. A 10 MB post builds in a few seconds; one ten
+/// times larger is a mistake (a pasted log) that would take gigabytes of memory and put
+/// hundreds of megabytes in each feed.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// Parses the bytes of one content file as if it were at `content/<rel>`: the per-file half
 /// of [`load`], without the disk (the fuzz targets drive it).
@@ -634,6 +656,13 @@ fn build_page(
 
     let body = markdown::render(parsed.body, md_opts, hl);
     let body_line = |offset: usize| parsed.body_line + line_col(parsed.body, offset).0 - 1;
+    for e in &body.errors {
+        r.errors.push(
+            Diagnostic::error(file, e.message.clone())
+                .at_line(body_line(e.offset))
+                .with_help(e.help.clone()),
+        );
+    }
     for w in &body.warnings {
         r.warnings.push(
             Diagnostic::warning(file, w.message.clone())

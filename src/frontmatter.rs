@@ -208,6 +208,13 @@ fn parse_yaml(fm: &str) -> Result<FrontMatter, ParseFailure> {
                 }
                 (Some(line), Some(col), msg)
             }
+            // A value that aliases expand too far has no position: name the first alias.
+            None if msg.contains("repetition limit") => {
+                let first_alias = fm
+                    .lines()
+                    .position(|l| l.contains(" *") || l.contains("[*") || l.contains(",*"));
+                (first_alias.map(|i| i + 1), None, msg)
+            }
             None => (None, None, msg),
         }
     };
@@ -259,13 +266,41 @@ fn parse_toml(fm: &str) -> Result<FrontMatter, ParseFailure> {
 
 /// Rewords serde's messages where they would puzzle an author.
 fn friendly(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg).trim();
+    let msg = without_positions(msg);
     if msg.contains("expected struct FrontMatter") {
         return "the front matter must be a map of `field: value` lines".to_string();
     }
     msg.replace("invalid type: ", "wrong type: ")
 }
 
+/// serde_yaml ends its problem, and the context after it, with ` at line L column C`
+/// (lines of the front matter, not of the file). The problem's position is reported
+/// separately; the context's becomes "that starts on line N" of the file.
+fn without_positions(msg: &str) -> String {
+    const AT: &str = " at line ";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    let mut first = true;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + AT.len()..];
+        let digits = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let line = tail[..digits].parse::<usize>().ok();
+        let mut after = &tail[digits..];
+        if let Some(col) = after.strip_prefix(" column ") {
+            after = col.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        if let (false, Some(l)) = (first, line) {
+            out.push_str(&format!(" that starts on line {}", l + 1));
+        }
+        first = false;
+        rest = after;
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
 fn help_for(msg: &str, format: Format) -> String {
     if msg.contains("date") {
         return DATE_HELP.to_string();
@@ -275,6 +310,12 @@ fn help_for(msg: &str, format: Format) -> String {
     }
     if msg.contains("control characters are not allowed") {
         return "remove the control character (such as a NUL byte) at this position".to_string();
+    }
+    if msg.contains("repetition limit exceeded") {
+        return "an alias (`*name`) repeats its anchor too often: YAML aliases cannot build huge values".to_string();
+    }
+    if msg.contains("recursion limit exceeded") {
+        return "the value nests lists or maps more than 128 levels deep: flatten it".to_string();
     }
     if msg.contains("for merging") {
         return "`<<:` merges maps: write `<<: *name` where `&name` marks a map".to_string();
@@ -604,6 +645,31 @@ mod tests {
             d.help.as_deref().unwrap().contains("control character"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn unclosed_quote_names_where_it_starts() {
+        let d = err("---\ntitle: \"Unclosed\ndate: 2024-05-01\n---\nbody\n");
+        assert_eq!(d.line, Some(4), "{d}");
+        assert_eq!(
+            d.message,
+            "front matter: found unexpected end of stream, while scanning a quoted scalar that starts on line 2"
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut fm = String::from("---\na: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
+            fm.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let d = err(&format!("{fm}title: T\nextra: *i\n---\n"));
+        assert!(d.message.contains("repetition limit exceeded"), "{d}");
+        assert_eq!(d.line, Some(3), "{d}");
+        assert!(d.help.as_deref().unwrap().contains("alias"), "{d}");
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct Rendered {
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     pub warnings: Vec<Warning>,
+    /// Problems that fail the build (only from sanitising).
+    pub errors: Vec<Warning>,
 }
 
 fn cmark_options() -> CmarkOptions {
@@ -234,9 +236,67 @@ fn render_text(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
     out.html = String::with_capacity(src.len() + src.len() / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
     if !opts.unsafe_html {
-        out.html = sanitize(&out.html);
+        let depth = nesting_depth(&out.html);
+        if depth > MAX_SANITIZED_DEPTH {
+            out.errors.push(Warning {
+                offset: 0,
+                message: format!(
+                    "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
+                ),
+                help: "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth".into(),
+            });
+            out.html.clear();
+        } else {
+            out.html = sanitize(&out.html);
+        }
     }
     out
+}
+
+/// The deepest nesting of elements that [`sanitize`] accepts. The HTML parser it relies on
+/// (html5ever, like every HTML5 tree builder) scans the open elements at each tag, so its
+/// time grows with elements x depth: 20,000 nested `<b>` take half a minute. Browsers
+/// flatten anything deeper than 512 anyway.
+pub const MAX_SANITIZED_DEPTH: usize = 128;
+
+/// How deep elements nest in `html`, by a linear scan of its tags: void elements and those
+/// a following sibling closes (`p`, `li`, `td`...) are not counted, so one `<p>` after
+/// another is depth one, as for an HTML parser.
+pub fn nesting_depth(html: &str) -> usize {
+    const NOT_NESTING: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt",
+        "rp", "rtc", "tbody", "thead", "tfoot", "colgroup", "caption",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        rest = &rest[lt + 1..];
+        if let Some(comment) = rest.strip_prefix("!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let (closing, tag) = match rest.strip_prefix('/') {
+            Some(t) => (true, t),
+            None => (false, rest),
+        };
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        let name = &tag[..name_len];
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic())
+            || NOT_NESTING.iter().any(|n| n.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 /// Cleans rendered HTML with ammonia: raw HTML is cut down to harmless markup (no scripts,
@@ -648,6 +708,59 @@ mod tests {
         assert_eq!(r.links[0].offset, 5);
         assert_eq!(r.warnings.len(), 1);
         assert_eq!(r.warnings[0].offset, 1);
+    }
+
+    #[test]
+    fn nesting_depth_counts_like_a_parser() {
+        assert_eq!(nesting_depth("<p>a</p><p>b"), 0);
+        assert_eq!(nesting_depth("<ul><li>a<ul><li>b</li></ul></li></ul>"), 2);
+        assert_eq!(nesting_depth(&"<div>".repeat(300)), 300);
+        assert_eq!(
+            nesting_depth("<blockquote>\n<p>x <br /> <img src=a /></p></blockquote>"),
+            1
+        );
+        assert_eq!(nesting_depth("<!-- <div><div> --><b>x</b><b>y</b>"), 1);
+        assert_eq!(nesting_depth("a < b and c <5 or </ >"), 0);
+    }
+
+    #[test]
+    fn sanitising_refuses_nesting_it_cannot_do_fast() {
+        for src in [
+            "- ".repeat(MAX_SANITIZED_DEPTH + 1) + "x",
+            "> ".repeat(MAX_SANITIZED_DEPTH + 1) + "x",
+            (0..20_000).map(|i| format!("<b a={i}>x")).collect(),
+        ] {
+            let start = std::time::Instant::now();
+            let r = render(
+                &src,
+                &Options {
+                    unsafe_html: false,
+                    ..opts()
+                },
+                &Highlighter::new(),
+            );
+            assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+            assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
+            assert!(
+                r.errors[0].message.contains("levels deep"),
+                "{:?}",
+                r.errors
+            );
+            assert!(r.html.is_empty());
+        }
+        // As deep as allowed is fine, and unsanitised bodies have no limit.
+        let ok = "> ".repeat(MAX_SANITIZED_DEPTH) + "x";
+        let r = render(
+            &ok,
+            &Options {
+                unsafe_html: false,
+                ..opts()
+            },
+            &Highlighter::new(),
+        );
+        assert!(r.errors.is_empty() && r.html.contains("<blockquote>"));
+        let deep = "- ".repeat(10_000) + "x";
+        assert!(md(&deep).errors.is_empty());
     }
 
     #[test]
