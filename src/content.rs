@@ -9,7 +9,7 @@
 //! (every problem of every file is reported, not only the first), and its body rendered to
 //! HTML here so the text is walked once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -367,6 +367,9 @@ fn parse_file(
     }
 }
 
+/// The most tags (and the most categories) one post can have.
+pub const MAX_TERMS: usize = 100;
+
 /// The largest Markdown file sitrep reads. A 10 MB post builds in a few seconds; one ten
 /// times larger is a mistake (a pasted log) that would take gigabytes of memory and put
 /// hundreds of megabytes in each feed.
@@ -551,20 +554,31 @@ fn build_page(
     };
 
     let clean = |list: &[String]| -> Vec<String> {
-        let mut out: Vec<String> = Vec::with_capacity(list.len());
-        for s in list {
-            let s = s.trim();
-            if !s.is_empty() && !out.iter().any(|o| o == s) {
-                out.push(s.to_string());
-            }
-        }
-        out
+        let mut seen = HashSet::with_capacity(list.len());
+        list.iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty() && seen.insert(*s))
+            .map(str::to_string)
+            .collect()
     };
     let tldr = clean(&fm.tldr.0);
     let tags = clean(&fm.tags.0);
     let categories = clean(&fm.categories.0);
     let authors = clean(&fm.authors.0);
     for (field, terms) in [("tags", &tags), ("categories", &categories)] {
+        if terms.len() > MAX_TERMS {
+            // Every term page shows the post, and post cards list its tags: pages times
+            // terms grows with the square (10,000 tags wrote 4.6 GB).
+            r.errors.push(err(
+                format!(
+                    "{field}: {} terms; a post can have at most {MAX_TERMS}",
+                    terms.len()
+                ),
+                parsed.line_of_key(field),
+                "keep the terms readers browse by; mention the others in the text",
+            ));
+            continue;
+        }
         for t in terms {
             if slugify(t).is_empty() {
                 r.errors.push(err(
@@ -577,10 +591,11 @@ fn build_page(
     }
 
     let mut cves = Vec::new();
+    let mut seen_cves = HashSet::new();
     for c in &fm.cves.0 {
         let id = c.trim().to_ascii_uppercase();
         if is_cve_id(&id) {
-            if !cves.contains(&id) {
+            if seen_cves.insert(id.clone()) {
                 cves.push(id);
             }
         } else {
@@ -655,7 +670,18 @@ fn build_page(
     }
 
     let body = markdown::render(parsed.body, md_opts, hl);
-    let body_line = |offset: usize| parsed.body_line + line_col(parsed.body, offset).0 - 1;
+    // Byte offsets of the body's line starts, to place warnings (there can be thousands).
+    let line_starts: Vec<usize> = if body.warnings.is_empty() && body.errors.is_empty() {
+        Vec::new()
+    } else {
+        parsed
+            .body
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    let body_line =
+        |offset: usize| parsed.body_line + line_starts.partition_point(|&s| s <= offset);
     for e in &body.errors {
         r.errors.push(
             Diagnostic::error(file, e.message.clone())
@@ -671,7 +697,7 @@ fn build_page(
         );
     }
     for id in &body.cves {
-        if !cves.contains(id) {
+        if seen_cves.insert(id.clone()) {
             cves.push(id.clone());
         }
     }

@@ -73,6 +73,13 @@ impl Staging {
                     .with_help("remove the file or choose another --output"),
             );
         }
+        if let Some(file) = parent.ancestors().find(|a| a.is_file()) {
+            return Err(Diagnostic::error(
+                file,
+                "this is a file, so the output folder cannot be made inside it",
+            )
+            .with_help("choose another --output"));
+        }
         fs::create_dir_all(&parent).map_err(|e| Diagnostic::io(&parent, "create", &e))?;
         let prefix = format!(".{name}{STAGING_MARK}");
         if let Ok(entries) = fs::read_dir(&parent) {
