@@ -367,6 +367,10 @@ fn parse_file(
     }
 }
 
+/// The longest URL segment (a slug, a term, a part of an alias) sitrep writes: each one is
+/// a folder name, and file systems refuse names over 255 bytes.
+pub const MAX_SEGMENT_BYTES: usize = 200;
+
 /// The most tags (and the most categories) one post can have.
 pub const MAX_TERMS: usize = 100;
 
@@ -552,6 +556,17 @@ fn build_page(
             (slug, route)
         }
     };
+    if let Some(long) = route.split('/').find(|seg| seg.len() > MAX_SEGMENT_BYTES) {
+        r.errors.push(err(
+            format!(
+                "the URL segment {:?}… is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
+                long.chars().take(40).collect::<String>(),
+                long.len()
+            ),
+            parsed.line_of_key("slug").or(Some(1)),
+            "use a shorter `slug:` or file name: file systems refuse longer names",
+        ));
+    }
 
     let clean = |list: &[String]| -> Vec<String> {
         let mut seen = HashSet::with_capacity(list.len());
@@ -580,11 +595,21 @@ fn build_page(
             continue;
         }
         for t in terms {
-            if slugify(t).is_empty() {
+            let slug = slugify(t);
+            if slug.is_empty() {
                 r.errors.push(err(
                     format!("{field}: {t:?} has no letters or digits, so it cannot have a page"),
                     parsed.line_of(t),
                     "use a term with letters or digits",
+                ));
+            } else if slug.len() > MAX_SEGMENT_BYTES {
+                r.errors.push(err(
+                    format!(
+                        "{field}: a term whose URL segment is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
+                        slug.len()
+                    ),
+                    parsed.line_of(t),
+                    "use a shorter term: file systems refuse longer names",
                 ));
             }
         }
@@ -702,6 +727,21 @@ fn build_page(
         }
     }
     let links = link_lines(parsed, &body.links);
+    for l in &links {
+        if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
+            r.errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "{} to a `{scheme}:` URL, which would run in the reader's browser",
+                        if l.is_image { "an image" } else { "a link" }
+                    ),
+                )
+                .at_line(l.line)
+                .with_help("to show such a URL, put it in `code`; raw HTML stays yours to write"),
+            );
+        }
+    }
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
         _ if !tldr.is_empty() => tldr.join(" "),
@@ -811,22 +851,36 @@ pub fn check_link(url: &str) -> Result<(), String> {
     if url.is_empty() {
         return Err("is empty".into());
     }
-    // Browsers drop ASCII tabs and newlines inside URLs, so `java\tscript:` is `javascript:`.
-    let squeezed: String = url
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .collect();
-    if squeezed.chars().any(char::is_control) || url.chars().any(char::is_control) {
+    if url.chars().any(char::is_control) {
         return Err("contains control characters".into());
     }
-    let end = squeezed.find(['/', '?', '#']).unwrap_or(squeezed.len());
-    if let Some(colon) = squeezed[..end].find(':') {
-        let scheme = squeezed[..colon].to_ascii_lowercase();
-        if !matches!(scheme.as_str(), "http" | "https" | "mailto") {
-            return Err(format!("uses the `{scheme}:` scheme, which is not allowed"));
-        }
+    match scheme_of(url).as_deref() {
+        None | Some("http" | "https" | "mailto") => Ok(()),
+        Some(scheme) => Err(format!("uses the `{scheme}:` scheme, which is not allowed")),
     }
-    Ok(())
+}
+
+/// The scheme of a URL as a browser reads it: leading spaces and controls dropped, tabs
+/// and newlines inside removed (`java\tscript:` is `javascript:`), any case.
+pub fn scheme_of(url: &str) -> Option<String> {
+    let squeezed: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let end = squeezed.find(['/', '?', '#']).unwrap_or(squeezed.len());
+    let colon = squeezed[..end].find(':')?;
+    Some(squeezed[..colon].to_ascii_lowercase())
+}
+
+/// Why a link in a body must not be written: a scheme that runs script when clicked or
+/// loaded. Images may use `data:` (an image cannot run script).
+pub fn body_link_problem(dest: &str, is_image: bool) -> Option<String> {
+    match scheme_of(dest)?.as_str() {
+        s @ ("javascript" | "vbscript") => Some(s.to_string()),
+        "data" if !is_image => Some("data".to_string()),
+        _ => None,
+    }
 }
 
 /// The route of an alias path, refusing anything that would leave the output folder.
@@ -841,6 +895,11 @@ pub fn alias_route(alias: &str) -> Result<String, String> {
         return Err("is the home page".into());
     }
     checked_relative(trimmed.trim_end_matches('/'))?;
+    if trimmed.split('/').any(|seg| seg.len() > MAX_SEGMENT_BYTES) {
+        return Err(format!(
+            "has a path segment longer than {MAX_SEGMENT_BYTES} bytes"
+        ));
+    }
     let last = trimmed
         .trim_end_matches('/')
         .rsplit('/')
@@ -921,6 +980,35 @@ mod tests {
         ] {
             assert!(check_link(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn body_links_that_run_script_are_refused() {
+        for (bad, is_image) in [
+            ("javascript:alert(1)", false),
+            (" JaVa\tScRiPt:alert(1)", true),
+            ("vbscript:x", false),
+            ("data:text/html,<script>x</script>", false),
+        ] {
+            assert!(body_link_problem(bad, is_image).is_some(), "{bad:?}");
+        }
+        for (good, is_image) in [
+            ("https://e.x/", false),
+            ("/posts/x/", false),
+            ("#fn1", false),
+            ("mailto:a@b.c", false),
+            ("tel:+1", false),
+            ("data:image/png;base64,AAAA", true),
+            ("/a:b", false),
+        ] {
+            assert_eq!(body_link_problem(good, is_image), None, "{good:?}");
+        }
+    }
+
+    #[test]
+    fn long_alias_segments_refused() {
+        assert!(alias_route(&format!("/a/{}/", "x".repeat(MAX_SEGMENT_BYTES))).is_ok());
+        assert!(alias_route(&format!("/a/{}/", "x".repeat(MAX_SEGMENT_BYTES + 1))).is_err());
     }
 
     #[test]

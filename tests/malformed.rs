@@ -810,6 +810,38 @@ fn slug_of_punctuation_only() {
     );
 }
 
+#[test]
+fn tag_too_long_for_a_file_name() {
+    let (s, before) = built();
+    let long = "word ".repeat(60);
+    s.write(
+        BAD,
+        &post("Long tag", "2024-05-02", &format!("tags: [{long}]\n"), "x"),
+    );
+    let err = fails(&s, &before);
+    has(
+        &err,
+        "error: content/posts/bad.md:4: ",
+        &["tags: a term whose URL segment is 299 bytes long; the limit is 200"],
+    );
+}
+
+#[test]
+fn slug_too_long_for_a_file_name() {
+    let (s, before) = built();
+    let long = "a".repeat(300);
+    s.write(
+        BAD,
+        &post("Long slug", "2024-05-02", &format!("slug: {long}\n"), "x"),
+    );
+    let err = fails(&s, &before);
+    has(
+        &err,
+        "error: content/posts/bad.md:4: ",
+        &["is 300 bytes long; the limit is 200"],
+    );
+}
+
 // ---- dates ------------------------------------------------------------------------------
 
 #[test]
