@@ -371,6 +371,10 @@ fn parse_file(
 /// a folder name, and file systems refuse names over 255 bytes.
 pub const MAX_SEGMENT_BYTES: usize = 200;
 
+/// How many list items of one file get their own line in messages (the rest get the
+/// line of their field).
+const MAX_LOCATED: usize = 50;
+
 /// The most tags (and the most categories) one post can have.
 pub const MAX_TERMS: usize = 100;
 
@@ -478,6 +482,14 @@ fn build_page(
     r: &mut FileResult,
 ) -> Option<Page> {
     let fm = &parsed.front_matter;
+    // Finding the line of a list item scans the front matter: only the first few are
+    // located, so thousands of bad items cannot make the work quadratic.
+    let budget = std::cell::Cell::new(MAX_LOCATED);
+    let locate = |needle: &str| -> Option<usize> {
+        let left = budget.get();
+        budget.set(left.saturating_sub(1));
+        (left > 0).then(|| parsed.line_of(needle)).flatten()
+    };
     let err = |msg: String, line: Option<usize>, help: &str| {
         Diagnostic::error(file, msg).at_opt(line).with_help(help)
     };
@@ -599,7 +611,7 @@ fn build_page(
             if slug.is_empty() {
                 r.errors.push(err(
                     format!("{field}: {t:?} has no letters or digits, so it cannot have a page"),
-                    parsed.line_of(t),
+                    locate(t),
                     "use a term with letters or digits",
                 ));
             } else if slug.len() > MAX_SEGMENT_BYTES {
@@ -608,13 +620,14 @@ fn build_page(
                         "{field}: a term whose URL segment is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
                         slug.len()
                     ),
-                    parsed.line_of(t),
+                    locate(t),
                     "use a shorter term: file systems refuse longer names",
                 ));
             }
         }
     }
 
+    let cves_line = parsed.line_of_key("cves");
     let mut cves = Vec::new();
     let mut seen_cves = HashSet::new();
     for c in &fm.cves.0 {
@@ -626,12 +639,14 @@ fn build_page(
         } else {
             r.errors.push(err(
                 format!("cves: {c:?} is not a CVE id"),
-                parsed.line_of(c),
+                locate(c).or(cves_line),
                 "write CVE ids as CVE-YYYY-NNNN, for example CVE-2024-3400",
             ));
         }
     }
 
+    let related_line = parsed.line_of_key("related");
+    let aliases_line = parsed.line_of_key("aliases");
     let mut related = Vec::new();
     for (i, rel) in fm.related.0.iter().enumerate() {
         match related_ref(rel) {
@@ -646,7 +661,7 @@ fn build_page(
                     .unwrap_or("related");
                 r.errors.push(err(
                     format!("related entry {}: {why}", i + 1),
-                    parsed.line_of(needle).or(parsed.line_of_key("related")),
+                    locate(needle).or(related_line),
                     help,
                 ));
             }
@@ -656,7 +671,7 @@ fn build_page(
         .into_iter()
         .map(|rr| match rr {
             RelatedRef::Post { slug, title, .. } => {
-                let line = parsed.line_of(&slug);
+                let line = locate(&slug).or(related_line);
                 RelatedRef::Post { slug, title, line }
             }
             other => other,
@@ -684,7 +699,7 @@ fn build_page(
             Ok(route) => aliases.push(route),
             Err(why) => r.errors.push(err(
                 format!("alias {a:?} {why}"),
-                parsed.line_of(a),
+                locate(a).or(aliases_line),
                 "write an alias as a path on this site, such as /2019/05/old-post/",
             )),
         }

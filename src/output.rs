@@ -27,8 +27,9 @@ pub fn checked_relative(rel: &str) -> Result<PathBuf, String> {
     }
     let path = Path::new(rel);
     let mut out = PathBuf::new();
+    let segments = rel.split('/').count();
     for (i, c) in rel.split('/').enumerate() {
-        let last = i == rel.split('/').count() - 1;
+        let last = i + 1 == segments;
         match c {
             "" if last && i > 0 => {}
             "" => return Err("has an empty path segment".into()),

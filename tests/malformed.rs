@@ -811,6 +811,41 @@ fn slug_of_punctuation_only() {
 }
 
 #[test]
+fn twenty_thousand_bad_list_items_are_reported_without_slowing_down() {
+    let (s, before) = built();
+    let ids: Vec<String> = (0..20_000).map(|i| format!("NOT-{i}")).collect();
+    let fm = format!(
+        "cves:\n{}",
+        ids.iter().map(|i| format!("  - {i}\n")).collect::<String>()
+    );
+    s.write(BAD, &post("Bad ids", "2024-05-02", &fm, "x"));
+    let start = Instant::now();
+    let err = fails(&s, &before);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(err.matches("is not a CVE id").count(), 20_000);
+    // The first ones are on their own lines, the rest on the `cves:` line.
+    has(
+        &err,
+        "error: content/posts/bad.md:5: ",
+        &["cves: \"NOT-0\" is not a CVE id"],
+    );
+    has(
+        &err,
+        "error: content/posts/bad.md:54: ",
+        &["cves: \"NOT-49\" is not a CVE id"],
+    );
+    has(
+        &err,
+        "error: content/posts/bad.md:4: ",
+        &["cves: \"NOT-19999\" is not a CVE id"],
+    );
+}
+
+#[test]
 fn tag_too_long_for_a_file_name() {
     let (s, before) = built();
     let long = "word ".repeat(60);
