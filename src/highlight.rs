@@ -5,6 +5,7 @@
 //! Keep one `Highlighter` for the life of the process (`serve` reuses it across rebuilds).
 
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
@@ -19,8 +20,14 @@ pub const MAX_BYTES: usize = 256 * 1024;
 /// Code with more lines than this is not highlighted.
 pub const MAX_LINES: usize = 5_000;
 /// Code with a line longer than this is not highlighted: regex-based grammars can take
-/// quadratic time on one long line.
-pub const MAX_LINE_BYTES: usize = 4_096;
+/// quadratic time on one long line (a 4,000-byte line of `1e1e…` takes 0.4 s in Java's
+/// grammar, 2,000 bytes a quarter of that).
+pub const MAX_LINE_BYTES: usize = 2_048;
+/// Highlighting one code block stops after this long, and the block is shown as plain
+/// text. Within the bounds above some grammars still take minutes on crafted code (64
+/// such Java lines took 47 s); ordinary code needs milliseconds, so only such code is
+/// affected, and only it can make the output depend on the machine's speed.
+pub const MAX_BLOCK_TIME: Duration = Duration::from_secs(2);
 
 /// Highlights code blocks; cheap to create, loads syntaxes on first use.
 #[derive(Default)]
@@ -62,8 +69,14 @@ impl Highlighter {
         ss.find_syntax_by_token(&lang)
     }
 
-    /// Highlights `code` written in `lang` (a fence's info string, first word).
+    /// Highlights `code` written in `lang` (a fence's info string, first word), for at most
+    /// [`MAX_BLOCK_TIME`].
     pub fn highlight(&self, lang: &str, code: &str) -> Outcome {
+        self.highlight_for(lang, code, MAX_BLOCK_TIME)
+    }
+
+    /// Highlights `code` unless that takes longer than `budget`.
+    pub fn highlight_for(&self, lang: &str, code: &str, budget: Duration) -> Outcome {
         if lang.is_empty() {
             return Outcome::Plain;
         }
@@ -92,8 +105,15 @@ impl Highlighter {
             return Outcome::Plain;
         };
         let ss = self.syntaxes();
+        let start = Instant::now();
         let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, ss, CLASS_STYLE);
         for line in LinesWithEndings::from(code) {
+            if start.elapsed() > budget {
+                return Outcome::TooLarge(format!(
+                    "highlighting it took longer than {:.1} s",
+                    budget.as_secs_f64()
+                ));
+            }
             if generator
                 .parse_html_for_line_which_includes_newline(line)
                 .is_err()
@@ -151,6 +171,27 @@ mod tests {
         assert!(matches!(h.highlight("python", &many), Outcome::TooLarge(_)));
         let long = format!("x = '{}'\n", "a".repeat(MAX_LINE_BYTES));
         assert!(matches!(h.highlight("python", &long), Outcome::TooLarge(_)));
+    }
+
+    #[test]
+    fn slow_code_stops_at_its_time_budget() {
+        let h = Highlighter::new();
+        // Regex-heavy for Java's grammar: about 0.1 s a line in a release build.
+        let code = format!("{}\n", "1e".repeat(MAX_LINE_BYTES / 2 - 1)).repeat(60);
+        let start = Instant::now();
+        let outcome = h.highlight_for("java", &code, Duration::from_millis(200));
+        assert!(
+            matches!(&outcome, Outcome::TooLarge(why) if why.contains("took longer than 0.2 s")),
+            "{outcome:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        // Ordinary code is nowhere near it.
+        let ordinary = "fn main() { println!(\"{}\", 1 + 2); }\n".repeat(MAX_LINES - 1);
+        assert!(matches!(h.highlight("rust", &ordinary), Outcome::Html(_)));
     }
 
     #[test]

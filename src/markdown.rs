@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
@@ -114,6 +115,7 @@ fn render_text(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
     let mut ids = HeadingIds::default();
 
     let mut code: Option<(String, String, usize)> = None; // (lang, text, offset)
+    let mut highlight_spent = Duration::ZERO;
     let mut link_depth = 0usize;
     let mut image_depth = 0usize;
     let mut heading: Option<(usize, String)> = None; // (index of the Start event, text)
@@ -136,6 +138,7 @@ fn render_text(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
                         opts,
                         hl,
                         &mut out.warnings,
+                        &mut highlight_spent,
                     ))));
                     continue;
                 }
@@ -253,6 +256,10 @@ fn render_text(src: &str, opts: &Options, hl: &Highlighter) -> Rendered {
     out
 }
 
+/// The time all code blocks of one body may spend being highlighted; blocks after it are
+/// shown as plain text with a warning.
+pub const MAX_FILE_HIGHLIGHT_TIME: Duration = Duration::from_secs(10);
+
 /// The deepest nesting of elements that [`sanitize`] accepts. The HTML parser it relies on
 /// (html5ever, like every HTML5 tree builder) scans the open elements at each tag, so its
 /// time grows with elements x depth: 20,000 nested `<b>` take half a minute. Browsers
@@ -351,6 +358,8 @@ enum ParagraphState {
 #[derive(Default)]
 struct HeadingIds {
     used: HashSet<String>,
+    /// The next suffix to try for each base, so 10,000 equal headings stay linear.
+    next: std::collections::HashMap<String, usize>,
 }
 
 impl HeadingIds {
@@ -367,10 +376,10 @@ impl HeadingIds {
             }
         };
         let mut id = base.clone();
-        let mut n = 1;
+        let n = self.next.entry(base.clone()).or_insert(1);
         while !self.used.insert(id.clone()) {
             id = format!("{base}-{n}");
-            n += 1;
+            *n += 1;
         }
         id
     }
@@ -383,13 +392,26 @@ fn code_block(
     opts: &Options,
     hl: &Highlighter,
     warnings: &mut Vec<Warning>,
+    spent: &mut Duration,
 ) -> String {
     let lang_attr: String = lang
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.'))
         .collect();
     let outcome = if opts.highlight {
-        hl.highlight(lang, code)
+        // One file's code blocks share a budget too: many slow blocks are as bad as one.
+        let left = MAX_FILE_HIGHLIGHT_TIME.saturating_sub(*spent);
+        if left.is_zero() {
+            Outcome::TooLarge(format!(
+                "the code blocks before it took {} s to highlight, the most for one file",
+                MAX_FILE_HIGHLIGHT_TIME.as_secs()
+            ))
+        } else {
+            let start = std::time::Instant::now();
+            let outcome = hl.highlight_for(lang, code, left.min(crate::highlight::MAX_BLOCK_TIME));
+            *spent += start.elapsed();
+            outcome
+        }
     } else {
         Outcome::Plain
     };
@@ -761,6 +783,18 @@ mod tests {
         assert!(r.errors.is_empty() && r.html.contains("<blockquote>"));
         let deep = "- ".repeat(10_000) + "x";
         assert!(md(&deep).errors.is_empty());
+    }
+
+    #[test]
+    fn many_equal_headings_get_unique_ids_quickly() {
+        let r = md(&"## Update\n\n".repeat(20_000));
+        assert_eq!(r.headings.len(), 20_000);
+        assert_eq!(r.headings[19_999].id, "update-19999");
+        let ids: HashSet<&str> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids.len(), 20_000);
+        let r = md("## A\n\n## A-1\n\n## A\n");
+        let ids: Vec<&str> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["a", "a-1", "a-2"]);
     }
 
     #[test]
