@@ -157,8 +157,7 @@ fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, us
     let fence = if format == Format::Yaml { "---" } else { "+++" };
     let after_open = text.find('\n').map_or(text.len(), |i| i + 1);
     let mut offset = after_open;
-    let mut line_no = 2;
-    for line in text[after_open..].split_inclusive('\n') {
+    for (line_no, line) in (2..).zip(text[after_open..].split_inclusive('\n')) {
         let trimmed = line.trim_end();
         if trimmed == fence || (format == Format::Yaml && trimmed == "...") {
             let fm = &text[after_open..offset];
@@ -166,7 +165,6 @@ fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, us
             return Ok((format, fm, body, line_no + 1));
         }
         offset += line.len();
-        line_no += 1;
     }
     Err(Diagnostic::error(
         file,

@@ -326,10 +326,10 @@ fn scan_xml(name: &str, text: &str, problems: &mut Vec<String>) {
                     .ok()
                     .flatten()
                     .map(|a| a.value.into_owned());
-                if matches!(tag.as_str(), "summary" | "content" | "title" | "subtitle") {
-                    if ty.as_deref() == Some("html") {
-                        tag = format!("{tag} (html)");
-                    }
+                if matches!(tag.as_str(), "summary" | "content" | "title" | "subtitle")
+                    && ty.as_deref() == Some("html")
+                {
+                    tag = format!("{tag} (html)");
                 }
                 stack.push((tag, String::new()));
             }
