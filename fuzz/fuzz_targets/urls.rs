@@ -96,6 +96,16 @@ fuzz_target!(|input: (&str, &str)| {
             assert!(permalink.starts_with(u.base_url()), "{permalink:?}");
         }
         let _ = (u.origin(), u.cve_prefix(), u.absolutize(a));
+        let n = a.len() % 5;
+        for route in [
+            urls::home(n),
+            urls::paginated(&urls::taxonomy(&slugify(a)), n),
+            urls::term("cve", a, n),
+            urls::output_file(a).to_string_lossy().into_owned(),
+        ] {
+            let _ = (u.url(&route), u.permalink(&route));
+        }
+        let _ = urls::cve_record(a);
     }
     let _ = config::is_simple_name(a);
     if config::is_simple_name(a) {
