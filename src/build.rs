@@ -230,7 +230,11 @@ fn load_with(
 
     timings.lap("templates");
     let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
-    let content_cache = if use_content_cache { store.load_content(content_key) } else { None };
+    let content_cache = if use_content_cache {
+        store.load_content(content_key)
+    } else {
+        None
+    };
     timings.lap("load the content cache");
     let content = match content::load(
         &opts.root,

@@ -456,6 +456,7 @@ mod tests {
             &crate::markdown::Options {
                 cve_prefix: "/cve/".into(),
                 highlight: false,
+                unsafe_html: true,
             },
             &mut hl.session(),
         );

@@ -47,6 +47,10 @@ pub struct MarkdownConfig {
     pub highlight_theme: String,
     /// Set to false to leave code blocks unhighlighted.
     pub highlight_code: bool,
+    /// Raw HTML in Markdown is the author's (true, the default); false sanitises every
+    /// body with ammonia, keeping what Markdown itself makes (highlighting, heading ids,
+    /// footnotes, tables, task lists, CVE links).
+    pub unsafe_html: bool,
 }
 
 impl Default for MarkdownConfig {
@@ -54,6 +58,7 @@ impl Default for MarkdownConfig {
         MarkdownConfig {
             highlight_theme: "base16-ocean.dark".into(),
             highlight_code: true,
+            unsafe_html: true,
         }
     }
 }
@@ -91,7 +96,7 @@ const KNOWN_KEYS: &[&str] = &[
     "headers",
     "extra",
 ];
-const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code"];
+const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
 
 /// Keys of `[headers]`: `enabled`, one per built-in header, `extra`.
 fn known_headers_keys() -> Vec<&'static str> {
@@ -104,8 +109,20 @@ impl Config {
     /// Reads `root/site.toml`. Returns the config and its warnings, or every error found.
     pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
         let path = root.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                    let valid = std::str::from_utf8(valid).unwrap_or("");
+                    let (line, col) = line_col(valid, valid.len());
+                    return Err(vec![
+                        Diagnostic::error(CONFIG_FILE, "the file is not valid UTF-8 text")
+                            .at(line, col)
+                            .with_help("save site.toml as UTF-8"),
+                    ]);
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(vec![
                     Diagnostic::error(CONFIG_FILE, format!("no {CONFIG_FILE} in {}", root.display()))
@@ -351,6 +368,19 @@ mod tests {
         assert_eq!(c.language, "en");
         assert_eq!(c.theme, "default");
         assert_eq!(c.markdown.highlight_theme, "base16-ocean.dark");
+        assert!(c.markdown.unsafe_html);
+    }
+
+    #[test]
+    fn unsafe_html_switch() {
+        let (c, warnings) =
+            Config::parse(&format!("{MINIMAL}[markdown]\nunsafe_html = false\n")).unwrap();
+        assert!(!c.markdown.unsafe_html);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let errs =
+            Config::parse(&format!("{MINIMAL}[markdown]\nunsafe_html = \"no\"\n")).unwrap_err();
+        assert_eq!(errs[0].line, Some(4), "{}", errs[0]);
+        assert!(errs[0].message.contains("unsafe_html"), "{}", errs[0]);
     }
 
     #[test]

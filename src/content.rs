@@ -9,7 +9,8 @@
 //! (every problem of every file is reported, not only the first), and its body rendered to
 //! HTML here so the text is walked once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -232,6 +233,7 @@ pub fn load(
     let md_opts = markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
+        unsafe_html: config.markdown.unsafe_html,
     };
     // Few large chunks rather than rayon's fine splits: each chunk highlights through one
     // session, whose memo of highlighted lines is then reused across many posts.
@@ -302,6 +304,9 @@ pub fn load(
     }
 }
 
+/// A file parsed again: its page (none for a draft left out) and its warnings.
+pub type Reparsed = (Option<Arc<Page>>, Vec<Diagnostic>);
+
 /// Parses one content file again (`serve`'s fast path), as [`load`] would: `file` is
 /// relative to the site root (`content/posts/x.md`). `Ok(None)` for a draft left out.
 /// Returns the page with the file's warnings, or the file's errors.
@@ -312,7 +317,7 @@ pub fn parse_one(
     hl: &Highlighter,
     drafts: bool,
     cve_prefix: &str,
-) -> Result<(Option<Arc<Page>>, Vec<Diagnostic>), Vec<Diagnostic>> {
+) -> Result<Reparsed, Vec<Diagnostic>> {
     let rel = file.strip_prefix("content").map_err(|_| {
         vec![
             Diagnostic::error(file, "not a content file")
@@ -329,6 +334,7 @@ pub fn parse_one(
     let md_opts = markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
+        unsafe_html: config.markdown.unsafe_html,
     };
     let r = parse_file(&src, config, &mut hl.session(), &md_opts, drafts, None);
     if r.errors.is_empty() {
@@ -451,6 +457,9 @@ fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
         })
         .collect();
     let file = Path::new("content").join(rel);
+    if parts.is_empty() {
+        return Err(Diagnostic::error(&file, "is not a file name").with_help("rename the file"));
+    }
     let stem = |name: &str| name.rsplit_once('.').map_or(name, |(s, _)| s).to_string();
     let is_index = parts.last().is_some_and(|n| stem(n) == "index");
     if parts.len() >= 2 && parts[0] == "posts" {
@@ -480,12 +489,15 @@ fn classify(rel: &Path) -> Result<(PageKind, Vec<String>), Diagnostic> {
     Ok((PageKind::Page, segments))
 }
 
-struct FileResult {
+/// What parsing one content file gave: the page (unless it failed or is a skipped draft),
+/// its warnings and its errors.
+#[derive(Debug, Default)]
+pub struct FileResult {
     /// Taken from the cache, not parsed.
-    cached: bool,
-    page: Option<Arc<Page>>,
-    warnings: Vec<Diagnostic>,
-    errors: Vec<Diagnostic>,
+    pub cached: bool,
+    pub page: Option<Arc<Page>>,
+    pub warnings: Vec<Diagnostic>,
+    pub errors: Vec<Diagnostic>,
 }
 
 fn parse_file(
@@ -498,10 +510,8 @@ fn parse_file(
 ) -> FileResult {
     let file = Path::new("content").join(&src.rel);
     let fail = |d: Diagnostic| FileResult {
-        cached: false,
-        page: None,
-        warnings: Vec::new(),
         errors: vec![d],
+        ..FileResult::default()
     };
     if let Some(cached) = cache.and_then(|c| c.take_unchanged(&file)) {
         return FileResult {
@@ -511,21 +521,121 @@ fn parse_file(
             errors: Vec::new(),
         };
     }
-    let bytes = match std::fs::read(&src.path) {
-        Ok(b) => b,
-        Err(e) => return fail(Diagnostic::io(&file, "read", &e)),
-    };
-    let source_hash = fingerprint::of_bytes(&bytes);
-    if let Some(cached) = cache.and_then(|c| c.take(&file, source_hash)) {
-        return FileResult {
-            cached: true,
-            page: Some(cached.page),
-            warnings: cached.warnings,
-            errors: Vec::new(),
-        };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&src.path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    match read {
+        Ok(n) if n as u64 > MAX_FILE_BYTES => fail(
+            Diagnostic::error(
+                &file,
+                format!(
+                    "the file is larger than {} MiB, the limit for a content file",
+                    MAX_FILE_BYTES >> 20
+                ),
+            )
+            .with_help(
+                "split it into several posts, or put large data (logs, dumps, IOC lists) in static/ and link to it",
+            ),
+        ),
+        Ok(_) => {
+            let source_hash = fingerprint::of_bytes(&bytes);
+            match cache.and_then(|c| c.take(&file, source_hash)) {
+                Some(cached) => FileResult {
+                    cached: true,
+                    page: Some(cached.page),
+                    warnings: cached.warnings,
+                    errors: Vec::new(),
+                },
+                None => parse_bytes(src, &bytes, source_hash, config, hl, md_opts, drafts),
+            }
+        }
+        Err(e) => fail(Diagnostic::io(&file, "read", &e)),
     }
-    let text = match std::str::from_utf8(&bytes) {
+}
+
+/// The longest URL segment (a slug, a term, a part of an alias) sitrep writes: each one is
+/// a folder name, and file systems refuse names over 255 bytes.
+pub const MAX_SEGMENT_BYTES: usize = 200;
+
+/// How many list items of one file get their own line in messages (the rest get the
+/// line of their field).
+const MAX_LOCATED: usize = 50;
+
+/// The most tags (and the most categories) one post can have.
+pub const MAX_TERMS: usize = 100;
+
+/// The largest Markdown file sitrep reads. A 10 MB post builds in a few seconds; one ten
+/// times larger is a mistake (a pasted log) that would take gigabytes of memory and put
+/// hundreds of megabytes in each feed.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Parses the bytes of one content file as if it were at `content/<rel>`: the per-file half
+/// of [`load`], without the disk (the fuzz targets drive it).
+pub fn parse_content_file(
+    rel: &Path,
+    bytes: &[u8],
+    config: &Config,
+    hl: &Highlighter,
+    cve_prefix: &str,
+    drafts: bool,
+) -> FileResult {
+    let (kind, segments) = match classify(rel) {
+        Ok(c) => c,
+        Err(d) => {
+            return FileResult {
+                errors: vec![d],
+                ..FileResult::default()
+            };
+        }
+    };
+    let src = Source {
+        path: rel.to_path_buf(),
+        rel: rel.to_path_buf(),
+        kind,
+        segments,
+    };
+    let md_opts = markdown::Options {
+        cve_prefix: cve_prefix.to_string(),
+        highlight: config.markdown.highlight_code,
+        unsafe_html: config.markdown.unsafe_html,
+    };
+    let source_hash = fingerprint::of_bytes(bytes);
+    parse_bytes(
+        &src,
+        bytes,
+        source_hash,
+        config,
+        &mut hl.session(),
+        &md_opts,
+        drafts,
+    )
+}
+
+fn parse_bytes(
+    src: &Source,
+    bytes: &[u8],
+    source_hash: Fingerprint,
+    config: &Config,
+    hl: &mut Session<'_>,
+    md_opts: &markdown::Options,
+    drafts: bool,
+) -> FileResult {
+    let file = Path::new("content").join(&src.rel);
+    let fail = |d: Diagnostic| FileResult {
+        cached: false,
+        page: None,
+        warnings: Vec::new(),
+        errors: vec![d],
+    };
+    let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
+        Err(_) if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) => {
+            return fail(
+                Diagnostic::error(&file, "the file is UTF-16 text, not UTF-8")
+                    .at_line(1)
+                    .with_help("save the file as UTF-8"),
+            );
+        }
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
             let (line, col) = line_col(valid, valid.len());
@@ -570,6 +680,14 @@ fn build_page(
     r: &mut FileResult,
 ) -> Option<Page> {
     let fm = &parsed.front_matter;
+    // Finding the line of a list item scans the front matter: only the first few are
+    // located, so thousands of bad items cannot make the work quadratic.
+    let budget = std::cell::Cell::new(MAX_LOCATED);
+    let locate = |needle: &str| -> Option<usize> {
+        let left = budget.get();
+        budget.set(left.saturating_sub(1));
+        (left > 0).then(|| parsed.line_of(needle)).flatten()
+    };
     let err = |msg: String, line: Option<usize>, help: &str| {
         Diagnostic::error(file, msg).at_opt(line).with_help(help)
     };
@@ -648,49 +766,85 @@ fn build_page(
             (slug, route)
         }
     };
+    if let Some(long) = route.split('/').find(|seg| seg.len() > MAX_SEGMENT_BYTES) {
+        r.errors.push(err(
+            format!(
+                "the URL segment {:?}… is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
+                long.chars().take(40).collect::<String>(),
+                long.len()
+            ),
+            parsed.line_of_key("slug").or(Some(1)),
+            "use a shorter `slug:` or file name: file systems refuse longer names",
+        ));
+    }
 
     let clean = |list: &[String]| -> Vec<String> {
-        let mut out: Vec<String> = Vec::with_capacity(list.len());
-        for s in list {
-            let s = s.trim();
-            if !s.is_empty() && !out.iter().any(|o| o == s) {
-                out.push(s.to_string());
-            }
-        }
-        out
+        let mut seen = HashSet::with_capacity(list.len());
+        list.iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty() && seen.insert(*s))
+            .map(str::to_string)
+            .collect()
     };
     let tldr = clean(&fm.tldr.0);
     let tags = clean(&fm.tags.0);
     let categories = clean(&fm.categories.0);
     let authors = clean(&fm.authors.0);
     for (field, terms) in [("tags", &tags), ("categories", &categories)] {
+        if terms.len() > MAX_TERMS {
+            // Every term page shows the post, and post cards list its tags: pages times
+            // terms grows with the square (10,000 tags wrote 4.6 GB).
+            r.errors.push(err(
+                format!(
+                    "{field}: {} terms; a post can have at most {MAX_TERMS}",
+                    terms.len()
+                ),
+                parsed.line_of_key(field),
+                "keep the terms readers browse by; mention the others in the text",
+            ));
+            continue;
+        }
         for t in terms {
-            if slugify(t).is_empty() {
+            let slug = slugify(t);
+            if slug.is_empty() {
                 r.errors.push(err(
                     format!("{field}: {t:?} has no letters or digits, so it cannot have a page"),
-                    parsed.line_of(t),
+                    locate(t),
                     "use a term with letters or digits",
+                ));
+            } else if slug.len() > MAX_SEGMENT_BYTES {
+                r.errors.push(err(
+                    format!(
+                        "{field}: a term whose URL segment is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
+                        slug.len()
+                    ),
+                    locate(t),
+                    "use a shorter term: file systems refuse longer names",
                 ));
             }
         }
     }
 
+    let cves_line = parsed.line_of_key("cves");
     let mut cves = Vec::new();
+    let mut seen_cves = HashSet::new();
     for c in &fm.cves.0 {
         let id = c.trim().to_ascii_uppercase();
         if is_cve_id(&id) {
-            if !cves.contains(&id) {
+            if seen_cves.insert(id.clone()) {
                 cves.push(id);
             }
         } else {
             r.errors.push(err(
                 format!("cves: {c:?} is not a CVE id"),
-                parsed.line_of(c),
+                locate(c).or(cves_line),
                 "write CVE ids as CVE-YYYY-NNNN, for example CVE-2024-3400",
             ));
         }
     }
 
+    let related_line = parsed.line_of_key("related");
+    let aliases_line = parsed.line_of_key("aliases");
     let mut related = Vec::new();
     for (i, rel) in fm.related.0.iter().enumerate() {
         match related_ref(rel) {
@@ -705,7 +859,7 @@ fn build_page(
                     .unwrap_or("related");
                 r.errors.push(err(
                     format!("related entry {}: {why}", i + 1),
-                    parsed.line_of(needle).or(parsed.line_of_key("related")),
+                    locate(needle).or(related_line),
                     help,
                 ));
             }
@@ -715,7 +869,7 @@ fn build_page(
         .into_iter()
         .map(|rr| match rr {
             RelatedRef::Post { slug, title, .. } => {
-                let line = parsed.line_of(&slug);
+                let line = locate(&slug).or(related_line);
                 RelatedRef::Post { slug, title, line }
             }
             other => other,
@@ -743,7 +897,7 @@ fn build_page(
             Ok(route) => aliases.push(route),
             Err(why) => r.errors.push(err(
                 format!("alias {a:?} {why}"),
-                parsed.line_of(a),
+                locate(a).or(aliases_line),
                 "write an alias as a path on this site, such as /2019/05/old-post/",
             )),
         }
@@ -754,7 +908,25 @@ fn build_page(
     }
 
     let body = markdown::render(parsed.body, md_opts, hl);
-    let body_line = |offset: usize| parsed.body_line + line_col(parsed.body, offset).0 - 1;
+    // Byte offsets of the body's line starts, to place warnings (there can be thousands).
+    let line_starts: Vec<usize> = if body.warnings.is_empty() && body.errors.is_empty() {
+        Vec::new()
+    } else {
+        parsed
+            .body
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    let body_line =
+        |offset: usize| parsed.body_line + line_starts.partition_point(|&s| s <= offset);
+    for e in &body.errors {
+        r.errors.push(
+            Diagnostic::error(file, e.message.clone())
+                .at_line(body_line(e.offset))
+                .with_help(e.help.clone()),
+        );
+    }
     for w in &body.warnings {
         r.warnings.push(
             Diagnostic::warning(file, w.message.clone())
@@ -763,11 +935,26 @@ fn build_page(
         );
     }
     for id in &body.cves {
-        if !cves.contains(id) {
+        if seen_cves.insert(id.clone()) {
             cves.push(id.clone());
         }
     }
     let links = link_lines(parsed, &body.links);
+    for l in &links {
+        if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
+            r.errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "{} to a `{scheme}:` URL, which would run in the reader's browser",
+                        if l.is_image { "an image" } else { "a link" }
+                    ),
+                )
+                .at_line(l.line)
+                .with_help("to show such a URL, put it in `code`; raw HTML stays yours to write"),
+            );
+        }
+    }
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
         _ if !tldr.is_empty() => tldr.join(" "),
@@ -878,22 +1065,36 @@ pub fn check_link(url: &str) -> Result<(), String> {
     if url.is_empty() {
         return Err("is empty".into());
     }
-    // Browsers drop ASCII tabs and newlines inside URLs, so `java\tscript:` is `javascript:`.
-    let squeezed: String = url
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .collect();
-    if squeezed.chars().any(char::is_control) || url.chars().any(char::is_control) {
+    if url.chars().any(char::is_control) {
         return Err("contains control characters".into());
     }
-    let end = squeezed.find(['/', '?', '#']).unwrap_or(squeezed.len());
-    if let Some(colon) = squeezed[..end].find(':') {
-        let scheme = squeezed[..colon].to_ascii_lowercase();
-        if !matches!(scheme.as_str(), "http" | "https" | "mailto") {
-            return Err(format!("uses the `{scheme}:` scheme, which is not allowed"));
-        }
+    match scheme_of(url).as_deref() {
+        None | Some("http" | "https" | "mailto") => Ok(()),
+        Some(scheme) => Err(format!("uses the `{scheme}:` scheme, which is not allowed")),
     }
-    Ok(())
+}
+
+/// The scheme of a URL as a browser reads it: leading spaces and controls dropped, tabs
+/// and newlines inside removed (`java\tscript:` is `javascript:`), any case.
+pub fn scheme_of(url: &str) -> Option<String> {
+    let squeezed: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let end = squeezed.find(['/', '?', '#']).unwrap_or(squeezed.len());
+    let colon = squeezed[..end].find(':')?;
+    Some(squeezed[..colon].to_ascii_lowercase())
+}
+
+/// Why a link in a body must not be written: a scheme that runs script when clicked or
+/// loaded. Images may use `data:` (an image cannot run script).
+pub fn body_link_problem(dest: &str, is_image: bool) -> Option<String> {
+    match scheme_of(dest)?.as_str() {
+        s @ ("javascript" | "vbscript") => Some(s.to_string()),
+        "data" if !is_image => Some("data".to_string()),
+        _ => None,
+    }
 }
 
 /// The route of an alias path, refusing anything that would leave the output folder.
@@ -908,6 +1109,11 @@ pub fn alias_route(alias: &str) -> Result<String, String> {
         return Err("is the home page".into());
     }
     checked_relative(trimmed.trim_end_matches('/'))?;
+    if trimmed.split('/').any(|seg| seg.len() > MAX_SEGMENT_BYTES) {
+        return Err(format!(
+            "has a path segment longer than {MAX_SEGMENT_BYTES} bytes"
+        ));
+    }
     let last = trimmed
         .trim_end_matches('/')
         .rsplit('/')
@@ -988,6 +1194,35 @@ mod tests {
         ] {
             assert!(check_link(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn body_links_that_run_script_are_refused() {
+        for (bad, is_image) in [
+            ("javascript:alert(1)", false),
+            (" JaVa\tScRiPt:alert(1)", true),
+            ("vbscript:x", false),
+            ("data:text/html,<script>x</script>", false),
+        ] {
+            assert!(body_link_problem(bad, is_image).is_some(), "{bad:?}");
+        }
+        for (good, is_image) in [
+            ("https://e.x/", false),
+            ("/posts/x/", false),
+            ("#fn1", false),
+            ("mailto:a@b.c", false),
+            ("tel:+1", false),
+            ("data:image/png;base64,AAAA", true),
+            ("/a:b", false),
+        ] {
+            assert_eq!(body_link_problem(good, is_image), None, "{good:?}");
+        }
+    }
+
+    #[test]
+    fn long_alias_segments_refused() {
+        assert!(alias_route(&format!("/a/{}/", "x".repeat(MAX_SEGMENT_BYTES))).is_ok());
+        assert!(alias_route(&format!("/a/{}/", "x".repeat(MAX_SEGMENT_BYTES + 1))).is_err());
     }
 
     #[test]

@@ -95,7 +95,8 @@ pub fn rss(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
     let _ = writeln!(
         x,
         "<description>{}</description>",
-        xml_escape(site.description)
+        // RSS descriptions are HTML to readers: plain text is escaped for HTML first.
+        xml_escape(&escape::html(site.description))
     );
     let _ = writeln!(x, "<language>{}</language>", xml_escape(site.language));
     let _ = writeln!(x, "<generator>sitrep</generator>");
@@ -131,7 +132,11 @@ pub fn rss(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
         for c in p.categories.iter().chain(&p.tags) {
             let _ = writeln!(x, "<category>{}</category>", xml_escape(c));
         }
-        let _ = writeln!(x, "<description>{}</description>", xml_escape(&summary(p)));
+        let _ = writeln!(
+            x,
+            "<description>{}</description>",
+            xml_escape(&escape::html(&summary(p)))
+        );
         let _ = writeln!(
             x,
             "<content:encoded>{}</content:encoded>",

@@ -127,7 +127,22 @@ pub fn parse<'a>(file: &Path, text: &'a str) -> Result<Parsed<'a>, Diagnostic> {
 
 /// `(format, front matter, body, body's first line)`.
 fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, usize), Diagnostic> {
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error(file, "the file is empty")
+            .at_line(1)
+            .with_help(
+                "write front matter and a body, for example:\n---\ntitle: \"My post\"\ndate: 2024-05-14\n---\n\nText.\nor delete the file",
+            ));
+    }
     let first_line = text.lines().next().unwrap_or("");
+    if first_line.trim_end_matches('\r').contains('\r') {
+        return Err(Diagnostic::error(
+            file,
+            "the lines of this file end in a lone carriage return (CR, old Mac line endings)",
+        )
+        .at_line(1)
+        .with_help("save the file with Unix (LF) or Windows (CRLF) line endings"));
+    }
     let format = match first_line.trim_end() {
         "---" => Format::Yaml,
         "+++" => Format::Toml,
@@ -142,8 +157,7 @@ fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, us
     let fence = if format == Format::Yaml { "---" } else { "+++" };
     let after_open = text.find('\n').map_or(text.len(), |i| i + 1);
     let mut offset = after_open;
-    let mut line_no = 2;
-    for line in text[after_open..].split_inclusive('\n') {
+    for (line_no, line) in (2..).zip(text[after_open..].split_inclusive('\n')) {
         let trimmed = line.trim_end();
         if trimmed == fence || (format == Format::Yaml && trimmed == "...") {
             let fm = &text[after_open..offset];
@@ -151,7 +165,6 @@ fn split<'a>(file: &Path, text: &'a str) -> Result<(Format, &'a str, &'a str, us
             return Ok((format, fm, body, line_no + 1));
         }
         offset += line.len();
-        line_no += 1;
     }
     Err(Diagnostic::error(
         file,
@@ -176,19 +189,53 @@ fn parse_yaml(fm: &str) -> Result<Typed, ParseFailure> {
         return Ok((FrontMatter::default(), Vec::new()));
     }
     let located = |e: serde_yaml::Error| {
-        let msg = friendly(&e.to_string());
-        match e.location() {
-            Some(loc) => (Some(loc.line()), Some(loc.column()), msg),
+        let mut msg = friendly(&e.to_string());
+        // Errors of libyaml's reader (control characters, bad encoding) carry their byte
+        // offset in the message and no location.
+        let mut index = e.location().map(|loc| loc.index());
+        if let Some((head, tail)) = msg.rsplit_once(" at position ")
+            && let Ok(at) = tail.trim().parse::<usize>()
+        {
+            index = Some(at);
+            msg = head.to_string();
+        }
+        // From the byte offset, not libyaml's line: YAML also breaks lines at a lone `\r`,
+        // which would put the error on a line the file does not have.
+        match index {
+            Some(i) => {
+                let (line, col) = line_col(fm, i);
+                if tab_indented(fm, line) {
+                    msg = "a tab is used for indentation; YAML allows only spaces".to_string();
+                }
+                (Some(line), Some(col), msg)
+            }
+            // A value that aliases expand too far has no position: name the first alias.
+            None if msg.contains("repetition limit") => {
+                let first_alias = fm
+                    .lines()
+                    .position(|l| l.contains(" *") || l.contains("[*") || l.contains(",*"));
+                (first_alias.map(|i| i + 1), None, msg)
+            }
             None => (None, None, msg),
         }
     };
     let mut unknown = Vec::new();
     let fm = if has_merge_key(fm) {
         // Merge keys (`<<: *base`) are only applied on a generic value; the typed parse that
-        // keeps line numbers would see `<<` as an unknown field.
+        // keeps line numbers would see `<<` as an unknown field. Errors found on the merged
+        // value have no location: they are put on the first `<<:` line.
+        let merge_line = fm
+            .lines()
+            .position(|l| l.trim_start().starts_with("<<:"))
+            .map(|i| i + 1);
+        let at_merge = |e: serde_yaml::Error| match located(e) {
+            (None, _, msg) => (merge_line, None, msg),
+            located => located,
+        };
         let mut value: serde_yaml::Value = serde_yaml::from_str(fm).map_err(located)?;
-        value.apply_merge().map_err(located)?;
-        serde_ignored::deserialize(value, |path| unknown.push(path.to_string())).map_err(located)?
+        value.apply_merge().map_err(at_merge)?;
+        serde_ignored::deserialize(value, |path| unknown.push(path.to_string()))
+            .map_err(at_merge)?
     } else {
         serde_ignored::deserialize(serde_yaml::Deserializer::from_str(fm), |path| {
             unknown.push(path.to_string())
@@ -196,6 +243,16 @@ fn parse_yaml(fm: &str) -> Result<Typed, ParseFailure> {
         .map_err(located)?
     };
     Ok((fm, unknown))
+}
+
+/// Whether the 1-based `line` of `fm` is indented with a tab.
+fn tab_indented(fm: &str, line: usize) -> bool {
+    let Some(text) = line.checked_sub(1).and_then(|i| fm.lines().nth(i)) else {
+        return false;
+    };
+    text.chars()
+        .take_while(|c| c.is_whitespace())
+        .any(|c| c == '\t')
 }
 
 fn has_merge_key(fm: &str) -> bool {
@@ -220,19 +277,59 @@ fn parse_toml(fm: &str) -> Result<Typed, ParseFailure> {
 
 /// Rewords serde's messages where they would puzzle an author.
 fn friendly(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg).trim();
+    let msg = without_positions(msg);
     if msg.contains("expected struct FrontMatter") {
         return "the front matter must be a map of `field: value` lines".to_string();
     }
     msg.replace("invalid type: ", "wrong type: ")
 }
 
+/// serde_yaml ends its problem, and the context after it, with ` at line L column C`
+/// (lines of the front matter, not of the file). The problem's position is reported
+/// separately; the context's becomes "that starts on line N" of the file.
+fn without_positions(msg: &str) -> String {
+    const AT: &str = " at line ";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    let mut first = true;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + AT.len()..];
+        let digits = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let line = tail[..digits].parse::<usize>().ok();
+        let mut after = &tail[digits..];
+        if let Some(col) = after.strip_prefix(" column ") {
+            after = col.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        if let (false, Some(l)) = (first, line) {
+            out.push_str(&format!(" that starts on line {}", l + 1));
+        }
+        first = false;
+        rest = after;
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
 fn help_for(msg: &str, format: Format) -> String {
     if msg.contains("date") {
         return DATE_HELP.to_string();
     }
-    if msg.contains("tab") {
+    if msg.contains("a tab is used for indentation") {
         return "YAML does not allow tabs for indentation: indent with spaces".to_string();
+    }
+    if msg.contains("control characters are not allowed") {
+        return "remove the control character (such as a NUL byte) at this position".to_string();
+    }
+    if msg.contains("repetition limit exceeded") {
+        return "an alias (`*name`) repeats its anchor too often: YAML aliases cannot build huge values".to_string();
+    }
+    if msg.contains("recursion limit exceeded") {
+        return "the value nests lists or maps more than 128 levels deep: flatten it".to_string();
+    }
+    if msg.contains("for merging") {
+        return "`<<:` merges maps: write `<<: *name` where `&name` marks a map".to_string();
     }
     match format {
         Format::Yaml => "check the YAML syntax; quote a value that contains `: ` or starts with a special character (\"[{&*!|>'%@`)".to_string(),
@@ -520,7 +617,69 @@ mod tests {
     fn unterminated_and_missing() {
         assert!(err("---\ntitle: T\n").message.contains("never closed"));
         assert!(err("title: T\n").message.contains("no front matter"));
-        assert!(err("").message.contains("no front matter"));
+        assert!(err("").message.contains("the file is empty"));
+        assert!(err("\n \r\n").message.contains("the file is empty"));
+    }
+
+    #[test]
+    fn old_mac_line_endings_are_named() {
+        let d = err("---\rtitle: T\r---\rbody\r");
+        assert!(d.message.contains("lone carriage return"), "{d}");
+        assert_eq!(d.line, Some(1));
+    }
+
+    #[test]
+    fn tab_indentation_is_named() {
+        let d = err("---\ntitle: T\ntags:\n\t- a\n---\n");
+        assert_eq!((d.line, d.column), (Some(4), Some(1)), "{d}");
+        assert!(d.message.contains("a tab is used for indentation"), "{d}");
+        assert!(
+            d.help.as_deref().unwrap().contains("indent with spaces"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn control_character_is_located() {
+        let d = err("---\ntitle: T\ndescription: \"a\u{1}b\"\n---\n");
+        assert_eq!((d.line, d.column), (Some(3), Some(16)), "{d}");
+        assert!(!d.message.contains("position"), "{d}");
+        assert!(
+            d.help.as_deref().unwrap().contains("control character"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_names_where_it_starts() {
+        let d = err("---\ntitle: \"Unclosed\ndate: 2024-05-01\n---\nbody\n");
+        assert_eq!(d.line, Some(4), "{d}");
+        assert_eq!(
+            d.message,
+            "front matter: found unexpected end of stream, while scanning a quoted scalar that starts on line 2"
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut fm = String::from("---\na: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
+            fm.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let d = err(&format!("{fm}title: T\nextra: *i\n---\n"));
+        assert!(d.message.contains("repetition limit exceeded"), "{d}");
+        assert_eq!(d.line, Some(3), "{d}");
+        assert!(d.help.as_deref().unwrap().contains("alias"), "{d}");
+    }
+
+    #[test]
+    fn bad_merge_is_on_the_merge_line() {
+        let d = err("---\ntitle: T\n<<: 5\n---\n");
+        assert_eq!(d.line, Some(3), "{d}");
+        assert!(d.help.as_deref().unwrap().contains("merges maps"), "{d}");
     }
 
     #[test]
@@ -547,6 +706,19 @@ mod tests {
     fn empty_front_matter_is_empty() {
         let p = ok("---\n---\nbody");
         assert!(p.front_matter.title.is_none());
+    }
+
+    #[test]
+    fn lone_carriage_returns_do_not_move_error_lines() {
+        // Found by fuzzing: libyaml counts a lone `\r` as a line break, so this error was
+        // reported on line 13 of a 7-line file.
+        let text = "---\nxbase: &b\n  titl\r\r\r\r\r\r\re: T\n<<: *b\ntags: &t [--\nxbase:egories: *t\n---\n";
+        let d = err(text);
+        let lines = text.lines().count();
+        assert!(d.line.is_some_and(|l| l >= 2 && l <= lines), "{d}");
+        // The list is still open where the front matter ends, at the closing `---`.
+        let d = err("---\ntitle: T\r\r\rtags: [a\n---\n");
+        assert_eq!(d.line, Some(3), "{d}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
@@ -21,8 +22,14 @@ pub const MAX_BYTES: usize = 256 * 1024;
 /// Code with more lines than this is not highlighted.
 pub const MAX_LINES: usize = 5_000;
 /// Code with a line longer than this is not highlighted: regex-based grammars can take
-/// quadratic time on one long line.
-pub const MAX_LINE_BYTES: usize = 4_096;
+/// quadratic time on one long line (a 4,000-byte line of `1e1e…` takes 0.4 s in Java's
+/// grammar, 2,000 bytes a quarter of that).
+pub const MAX_LINE_BYTES: usize = 2_048;
+/// Highlighting one code block stops after this long, and the block is shown as plain
+/// text. Within the bounds above some grammars still take minutes on crafted code (64
+/// such Java lines took 47 s); ordinary code needs milliseconds, so only such code is
+/// affected, and only it can make the output depend on the machine's speed.
+pub const MAX_BLOCK_TIME: Duration = Duration::from_secs(2);
 
 /// Most lines remembered by the line memo (about 30 MB at most).
 const MEMO_LIMIT: usize = 100_000;
@@ -49,13 +56,16 @@ struct LineResult {
     scopes: ScopeStack,
 }
 
+/// One remembered line: the grammar, the parser and scope state at its start, the result.
+type MemoEntry = (usize, ParseState, ScopeStack, Rc<LineResult>);
+
 /// Highlighting a line is a pure function of the grammar, the parser and scope state at
 /// the start of the line, and the line's text; code repeats lines (`fi`, `}`, imports,
 /// shebangs), so results are remembered. The output is the same with or without it.
 #[derive(Default)]
 struct LineMemo {
     /// Line text -> (grammar, state at the start, result).
-    lines: HashMap<String, Vec<(usize, ParseState, ScopeStack, Rc<LineResult>)>>,
+    lines: HashMap<String, Vec<MemoEntry>>,
     entries: usize,
 }
 
@@ -145,11 +155,22 @@ impl Highlighter {
     pub fn highlight(&self, lang: &str, code: &str) -> Outcome {
         self.session().highlight(lang, code)
     }
+
+    /// [`Session::highlight_for`] in a session of its own.
+    pub fn highlight_for(&self, lang: &str, code: &str, budget: Duration) -> Outcome {
+        self.session().highlight_for(lang, code, budget)
+    }
 }
 
 impl Session<'_> {
-    /// Highlights `code` written in `lang` (a fence's info string, first word).
+    /// Highlights `code` written in `lang` (a fence's info string, first word), for at most
+    /// [`MAX_BLOCK_TIME`].
     pub fn highlight(&mut self, lang: &str, code: &str) -> Outcome {
+        self.highlight_for(lang, code, MAX_BLOCK_TIME)
+    }
+
+    /// Highlights `code` unless that takes longer than `budget`.
+    pub fn highlight_for(&mut self, lang: &str, code: &str, budget: Duration) -> Outcome {
         if lang.is_empty() {
             return Outcome::Plain;
         }
@@ -177,14 +198,18 @@ impl Session<'_> {
         let Some(syntax) = self.hl.find(lang) else {
             return Outcome::Plain;
         };
-        match self.highlight_lines(syntax, code) {
-            Some(html) => Outcome::Html(html),
-            None => Outcome::Plain,
-        }
+        self.highlight_lines(syntax, code, budget)
     }
 
-    /// What syntect's `ClassedHTMLGenerator` does, one line at a time through the memo.
-    fn highlight_lines(&mut self, syntax: &SyntaxReference, code: &str) -> Option<String> {
+    /// What syntect's `ClassedHTMLGenerator` does, one line at a time through the memo,
+    /// giving up after `budget`.
+    fn highlight_lines(
+        &mut self,
+        syntax: &SyntaxReference,
+        code: &str,
+        budget: Duration,
+    ) -> Outcome {
+        let start = Instant::now();
         let ss = self.hl.syntaxes();
         let grammar = syntax as *const SyntaxReference as usize;
         let mut parse = ParseState::new(syntax);
@@ -192,6 +217,12 @@ impl Session<'_> {
         let mut open_spans = 0isize;
         let mut html = String::with_capacity(code.len() * 4);
         for line in LinesWithEndings::from(code) {
+            if start.elapsed() > budget {
+                return Outcome::TooLarge(format!(
+                    "highlighting it took longer than {:.1} s",
+                    budget.as_secs_f64()
+                ));
+            }
             let cached = self.memo.get(grammar, &parse, &scopes, line);
             let result = match cached {
                 Some(r) => r,
@@ -199,9 +230,14 @@ impl Session<'_> {
                     let (start_parse, start_scopes) = (parse.clone(), scopes.clone());
                     let mut p = parse.clone();
                     let mut sc = scopes.clone();
-                    let ops = p.parse_line(line, ss).ok()?;
-                    let (line_html, delta) =
-                        line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut sc).ok()?;
+                    let Ok(ops) = p.parse_line(line, ss) else {
+                        return Outcome::Plain;
+                    };
+                    let Ok((line_html, delta)) =
+                        line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut sc)
+                    else {
+                        return Outcome::Plain;
+                    };
                     let r = Rc::new(LineResult {
                         html: line_html,
                         open_spans: delta,
@@ -221,7 +257,7 @@ impl Session<'_> {
         for _ in 0..open_spans.max(0) {
             html.push_str("</span>");
         }
-        Some(html)
+        Outcome::Html(html)
     }
 }
 
@@ -271,6 +307,27 @@ mod tests {
         assert!(matches!(h.highlight("python", &many), Outcome::TooLarge(_)));
         let long = format!("x = '{}'\n", "a".repeat(MAX_LINE_BYTES));
         assert!(matches!(h.highlight("python", &long), Outcome::TooLarge(_)));
+    }
+
+    #[test]
+    fn slow_code_stops_at_its_time_budget() {
+        let h = Highlighter::new();
+        // Regex-heavy for Java's grammar: about 0.1 s a line in a release build.
+        let code = format!("{}\n", "1e".repeat(MAX_LINE_BYTES / 2 - 1)).repeat(60);
+        let start = Instant::now();
+        let outcome = h.highlight_for("java", &code, Duration::from_millis(200));
+        assert!(
+            matches!(&outcome, Outcome::TooLarge(why) if why.contains("took longer than 0.2 s")),
+            "{outcome:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        // Ordinary code is nowhere near it.
+        let ordinary = "fn main() { println!(\"{}\", 1 + 2); }\n".repeat(1_000);
+        assert!(matches!(h.highlight("rust", &ordinary), Outcome::Html(_)));
     }
 
     #[test]

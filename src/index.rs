@@ -229,7 +229,8 @@ fn build_taxonomy(kind: TaxonomyKind, posts: &[Arc<Page>]) -> Taxonomy {
     let mut slug_of: HashMap<&str, usize> = HashMap::new();
     let mut by_slug: HashMap<String, usize> = HashMap::new();
     // (slug, spellings with their counts, posts)
-    let mut terms: Vec<(String, Vec<(&str, usize)>, Vec<usize>)> = Vec::new();
+    type Found<'p> = (String, Vec<(&'p str, usize)>, Vec<usize>);
+    let mut terms: Vec<Found<'_>> = Vec::new();
     for (i, post) in posts.iter().enumerate() {
         for name in kind.terms_of(post) {
             let t = match slug_of.get(name.as_str()) {

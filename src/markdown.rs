@@ -6,6 +6,8 @@
 //! counts words, collects CVE ids, the first paragraph, the headings and the links.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
@@ -20,6 +22,9 @@ pub struct Options {
     pub cve_prefix: String,
     /// Highlight code blocks (site.toml `markdown.highlight_code`).
     pub highlight: bool,
+    /// Keep raw HTML as the author wrote it (site.toml `markdown.unsafe_html`); when false
+    /// the rendered body goes through [`sanitize`].
+    pub unsafe_html: bool,
 }
 
 /// A heading, for a table of contents.
@@ -59,6 +64,8 @@ pub struct Rendered {
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     pub warnings: Vec<Warning>,
+    /// Problems that fail the build (only from sanitising).
+    pub errors: Vec<Warning>,
 }
 
 fn cmark_options() -> CmarkOptions {
@@ -71,12 +78,44 @@ fn cmark_options() -> CmarkOptions {
 
 /// Renders a Markdown body.
 pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
+    let Some(first_nul) = src.find('\0') else {
+        return render_text(src, opts, hl);
+    };
+    // CommonMark: U+0000 is replaced by U+FFFD (three bytes); offsets are mapped back to `src`.
+    let replaced = src.replace('\0', "\u{FFFD}");
+    let moved: Vec<usize> = src
+        .match_indices('\0')
+        .enumerate()
+        .map(|(k, (i, _))| i + 2 * k)
+        .collect();
+    let back = |o: usize| o.saturating_sub(2 * moved.partition_point(|&p| p < o));
+    let mut out = render_text(&replaced, opts, hl);
+    for l in &mut out.links {
+        l.offset = back(l.offset);
+    }
+    for w in &mut out.warnings {
+        w.offset = back(w.offset);
+    }
+    out.warnings.insert(
+        0,
+        Warning {
+            offset: first_nul,
+            message: "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})".into(),
+            help: "remove them: a NUL byte usually means a damaged file or pasted binary data"
+                .into(),
+        },
+    );
+    out
+}
+
+fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
     let mut out = Rendered::default();
     let mut events: Vec<Event<'_>> = Vec::with_capacity(src.len() / 16);
     let mut seen_cves: HashSet<String> = HashSet::new();
     let mut ids = HeadingIds::default();
 
     let mut code: Option<(String, String, usize)> = None; // (lang, text, offset)
+    let mut highlight_spent = Duration::ZERO;
     let mut link_depth = 0usize;
     let mut image_depth = 0usize;
     let mut heading: Option<(usize, String)> = None; // (index of the Start event, text)
@@ -99,6 +138,7 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
                         opts,
                         hl,
                         &mut out.warnings,
+                        &mut highlight_spent,
                     ))));
                     continue;
                 }
@@ -207,8 +247,114 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
 
     out.html = String::with_capacity(src.len() + src.len() / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
+    if !opts.unsafe_html {
+        let depth = nesting_depth(&out.html);
+        if depth > MAX_SANITIZED_DEPTH {
+            out.errors.push(Warning {
+                offset: 0,
+                message: format!(
+                    "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
+                ),
+                help: "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth".into(),
+            });
+            out.html.clear();
+        } else {
+            out.html = sanitize(&out.html);
+        }
+    }
     out
 }
+
+/// The time all code blocks of one body may spend being highlighted; blocks after it are
+/// shown as plain text with a warning.
+pub const MAX_FILE_HIGHLIGHT_TIME: Duration = Duration::from_secs(10);
+
+/// The deepest nesting of elements that [`sanitize`] accepts. The HTML parser it relies on
+/// (html5ever, like every HTML5 tree builder) scans the open elements at each tag, so its
+/// time grows with elements x depth: 20,000 nested `<b>` take half a minute. Browsers
+/// flatten anything deeper than 512 anyway.
+pub const MAX_SANITIZED_DEPTH: usize = 128;
+
+/// How deep elements nest in `html`, by a linear scan of its tags: void elements and those
+/// a following sibling closes (`p`, `li`, `td`...) are not counted, so one `<p>` after
+/// another is depth one, as for an HTML parser.
+pub fn nesting_depth(html: &str) -> usize {
+    const NOT_NESTING: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt",
+        "rp", "rtc", "tbody", "thead", "tfoot", "colgroup", "caption",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        rest = &rest[lt + 1..];
+        if let Some(comment) = rest.strip_prefix("!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let (closing, tag) = match rest.strip_prefix('/') {
+            Some(t) => (true, t),
+            None => (false, rest),
+        };
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        let name = &tag[..name_len];
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic())
+            || NOT_NESTING.iter().any(|n| n.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
+}
+
+/// Cleans rendered HTML with ammonia: raw HTML is cut down to harmless markup (no scripts,
+/// event handlers, styles, frames, forms or `javascript:` URLs), while everything sitrep's
+/// own Markdown rendering makes survives: highlighting classes, `data-lang`, heading ids,
+/// footnotes, table alignment, task list checkboxes and CVE links.
+pub fn sanitize(html: &str) -> String {
+    static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+        let mut b = ammonia::Builder::default();
+        b.link_rel(None)
+            .add_tags(["input"])
+            .add_tag_attributes("a", ["class"])
+            .add_tag_attributes("pre", ["class", "data-lang"])
+            .add_tag_attributes("code", ["class"])
+            .add_tag_attributes("span", ["class"])
+            .add_tag_attributes("sup", ["class"])
+            .add_tag_attributes("div", ["class", "id"])
+            .add_tag_attributes("th", ["style"])
+            .add_tag_attributes("td", ["style"])
+            .add_tag_attributes("input", ["checked"])
+            .set_tag_attribute_value("input", "type", "checkbox")
+            .set_tag_attribute_value("input", "disabled", "");
+        for h in ["h1", "h2", "h3", "h4", "h5", "h6"] {
+            b.add_tag_attributes(h, ["id", "class"]);
+        }
+        b.attribute_filter(|_element, attribute, value| {
+            // Table alignment is the only style Markdown writes; no other CSS gets through.
+            if attribute == "style" && !TABLE_ALIGN.contains(&value) {
+                return None;
+            }
+            Some(value.into())
+        });
+        b
+    });
+    CLEANER.clean(html).to_string()
+}
+
+const TABLE_ALIGN: [&str; 3] = [
+    "text-align: left",
+    "text-align: center",
+    "text-align: right",
+];
 
 #[derive(PartialEq, Eq, Clone, Copy)]
 enum ParagraphState {
@@ -221,6 +367,8 @@ enum ParagraphState {
 #[derive(Default)]
 struct HeadingIds {
     used: HashSet<String>,
+    /// The next suffix to try for each base, so 10,000 equal headings stay linear.
+    next: std::collections::HashMap<String, usize>,
 }
 
 impl HeadingIds {
@@ -237,10 +385,10 @@ impl HeadingIds {
             }
         };
         let mut id = base.clone();
-        let mut n = 1;
+        let n = self.next.entry(base.clone()).or_insert(1);
         while !self.used.insert(id.clone()) {
             id = format!("{base}-{n}");
-            n += 1;
+            *n += 1;
         }
         id
     }
@@ -253,13 +401,26 @@ fn code_block(
     opts: &Options,
     hl: &mut Session<'_>,
     warnings: &mut Vec<Warning>,
+    spent: &mut Duration,
 ) -> String {
     let lang_attr: String = lang
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.'))
         .collect();
     let outcome = if opts.highlight {
-        hl.highlight(lang, code)
+        // One file's code blocks share a budget too: many slow blocks are as bad as one.
+        let left = MAX_FILE_HIGHLIGHT_TIME.saturating_sub(*spent);
+        if left.is_zero() {
+            Outcome::TooLarge(format!(
+                "the code blocks before it took {} s to highlight, the most for one file",
+                MAX_FILE_HIGHLIGHT_TIME.as_secs()
+            ))
+        } else {
+            let start = std::time::Instant::now();
+            let outcome = hl.highlight_for(lang, code, left.min(crate::highlight::MAX_BLOCK_TIME));
+            *spent += start.elapsed();
+            outcome
+        }
     } else {
         Outcome::Plain
     };
@@ -408,6 +569,7 @@ mod tests {
         Options {
             cve_prefix: "/cve/".into(),
             highlight: true,
+            unsafe_html: true,
         }
     }
 
@@ -496,6 +658,180 @@ mod tests {
         assert_eq!(r.links.len(), 2);
         assert_eq!(r.links[0].dest, "/posts/x/");
         assert!(r.links[1].is_image);
+    }
+
+    const EVERY_FEATURE: &str = concat!(
+        "## Patch status {#patch}\n\n",
+        "Tracked as CVE-2024-3400.[^1]\n\n",
+        "| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n\n",
+        "- [x] done\n- [ ] todo\n\n",
+        "```rust\nfn main() { let s = \"<b>\"; }\n```\n\n",
+        "[^1]: A footnote.\n",
+    );
+
+    fn sanitized(src: &str) -> String {
+        let opts = Options {
+            unsafe_html: false,
+            ..opts()
+        };
+        render(
+            src,
+            &opts,
+            &mut crate::highlight::Highlighter::new().session(),
+        )
+        .html
+    }
+
+    #[test]
+    fn sanitising_keeps_what_markdown_makes() {
+        let html = sanitized(EVERY_FEATURE);
+        for kept in [
+            "<h2 id=\"patch\">Patch status</h2>",
+            "<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>",
+            "<sup class=\"footnote-reference\"><a href=\"#1\">1</a></sup>",
+            "<div class=\"footnote-definition\" id=\"1\"><sup class=\"footnote-definition-label\">1</sup>",
+            "<th style=\"text-align: left\">a</th>",
+            "<td style=\"text-align: center\">2</td>",
+            "<td style=\"text-align: right\">3</td>",
+            "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "&lt;b&gt;",
+        ] {
+            assert!(html.contains(kept), "{kept} lost:\n{html}");
+        }
+        // Task list checkboxes stay checkboxes, disabled, and keep their state.
+        let doc = html.replace(' ', "");
+        assert_eq!(doc.matches("type=\"checkbox\"").count(), 2, "{html}");
+        assert_eq!(doc.matches("disabled=\"\"").count(), 2, "{html}");
+        assert_eq!(doc.matches("checked=\"\"").count(), 1, "{html}");
+        // Nothing that was there is lost: same text, same number of elements.
+        let unsanitised = md(EVERY_FEATURE).html;
+        assert_eq!(
+            html.matches('<').count(),
+            unsanitised.matches('<').count(),
+            "{html}\n{unsanitised}"
+        );
+    }
+
+    #[test]
+    fn sanitising_strips_hostile_raw_html() {
+        let src = concat!(
+            "<script>alert(1)</script>\n\n",
+            "<div onclick=\"alert(2)\" style=\"position:fixed\">x</div>\n\n",
+            "Inline <img src=x onerror=alert(3)> and <a href=\"javascript:alert(4)\">link</a>.\n\n",
+            "<iframe src=\"https://evil.example/\"></iframe>\n\n",
+            "<svg><script>alert(5)</script></svg>\n\n",
+            "<form action=\"https://evil.example/\"><input type=\"text\" name=\"q\"></form>\n\n",
+            "<style>body{display:none}</style>\n\n",
+            "<a href=\"data:text/html,<script>alert(6)</script>\">d</a>\n\n",
+            "| a |\n|---|\n| <td style=\"background:url(javascript:alert(7))\"> |\n\n",
+            "## Heading {onclick=alert(8) style=color:red}\n\n",
+            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n",
+        );
+        let html = sanitized(src);
+        let lower = html.to_ascii_lowercase();
+        for gone in [
+            "<script",
+            "onclick",
+            "onerror",
+            "javascript:",
+            "<iframe",
+            "<svg",
+            "<form",
+            "type=\"text\"",
+            "<style",
+            "data:",
+            "position:fixed",
+            "background",
+            "color:red",
+        ] {
+            assert!(!lower.contains(gone), "{gone} survived:\n{html}");
+        }
+        for kept in [
+            "<kbd>Ctrl</kbd>",
+            "<details><summary>more</summary>kept</details>",
+            "link</a>",
+        ] {
+            assert!(html.contains(kept), "{kept} lost:\n{html}");
+        }
+        // The author's choice by default: raw HTML is kept as written.
+        assert!(md(src).html.contains("<script>alert(1)</script>"));
+    }
+
+    #[test]
+    fn nul_bytes_become_replacement_characters() {
+        let r = md("a\0b\n\n[x](/y/) \0\0\n\n```\n\0\n```\n");
+        assert!(!r.html.contains('\0'), "{}", r.html);
+        assert!(r.html.contains("a\u{FFFD}b"), "{}", r.html);
+        assert_eq!(r.first_paragraph, "a\u{FFFD}b");
+        // Offsets point into the text as written.
+        assert_eq!(r.links[0].offset, 5);
+        assert_eq!(r.warnings.len(), 1);
+        assert_eq!(r.warnings[0].offset, 1);
+    }
+
+    #[test]
+    fn nesting_depth_counts_like_a_parser() {
+        assert_eq!(nesting_depth("<p>a</p><p>b"), 0);
+        assert_eq!(nesting_depth("<ul><li>a<ul><li>b</li></ul></li></ul>"), 2);
+        assert_eq!(nesting_depth(&"<div>".repeat(300)), 300);
+        assert_eq!(
+            nesting_depth("<blockquote>\n<p>x <br /> <img src=a /></p></blockquote>"),
+            1
+        );
+        assert_eq!(nesting_depth("<!-- <div><div> --><b>x</b><b>y</b>"), 1);
+        assert_eq!(nesting_depth("a < b and c <5 or </ >"), 0);
+    }
+
+    #[test]
+    fn sanitising_refuses_nesting_it_cannot_do_fast() {
+        for src in [
+            "- ".repeat(MAX_SANITIZED_DEPTH + 1) + "x",
+            "> ".repeat(MAX_SANITIZED_DEPTH + 1) + "x",
+            (0..20_000).map(|i| format!("<b a={i}>x")).collect(),
+        ] {
+            let start = std::time::Instant::now();
+            let r = render(
+                &src,
+                &Options {
+                    unsafe_html: false,
+                    ..opts()
+                },
+                &mut crate::highlight::Highlighter::new().session(),
+            );
+            assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+            assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
+            assert!(
+                r.errors[0].message.contains("levels deep"),
+                "{:?}",
+                r.errors
+            );
+            assert!(r.html.is_empty());
+        }
+        // As deep as allowed is fine, and unsanitised bodies have no limit.
+        let ok = "> ".repeat(MAX_SANITIZED_DEPTH) + "x";
+        let r = render(
+            &ok,
+            &Options {
+                unsafe_html: false,
+                ..opts()
+            },
+            &mut crate::highlight::Highlighter::new().session(),
+        );
+        assert!(r.errors.is_empty() && r.html.contains("<blockquote>"));
+        let deep = "- ".repeat(10_000) + "x";
+        assert!(md(&deep).errors.is_empty());
+    }
+
+    #[test]
+    fn many_equal_headings_get_unique_ids_quickly() {
+        let r = md(&"## Update\n\n".repeat(20_000));
+        assert_eq!(r.headings.len(), 20_000);
+        assert_eq!(r.headings[19_999].id, "update-19999");
+        let ids: HashSet<&str> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids.len(), 20_000);
+        let r = md("## A\n\n## A-1\n\n## A\n");
+        let ids: Vec<&str> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["a", "a-1", "a-2"]);
     }
 
     #[test]

@@ -27,8 +27,9 @@ pub fn checked_relative(rel: &str) -> Result<PathBuf, String> {
     }
     let path = Path::new(rel);
     let mut out = PathBuf::new();
+    let segments = rel.split('/').count();
     for (i, c) in rel.split('/').enumerate() {
-        let last = i == rel.split('/').count() - 1;
+        let last = i + 1 == segments;
         match c {
             "" if last && i > 0 => {}
             "" => return Err("has an empty path segment".into()),
@@ -72,6 +73,13 @@ impl Staging {
                 Diagnostic::error(output, "the output path exists and is not a folder")
                     .with_help("remove the file or choose another --output"),
             );
+        }
+        if let Some(file) = parent.ancestors().find(|a| a.is_file()) {
+            return Err(Diagnostic::error(
+                file,
+                "this is a file, so the output folder cannot be made inside it",
+            )
+            .with_help("choose another --output"));
         }
         fs::create_dir_all(&parent).map_err(|e| Diagnostic::io(&parent, "create", &e))?;
         let prefix = format!(".{name}{STAGING_MARK}");

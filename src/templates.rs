@@ -76,7 +76,11 @@ impl Templates {
             && let Err(e) =
                 tera.add_raw_templates(files.iter().map(|(n, f)| (n.as_str(), f.text.as_str())))
         {
-            errors.push(tera_error(&e, &shown));
+            // Unknown filters, tests, functions and includes come as one message of reports.
+            match validation_errors(&e, &shown) {
+                found if !found.is_empty() => errors.extend(found),
+                _ => errors.push(tera_error(&e, &shown)),
+            }
         }
         if errors.is_empty() {
             let fingerprint = files
@@ -120,6 +124,46 @@ impl Templates {
             .render_to(name, ctx, out)
             .map_err(|e| tera_error(&e, &self.shown))
     }
+}
+
+/// Tera reports every unknown filter, test, function and included template at once, as
+/// one message of reports that each start `error: WHAT` and ` --> NAME:LINE:COL`.
+fn validation_errors(e: &tera::Error, shown: &HashMap<String, PathBuf>) -> Vec<Diagnostic> {
+    let ErrorKind::Msg(text) = e.kind() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for report in text.split("\n\n") {
+        let mut lines = report.lines();
+        let Some(what) = lines.next().and_then(|l| l.strip_prefix("error: ")) else {
+            continue;
+        };
+        let Some(place) = lines.find_map(|l| l.trim_start().strip_prefix("--> ")) else {
+            continue;
+        };
+        let mut parts = place.rsplitn(3, ':');
+        let (Some(col), Some(line), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(line), Ok(col)) = (line.parse::<usize>(), col.parse::<usize>()) else {
+            continue;
+        };
+        let file = shown
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("templates").join(name));
+        let help = if what.starts_with("Unknown template") {
+            "create that template, or fix the name in the {% include %}".to_string()
+        } else {
+            "check the spelling; docs/templates.md lists sitrep's filters, and Tera's own are in its documentation".to_string()
+        };
+        out.push(
+            Diagnostic::error(file, what.to_string())
+                .at(line.max(1), col.max(1))
+                .with_help(help),
+        );
+    }
+    out
 }
 
 /// Turns a Tera error into a diagnostic on the template's own file.
