@@ -242,7 +242,7 @@ fn load_with(
         hl,
         opts.drafts,
         &urls.cve_prefix(),
-        content_cache.as_ref(),
+        content_cache.as_ref().map(|c| c as &dyn content::Reuse),
     ) {
         Ok(c) => Some(c),
         Err(errors) => {

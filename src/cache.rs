@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::{Html, Page};
+use crate::body::{Html, HtmlLoc, HtmlStore};
+use crate::content::{Page, Reuse, Reused};
 use crate::error::Diagnostic;
 use crate::fingerprint::{self, Builder, Fingerprint};
 
@@ -50,46 +51,6 @@ pub struct CachedFile {
     pub hash: Fingerprint,
     pub page: Arc<Page>,
     pub warnings: Vec<Diagnostic>,
-}
-
-/// Where a page's body is in the HTML file, and its fingerprint to check it on reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HtmlLoc {
-    pub offset: u64,
-    pub len: u64,
-    pub hash: Fingerprint,
-}
-
-/// The cache's HTML file: page bodies, read back one by one.
-#[derive(Debug)]
-pub struct HtmlStore {
-    path: PathBuf,
-    file: std::fs::File,
-    generation: u64,
-}
-
-impl HtmlStore {
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Reads one body back, checking it against its fingerprint.
-    pub fn read(&self, loc: HtmlLoc) -> Result<String, String> {
-        use std::os::unix::fs::FileExt;
-        let len = usize::try_from(loc.len).map_err(|_| "a body is too large".to_string())?;
-        let mut buf = vec![0; len];
-        self.file
-            .read_exact_at(&mut buf, loc.offset)
-            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
-        if fingerprint::of_bytes(&buf) != loc.hash {
-            return Err(format!(
-                "{} does not hold what content.bin says",
-                self.path.display()
-            ));
-        }
-        String::from_utf8(buf)
-            .map_err(|_| format!("{} holds text that is not UTF-8", self.path.display()))
-    }
 }
 
 #[derive(Deserialize)]
@@ -124,6 +85,35 @@ struct ContentFileRef<'a> {
     files: Vec<(&'a Path, CachedEntryRef<'a>)>,
 }
 
+impl Reuse for ContentCache {
+    fn same_bytes(&self, file: &Path, hash: Fingerprint) -> Option<Reused> {
+        let slot = self.slots.get(*self.index.get(file)?)?;
+        let mut guard = slot.lock().ok()?;
+        if guard.as_ref().is_some_and(|c| c.hash == hash) {
+            guard.take().map(CachedFile::reused)
+        } else {
+            None
+        }
+    }
+
+    fn unchanged(&self, file: &Path) -> Option<Reused> {
+        if self.changed.as_ref()?.contains(file) {
+            return None;
+        }
+        let slot = self.slots.get(*self.index.get(file)?)?;
+        slot.lock().ok()?.take().map(CachedFile::reused)
+    }
+}
+
+impl CachedFile {
+    fn reused(self) -> Reused {
+        Reused {
+            page: self.page,
+            warnings: self.warnings,
+        }
+    }
+}
+
 /// Pages from the last build, handed out once each to the parallel content walk.
 #[derive(Default)]
 pub struct ContentCache {
@@ -142,26 +132,6 @@ impl ContentCache {
             cache.slots.push(Mutex::new(Some(cached)));
         }
         cache
-    }
-
-    /// The cached page of `file` (relative to the site root), if its source still hashes to
-    /// `hash`.
-    pub fn take(&self, file: &Path, hash: Fingerprint) -> Option<CachedFile> {
-        let slot = self.slots.get(*self.index.get(file)?)?;
-        let mut guard = slot.lock().ok()?;
-        if guard.as_ref().is_some_and(|c| c.hash == hash) {
-            guard.take()
-        } else {
-            None
-        }
-    }
-
-    /// The cached page of `file` if the file is known to be unchanged (no need to read it).
-    pub fn take_unchanged(&self, file: &Path) -> Option<CachedFile> {
-        if self.changed.as_ref()?.contains(file) {
-            return None;
-        }
-        self.slots.get(*self.index.get(file)?)?.lock().ok()?.take()
     }
 
     /// How many cached files no source asked for (deleted, renamed, or now failing).
@@ -249,9 +219,8 @@ impl Cache {
         if file.format != FORMAT || file.key != key {
             return None;
         }
-        let path = self.html_path(file.generation);
-        let html_file = std::fs::File::open(&path).ok()?;
-        let size = html_file.metadata().ok()?.len();
+        let store = HtmlStore::open(self.html_path(file.generation), file.generation).ok()?;
+        let size = store.len().ok()?;
         if file
             .files
             .iter()
@@ -259,11 +228,7 @@ impl Cache {
         {
             return None;
         }
-        let store = std::sync::Arc::new(HtmlStore {
-            path,
-            file: html_file,
-            generation: file.generation,
-        });
+        let store = Arc::new(store);
         self.html = Some(std::sync::Arc::clone(&store));
         Some(ContentCache::from_files(file.files.into_iter().map(
             |(path, e)| {
@@ -296,13 +261,15 @@ impl Cache {
         let old = self.html.take();
         let live: u64 = pages.iter().map(|p| p.html.len() as u64).sum();
         let (generation, mut file, mut end) = match &old {
-            Some(store) if store.file.metadata()?.len() <= 2 * live + (1 << 20) => {
-                let mut f = std::fs::OpenOptions::new().append(true).open(&store.path)?;
+            Some(store) if store.len()? <= 2 * live + (1 << 20) => {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(store.path())?;
                 let end = f.seek(std::io::SeekFrom::End(0))?;
-                (store.generation, f, end)
+                (store.generation(), f, end)
             }
             _ => {
-                let generation = old.as_ref().map_or(1, |s| s.generation + 1);
+                let generation = old.as_ref().map_or(1, |s| s.generation() + 1);
                 (
                     generation,
                     std::fs::File::create(self.html_path(generation))?,
@@ -316,7 +283,7 @@ impl Cache {
             for p in pages {
                 let kept = old
                     .as_ref()
-                    .filter(|s| s.generation == generation)
+                    .filter(|s| s.generation() == generation)
                     .and_then(|s| p.html.location_in(s));
                 let loc = match kept {
                     Some(loc) => loc,

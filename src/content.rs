@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cache::{ContentCache, HtmlLoc, HtmlStore};
+pub use crate::body::Html;
 use crate::config::Config;
 use crate::date::Date;
 use crate::error::{Diagnostic, line_col};
@@ -74,77 +74,21 @@ pub struct Page {
     pub source_hash: Fingerprint,
 }
 
-/// A page's rendered body. Cheap to clone (shared). A body from the build cache is read
-/// from the cache's HTML file the first time it is asked for, so a warm build that renders
-/// few pages reads few bodies.
-#[derive(Debug, Clone, Default)]
-pub struct Html(std::sync::Arc<HtmlInner>);
-
-#[derive(Debug, Default)]
-enum HtmlInner {
-    #[default]
-    Empty,
-    Loaded(String),
-    Stored {
-        store: std::sync::Arc<HtmlStore>,
-        loc: HtmlLoc,
-        loaded: std::sync::OnceLock<Result<String, String>>,
-    },
+/// Pages a build may take instead of parsing their files again: the build cache, or
+/// `serve`'s memory of the last build. Each page is handed out at most once.
+pub trait Reuse: Sync {
+    /// The page of `file` (relative to the site root) when the file is known not to have
+    /// changed: it is not read at all.
+    fn unchanged(&self, file: &Path) -> Option<Reused>;
+    /// The page of `file` if the file's bytes still hash to `hash`.
+    fn same_bytes(&self, file: &Path, hash: Fingerprint) -> Option<Reused>;
 }
 
-impl Html {
-    pub fn new(mut html: String) -> Html {
-        // Rendering grows the string by doubling; a kept body should not keep the slack.
-        html.shrink_to_fit();
-        Html(std::sync::Arc::new(HtmlInner::Loaded(html)))
-    }
-
-    /// A body kept in the cache's HTML file.
-    pub fn stored(store: std::sync::Arc<HtmlStore>, loc: HtmlLoc) -> Html {
-        Html(std::sync::Arc::new(HtmlInner::Stored {
-            store,
-            loc,
-            loaded: std::sync::OnceLock::new(),
-        }))
-    }
-
-    /// The HTML; fails only when a cached body cannot be read back (a damaged cache).
-    pub fn get(&self) -> Result<&str, Diagnostic> {
-        match &*self.0 {
-            HtmlInner::Empty => Ok(""),
-            HtmlInner::Loaded(s) => Ok(s),
-            HtmlInner::Stored { store, loc, loaded } => loaded
-                .get_or_init(|| store.read(*loc))
-                .as_deref()
-                .map_err(|why| {
-                    Diagnostic::error(store.path(), format!("the build cache is damaged: {why}"))
-                        .with_help("build once with --no-cache (or delete .sitrep-cache/)")
-                }),
-        }
-    }
-
-    /// The body's length in bytes, without reading a stored body.
-    pub fn len(&self) -> usize {
-        match &*self.0 {
-            HtmlInner::Empty => 0,
-            HtmlInner::Loaded(s) => s.len(),
-            HtmlInner::Stored { loc, .. } => usize::try_from(loc.len).unwrap_or(usize::MAX),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Where the body is in `store`, when it is already there.
-    pub fn location_in(&self, store: &std::sync::Arc<HtmlStore>) -> Option<HtmlLoc> {
-        match &*self.0 {
-            HtmlInner::Stored { store: s, loc, .. } if std::sync::Arc::ptr_eq(s, store) => {
-                Some(*loc)
-            }
-            _ => None,
-        }
-    }
+/// A page taken from the last build, with its file's warnings.
+#[derive(Debug)]
+pub struct Reused {
+    pub page: Arc<Page>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A link in a body, with its line in the source file.
@@ -199,14 +143,14 @@ struct Source {
 
 /// Walks and parses `root/content`.
 /// `cache` holds pages from the last build: a file whose bytes did not change is not parsed
-/// again.
+/// again (see [`Reuse`]).
 pub fn load(
     root: &Path,
     config: &Config,
     hl: &Highlighter,
     drafts: bool,
     cve_prefix: &str,
-    cache: Option<&ContentCache>,
+    cache: Option<&dyn Reuse>,
 ) -> Result<Content, Vec<Diagnostic>> {
     let content_dir = root.join("content");
     let mut errors = Vec::new();
@@ -506,14 +450,14 @@ fn parse_file(
     hl: &mut Session<'_>,
     md_opts: &markdown::Options,
     drafts: bool,
-    cache: Option<&ContentCache>,
+    cache: Option<&dyn Reuse>,
 ) -> FileResult {
     let file = Path::new("content").join(&src.rel);
     let fail = |d: Diagnostic| FileResult {
         errors: vec![d],
         ..FileResult::default()
     };
-    if let Some(cached) = cache.and_then(|c| c.take_unchanged(&file)) {
+    if let Some(cached) = cache.and_then(|c| c.unchanged(&file)) {
         return FileResult {
             cached: true,
             page: Some(cached.page),
@@ -539,7 +483,7 @@ fn parse_file(
         ),
         Ok(_) => {
             let source_hash = fingerprint::of_bytes(&bytes);
-            match cache.and_then(|c| c.take(&file, source_hash)) {
+            match cache.and_then(|c| c.same_bytes(&file, source_hash)) {
                 Some(cached) => FileResult {
                     cached: true,
                     page: Some(cached.page),

@@ -20,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod body;
 pub mod build;
 pub mod cache;
 pub mod check;
