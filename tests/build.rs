@@ -617,3 +617,34 @@ fn security_headers_file_and_no_inline_code() {
     s.build(&[]).ok();
     assert_eq!(s.read("_headers"), "/*\n  X-Mine: 1\n");
 }
+
+#[test]
+fn cards_show_at_most_six_cves() {
+    let s = TestSite::new();
+    let cves: Vec<String> = (1..=8).map(|i| format!("CVE-2024-{i:04}")).collect();
+    s.write(
+        "content/posts/many.md",
+        &post(
+            "Many CVEs",
+            "2024-05-01",
+            &format!("cves: [{}]\n", cves.join(", ")),
+            "Body.",
+        ),
+    );
+    s.build(&[]).ok();
+    let term = s.read("cve/CVE-2024-0001/index.html");
+    let main = term.split("<main").nth(1).unwrap();
+    assert_eq!(
+        main.matches("class=\"cve-chip\" href=\"/cve/").count(),
+        6,
+        "{main}"
+    );
+    assert!(main.contains(">+2 more CVEs</a>"), "{main}");
+    let page = s.read("posts/many/index.html");
+    for id in &cves {
+        assert!(
+            page.contains(&format!("href=\"/cve/{id}/\"")),
+            "{id} missing from the post"
+        );
+    }
+}
