@@ -3,9 +3,11 @@
 # executions of each. Usage: fuzz/run.sh [SECONDS] [TARGET...]
 #
 # Works on a stable toolchain: `--sanitizer none` (AddressSanitizer needs nightly's
-# -Zsanitizer). sitrep's own code is `#![forbid(unsafe_code)]`, so what the fuzzers look
-# for is panics (including overflow checks and debug assertions, which cargo fuzz turns
-# on), hangs (-timeout) and runaway memory (-rss_limit_mb).
+# -Zsanitizer; `RUSTC_BOOTSTRAP=1 cargo fuzz run TARGET` unlocks it on stable and was
+# smoke-tested, but the dependencies' C code is not instrumented either way). sitrep's own
+# code is `#![forbid(unsafe_code)]`, so what the fuzzers look for is panics (including
+# overflow checks and debug assertions, which cargo fuzz turns on), hangs (-timeout) and
+# runaway memory (-rss_limit_mb).
 #
 # New inputs go to fuzz/corpus/<target>/ (not committed); fuzz/seeds/<target>/ are the
 # committed starting points. A crash is saved in fuzz/artifacts/<target>/: turn it into a
