@@ -44,7 +44,7 @@ peak() {  # peak OUT ARGS... -> "wall_s peak_MiB"
   local out=$1; shift
   rm -rf "$out"
   /usr/bin/time -f "%e %M" "$@" >/dev/null 2>"$WORK/time.log" || { cat "$WORK/time.log" >&2; exit 1; }
-  tail -n 1 "$WORK/time.log" | awk '{printf "%s %.0f", $1, $2 / 1024}'
+  tail -n 1 "$WORK/time.log" | awk '{printf "%s %.0f\n", $1, $2 / 1024}'
 }
 
 cold() {
@@ -89,7 +89,7 @@ open(path, "w", encoding="utf-8").write(text)
 PY
   hyperfine --runs "$RUNS" --warmup 1 --export-json "$WORK/warm.json" \
     -n cold --prepare "rm -rf $out" "$BIN build --no-cache --root $dir --output $out" \
-    -n warm-unchanged "$BIN build --root $dir --output $out" \
+    -n warm-unchanged --prepare true "$BIN build --root $dir --output $out" \
     -n warm-body-edit --prepare "python3 $WORK/edit.py $dir/content/posts/$post body" "$BIN build --root $dir --output $out" \
     -n warm-title-edit --prepare "python3 $WORK/edit.py $dir/content/posts/$post title" "$BIN build --root $dir --output $out"
   cp "$WORK/post.orig" "$dir/content/posts/$post"
