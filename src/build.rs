@@ -388,9 +388,10 @@ impl Loaded {
 /// again. Each build writes exactly what a cold build would.
 ///
 /// When only the bodies of existing posts or pages changed (what a post shows anywhere but
-/// on its own page is the same: [`Page::same_outside_own_page`]), the site is not indexed
-/// and planned again: those pages, and the feeds if they list them, are rendered, and that
-/// is all a full build would change.
+/// on its own page is the same: [`Page::same_outside_own_page`]), or what a post's summary
+/// shows changed but not its place in the site ([`Page::same_place`]), the site is not
+/// indexed and planned again: only the pages that show those posts (and the feeds, if they
+/// list them) are planned and rendered, and that is all a full build would change.
 pub struct Session {
     opts: BuildOptions,
     highlighter: Highlighter,
@@ -418,7 +419,7 @@ impl Session {
     pub fn build(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
         let start = Instant::now();
         // When the fast path fails, the full build below finds and reports the same error.
-        if let Ok(Some(report)) = self.bodies_only(changed, start) {
+        if let Ok(Some(report)) = self.small_edits(changed, start) {
             return Ok(report);
         }
         self.last = None;
@@ -430,7 +431,7 @@ impl Session {
     }
 
     /// The fast path: `Ok(None)` when it does not apply.
-    fn bodies_only(
+    fn small_edits(
         &mut self,
         changed: &[PathBuf],
         start: Instant,
@@ -449,6 +450,8 @@ impl Session {
         // Every changed file must be an existing post or page whose new version differs only
         // on its own page.
         let mut replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)> = Vec::new();
+        // Posts whose summary (title, TLDR...) changed, though not their place in the site.
+        let mut summaries: Vec<usize> = Vec::new();
         for file in changed {
             let place = (last
                 .site
@@ -479,8 +482,12 @@ impl Session {
                 self.opts.drafts,
                 &last.urls.cve_prefix(),
             );
-            match parsed {
-                Ok((Some(page), warnings)) if page.same_outside_own_page(old) => {
+            match (parsed, place) {
+                (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
+                    replaced.push((place, page, warnings))
+                }
+                (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
+                    summaries.push(i);
                     replaced.push((place, page, warnings))
                 }
                 _ => {
@@ -503,6 +510,16 @@ impl Session {
             last.warnings.extend(warnings.iter().cloned());
             self.store.replace_page(Arc::clone(page), warnings);
         }
+        if !summaries.is_empty() {
+            // Related links name posts by their (possibly new) titles.
+            match index::resolve_related(&last.site.posts, &last.urls) {
+                Ok(related) => last.site.related = related,
+                Err(_) => {
+                    self.store.save_manifest(manifest);
+                    return Ok(None);
+                }
+            }
+        }
         let renderer = last.renderer();
         let mut jobs: Vec<Job> = replaced
             .iter()
@@ -511,9 +528,21 @@ impl Session {
                 Place::Page(j) => renderer.plan_page(j),
             })
             .collect();
+        for &i in &summaries {
+            match renderer.plan_showing_summary(i) {
+                Some(more) => jobs.extend(more),
+                // In the sidebar of nearly every page: the full path is as quick.
+                None => {
+                    self.store.save_manifest(manifest);
+                    return Ok(None);
+                }
+            }
+        }
         if in_feeds {
             jobs.extend(renderer.plan_feeds()?);
         }
+        let mut seen = HashSet::new();
+        jobs.retain(|j| seen.insert(j.path.clone()));
         let changed_jobs: Vec<&Job> = jobs
             .iter()
             .filter(|j| {

@@ -294,24 +294,31 @@ impl Page {
     /// the sitemap and the routes. Only its body, table of contents, `extra` and word count
     /// may differ.
     pub fn same_outside_own_page(&self, other: &Page) -> bool {
+        self.same_place(other)
+            && self.title == other.title
+            && self.tldr == other.tldr
+            && self.description == other.description
+            && self.authors == other.authors
+            && self.image == other.image
+            && self.reading_time == other.reading_time
+    }
+
+    /// Whether another version of this page is placed and linked the same: same file,
+    /// route, slug, dates, terms, related entries, aliases and draft flag. What its summary
+    /// shows (title, TLDR, description, authors, image, reading time) may differ.
+    pub fn same_place(&self, other: &Page) -> bool {
         self.kind == other.kind
             && self.file == other.file
             && self.route == other.route
             && self.slug == other.slug
-            && self.title == other.title
             && self.date == other.date
             && self.updated == other.updated
-            && self.tldr == other.tldr
-            && self.description == other.description
             && self.tags == other.tags
             && self.categories == other.categories
-            && self.authors == other.authors
             && self.related == other.related
             && self.cves == other.cves
             && self.draft == other.draft
-            && self.image == other.image
             && self.aliases == other.aliases
-            && self.reading_time == other.reading_time
     }
 }
 

@@ -163,13 +163,46 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
         taxonomies.push(tax);
     }
 
+    let related = match resolve_related(&posts, urls) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.extend(e);
+            Vec::new()
+        }
+    };
+
+    let mut site = Site {
+        posts,
+        pages,
+        taxonomies,
+        related,
+        assets,
+        term_index,
+        outputs: HashSet::new(),
+    };
+    let (route_errors, outputs) = check_routes(&site, per_page);
+    errors.extend(route_errors);
+    site.outputs = outputs;
+    if errors.is_empty() {
+        Ok(site)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Each post's related links, `post:` entries resolved to the post's title and link.
+pub fn resolve_related(
+    posts: &[Arc<Page>],
+    urls: &Urls,
+) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
     let by_slug: HashMap<&str, usize> = posts
         .iter()
         .enumerate()
         .map(|(i, p)| (p.slug.as_str(), i))
         .collect();
+    let mut errors = Vec::new();
     let mut related = Vec::with_capacity(posts.len());
-    for post in &posts {
+    for post in posts {
         let mut list = Vec::with_capacity(post.related.len());
         for r in &post.related {
             match r {
@@ -204,21 +237,8 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
         }
         related.push(list);
     }
-
-    let mut site = Site {
-        posts,
-        pages,
-        taxonomies,
-        related,
-        assets,
-        term_index,
-        outputs: HashSet::new(),
-    };
-    let (route_errors, outputs) = check_routes(&site, per_page);
-    errors.extend(route_errors);
-    site.outputs = outputs;
     if errors.is_empty() {
-        Ok(site)
+        Ok(related)
     } else {
         Err(errors)
     }

@@ -675,14 +675,8 @@ impl<'a> Renderer<'a> {
                 .finish();
             jobs.push(Self::page_job(&p.route, fp, PageJob::Page(j)));
         }
-        let all: Vec<usize> = (0..site.posts.len()).collect();
-        for n in 1..=page_count(all.len(), self.config.posts_per_page) {
-            let fp = Builder::new("home")
-                .fp(self.global)
-                .fp(self.paginator_fp("", &all, n))
-                .fp(latest_top_fp)
-                .finish();
-            jobs.push(Self::page_job(&urls::home(n), fp, PageJob::Home(n)));
+        for n in 1..=page_count(site.posts.len(), self.config.posts_per_page) {
+            jobs.push(self.plan_home(n, latest_top_fp));
         }
         let fp = Builder::new("404")
             .fp(self.global)
@@ -713,17 +707,8 @@ impl<'a> Renderer<'a> {
                 .par_iter()
                 .enumerate()
                 .map(|(t, term)| {
-                    let first = urls::term(name, &term.slug, 1);
                     (1..=page_count(term.posts.len(), self.config.posts_per_page))
-                        .map(|n| {
-                            let fp = Builder::new("term-page")
-                                .fp(self.global)
-                                .fp(self.term_fp(k, t))
-                                .fp(self.paginator_fp(&first, &term.posts, n))
-                                .fp(latest_top_fp)
-                                .finish();
-                            Self::page_job(&urls::paginated(&first, n), fp, PageJob::Term(k, t, n))
-                        })
+                        .map(|n| self.plan_term(k, t, n, latest_top_fp))
                         .collect()
                 })
                 .collect();
@@ -796,6 +781,74 @@ impl<'a> Renderer<'a> {
     /// The job of post `i`'s own page.
     pub fn plan_post(&self, i: usize) -> Job {
         Self::page_job(&self.site.posts[i].route, self.post_fp(i), PageJob::Post(i))
+    }
+
+    /// The job of home page `n`.
+    fn plan_home(&self, n: usize, latest_top_fp: Fingerprint) -> Job {
+        let all: Vec<usize> = (0..self.site.posts.len()).collect();
+        let fp = Builder::new("home")
+            .fp(self.global)
+            .fp(self.paginator_fp("", &all, n))
+            .fp(latest_top_fp)
+            .finish();
+        Self::page_job(&urls::home(n), fp, PageJob::Home(n))
+    }
+
+    /// The job of page `n` of term `t` of taxonomy `k`.
+    fn plan_term(&self, k: usize, t: usize, n: usize, latest_top_fp: Fingerprint) -> Job {
+        let tax = &self.site.taxonomies[k];
+        let term = &tax.terms[t];
+        let first = urls::term(tax.kind.name(), &term.slug, 1);
+        let fp = Builder::new("term-page")
+            .fp(self.global)
+            .fp(self.term_fp(k, t))
+            .fp(self.paginator_fp(&first, &term.posts, n))
+            .fp(latest_top_fp)
+            .finish();
+        Self::page_job(&urls::paginated(&first, n), fp, PageJob::Term(k, t, n))
+    }
+
+    /// Every page that shows post `i`'s summary: its own page, its neighbours, the posts
+    /// whose related links name it, and the home and term pages that list it. `None` when
+    /// it is in a "Latest from Blog" list, which nearly every page shows. These are exactly
+    /// the jobs whose fingerprint covers `summary_fp_of(i)` (see `post_fp` and
+    /// `paginator_fp`), so a change that only changes that summary changes only them.
+    pub fn plan_showing_summary(&self, i: usize) -> Option<Vec<Job>> {
+        let site = self.site;
+        if self.latest_top.contains(&i) || self.latest_without.iter().any(|l| l.contains(&i)) {
+            return None;
+        }
+        let per = self.config.posts_per_page.max(1);
+        let latest_top_fp = self.list_fp(&self.latest_top);
+        let mut jobs = vec![self.plan_post(i)];
+        if i > 0 {
+            jobs.push(self.plan_post(i - 1));
+        }
+        if i + 1 < site.posts.len() {
+            jobs.push(self.plan_post(i + 1));
+        }
+        for (j, related) in site.related.iter().enumerate() {
+            if related.iter().any(|r| r.post == Some(i)) {
+                jobs.push(self.plan_post(j));
+            }
+        }
+        jobs.push(self.plan_home(i / per + 1, latest_top_fp));
+        let p = &site.posts[i];
+        for (k, tax) in site.taxonomies.iter().enumerate() {
+            let names = match tax.kind {
+                TaxonomyKind::Tags => &p.tags,
+                TaxonomyKind::Categories => &p.categories,
+                TaxonomyKind::Cve => &p.cves,
+            };
+            for name in names {
+                if let Some(t) = site.term_of(tax.kind, name)
+                    && let Ok(pos) = tax.terms[t].posts.binary_search(&i)
+                {
+                    jobs.push(self.plan_term(k, t, pos / per + 1, latest_top_fp));
+                }
+            }
+        }
+        Some(jobs)
     }
 
     /// The job of standalone page `j`.

@@ -185,3 +185,94 @@ fn a_failed_session_build_keeps_the_last_good_output_and_recovers() {
     );
     assert_same_as_cold(&s, "after recovery");
 }
+
+#[test]
+fn summary_edits_rerender_only_the_pages_that_show_the_post() {
+    let s = TestSite::new();
+    s.write(
+        "site.toml",
+        &common::SITE_TOML
+            .replace("posts_per_page = 10", "posts_per_page = 3")
+            .replace("latest_posts = 5", "latest_posts = 2"),
+    );
+    for i in 1..=40 {
+        let related = if i == 30 {
+            "related:\n  - post: p12\n  - {post: p11, title: Fixed title}\n"
+        } else {
+            ""
+        };
+        s.write(
+            &format!("content/posts/p{i}.md"),
+            &post(
+                &format!("Post {i}"),
+                &format!("2024-01-{:02}T{:02}:00:00Z", i % 28 + 1, i % 24),
+                &format!(
+                    "tags: [t{}, all]\ncves: [CVE-2024-{i:04}]\ntldr: [\"B{i}\"]\n{related}",
+                    i % 3
+                ),
+                &format!("Body {i}."),
+            ),
+        );
+    }
+    let mut session = Session::new(opts(&s));
+    let first = session.build(&[]).unwrap();
+    let edit = |s: &TestSite, i: usize, title: &str, tldr: &str, body: &str| {
+        let related = if i == 30 {
+            "related:\n  - post: p12\n  - {post: p11, title: Fixed title}\n"
+        } else {
+            ""
+        };
+        s.write(
+            &format!("content/posts/p{i}.md"),
+            &post(
+                title,
+                &format!("2024-01-{:02}T{:02}:00:00Z", i % 28 + 1, i % 24),
+                &format!(
+                    "tags: [t{}, all]\ncves: [CVE-2024-{i:04}]\ntldr: [\"{tldr}\"]\n{related}",
+                    i % 3
+                ),
+                body,
+            ),
+        );
+    };
+    // A post another relates to: its title shows on that post's page too.
+    edit(&s, 12, "Post twelve, renamed", "B12", "Body 12.");
+    let r = session
+        .build(&[PathBuf::from("content/posts/p12.md")])
+        .unwrap();
+    assert!(
+        r.written < first.files / 4,
+        "a title edit rewrote {} of {} files",
+        r.written,
+        first.files
+    );
+    assert_same_as_cold(&s, "title of a related post");
+    // The TLDR, and a body long enough to change the reading time.
+    edit(&s, 20, "Post 20", "A new TLDR", &"word ".repeat(450));
+    session
+        .build(&[PathBuf::from("content/posts/p20.md")])
+        .unwrap();
+    assert_same_as_cold(&s, "TLDR and reading time");
+    // A related entry with its own title does not follow the post's.
+    edit(&s, 11, "Post eleven, renamed", "B11", "Body 11.");
+    session
+        .build(&[PathBuf::from("content/posts/p11.md")])
+        .unwrap();
+    assert_same_as_cold(&s, "title of a post related under a fixed title");
+    // Two posts at once, one of them in the feeds.
+    edit(&s, 5, "Post five, renamed", "B5", "Body 5.");
+    edit(
+        &s,
+        33,
+        "Post thirty-three, renamed",
+        "B33",
+        "Body 33, longer.",
+    );
+    session
+        .build(&[
+            PathBuf::from("content/posts/p5.md"),
+            PathBuf::from("content/posts/p33.md"),
+        ])
+        .unwrap();
+    assert_same_as_cold(&s, "two summaries at once");
+}
