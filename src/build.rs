@@ -52,9 +52,11 @@ pub struct BuildOptions {
 impl BuildOptions {
     /// The output folder this build writes.
     pub fn output_dir(&self) -> PathBuf {
-        self.output
-            .clone()
-            .unwrap_or_else(|| self.root.join("public"))
+        match &self.output {
+            Some(o) => o.clone(),
+            None if self.root == Path::new(".") => PathBuf::from("public"),
+            None => self.root.join("public"),
+        }
     }
 }
 
