@@ -174,11 +174,7 @@ pub fn load(
         .filter(|p| !p.as_os_str().is_empty() && p != Path::new("posts"))
         .collect();
 
-    let md_opts = markdown::Options {
-        cve_prefix: cve_prefix.to_string(),
-        highlight: config.markdown.highlight_code,
-        unsafe_html: config.markdown.unsafe_html,
-    };
+    let md_opts = markdown_options(config, cve_prefix);
     // Few large chunks rather than rayon's fine splits: each chunk highlights through one
     // session, whose memo of highlighted lines is then reused across many posts.
     let chunk = (sources.len() / (rayon::current_num_threads() * 4)).max(16);
@@ -248,6 +244,15 @@ pub fn load(
     }
 }
 
+/// How content is rendered, from the config.
+fn markdown_options(config: &Config, cve_prefix: &str) -> markdown::Options {
+    markdown::Options {
+        cve_prefix: cve_prefix.to_string(),
+        highlight: config.markdown.highlight_code,
+        unsafe_html: config.markdown.unsafe_html,
+    }
+}
+
 /// A file parsed again: its page (none for a draft left out) and its warnings.
 pub type Reparsed = (Option<Arc<Page>>, Vec<Diagnostic>);
 
@@ -275,11 +280,7 @@ pub fn parse_one(
         kind,
         segments,
     };
-    let md_opts = markdown::Options {
-        cve_prefix: cve_prefix.to_string(),
-        highlight: config.markdown.highlight_code,
-        unsafe_html: config.markdown.unsafe_html,
-    };
+    let md_opts = markdown_options(config, cve_prefix);
     let r = parse_file(&src, config, &mut hl.session(), &md_opts, drafts, None);
     if r.errors.is_empty() {
         Ok((r.page, r.warnings))
@@ -545,11 +546,7 @@ pub fn parse_content_file(
         kind,
         segments,
     };
-    let md_opts = markdown::Options {
-        cve_prefix: cve_prefix.to_string(),
-        highlight: config.markdown.highlight_code,
-        unsafe_html: config.markdown.unsafe_html,
-    };
+    let md_opts = markdown_options(config, cve_prefix);
     let source_hash = fingerprint::of_bytes(bytes);
     parse_bytes(
         &src,
