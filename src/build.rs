@@ -26,7 +26,7 @@ use crate::config::{self, Config};
 use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::fingerprint::{Builder, Fingerprint};
-use crate::highlight::{self, Highlighter};
+use crate::highlight::Highlighter;
 use crate::index::{self, Site};
 use crate::output::{self, Staging, Update};
 use crate::render::{self, Job, JobKind, Renderer};
@@ -203,10 +203,7 @@ fn load_with(
                     config.markdown.highlight_theme
                 ),
             )
-            .with_help(format!(
-                "use one of: {}",
-                highlight::theme_names().join(", ")
-            )),
+            .with_help(format!("use one of: {}", hl.theme_names().join(", "))),
         );
     }
     let urls = Urls::new(&config.base_url);
@@ -444,11 +441,9 @@ impl Session {
         if changed.is_empty() {
             return Ok(None);
         }
-        let output = self.opts.output_dir();
-        let Some(mut manifest) = self.store.load_manifest(&output) else {
-            return Ok(None);
-        };
         let mut timings = Timings::default();
+        // Until the manifest is taken below, giving up (`Ok(None)`) leaves nothing to undo:
+        // the full build that follows reads the replaced pages again anyway.
         // Every changed file must be an existing post or page whose new version differs only
         // on its own page.
         let mut replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)> = Vec::new();
@@ -469,7 +464,6 @@ impl Session {
                     .map(Place::Page)
             });
             let Some(place) = place else {
-                self.store.save_manifest(manifest);
                 return Ok(None);
             };
             let old = match place {
@@ -492,10 +486,7 @@ impl Session {
                     summaries.push(i);
                     replaced.push((place, page, warnings))
                 }
-                _ => {
-                    self.store.save_manifest(manifest);
-                    return Ok(None);
-                }
+                _ => return Ok(None),
             }
         }
         timings.lap("parse the changed files");
@@ -516,10 +507,7 @@ impl Session {
             // Related links name posts by their (possibly new) titles.
             match index::resolve_related(&last.site.posts, &last.urls) {
                 Ok(related) => last.site.related = related,
-                Err(_) => {
-                    self.store.save_manifest(manifest);
-                    return Ok(None);
-                }
+                Err(_) => return Ok(None),
             }
         }
         let renderer = last.renderer();
@@ -534,10 +522,7 @@ impl Session {
             match renderer.plan_showing_summary(i) {
                 Some(more) => jobs.extend(more),
                 // In the sidebar of nearly every page: the full path is as quick.
-                None => {
-                    self.store.save_manifest(manifest);
-                    return Ok(None);
-                }
+                None => return Ok(None),
             }
         }
         if in_feeds {
@@ -545,6 +530,10 @@ impl Session {
         }
         let mut seen = HashSet::new();
         jobs.retain(|j| seen.insert(j.path.clone()));
+        let output = self.opts.output_dir();
+        let Some(mut manifest) = self.store.load_manifest(&output) else {
+            return Ok(None);
+        };
         let changed_jobs: Vec<&Job> = jobs
             .iter()
             .filter(|j| {

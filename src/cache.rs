@@ -141,14 +141,6 @@ impl ContentCache {
             .filter(|s| s.lock().map(|g| g.is_some()).unwrap_or(true))
             .count()
     }
-
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
 }
 
 /// What one output file was written from, and how it looked on disk afterwards.

@@ -143,6 +143,14 @@ impl Highlighter {
         css_for_theme_with_class_style(themes.themes.get(name)?, CLASS_STYLE).ok()
     }
 
+    /// The names of syntect's bundled themes, for `highlight_theme`.
+    pub fn theme_names(&self) -> Vec<String> {
+        let themes = self.themes.get_or_init(ThemeSet::load_defaults);
+        let mut names: Vec<String> = themes.themes.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// A session for one thread.
     pub fn session(&self) -> Session<'_> {
         Session {
@@ -261,20 +269,6 @@ impl Session<'_> {
     }
 }
 
-/// The names of syntect's bundled themes, for `highlight_theme`.
-pub fn theme_names() -> Vec<String> {
-    let mut names: Vec<String> = ThemeSet::load_defaults().themes.into_keys().collect();
-    names.sort();
-    names
-}
-
-/// The stylesheet for the bundled theme `name`, or `None` if there is no such theme.
-pub fn theme_css(name: &str) -> Option<String> {
-    let themes = ThemeSet::load_defaults();
-    let theme = themes.themes.get(name)?;
-    css_for_theme_with_class_style(theme, CLASS_STYLE).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,9 +326,10 @@ mod tests {
 
     #[test]
     fn theme_css_for_default_theme() {
-        let css = theme_css("base16-ocean.dark").unwrap();
+        let h = Highlighter::new();
+        let css = h.theme_css("base16-ocean.dark").unwrap();
         assert!(css.contains(".hl-"), "{}", &css[..200.min(css.len())]);
-        assert!(theme_css("nope").is_none());
-        assert!(theme_names().contains(&"InspiredGitHub".to_string()));
+        assert!(h.theme_css("nope").is_none());
+        assert!(h.theme_names().contains(&"InspiredGitHub".to_string()));
     }
 }
