@@ -32,7 +32,7 @@ fn main() {
             }
         }
     }
-    let hl = sitrep::highlight::Highlighter::new();
+    let hl = sitrep::content::highlight::Highlighter::new();
     let mut session = hl.session();
     session.highlight("rust", "fn warm_up() {}\n");
     let mut per: BTreeMap<String, (f64, usize)> = BTreeMap::new();

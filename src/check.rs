@@ -14,9 +14,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path};
 
 use crate::build::{self, BuildOptions, Loaded};
+use crate::content::highlight::Highlighter;
 use crate::content::{BodyLink, Page};
 use crate::error::{BuildError, Diagnostic, closest};
-use crate::highlight::Highlighter;
 use crate::render::Renderer;
 use crate::urls::{self, Urls, percent_decode};
 
@@ -451,9 +451,9 @@ mod tests {
     #[test]
     fn anchors_come_from_headings_and_html_ids() {
         let hl = Highlighter::new();
-        let md = crate::markdown::render(
+        let md = crate::content::markdown::render(
             "## Patch now\n\nText[^n].\n\n<a id=\"raw\"></a>\n\n[^n]: A note.\n",
-            &crate::markdown::Options {
+            &crate::content::markdown::Options {
                 cve_prefix: "/cve/".into(),
                 highlight: false,
                 unsafe_html: true,

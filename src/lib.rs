@@ -1,18 +1,19 @@
 //! sitrep: a static site generator for security news blogs.
 //!
-//! The build is one flow, each stage a module with one entry (see [`build`]):
+//! The build is one flow, each stage a folder with one entry, run in this order by [`build`]:
 //!
-//! | stage | module | entry |
-//! | --- | --- | --- |
-//! | load config | [`config`] | [`config::Config::load`] |
-//! | walk and parse content, render Markdown | [`content`], [`frontmatter`], [`markdown`], [`highlight`] | [`content::load`] |
-//! | index the site | [`index`] | [`index::index`] |
-//! | templates | [`theme`], [`templates`] | [`templates::Templates::new`] |
-//! | render every output | [`render`], [`feeds`], [`headers`] | [`render::render_all`] |
-//! | write, atomically | [`output`] | [`output::Staging`] |
+//! | # | stage | folder | entry |
+//! | --- | --- | --- | --- |
+//! | 1 | load `site.toml` | [`config`] (with [`config::headers`]) | [`config::Config::load`] |
+//! | 2 | walk and parse content: front matter, Markdown, highlighting | [`content`] | [`content::load`] |
+//! | 3 | index the site: sort, taxonomies, related, route table | [`index`] | [`index::index`] |
+//! | 4 | render every output: templates, theme, feeds, sitemap | [`render`] | [`render::Renderer`] |
+//! | 5 | write, atomically, with the build cache | [`output`] | [`output::Staging`] |
 //!
-//! Every URL is made in [`urls`]. Every user-facing problem is an [`error::Diagnostic`]
-//! naming its file and line.
+//! [`build`] runs the stages (cold, warm or in memory for `serve`). Every URL is made in
+//! [`urls`]. Every user-facing problem is an [`error::Diagnostic`] naming its file and line.
+//! [`support`] holds helpers that know nothing of pages: dates, escaping, slugs,
+//! fingerprints.
 //!
 //! Around the build, the author's other commands: [`serve`] (build, serve, watch, rebuild
 //! and reload; every rebuild goes through [`serve::Rebuilder`]), [`check`] (the build's
@@ -20,30 +21,20 @@
 
 #![forbid(unsafe_code)]
 
-pub mod body;
+pub mod error;
+pub mod support;
+pub mod urls;
+
 pub mod build;
-pub mod cache;
-pub mod check;
 pub mod config;
 pub mod content;
-pub mod date;
-pub mod error;
-pub mod escape;
-pub mod feeds;
-pub mod fingerprint;
-pub mod frontmatter;
-pub mod headers;
-pub mod highlight;
 pub mod index;
-pub mod markdown;
 pub mod output;
 pub mod render;
+
+pub mod check;
 pub mod scaffold;
 pub mod serve;
-pub mod slug;
-pub mod templates;
-pub mod theme;
-pub mod urls;
 
 pub use build::{BuildOptions, BuildReport, build};
 pub use error::{BuildError, Diagnostic};

@@ -9,8 +9,8 @@ use include_dir::Dir;
 
 use crate::config::CONFIG_FILE;
 use crate::error::Diagnostic;
-use crate::slug::{slug_from_file_stem, slugify};
-use crate::theme::{DEFAULT_THEME, DEFAULT_THEME_NAME};
+use crate::render::theme::{DEFAULT_THEME, DEFAULT_THEME_NAME};
+use crate::support::slug::{slug_from_file_stem, slugify};
 
 /// Quotes text as a YAML double-quoted scalar, which reads back as exactly `text`.
 pub fn yaml_string(text: &str) -> String {

@@ -5,7 +5,7 @@
 //! are written as `<route>index.html` (pretty URLs). [`Urls`] turns a route into a link
 //! (`url`, root-relative, with the base URL's path) or a permalink (absolute).
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 /// Folder of posts.
 pub const POSTS: &str = "posts";
@@ -180,6 +180,35 @@ pub fn percent_decode(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// Checks a path relative to the output folder: plain segments only.
+pub fn checked_relative(rel: &str) -> Result<PathBuf, String> {
+    if rel.is_empty() {
+        return Err("is empty".into());
+    }
+    if rel.contains('\\') {
+        return Err("contains a backslash".into());
+    }
+    if rel.chars().any(char::is_control) {
+        return Err("contains control characters".into());
+    }
+    let path = Path::new(rel);
+    let mut out = PathBuf::new();
+    let segments = rel.split('/').count();
+    for (i, c) in rel.split('/').enumerate() {
+        let last = i + 1 == segments;
+        match c {
+            "" if last && i > 0 => {}
+            "" => return Err("has an empty path segment".into()),
+            "." | ".." => return Err(format!("has a `{c}` path segment")),
+            _ => out.push(c),
+        }
+    }
+    if out.components().any(|c| !matches!(c, Component::Normal(_))) || path.is_absolute() {
+        return Err("is not a plain relative path".into());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

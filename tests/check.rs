@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestSite, post, snapshot};
 use sitrep::BuildOptions;
-use sitrep::highlight::Highlighter;
+use sitrep::content::highlight::Highlighter;
 
 /// A site whose links are all good.
 fn good_site() -> TestSite {

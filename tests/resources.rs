@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{TestSite, post};
-use sitrep::highlight::{MAX_BYTES, MAX_LINE_BYTES, MAX_LINES};
+use sitrep::content::highlight::{MAX_BYTES, MAX_LINE_BYTES, MAX_LINES};
 
 const GENEROUS: Duration = Duration::from_secs(180);
 

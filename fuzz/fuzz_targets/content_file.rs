@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use sitrep::config::Config;
 use sitrep::content::{Content, RelatedRef, check_link, parse_content_file};
-use sitrep::highlight::Highlighter;
+use sitrep::content::highlight::Highlighter;
 use sitrep::index;
 use sitrep::output::checked_relative;
 use sitrep::urls::{self, Urls};

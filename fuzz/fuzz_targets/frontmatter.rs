@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use sitrep::date::Date;
-use sitrep::frontmatter::{self, KNOWN_FIELDS};
+use sitrep::support::date::Date;
+use sitrep::content::frontmatter::{self, KNOWN_FIELDS};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use scraper::{Html, Node};
-use sitrep::highlight::{Highlighter, Outcome};
-use sitrep::markdown::{self, Options};
+use sitrep::content::highlight::{Highlighter, Outcome};
+use sitrep::content::markdown::{self, Options};
 
 static HL: LazyLock<Highlighter> = LazyLock::new(Highlighter::new);
 

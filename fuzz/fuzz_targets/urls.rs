@@ -7,9 +7,9 @@ use std::path::{Component, Path};
 use libfuzzer_sys::fuzz_target;
 use sitrep::config;
 use sitrep::content::{alias_route, check_link};
-use sitrep::escape;
+use sitrep::support::escape;
 use sitrep::output::checked_relative;
-use sitrep::slug::{slug_from_file_stem, slugify, strip_date_prefix};
+use sitrep::support::slug::{slug_from_file_stem, slugify, strip_date_prefix};
 use sitrep::urls::{self, Urls};
 
 /// A relative path of plain segments only.

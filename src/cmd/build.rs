@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sitrep::BuildOptions;
-use sitrep::highlight::Highlighter;
+use sitrep::content::highlight::Highlighter;
 
 use super::{count, print_diagnostics};
 

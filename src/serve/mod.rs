@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::build::BuildOptions;
 use crate::config::CONFIG_FILE;
 use crate::error::{BuildError, Diagnostic};
-use crate::escape;
+use crate::support::escape;
 use crate::urls;
 use http::{Reject, Resolved, SitePath};
 pub use rebuild::{RebuildReport, Rebuilder};

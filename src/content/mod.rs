@@ -9,6 +9,11 @@
 //! (every problem of every file is reported, not only the first), and its body rendered to
 //! HTML here so the text is walked once.
 
+pub mod body;
+pub mod frontmatter;
+pub mod highlight;
+pub mod markdown;
+
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -16,17 +21,17 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-pub use crate::body::Html;
 use crate::config::Config;
-use crate::date::Date;
+pub use crate::content::body::Html;
+use crate::content::highlight::{Highlighter, Session};
 use crate::error::{Diagnostic, line_col};
-use crate::fingerprint::{self, Fingerprint};
-use crate::frontmatter::{self, Parsed, RelatedField};
-use crate::highlight::{Highlighter, Session};
-use crate::markdown::{self, Heading, is_cve_id};
-use crate::output::checked_relative;
-use crate::slug::{slug_from_file_stem, slugify};
+use crate::support::date::Date;
+use crate::support::fingerprint::{self, Fingerprint};
+use crate::support::slug::{slug_from_file_stem, slugify};
 use crate::urls;
+use crate::urls::checked_relative;
+use frontmatter::{Parsed, RelatedField};
+use markdown::{Heading, is_cve_id};
 
 /// A post or a standalone page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -23,10 +23,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::body::{Html, HtmlLoc, HtmlStore};
+use crate::content::body::{Html, HtmlLoc, HtmlStore};
 use crate::content::{Page, Reuse, Reused};
 use crate::error::Diagnostic;
-use crate::fingerprint::{self, Builder, Fingerprint};
+use crate::support::fingerprint::{self, Builder, Fingerprint};
 
 /// The cache folder inside a site.
 pub const CACHE_DIR: &str = ".sitrep-cache";

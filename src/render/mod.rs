@@ -10,6 +10,10 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+pub mod feeds;
+pub mod templates;
+pub mod theme;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -17,15 +21,15 @@ use rayon::prelude::*;
 use tera::{Context, Map, Value};
 
 use crate::config::Config;
+use crate::config::headers;
 use crate::content::{Page, PageKind};
 use crate::error::Diagnostic;
-use crate::feeds::{self, FeedPost, FeedSite, SitemapEntry};
-use crate::fingerprint::{self, Builder, Fingerprint};
-use crate::headers;
 use crate::index::{Site, TaxonomyKind, page_count};
-use crate::templates::Templates;
-use crate::theme::{FileSource, ThemeFiles};
+use crate::render::templates::Templates;
+use crate::render::theme::{FileSource, ThemeFiles};
+use crate::support::fingerprint::{self, Builder, Fingerprint};
 use crate::urls::{self, Urls};
+use feeds::{FeedPost, FeedSite, SitemapEntry};
 
 /// The sidebar fragment template: rendered once per distinct "Latest from Blog" list.
 pub const LATEST_PARTIAL: &str = "partials/latest.html";
@@ -273,7 +277,8 @@ impl<'a> Renderer<'a> {
 
     /// Covers exactly the fields [`Renderer::summary`] shows (and the terms' values).
     fn summary_fp(&self, p: &Page) -> Fingerprint {
-        let date = |d: Option<crate::date::Date>| d.map(|d| d.rfc3339()).unwrap_or_default();
+        let date =
+            |d: Option<crate::support::date::Date>| d.map(|d| d.rfc3339()).unwrap_or_default();
         Builder::new("summary")
             .str(&p.title)
             .str(&p.route)

@@ -4,12 +4,14 @@
 //! the wrong type is an error naming `site.toml`, the line, the column and the key; an
 //! unknown key is a warning that suggests the closest known one.
 
+pub mod headers;
+
 use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, closest, line_col};
-use crate::headers::{self, HeadersConfig};
+use headers::HeadersConfig;
 
 /// The file name of the configuration, at the site root.
 pub const CONFIG_FILE: &str = "site.toml";
@@ -439,7 +441,7 @@ mod tests {
         assert!(c.headers.enabled);
         assert_eq!(
             c.headers.content_security_policy,
-            crate::headers::DEFAULT_CSP
+            crate::config::headers::DEFAULT_CSP
         );
         let text = format!(
             "{MINIMAL}[headers]\nenabled = false\nframe_options = \"\"\n[headers.extra]\n\"X-Robots-Tag\" = \"noai\"\n"

@@ -21,17 +21,17 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
 use crate::config::{self, Config};
+use crate::content::highlight::Highlighter;
 use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
-use crate::fingerprint::{Builder, Fingerprint};
-use crate::highlight::Highlighter;
 use crate::index::{self, Site};
+use crate::output::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
 use crate::output::{self, Staging, Update};
+use crate::render::templates::Templates;
+use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Job, JobKind, Renderer};
-use crate::templates::Templates;
-use crate::theme::{self, ThemeFiles};
+use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls::Urls;
 
 /// What to build and how.

@@ -1,7 +1,7 @@
 //! Markdown to HTML with pulldown-cmark, plus what the site index needs from a body.
 //!
 //! On top of CommonMark: tables, footnotes, strikethrough, task lists, heading ids (written
-//! `{#id}` or derived from the heading text), code blocks highlighted by [`crate::highlight::Highlighter`], and
+//! `{#id}` or derived from the heading text), code blocks highlighted by [`crate::content::highlight::Highlighter`], and
 //! CVE ids in running text linked to their `/cve/<ID>/` page. One pass over the events also
 //! counts words, collects CVE ids, the first paragraph, the headings and the links.
 
@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
-use crate::escape;
-use crate::highlight::{Outcome, Session};
-use crate::slug::slugify;
+use crate::content::highlight::{Outcome, Session};
+use crate::support::escape;
+use crate::support::slug::slugify;
 
 /// How to render.
 #[derive(Debug, Clone)]
@@ -417,7 +417,11 @@ fn code_block(
             ))
         } else {
             let start = std::time::Instant::now();
-            let outcome = hl.highlight_for(lang, code, left.min(crate::highlight::MAX_BLOCK_TIME));
+            let outcome = hl.highlight_for(
+                lang,
+                code,
+                left.min(crate::content::highlight::MAX_BLOCK_TIME),
+            );
             *spent += start.elapsed();
             outcome
         }
@@ -577,7 +581,7 @@ mod tests {
         render(
             src,
             &opts(),
-            &mut crate::highlight::Highlighter::new().session(),
+            &mut crate::content::highlight::Highlighter::new().session(),
         )
     }
 
@@ -677,7 +681,7 @@ mod tests {
         render(
             src,
             &opts,
-            &mut crate::highlight::Highlighter::new().session(),
+            &mut crate::content::highlight::Highlighter::new().session(),
         )
         .html
     }
@@ -796,7 +800,7 @@ mod tests {
                     unsafe_html: false,
                     ..opts()
                 },
-                &mut crate::highlight::Highlighter::new().session(),
+                &mut crate::content::highlight::Highlighter::new().session(),
             );
             assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
             assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
@@ -815,7 +819,7 @@ mod tests {
                 unsafe_html: false,
                 ..opts()
             },
-            &mut crate::highlight::Highlighter::new().session(),
+            &mut crate::content::highlight::Highlighter::new().session(),
         );
         assert!(r.errors.is_empty() && r.html.contains("<blockquote>"));
         let deep = "- ".repeat(10_000) + "x";

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::content::{Asset, Content, Page, RelatedRef};
 use crate::error::Diagnostic;
-use crate::slug::slugify;
+use crate::support::slug::slugify;
 use crate::urls::{self, Urls};
 
 /// The three taxonomies of SPEC.

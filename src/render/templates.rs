@@ -9,11 +9,11 @@ use std::path::PathBuf;
 
 use tera::{Context, ErrorKind, Kwargs, State, Tera, TeraResult, Value};
 
-use crate::date::Date;
 use crate::error::Diagnostic;
-use crate::fingerprint::{Builder, Fingerprint};
-use crate::slug::slugify;
-use crate::theme::TemplateFile;
+use crate::render::theme::TemplateFile;
+use crate::support::date::Date;
+use crate::support::fingerprint::{Builder, Fingerprint};
+use crate::support::slug::slugify;
 
 /// Templates a theme must have.
 pub const REQUIRED: &[&str] = &[
@@ -47,7 +47,7 @@ impl Templates {
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
         // Tera's fast escape leaves `'` alone; sitrep's escapes it too.
-        tera.set_escape_fn(crate::escape::html_to);
+        tera.set_escape_fn(crate::support::escape::html_to);
         register_filters(&mut tera, origin);
         let mut errors: Vec<Diagnostic> = REQUIRED
             .iter()
@@ -247,7 +247,9 @@ fn date_filter(s: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
 fn json_encode(v: &Value, _: Kwargs, _: &State) -> TeraResult<Value> {
     let json =
         serde_json::to_string(v).map_err(|e| tera::Error::message(format!("json_encode: {e}")))?;
-    Ok(Value::safe_string(&crate::escape::json_for_html(&json)))
+    Ok(Value::safe_string(&crate::support::escape::json_for_html(
+        &json,
+    )))
 }
 
 fn urlencode(s: &str) -> String {

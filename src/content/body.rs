@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Diagnostic;
-use crate::fingerprint::{self, Fingerprint};
+use crate::support::fingerprint::{self, Fingerprint};
 
 /// A page's rendered body. Cheap to clone (shared). A body from the build cache is read
 /// from the cache's HTML file the first time it is asked for, so a warm build that renders

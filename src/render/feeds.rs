@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::content::Page;
-use crate::escape::{self, xml as xml_escape};
+use crate::support::escape::{self, xml as xml_escape};
 use crate::urls::{self, Urls};
 
 /// What every feed says about the site.
@@ -347,7 +347,7 @@ pub fn redirect_html(target: &str, language: &str) -> String {
 mod tests {
     use super::*;
     use crate::content::PageKind;
-    use crate::date::Date;
+    use crate::support::date::Date;
 
     fn feed_post<'a>(p: &'a Page, html: &'a str) -> FeedPost<'a> {
         FeedPost { page: p, html }

@@ -11,8 +11,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::date::{DATE_HELP, Date};
 use crate::error::{Diagnostic, closest, line_col};
+use crate::support::date::{DATE_HELP, Date};
 
 /// The fields of SPEC's front matter table, typed but not yet interpreted.
 #[derive(Debug, Default, Deserialize)]

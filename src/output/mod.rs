@@ -8,40 +8,14 @@
 //! Every write goes through [`Staging::write`], which takes a relative path and refuses any
 //! that could leave the staging folder: `..`, absolute paths, drive prefixes, backslashes.
 
+pub mod cache;
+
 use std::fs;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::error::Diagnostic;
-
-/// Checks a path relative to the output folder: plain segments only.
-pub fn checked_relative(rel: &str) -> Result<PathBuf, String> {
-    if rel.is_empty() {
-        return Err("is empty".into());
-    }
-    if rel.contains('\\') {
-        return Err("contains a backslash".into());
-    }
-    if rel.chars().any(char::is_control) {
-        return Err("contains control characters".into());
-    }
-    let path = Path::new(rel);
-    let mut out = PathBuf::new();
-    let segments = rel.split('/').count();
-    for (i, c) in rel.split('/').enumerate() {
-        let last = i + 1 == segments;
-        match c {
-            "" if last && i > 0 => {}
-            "" => return Err("has an empty path segment".into()),
-            "." | ".." => return Err(format!("has a `{c}` path segment")),
-            _ => out.push(c),
-        }
-    }
-    if out.components().any(|c| !matches!(c, Component::Normal(_))) || path.is_absolute() {
-        return Err("is not a plain relative path".into());
-    }
-    Ok(out)
-}
+use crate::urls::checked_relative;
 
 /// The folder a build writes into before it replaces the output folder.
 #[derive(Debug)]
