@@ -106,7 +106,8 @@ pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
         &loaded.theme,
         &loaded.site_value,
         loaded.syntax_css.as_deref(),
-    );
+    )
+    .with_images(&loaded.images);
     let (jobs, _) = renderer.plan()?;
     Ok(jobs.iter().map(|j| slashed(&j.path)).collect())
 }

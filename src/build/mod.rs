@@ -115,6 +115,8 @@ pub struct Loaded {
     pub site_value: tera::Value,
     /// The stylesheet of the code highlighting theme (none when code is not highlighted).
     pub syntax_css: Option<String>,
+    /// Image variants, social cards and favicons, ready to be written.
+    pub images: render::images::Images,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
     /// Whether the content cache should be saved (something was parsed, or went away).
@@ -264,9 +266,31 @@ fn load_with(
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    let site_value = render::site_value(&site, &config, &urls);
+    let site_value = render::site_value(
+        &site,
+        &config,
+        &urls,
+        render::images::favicons::enabled(&config, &theme),
+    );
     templates.set_site(site_value.clone());
     timings.lap("index");
+    let image_cache = (!opts.no_cache).then(|| {
+        opts.root
+            .join(cache::CACHE_DIR)
+            .join(render::images::CACHE_SUBDIR)
+    });
+    let images =
+        match render::images::prepare(&config, &urls, &theme, &templates, &site, image_cache) {
+            Ok((images, warnings)) => {
+                diags.extend(warnings);
+                images
+            }
+            Err(errors) => {
+                diags.extend(errors);
+                return Err(BuildError::new(diags.take()));
+            }
+        };
+    timings.lap("images (probe, variants, cards, favicons)");
     Ok(Loaded {
         config,
         urls,
@@ -275,6 +299,7 @@ fn load_with(
         templates,
         site_value,
         syntax_css,
+        images,
         warnings: diags.take(),
         timings,
         content_changed,
@@ -379,6 +404,7 @@ impl Loaded {
             &self.site_value,
             self.syntax_css.as_deref(),
         )
+        .with_images(&self.images)
     }
 }
 
@@ -478,6 +504,14 @@ impl Session {
                 self.opts.drafts,
                 &last.urls.cve_prefix(),
             );
+            // Images and social cards are prepared for the whole site: a page that shows
+            // any, or may now, takes the full path.
+            let images_involved = |p: &Page| {
+                p.links.iter().any(|l| l.is_image) || p.image.is_some() || last.images.of(p).is_some()
+            };
+            if images_involved(old) || matches!(&parsed, Ok((Some(p), _)) if images_involved(p)) {
+                return Ok(None);
+            }
             match (parsed, place) {
                 (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
                     replaced.push((place, page, warnings))

@@ -5,6 +5,7 @@
 //! unknown key is a warning that suggests the closest known one.
 
 pub mod headers;
+pub mod images;
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Diagnostic, closest, line_col};
 use headers::HeadersConfig;
+use images::ImagesConfig;
 
 /// The file name of the configuration, at the site root.
 pub const CONFIG_FILE: &str = "site.toml";
@@ -37,6 +39,8 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     /// `[headers]`: the `_headers` file with the Content-Security-Policy.
     pub headers: HeadersConfig,
+    /// `[images]`: responsive images, social cards, favicons.
+    pub images: ImagesConfig,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -79,6 +83,7 @@ impl Default for Config {
             words_per_minute: 200,
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
+            images: ImagesConfig::default(),
             extra: toml::Table::new(),
         }
     }
@@ -96,6 +101,7 @@ const KNOWN_KEYS: &[&str] = &[
     "words_per_minute",
     "markdown",
     "headers",
+    "images",
     "extra",
 ];
 const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
@@ -147,6 +153,9 @@ impl Config {
             warn_unknown(text, &table, KNOWN_KEYS, "", &mut warnings);
             if let Some(toml::Value::Table(md)) = table.get("markdown") {
                 warn_unknown(text, md, KNOWN_MARKDOWN_KEYS, "markdown.", &mut warnings);
+            }
+            if let Some(toml::Value::Table(i)) = table.get("images") {
+                warn_unknown(text, i, images::KEYS, "images.", &mut warnings);
             }
             if let Some(toml::Value::Table(h)) = table.get("headers") {
                 let known = known_headers_keys();
@@ -223,6 +232,13 @@ impl Config {
                 format!("`language` = {:?} is not a language tag", self.language),
                 "use a BCP 47 tag such as \"en\", \"en-GB\" or \"ja\"",
             ));
+        }
+        for (key, message, help) in self.images.problems() {
+            errors.push(
+                Diagnostic::error(CONFIG_FILE, message)
+                    .at_opt(table_key_line(text, "images", key))
+                    .with_help(help),
+            );
         }
         for p in self.headers.problems() {
             let line = table_key_line(text, "headers", &p.key)

@@ -12,6 +12,7 @@
 pub mod body;
 pub mod frontmatter;
 pub mod highlight;
+pub mod images;
 pub mod markdown;
 
 use std::collections::{BTreeSet, HashSet};

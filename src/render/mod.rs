@@ -11,6 +11,7 @@
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 pub mod feeds;
+pub mod images;
 pub mod templates;
 pub mod theme;
 
@@ -115,6 +116,8 @@ pub struct Renderer<'a> {
     latest_html: Vec<OnceLock<Result<Value, Diagnostic>>>,
     /// The stylesheet of the highlighting theme, if code is highlighted.
     syntax_css: Option<&'a str>,
+    /// Images of bodies, social cards, favicons ([`images::prepare`]); none: no images.
+    images: Option<&'a images::Images>,
 }
 
 impl<'a> Renderer<'a> {
@@ -166,7 +169,51 @@ impl<'a> Renderer<'a> {
             latest_top,
             latest_without,
             syntax_css,
+            images: None,
         }
+    }
+
+    /// This renderer, showing the images `images` prepared and planning their outputs.
+    pub fn with_images(mut self, images: &'a images::Images) -> Self {
+        self.images = Some(images);
+        self
+    }
+
+    /// A page's body with its images' attributes, and its social image fields.
+    fn body_and_social(&self, p: &Page, m: &mut Map) -> Result<(), Diagnostic> {
+        let html = p.html.get()?;
+        let (body, social) = match self.images {
+            Some(im) => (im.body(p, html), im.of(p).and_then(|x| x.social.clone())),
+            None => (html.to_string(), None),
+        };
+        m.insert("content".into(), Value::safe_string(&body));
+        let social = social.or_else(|| {
+            p.image.as_deref().map(|i| images::Social {
+                url: self.urls.absolutize(i),
+                width: None,
+                height: None,
+                alt: p.title.clone(),
+            })
+        });
+        let (url, w, h, alt) = match social {
+            Some(s) => (
+                Value::from(s.url),
+                s.width.map_or_else(Value::none, Value::from),
+                s.height.map_or_else(Value::none, Value::from),
+                Value::from(s.alt),
+            ),
+            None => (Value::none(), Value::none(), Value::none(), Value::none()),
+        };
+        m.insert("social_image".into(), url);
+        m.insert("social_image_width".into(), w);
+        m.insert("social_image_height".into(), h);
+        m.insert("social_image_alt".into(), alt);
+        Ok(())
+    }
+
+    /// Covers what [`Renderer::body_and_social`] adds from images.
+    fn images_fp(&self, p: &Page) -> Fingerprint {
+        self.images.map_or(0, |im| im.fingerprint(p))
     }
 
     /// The fingerprint of term `t` of taxonomy `k` (what its link value shows).
@@ -351,7 +398,7 @@ impl<'a> Renderer<'a> {
         let p = &self.site.posts[i];
         let mut m = self.summary(i).into_map().unwrap_or_default();
         m.insert("word_count".into(), Value::from(p.word_count));
-        m.insert("content".into(), Value::safe_string(p.html.get()?));
+        self.body_and_social(p, &mut m)?;
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         m.insert(
@@ -388,7 +435,8 @@ impl<'a> Renderer<'a> {
         let mut b = Builder::new("post")
             .fp(self.global)
             .fp(self.summary_fp_of(i))
-            .fp(self.site.posts[i].source_hash);
+            .fp(self.site.posts[i].source_hash)
+            .fp(self.images_fp(&self.site.posts[i]));
         for r in &self.site.related[i] {
             b = b
                 .str(&r.title)
@@ -409,7 +457,7 @@ impl<'a> Renderer<'a> {
 
     fn page_value(&self, p: &Page) -> Result<Value, Diagnostic> {
         let u = self.urls;
-        Ok(map([
+        let mut m = map([
             ("title", Value::from(p.title.as_str())),
             ("url", Value::from(u.url(&p.route))),
             ("permalink", Value::from(u.permalink(&p.route))),
@@ -427,10 +475,13 @@ impl<'a> Renderer<'a> {
             ),
             ("reading_time", Value::from(p.reading_time)),
             ("word_count", Value::from(p.word_count)),
-            ("content", Value::safe_string(p.html.get()?)),
             ("toc", toc(p)),
             ("extra", Value::from_serializable(&p.extra)),
-        ]))
+        ])
+        .into_map()
+        .unwrap_or_default();
+        self.body_and_social(p, &mut m)?;
+        Ok(Value::from(m))
     }
 
     /// The posts `posts` show on page `n` of a listing.
@@ -617,6 +668,9 @@ impl<'a> Renderer<'a> {
         jobs.extend(terms);
         jobs.extend(redirects);
         jobs.extend(generated?);
+        if let Some(im) = self.images {
+            jobs.extend(im.jobs.iter().cloned());
+        }
         Ok((jobs, warnings))
     }
 
@@ -676,6 +730,7 @@ impl<'a> Renderer<'a> {
             let fp = Builder::new("page")
                 .fp(self.global)
                 .fp(p.source_hash)
+                .fp(self.images_fp(p))
                 .fp(latest_top_fp)
                 .finish();
             jobs.push(Self::page_job(&p.route, fp, PageJob::Page(j)));
@@ -862,6 +917,7 @@ impl<'a> Renderer<'a> {
         let fp = Builder::new("page")
             .fp(self.global)
             .fp(p.source_hash)
+            .fp(self.images_fp(p))
             .fp(self.list_fp(&self.latest_top))
             .finish();
         Self::page_job(&p.route, fp, PageJob::Page(j))
@@ -933,7 +989,7 @@ fn toc(p: &Page) -> Value {
 }
 
 /// The global `site` variable.
-pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
+pub fn site_value(site: &Site, config: &Config, urls: &Urls, favicons: bool) -> Value {
     let taxonomies: Vec<Value> = site
         .taxonomies
         .iter()
@@ -971,6 +1027,14 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
         ("taxonomies", Value::from(taxonomies)),
         ("pages", Value::from(pages)),
         ("post_count", Value::from(site.posts.len())),
+        (
+            "manifest_url",
+            if favicons {
+                Value::from(urls.url(images::favicons::MANIFEST))
+            } else {
+                Value::none()
+            },
+        ),
         ("extra", Value::from_serializable(&config.extra)),
         (
             "generator",
