@@ -136,6 +136,10 @@ pub struct BuildReport {
     pub elapsed: Duration,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Source images this build decoded (0 when the image cache had everything).
+    pub images_decoded: usize,
+    /// Social cards this build drew (0 when the image cache had them all).
+    pub cards_drawn: usize,
 }
 
 impl BuildReport {
@@ -388,6 +392,8 @@ fn build_keeping(
         elapsed: start.elapsed(),
         warnings: loaded.warnings.clone(),
         timings,
+        images_decoded: loaded.images.decoded,
+        cards_drawn: loaded.images.cards_drawn,
     };
     Ok((report, loaded))
 }
@@ -507,7 +513,9 @@ impl Session {
             // Images and social cards are prepared for the whole site: a page that shows
             // any, or may now, takes the full path.
             let images_involved = |p: &Page| {
-                p.links.iter().any(|l| l.is_image) || p.image.is_some() || last.images.of(p).is_some()
+                p.links.iter().any(|l| l.is_image)
+                    || p.image.is_some()
+                    || last.images.of(p).is_some()
             };
             if images_involved(old) || matches!(&parsed, Ok((Some(p), _)) if images_involved(p)) {
                 return Ok(None);
@@ -599,6 +607,8 @@ impl Session {
             elapsed: start.elapsed(),
             warnings: last.warnings.clone(),
             timings,
+            images_decoded: 0,
+            cards_drawn: 0,
         }))
     }
 }

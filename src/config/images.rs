@@ -99,7 +99,10 @@ impl ImagesConfig {
         if self.widths.is_empty() || self.widths.iter().any(|&w| w == 0 || w > 8192) {
             out.push((
                 "widths",
-                format!("`images.widths` = {:?} must list widths from 1 to 8192", self.widths),
+                format!(
+                    "`images.widths` = {:?} must list widths from 1 to 8192",
+                    self.widths
+                ),
                 "use the default, [480, 960, 1440], or widths of your own",
             ));
         }

@@ -46,9 +46,7 @@ pub fn site_path(dest: &str, route: &str, urls: &Urls) -> Option<String> {
         return None;
     }
     match resolve_link(d, route, urls) {
-        LinkTarget::Internal { path, .. } if !path.is_empty() && !path.ends_with('/') => {
-            Some(path)
-        }
+        LinkTarget::Internal { path, .. } if !path.is_empty() && !path.ends_with('/') => Some(path),
         _ => None,
     }
 }
@@ -76,7 +74,9 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, String> {
         .map_err(|e| format!("its header cannot be read ({e}): the file is damaged"))?;
     let (width, height) = (size.width as u64, size.height as u64);
     if width == 0 || height == 0 || width > u32::MAX as u64 || height > u32::MAX as u64 {
-        return Err(format!("its header gives an impossible size, {width} x {height}"));
+        return Err(format!(
+            "its header gives an impossible size, {width} x {height}"
+        ));
     }
     Ok(Probe {
         width: width as u32,
@@ -184,7 +184,10 @@ fn attr(tag: &str, name: &str) -> Option<String> {
             i += 1;
         }
         let start = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b'>' | b'/') && !bytes[i].is_ascii_whitespace() {
+        while i < bytes.len()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+            && !bytes[i].is_ascii_whitespace()
+        {
             i += 1;
         }
         let key = &tag[start..i];
@@ -203,7 +206,9 @@ fn attr(tag: &str, name: &str) -> Option<String> {
             if i < bytes.len() && (bytes[i] == b'"' || bytes[i] == b'\'') {
                 let q = bytes[i];
                 let vstart = i + 1;
-                let vend = tag[vstart..].find(q as char).map_or(tag.len(), |e| vstart + e);
+                let vend = tag[vstart..]
+                    .find(q as char)
+                    .map_or(tag.len(), |e| vstart + e);
                 value = &tag[vstart..vend];
                 i = vend + 1;
             } else {
@@ -254,7 +259,10 @@ fn with_attrs(tag: &str, s: &Shown, first: bool, column_width: u32) -> String {
     let mut t = body.to_string();
     let mut add = |name: &str, value: &str| {
         if attr(tag, name).is_none() {
-            t.push_str(&format!(" {name}=\"{}\"", crate::support::escape::html(value)));
+            t.push_str(&format!(
+                " {name}=\"{}\"",
+                crate::support::escape::html(value)
+            ));
         }
     };
     // An author's own width or height wins; then the other must not be guessed.
@@ -315,7 +323,10 @@ mod tests {
     fn keeps_authors_attributes_and_unknown_images() {
         let html = "<img src='a.png' width=10 loading=eager><img src=\"other.png\">";
         let out = rewrite(html, &[shown("a.png", vec![])], 760);
-        assert_eq!(out, "<img src='a.png' width=10 loading=eager><img src=\"other.png\">");
+        assert_eq!(
+            out,
+            "<img src='a.png' width=10 loading=eager><img src=\"other.png\">"
+        );
         let html = "<img src=\"x.png\" alt=\"a > b\"><img src=\"a.png\">";
         let out = rewrite(html, &[shown("a.png", vec![])], 760);
         assert!(out.ends_with("<img src=\"a.png\" width=\"1600\" height=\"900\" loading=\"lazy\" decoding=\"async\">"), "{out}");
@@ -328,7 +339,11 @@ mod tests {
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>"#;
         assert_eq!(
             probe(svg).unwrap(),
-            Probe { width: 40, height: 20, format: Format::Svg }
+            Probe {
+                width: 40,
+                height: 20,
+                format: Format::Svg
+            }
         );
         let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 16"></svg>"#;
         assert_eq!(probe(svg).unwrap().width, 32);
@@ -337,9 +352,21 @@ mod tests {
     #[test]
     fn site_paths() {
         let urls = Urls::new("https://example.com");
-        assert_eq!(site_path("shot.png", "posts/x/", &urls).as_deref(), Some("posts/x/shot.png"));
-        assert_eq!(site_path("/img/a.png", "posts/x/", &urls).as_deref(), Some("img/a.png"));
-        assert_eq!(site_path("https://cdn.example.org/a.png", "posts/x/", &urls), None);
-        assert_eq!(site_path("data:image/png;base64,AA", "posts/x/", &urls), None);
+        assert_eq!(
+            site_path("shot.png", "posts/x/", &urls).as_deref(),
+            Some("posts/x/shot.png")
+        );
+        assert_eq!(
+            site_path("/img/a.png", "posts/x/", &urls).as_deref(),
+            Some("img/a.png")
+        );
+        assert_eq!(
+            site_path("https://cdn.example.org/a.png", "posts/x/", &urls),
+            None
+        );
+        assert_eq!(
+            site_path("data:image/png;base64,AA", "posts/x/", &urls),
+            None
+        );
     }
 }

@@ -33,8 +33,7 @@ pub fn enabled(config: &Config, theme: &ThemeFiles) -> bool {
 pub fn rasterise(svg: &[u8], size: u32) -> Result<Vec<u8>, String> {
     let tree = resvg::usvg::Tree::from_data(svg, &resvg::usvg::Options::default())
         .map_err(|e| format!("it is not a valid SVG file ({e})"))?;
-    let mut pixmap =
-        resvg::tiny_skia::Pixmap::new(size, size).ok_or("an icon needs a size")?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size, size).ok_or("an icon needs a size")?;
     let s = tree.size();
     let scale = (size as f32 / s.width()).min(size as f32 / s.height());
     let dx = (size as f32 - s.width() * scale) / 2.0;
@@ -60,7 +59,11 @@ pub fn plan(config: &Config, theme: &ThemeFiles, dir: &Path) -> Result<Vec<Job>,
         if theme.statics.contains_key(Path::new(name)) {
             continue; // the site's own file wins
         }
-        let key = Builder::new("favicon").num(super::FORMAT).fp(hash).num(size.into()).finish();
+        let key = Builder::new("favicon")
+            .num(super::FORMAT)
+            .fp(hash)
+            .num(size.into())
+            .finish();
         let file: PathBuf = dir.join(format!("icon-{key:016x}.png"));
         if !file.is_file() {
             let png = rasterise(&bytes, size).map_err(|why| {

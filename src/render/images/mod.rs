@@ -141,7 +141,11 @@ pub fn prepare(
         Some(d) => (d, None),
         None => {
             let t = tempfile::tempdir().map_err(|e| {
-                vec![Diagnostic::io(Path::new("(temporary folder)"), "create", &e)]
+                vec![Diagnostic::io(
+                    Path::new("(temporary folder)"),
+                    "create",
+                    &e,
+                )]
             })?;
             (t.path().to_path_buf(), Some(t))
         }
@@ -158,9 +162,9 @@ pub fn prepare(
     // Every site path a file is served from: static files, then files beside pages (which
     // win, as in the plan).
     let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).map(|p| &**p).collect();
-    let any_local = pages.iter().any(|p| {
-        p.links.iter().any(|l| l.is_image) || p.image.as_deref().is_some_and(is_local)
-    });
+    let any_local = pages
+        .iter()
+        .any(|p| p.links.iter().any(|l| l.is_image) || p.image.as_deref().is_some_and(is_local));
     let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
     if any_local {
         let mut files: HashMap<String, Source> = HashMap::new();
@@ -251,7 +255,11 @@ pub fn prepare(
                     .iter()
                     .map(|&w| (urls.url(&variant_path(&path, w)), w))
                     .collect();
-                fp = fp.str(&l.dest).fp(k.hash).num(k.probe.width.into()).num(k.probe.height.into());
+                fp = fp
+                    .str(&l.dest)
+                    .fp(k.hash)
+                    .num(k.probe.width.into())
+                    .num(k.probe.height.into());
                 for (u, w) in &srcset {
                     fp = fp.str(u).num((*w).into());
                 }
@@ -321,7 +329,10 @@ pub fn prepare(
 
 fn is_local(dest: &str) -> bool {
     let d = dest.trim();
-    !(d.starts_with("//") || d.contains("://") || d.starts_with("data:") || d.starts_with("mailto:"))
+    !(d.starts_with("//")
+        || d.contains("://")
+        || d.starts_with("data:")
+        || d.starts_with("mailto:"))
 }
 
 fn slashed(p: &Path) -> String {
@@ -365,7 +376,11 @@ fn variant_file(key: Fingerprint) -> String {
 /// The marker that an image without variants decoded cleanly (so a warm build need not
 /// decode it again to know).
 fn checked_file(hash: Fingerprint, max_pixels: u64) -> String {
-    let key = Builder::new("checked").num(FORMAT).fp(hash).num(max_pixels).finish();
+    let key = Builder::new("checked")
+        .num(FORMAT)
+        .fp(hash)
+        .num(max_pixels)
+        .finish();
     format!("{key:016x}.ok")
 }
 
@@ -379,11 +394,20 @@ fn process(
     dir: &Path,
 ) -> Result<(Known, bool), Diagnostic> {
     let fail = |why: String| {
-        Diagnostic::error(&first.page, format!("image {:?} (/{path}): {why}", first.dest))
-            .at_opt(first.line.or_else(|| front_matter_line(&first.page, "image")))
-            .with_help("replace the file with a valid PNG, JPEG, WebP, GIF or SVG image")
+        Diagnostic::error(
+            &first.page,
+            format!("image {:?} (/{path}): {why}", first.dest),
+        )
+        .at_opt(
+            first
+                .line
+                .or_else(|| front_matter_line(&first.page, "image")),
+        )
+        .with_help("replace the file with a valid PNG, JPEG, WebP, GIF or SVG image")
     };
-    let bytes = src.read().map_err(|e| fail(format!("it cannot be read ({e})")))?;
+    let bytes = src
+        .read()
+        .map_err(|e| fail(format!("it cannot be read ({e})")))?;
     let probe = content_images::probe(&bytes).map_err(fail)?;
     let hash = fingerprint::of_bytes(&bytes);
     if !probe.format.resizable() {
@@ -408,11 +432,21 @@ fn process(
     let missing: Vec<u32> = widths
         .iter()
         .copied()
-        .filter(|&w| !dir.join(variant_file(variant_key(hash, w, settings.quality))).is_file())
+        .filter(|&w| {
+            !dir.join(variant_file(variant_key(hash, w, settings.quality)))
+                .is_file()
+        })
         .collect();
     let checked = dir.join(checked_file(hash, settings.max_pixels));
     if missing.is_empty() && (!widths.is_empty() || checked.is_file()) {
-        return Ok((Known { probe, hash, widths }, false));
+        return Ok((
+            Known {
+                probe,
+                hash,
+                widths,
+            },
+            false,
+        ));
     }
     let img = variants::decode(&bytes, settings.max_pixels).map_err(fail)?;
     if (img.width(), img.height()) != (probe.width, probe.height) {
@@ -426,19 +460,30 @@ fn process(
     }
     std::fs::create_dir_all(dir).map_err(|e| Diagnostic::io(dir, "create", &e))?;
     for (w, webp) in variants::variants(&img, &missing, settings.quality) {
-        write_atomic(&dir.join(variant_file(variant_key(hash, w, settings.quality))), &webp)?;
+        write_atomic(
+            &dir.join(variant_file(variant_key(hash, w, settings.quality))),
+            &webp,
+        )?;
     }
     if widths.is_empty() {
         write_atomic(&checked, b"")?;
     }
-    Ok((Known { probe, hash, widths }, true))
+    Ok((
+        Known {
+            probe,
+            hash,
+            widths,
+        },
+        true,
+    ))
 }
 
 /// Writes a cache file whole or not at all.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Diagnostic::io(dir, "create", &e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Diagnostic::io(dir, "write in", &e))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| Diagnostic::io(dir, "write in", &e))?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Diagnostic::io(path, "write", &e))?;
     // Outputs are copied from here with their mode: readable by the web server.
     #[cfg(unix)]
@@ -467,9 +512,7 @@ fn prune(dir: &Path, jobs: &[Job]) {
     };
     for e in entries.flatten() {
         let p = e.path();
-        let is_ours = p
-            .extension()
-            .is_some_and(|x| x == "webp" || x == "png");
+        let is_ours = p.extension().is_some_and(|x| x == "webp" || x == "png");
         if is_ours && !used.contains(&p) {
             let _ = std::fs::remove_file(&p);
         }
@@ -482,7 +525,13 @@ mod tests {
 
     #[test]
     fn variant_paths() {
-        assert_eq!(variant_path("posts/x/shot.png", 480), "posts/x/shot-480w.webp");
-        assert_eq!(variant_path("img/a.b/noext", 960), "img/a.b/noext-960w.webp");
+        assert_eq!(
+            variant_path("posts/x/shot.png", 480),
+            "posts/x/shot-480w.webp"
+        );
+        assert_eq!(
+            variant_path("img/a.b/noext", 960),
+            "img/a.b/noext-960w.webp"
+        );
     }
 }

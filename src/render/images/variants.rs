@@ -12,6 +12,9 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits, imageops::FilterTyp
 /// buffer (an image bomb of 30,000 x 30,000 is refused by its header, not by running out of
 /// memory; `Limits` bounds what the decoder itself allocates too).
 pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, String> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return decode_jpeg(bytes, max_pixels);
+    }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| format!("it cannot be read ({e})"))?;
@@ -30,6 +33,34 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, String> {
         image::ImageError::Limits(_) => too_large(w, h, max_pixels),
         e => format!("it cannot be decoded ({e}): the file is damaged or not what its header says"),
     })
+}
+
+/// JPEG in zune-jpeg's strict mode: `image` decodes JPEG leniently, drawing grey where
+/// the data ends early (a truncated file, or a header that claims more pixels than the
+/// file holds), which would publish a damaged picture without a word.
+fn decode_jpeg(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, String> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .jpeg_set_out_colorspace(ColorSpace::RGB);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    d.decode_headers()
+        .map_err(|e| format!("it cannot be decoded ({e:?}): the file is damaged"))?;
+    let (w, h) = d.dimensions().ok_or("it has no size")?;
+    let (w, h) = (w as u32, h as u32);
+    if (w as u64) * (h as u64) > max_pixels {
+        return Err(too_large(w, h, max_pixels));
+    }
+    let pixels = d.decode().map_err(|e| {
+        format!("it cannot be decoded ({e:?}): the file is damaged or not what its header says")
+    })?;
+    image::RgbImage::from_raw(w, h, pixels)
+        .map(DynamicImage::ImageRgb8)
+        .ok_or_else(|| {
+            "it cannot be decoded: the file is damaged or not what its header says".into()
+        })
 }
 
 pub fn too_large(w: u32, h: u32, max_pixels: u64) -> String {
@@ -83,7 +114,9 @@ mod tests {
     use super::*;
 
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
         let mut out = Vec::new();
         DynamicImage::ImageRgb8(img)
             .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
