@@ -58,6 +58,9 @@ pub const TITLE_BOX: TitleBox = TitleBox {
 const MAX_SIZE: f32 = 76.0;
 const MIN_SIZE: f32 = 30.0;
 const LINE_HEIGHT: f32 = 1.18;
+/// Inter's ascender and descender, in ems (a line's ink stays within them).
+const ASCENT: f32 = 0.97;
+const DESCENT: f32 = 0.3;
 /// Measured widths leave this much of the box free for kerning and shaping.
 const SLACK: f32 = 0.96;
 
@@ -223,11 +226,23 @@ fn tokens(title: &str, fonts: &Fonts) -> Result<(Vec<Token>, f32), char> {
 /// Lays out `title` in `bx`: the largest size (from 76 px down to 30 px) at which every
 /// word fits on a line and every line in the box. `Err(c)`: no font has the char `c`.
 pub fn layout(title: &str, fonts: &Fonts, bx: TitleBox) -> Result<Layout, char> {
+    layout_at_most(title, fonts, bx, MAX_SIZE)
+}
+
+/// [`layout`] starting at `max_size`.
+pub fn layout_at_most(
+    title: &str,
+    fonts: &Fonts,
+    bx: TitleBox,
+    max_size: f32,
+) -> Result<Layout, char> {
     let (toks, space_w) = tokens(title, fonts)?;
     let room = bx.width * SLACK;
-    let mut size = MAX_SIZE;
+    let mut size = max_size.clamp(MIN_SIZE, MAX_SIZE);
     loop {
-        let max_lines = ((bx.height / (size * LINE_HEIGHT)).floor() as usize).max(1);
+        // The first line takes ascent + descent, each further line LINE_HEIGHT.
+        let room_lines = (bx.height / size - ASCENT - DESCENT) / LINE_HEIGHT;
+        let max_lines = (room_lines.max(0.0).floor() as usize + 1).max(1);
         let lines = wrap(&toks, space_w, size, room);
         let fits = lines.as_ref().is_some_and(|l| l.len() <= max_lines);
         if fits || size <= MIN_SIZE {
@@ -235,7 +250,7 @@ pub fn layout(title: &str, fonts: &Fonts, bx: TitleBox) -> Result<Layout, char> 
                 Some(l) if l.len() <= max_lines => (l, false),
                 _ => (shorten(&toks, space_w, size, room, max_lines, fonts), true),
             };
-            let ascent = size * 0.97;
+            let ascent = size * ASCENT;
             let lines = lines
                 .into_iter()
                 .enumerate()
@@ -400,24 +415,68 @@ fn fit_line(text: &str, fonts: &Fonts, size: f32, room: f32) -> String {
     }
 }
 
-/// Draws an SVG as a PNG.
-pub fn draw(svg: &str, fonts: &Fonts) -> Result<(Vec<u8>, resvg::usvg::Tree), String> {
-    let opts = resvg::usvg::Options {
-        fontdb: fonts.db.clone(),
-        font_family: "Inter".into(),
-        ..Default::default()
-    };
-    let tree = resvg::usvg::Tree::from_str(svg, &opts).map_err(|e| e.to_string())?;
+fn card_text<'a>(config: &'a Config, p: &'a Page) -> CardText<'a> {
+    CardText {
+        site_title: &config.title,
+        title: &p.title,
+        date: p.date.map(|d| d.ymd()).unwrap_or_default(),
+        category: p.categories.first().map(String::as_str),
+    }
+}
+
+/// Draws a parsed card as a PNG.
+pub fn raster(tree: &resvg::usvg::Tree) -> Result<Vec<u8>, String> {
     let size = tree.size().to_int_size();
     let mut pixmap =
         resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("the card has no size")?;
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(
-        &tree,
+        tree,
         resvg::tiny_skia::Transform::identity(),
         &mut pixmap.as_mut(),
     );
-    Ok((opaque_png(&pixmap)?, tree))
+    opaque_png(&pixmap)
+}
+
+/// Whether drawn bounds stay in the title box (the first line's ascent may reach above
+/// the box by the font's line gap; nothing may pass its right or bottom edge).
+pub fn inside(b: resvg::usvg::Rect, bx: TitleBox, size: f32) -> bool {
+    b.left() >= bx.x - 8.0
+        && b.right() <= bx.x + bx.width
+        && b.top() >= bx.y - size * 0.3
+        && b.bottom() <= bx.y + bx.height
+}
+
+/// Lays out and renders the card, checking the title's bounds in resvg's own layout of the
+/// SVG: where shaping made a line wider than measured (ligatures, contextual forms of
+/// Arabic, a fallback font's spaces), the title is laid out again smaller until it fits.
+pub fn fit(
+    templates: &Templates,
+    fonts: &Fonts,
+    text: &CardText<'_>,
+    first: Layout,
+) -> Result<(Layout, String, resvg::usvg::Tree), String> {
+    let mut layout = first;
+    loop {
+        let svg = svg(templates, fonts, text, &layout).map_err(|d| d.message)?;
+        let tree = parse(&svg, fonts)?;
+        let ok = title_bounds(&tree).is_none_or(|b| inside(b, TITLE_BOX, layout.size));
+        if ok || layout.size <= MIN_SIZE {
+            return Ok((layout, svg, tree));
+        }
+        layout = layout_at_most(text.title, fonts, TITLE_BOX, layout.size - 2.0)
+            .map_err(|c| format!("no font has {c:?}"))?;
+    }
+}
+
+/// Parses a card's SVG, laying out its text in `fonts` (no pixels drawn).
+pub fn parse(svg: &str, fonts: &Fonts) -> Result<resvg::usvg::Tree, String> {
+    let opts = resvg::usvg::Options {
+        fontdb: fonts.db.clone(),
+        font_family: "Inter".into(),
+        ..Default::default()
+    };
+    resvg::usvg::Tree::from_str(svg, &opts).map_err(|e| e.to_string())
 }
 
 /// The title's drawn bounds, from resvg's own layout.
@@ -536,7 +595,7 @@ pub fn plan(
             fonts = Fonts::new(&font_files);
         }
     }
-    let laid: Vec<(&Page, Result<(String, Fingerprint), Diagnostic>)> = posts
+    let laid: Vec<(&Page, Result<(Layout, Fingerprint), Diagnostic>)> = posts
         .par_iter()
         .map(|p| {
             let r = match layout(&p.title, &fonts, TITLE_BOX) {
@@ -546,19 +605,15 @@ pub fn plan(
                 )
                 .with_help("put a font that covers it (for CJK, Noto Sans CJK) in static/fonts/, or give the post an `image`")),
                 Ok(l) => {
-                    let text = CardText {
-                        site_title: &config.title,
-                        title: &p.title,
-                        date: p.date.map(|d| d.ymd()).unwrap_or_default(),
-                        category: p.categories.first().map(String::as_str),
-                    };
-                    svg(templates, &fonts, &text, &l).map(|svg| {
+                    // The key covers the first layout's SVG: what is finally drawn is a
+                    // function of it and of the fonts.
+                    svg(templates, &fonts, &card_text(config, p), &l).map(|svg| {
                         let key = Builder::new("card")
                             .num(super::FORMAT)
                             .fp(fonts.fingerprint)
                             .str(&svg)
                             .finish();
-                        (svg, key)
+                        (l, key)
                     })
                 }
             };
@@ -568,21 +623,24 @@ pub fn plan(
     let drawn: Vec<Result<bool, Diagnostic>> = laid
         .par_iter()
         .filter_map(|(p, r)| r.as_ref().ok().map(|ok| (p, ok)))
-        .map(|(p, (svg, key))| {
+        .map(|(p, (layout, key))| {
             let file = dir.join(card_file(*key));
             if file.is_file() {
                 return Ok(false);
             }
-            let (png, _) = draw(svg, &fonts).map_err(|e| {
-                Diagnostic::error(
-                    TEMPLATE,
-                    format!(
-                        "the social card of {} cannot be drawn: {e}",
-                        p.file.display()
-                    ),
-                )
-                .with_help("fix templates/social-card.svg: it must be an SVG document")
-            })?;
+            let text = card_text(config, p);
+            let png = fit(templates, &fonts, &text, layout.clone())
+                .and_then(|(_, _, tree)| raster(&tree))
+                .map_err(|e| {
+                    Diagnostic::error(
+                        TEMPLATE,
+                        format!(
+                            "the social card of {} cannot be drawn: {e}",
+                            p.file.display()
+                        ),
+                    )
+                    .with_help("fix templates/social-card.svg: it must be an SVG document")
+                })?;
             write_atomic(&file, &png)?;
             Ok(true)
         })
