@@ -135,7 +135,7 @@ impl<'a> Renderer<'a> {
         let global = Builder::new("global")
             .str(env!("CARGO_PKG_VERSION"))
             .fp(templates.fingerprint())
-            .str(&format!("{config:?}"))
+            .fp(config.fingerprint())
             .fp(fingerprint::of_bytes(&site_json))
             .finish();
         let terms = site
