@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 pub use crate::content::body::Html;
 use crate::content::highlight::{Highlighter, Session};
-use crate::error::{Diagnostic, line_col};
+use crate::error::{Diagnostic, Problem, line_col};
 use crate::support::date::Date;
 use crate::support::fingerprint::{self, Fingerprint};
 use crate::support::slug::{slug_from_file_stem, slugify};
@@ -678,25 +678,25 @@ fn link_lines(parsed: &Parsed<'_>, links: &[markdown::Link]) -> Vec<BodyLink> {
         .collect()
 }
 
-fn related_ref(rel: &RelatedField) -> Result<RelatedRef, (String, &'static str)> {
+fn related_ref(rel: &RelatedField) -> Result<RelatedRef, Problem> {
     let title = rel
         .title
         .as_ref()
         .map(|t| t.0.trim().to_string())
         .filter(|t| !t.is_empty());
     match (&rel.url, &rel.post) {
-        (Some(_), Some(_)) => Err((
-            "has both `url` and `post`".into(),
+        (Some(_), Some(_)) => Err(Problem::new(
+            "has both `url` and `post`",
             "give either `url` (with a `title`) or `post: slug`",
         )),
-        (None, None) => Err((
-            "has neither `url` nor `post`".into(),
+        (None, None) => Err(Problem::new(
+            "has neither `url` nor `post`",
             "write `{title: \"...\", url: \"https://...\"}` or `{post: slug-of-a-post}`",
         )),
         (Some(url), None) => {
             let url = url.0.trim().to_string();
             check_link(&url).map_err(|why| {
-                (
+                Problem::new(
                     format!("url {url:?} {why}"),
                     "use an http(s) URL or a path on this site",
                 )
@@ -709,7 +709,7 @@ fn related_ref(rel: &RelatedField) -> Result<RelatedRef, (String, &'static str)>
         (None, Some(post)) => {
             let slug = slugify(&post.0);
             if slug.is_empty() {
-                return Err((
+                return Err(Problem::new(
                     format!("post {:?} is not a slug", post.0),
                     "name a post by its slug, such as `post: my-earlier-post`",
                 ));
