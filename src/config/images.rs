@@ -1,9 +1,9 @@
 //! `[images]` in site.toml: responsive images, social cards and the favicon set.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Which posts get a generated social card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SocialCards {
     /// None at all (`social_cards = false` or `"none"`).
     Off,
@@ -37,7 +37,7 @@ impl<'de> Deserialize<'de> for SocialCards {
 }
 
 /// `[images]` in site.toml.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ImagesConfig {
     /// Rewrite local images in bodies: width, height, lazy loading, srcset. False leaves
@@ -78,19 +78,6 @@ impl Default for ImagesConfig {
         }
     }
 }
-
-/// Keys of `[images]`, for the unknown-key warning.
-pub const KEYS: &[&str] = &[
-    "responsive",
-    "widths",
-    "quality",
-    "column_width",
-    "formats",
-    "max_pixels",
-    "social_cards",
-    "card_posts",
-    "favicons",
-];
 
 impl ImagesConfig {
     /// Each problem as (key, message, help).

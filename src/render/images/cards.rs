@@ -24,6 +24,7 @@ use crate::error::Diagnostic;
 use crate::index::Site;
 use crate::render::Job;
 use crate::render::JobKind;
+use crate::render::routes::Origin;
 use crate::render::templates::Templates;
 use crate::render::theme::{FileSource, ThemeFiles};
 use crate::support::fingerprint::{self, Builder, Fingerprint};
@@ -658,10 +659,16 @@ pub fn plan(
         match r {
             Ok((_, key)) => {
                 let route = format!("{}{FILE}", p.route);
+                let i = site
+                    .posts
+                    .iter()
+                    .position(|q| q.file == p.file)
+                    .unwrap_or(0);
                 jobs.push(Job {
                     path: PathBuf::from(&route),
                     fingerprint: key,
                     kind: JobKind::Copy(dir.join(card_file(key))),
+                    origin: Origin::Post(i),
                 });
                 social.push((
                     p.file.clone(),

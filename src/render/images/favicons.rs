@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::write_atomic;
 use crate::config::Config;
 use crate::error::Diagnostic;
+use crate::render::routes::Origin;
 use crate::render::theme::{FileSource, ThemeFiles};
 use crate::render::{Job, JobKind};
 use crate::support::fingerprint::{self, Builder};
@@ -76,6 +77,7 @@ pub fn plan(config: &Config, theme: &ThemeFiles, dir: &Path) -> Result<Vec<Job>,
             path: PathBuf::from(name),
             fingerprint: key,
             kind: JobKind::Copy(file),
+            origin: Origin::Generated("the favicon set"),
         });
     }
     if !theme.statics.contains_key(Path::new(MANIFEST)) {
@@ -84,6 +86,7 @@ pub fn plan(config: &Config, theme: &ThemeFiles, dir: &Path) -> Result<Vec<Job>,
             path: PathBuf::from(MANIFEST),
             fingerprint: fingerprint::of_bytes(text.as_bytes()),
             kind: JobKind::Bytes(std::sync::Arc::new(text.into_bytes())),
+            origin: Origin::Generated("the web app manifest"),
         });
     }
     Ok(jobs)

@@ -25,6 +25,7 @@ use crate::content::Page;
 use crate::content::images::{self as content_images, Probe, Shown};
 use crate::error::Diagnostic;
 use crate::index::Site;
+use crate::render::routes::Origin;
 use crate::render::templates::Templates;
 use crate::render::theme::{FileSource, ThemeFiles};
 use crate::render::{Job, JobKind};
@@ -235,6 +236,7 @@ pub fn prepare(
                         path: PathBuf::from(&out),
                         fingerprint: key,
                         kind: JobKind::Copy(dir.join(variant_file(key))),
+                        origin: Origin::Generated("a resized variant of an image"),
                     });
                 }
             }

@@ -2,9 +2,7 @@
 //! built with real image files (`tests/fixtures/images/`, made with ImageMagick; the broken
 //! ones are real files truncated or with their headers edited).
 
-mod common;
-
-use common::{TestSite, post, snapshot};
+use crate::common::{self, TestSite, post, snapshot};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(

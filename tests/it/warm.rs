@@ -1,15 +1,13 @@
 //! Warm builds: after any edit, a build that reuses the cache writes exactly what a cold
 //! build (`--no-cache`) of the same site writes.
 
-mod common;
-
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 
 fn site() -> TestSite {
     let s = TestSite::new();
     s.write(
         "site.toml",
-        &common::SITE_TOML
+        &crate::common::SITE_TOML
             .replace("posts_per_page = 10", "posts_per_page = 2")
             .replace("latest_posts = 5", "latest_posts = 2"),
     );
@@ -281,14 +279,23 @@ fn a_corrupt_cache_is_ignored() {
 #[test]
 fn image_edits_match_a_cold_build() {
     let fixture = |name: &str| {
-        std::fs::read(format!("{}/tests/fixtures/images/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read(format!(
+            "{}/tests/fixtures/images/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     };
     let s = site();
     s.write_bytes("content/posts/shots/wide.png", &fixture("wide.png"));
     s.write_bytes("static/img/small.png", &fixture("small.png"));
     s.write(
         "content/posts/shots/index.md",
-        &post("Shots", "2024-01-10", "", "![Wide](wide.png)\n\n![Small](/img/small.png)\n"),
+        &post(
+            "Shots",
+            "2024-01-10",
+            "",
+            "![Wide](wide.png)\n\n![Small](/img/small.png)\n",
+        ),
     );
     s.build(&[]).ok();
     assert_warm_equals_cold(&s, "images unchanged");
@@ -296,12 +303,18 @@ fn image_edits_match_a_cold_build() {
     // page must.
     s.write_bytes("content/posts/shots/wide.png", &fixture("photo.jpg"));
     assert_warm_equals_cold(&s, "image replaced");
-    assert!(s.read("posts/shots/index.html").contains("width=\"1200\" height=\"800\""));
+    assert!(
+        s.read("posts/shots/index.html")
+            .contains("width=\"1200\" height=\"800\"")
+    );
     s.write_bytes("static/img/small.png", &fixture("big.webp"));
     assert_warm_equals_cold(&s, "static image replaced");
     assert!(s.exists("img/small-1440w.webp"));
     // Removed from the body: its variants go.
-    s.write("content/posts/shots/index.md", &post("Shots", "2024-01-10", "", "No images.\n"));
+    s.write(
+        "content/posts/shots/index.md",
+        &post("Shots", "2024-01-10", "", "No images.\n"),
+    );
     assert_warm_equals_cold(&s, "image removed");
     assert!(!s.exists("img/small-1440w.webp"));
     // A post gains its own image: its card goes.
