@@ -99,7 +99,7 @@ fn title(rng: &mut Lcg, i: usize) -> String {
         _ => 4 + rng.next(14),
     };
     let pool: &[&str] = match i % 7 {
-        0 | 1 | 2 => LATIN,
+        0..=2 => LATIN,
         3 => UNICODE,
         4 => CJK,
         5 => RTL,

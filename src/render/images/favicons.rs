@@ -142,9 +142,11 @@ mod tests {
 
     #[test]
     fn manifest_escapes_the_title() {
-        let mut c = Config::default();
-        c.title = "A \"quoted\" </script> title".into();
-        c.base_url = "https://example.com/blog".into();
+        let c = Config {
+            title: "A \"quoted\" </script> title".into(),
+            base_url: "https://example.com/blog".into(),
+            ..Config::default()
+        };
         let m: serde_json::Value = serde_json::from_str(&manifest(&c)).unwrap();
         assert_eq!(m["name"], c.title.as_str());
         assert_eq!(m["start_url"], "/blog/");
