@@ -86,6 +86,12 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
             }
         }
     }
+    // Body images are checked above, like links; a missing front matter `image` only here.
+    problems.extend(
+        (loaded.images.missing.iter())
+            .filter(|d| d.message.starts_with("`image`"))
+            .cloned(),
+    );
     Ok(CheckReport {
         warnings: loaded.warnings,
         problems,

@@ -129,18 +129,22 @@ impl BuildReport {
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
     if opts.no_cache {
-        load_with(opts, hl, &mut NoStore, false)
+        load_with(opts, hl, &mut NoStore, false, false)
     } else {
-        load_with(opts, hl, &mut Cache::new(&opts.root), true)
+        // Images are made in a temporary folder: loading (for `check`) writes nothing.
+        load_with(opts, hl, &mut Cache::new(&opts.root), true, false)
     }
 }
 
-/// `use_content_cache`: whether pages may come from `store`.
+/// `use_content_cache`: whether pages may come from `store`; `use_image_cache`: whether
+/// images are made in (and taken from) the site's `.sitrep-cache/images/` rather than a
+/// temporary folder.
 fn load_with(
     opts: &BuildOptions,
     hl: &Highlighter,
     store: &mut dyn Store,
     use_content_cache: bool,
+    use_image_cache: bool,
 ) -> Result<Loaded, BuildError> {
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
@@ -193,7 +197,7 @@ fn load_with(
     );
     templates.set_site(site_value.clone());
     timings.lap("index");
-    let image_cache = (!opts.no_cache).then(|| {
+    let image_cache = use_image_cache.then(|| {
         opts.root
             .join(cache::CACHE_DIR)
             .join(render::images::CACHE_SUBDIR)
@@ -318,7 +322,16 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let loaded = match load_with(opts, hl, store, old.is_some()) {
+    let loaded = match load_with(opts, hl, store, old.is_some(), !opts.no_cache) {
+        // Missing images fail the build; `check` reports them with the links instead.
+        Ok(loaded) if !loaded.images.missing.is_empty() => {
+            let mut all = loaded.images.missing.clone();
+            all.extend(loaded.warnings.iter().cloned());
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(BuildError::new(all));
+        }
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.

@@ -571,10 +571,16 @@ pub fn plan(
         SocialCards::All => usize::MAX,
         _ => s.card_posts,
     };
+    // A route two posts share is already an error of the route table: their cards would
+    // only repeat it.
+    let mut routes: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for p in &site.posts {
+        *routes.entry(p.route.to_lowercase()).or_default() += 1;
+    }
     let posts: Vec<&Page> = site
         .posts
         .iter()
-        .filter(|p| p.image.is_none())
+        .filter(|p| p.image.is_none() && routes[&p.route.to_lowercase()] == 1)
         .take(limit)
         .map(|p| &**p)
         .collect();

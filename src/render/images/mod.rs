@@ -69,6 +69,9 @@ pub struct Images {
     /// build with nothing new).
     pub decoded: usize,
     pub cards_drawn: usize,
+    /// Images that pages show but the site lacks, each an error naming the page and line:
+    /// a build fails on them; `check` reports them beside the broken links.
+    pub missing: Vec<Diagnostic>,
     /// Keeps a `--no-cache` build's folder alive until the outputs are written.
     _tmp: Option<tempfile::TempDir>,
 }
@@ -195,7 +198,7 @@ pub fn prepare(
                 };
                 if !files.contains_key(&path) {
                     let what = if line.is_some() { "image" } else { "`image`" };
-                    errors.push(
+                    images.missing.push(
                         Diagnostic::error(&p.file, format!("{what} {dest:?} not found: the site has no file /{path}"))
                             .at_opt(line.or_else(|| front_matter_line(&p.file, "image")))
                             .with_help("put the file beside the post (content/posts/<slug>/index.md with its images in that folder) or in static/, or fix the path"),
