@@ -53,7 +53,10 @@ fn sample() -> TestSite {
         "content/posts/bundle/index.md",
         &post("Bundle post", "2024-04-01", "", "![chart](chart.png)"),
     );
-    s.write_bytes("content/posts/bundle/chart.png", &crate::common::png(40, 30));
+    s.write_bytes(
+        "content/posts/bundle/chart.png",
+        &crate::common::png(40, 30),
+    );
     s.write(
         "content/about.md",
         "---\ntitle: About us\n---\n\nWho we are.\n",

@@ -118,7 +118,11 @@ pub fn manifest(config: &Config) -> String {
             {"src": format!("{start}favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
         ],
     });
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    // `<`, `>`, `&` and `'` as \u escapes, like the JSON feed: still the same JSON, and no
+    // title can read as markup to anything that sniffs the file.
+    let mut s = crate::support::escape::json_for_html(
+        &serde_json::to_string_pretty(&v).unwrap_or_default(),
+    );
     s.push('\n');
     s
 }
