@@ -457,6 +457,7 @@ mod tests {
                 cve_prefix: "/cve/".into(),
                 highlight: false,
                 unsafe_html: true,
+                shortcodes: None,
             },
             &mut hl.session(),
         );
@@ -484,6 +485,8 @@ mod tests {
             reading_time: 1,
             headings: md.headings,
             links: vec![],
+            iocs: vec![],
+            features: vec![],
             source_hash: 0,
         };
         let ids = anchors_of(&page).unwrap();

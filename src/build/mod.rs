@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use crate::config::{self, Config};
 use crate::content::highlight::Highlighter;
+use crate::content::shortcodes::Shortcodes;
 use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::index::{self, Site};
@@ -119,6 +120,8 @@ pub struct Loaded {
     pub timings: Timings,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
+    /// The shortcode templates the content was rendered with.
+    pub shortcodes: Option<Arc<Shortcodes>>,
 }
 
 /// What a successful build did.
@@ -170,6 +173,14 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
 /// The fingerprint of everything in the config.
 fn config_fingerprint(config: &Config) -> Fingerprint {
     Builder::new("config").str(&format!("{config:?}")).finish()
+}
+
+/// What cached pages depend on besides their source: the config and the shortcode templates.
+fn content_fingerprint(config: &Config, shortcodes: Option<&Shortcodes>) -> Fingerprint {
+    Builder::new("content")
+        .fp(config_fingerprint(config))
+        .fp(shortcodes.map_or(0, Shortcodes::fingerprint))
+        .finish()
 }
 
 /// `use_content_cache`: whether pages may come from `store`.
@@ -227,8 +238,14 @@ fn load_with(
                 }
             });
 
+    let shortcodes = theme.as_ref().and_then(|t| {
+        Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new)
+    });
     timings.lap("templates");
-    let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
+    let content_key = cache::content_key(
+        content_fingerprint(&config, shortcodes.as_deref()),
+        opts.drafts,
+    );
     let content_cache = if use_content_cache {
         store.load_content(content_key)
     } else {
@@ -242,6 +259,7 @@ fn load_with(
         opts.drafts,
         &urls.cve_prefix(),
         content_cache.as_ref().map(|c| c as &dyn content::Reuse),
+        shortcodes.clone(),
     ) {
         Ok(c) => Some(c),
         Err(errors) => {
@@ -278,6 +296,7 @@ fn load_with(
         warnings: diags.take(),
         timings,
         content_changed,
+        shortcodes,
     })
 }
 
@@ -344,7 +363,10 @@ fn build_keeping(
     drop(renderer);
     loaded.warnings.extend(plan_warnings);
     store.save_manifest(manifest);
-    let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
+    let key = cache::content_key(
+        content_fingerprint(&loaded.config, loaded.shortcodes.as_deref()),
+        opts.drafts,
+    );
     let all_pages = loaded
         .site
         .posts
@@ -477,6 +499,7 @@ impl Session {
                 &self.highlighter,
                 self.opts.drafts,
                 &last.urls.cve_prefix(),
+                last.shortcodes.clone(),
             );
             match (parsed, place) {
                 (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {

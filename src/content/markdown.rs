@@ -25,6 +25,8 @@ pub struct Options {
     /// Keep raw HTML as the author wrote it (site.toml `markdown.unsafe_html`); when false
     /// the rendered body goes through [`sanitize`].
     pub unsafe_html: bool,
+    /// The shortcode templates; `None` renders `{{ … }}` as text (tools without a site).
+    pub shortcodes: Option<crate::content::shortcodes::Shared>,
 }
 
 /// A heading, for a table of contents.
@@ -68,8 +70,9 @@ pub struct Rendered {
     pub errors: Vec<Warning>,
 }
 
-fn cmark_options() -> CmarkOptions {
-    CmarkOptions::ENABLE_TABLES
+pub(crate) fn cmark_options() -> CmarkOptions {
+    CmarkOptions::ENABLE_GFM
+        | CmarkOptions::ENABLE_TABLES
         | CmarkOptions::ENABLE_FOOTNOTES
         | CmarkOptions::ENABLE_STRIKETHROUGH
         | CmarkOptions::ENABLE_TASKLISTS
@@ -245,6 +248,7 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         }
     }
 
+    crate::content::callouts::rewrite(&mut events);
     out.html = String::with_capacity(src.len() + src.len() / 2);
     pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
     if !opts.unsafe_html {
@@ -329,7 +333,10 @@ pub fn sanitize(html: &str) -> String {
             .add_tag_attributes("code", ["class"])
             .add_tag_attributes("span", ["class"])
             .add_tag_attributes("sup", ["class"])
-            .add_tag_attributes("div", ["class", "id"])
+            .add_tag_attributes("div", ["class", "id", "role"])
+            .add_tag_attributes("p", ["class"])
+            .add_tag_attributes("details", ["class", "open"])
+            .add_tag_attributes("summary", ["class"])
             .add_tag_attributes("th", ["style"])
             .add_tag_attributes("td", ["style"])
             .add_tag_attributes("input", ["checked"])
@@ -574,6 +581,7 @@ mod tests {
             cve_prefix: "/cve/".into(),
             highlight: true,
             unsafe_html: true,
+            shortcodes: None,
         }
     }
 

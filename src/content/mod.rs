@@ -10,9 +10,12 @@
 //! HTML here so the text is walked once.
 
 pub mod body;
+pub mod callouts;
 pub mod frontmatter;
 pub mod highlight;
+pub mod ioc;
 pub mod markdown;
+pub mod shortcodes;
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
@@ -74,6 +77,10 @@ pub struct Page {
     pub headings: Vec<Heading>,
     /// Links and images in the body: destination, file line, is it an image.
     pub links: Vec<BodyLink>,
+    /// Indicators of compromise: front matter's `iocs:`, then those of `{% ioc() %}` blocks.
+    pub iocs: Vec<ioc::Ioc>,
+    /// What the body's shortcodes need from the page and the site (`shortcodes::FEATURE_*`).
+    pub features: Vec<String>,
     /// Fingerprint of the source file's bytes: the page is a function of them (and of the
     /// config), so warm builds reuse a cached page whose source did not change.
     pub source_hash: Fingerprint,
@@ -156,6 +163,7 @@ pub fn load(
     drafts: bool,
     cve_prefix: &str,
     cache: Option<&dyn Reuse>,
+    shortcodes: Option<shortcodes::Shared>,
 ) -> Result<Content, Vec<Diagnostic>> {
     let content_dir = root.join("content");
     let mut errors = Vec::new();
@@ -179,7 +187,7 @@ pub fn load(
         .filter(|p| !p.as_os_str().is_empty() && p != Path::new("posts"))
         .collect();
 
-    let md_opts = markdown_options(config, cve_prefix);
+    let md_opts = markdown_options(config, cve_prefix, shortcodes);
     // Few large chunks rather than rayon's fine splits: each chunk highlights through one
     // session, whose memo of highlighted lines is then reused across many posts.
     let chunk = (sources.len() / (rayon::current_num_threads() * 4)).max(16);
@@ -250,11 +258,16 @@ pub fn load(
 }
 
 /// How content is rendered, from the config.
-fn markdown_options(config: &Config, cve_prefix: &str) -> markdown::Options {
+fn markdown_options(
+    config: &Config,
+    cve_prefix: &str,
+    shortcodes: Option<shortcodes::Shared>,
+) -> markdown::Options {
     markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
         unsafe_html: config.markdown.unsafe_html,
+        shortcodes,
     }
 }
 
@@ -271,6 +284,7 @@ pub fn parse_one(
     hl: &Highlighter,
     drafts: bool,
     cve_prefix: &str,
+    shortcodes: Option<shortcodes::Shared>,
 ) -> Result<Reparsed, Vec<Diagnostic>> {
     let rel = file.strip_prefix("content").map_err(|_| {
         vec![
@@ -285,7 +299,7 @@ pub fn parse_one(
         kind,
         segments,
     };
-    let md_opts = markdown_options(config, cve_prefix);
+    let md_opts = markdown_options(config, cve_prefix, shortcodes);
     let r = parse_file(&src, config, &mut hl.session(), &md_opts, drafts, None);
     if r.errors.is_empty() {
         Ok((r.page, r.warnings))
@@ -325,6 +339,8 @@ impl Page {
             && self.cves == other.cves
             && self.draft == other.draft
             && self.aliases == other.aliases
+            && self.iocs == other.iocs
+            && self.features == other.features
     }
 }
 
@@ -551,7 +567,9 @@ pub fn parse_content_file(
         kind,
         segments,
     };
-    let md_opts = markdown_options(config, cve_prefix);
+    static BUILTIN: std::sync::LazyLock<Option<shortcodes::Shared>> =
+        std::sync::LazyLock::new(|| shortcodes::Shortcodes::builtin().map(Arc::new));
+    let md_opts = markdown_options(config, cve_prefix, BUILTIN.clone());
     let source_hash = fingerprint::of_bytes(bytes);
     parse_bytes(
         &src,
@@ -856,11 +874,20 @@ fn build_page(
         }
     }
 
+    let mut iocs = ioc::from_front_matter(
+        fm.iocs.as_deref().unwrap_or_default(),
+        file,
+        &|v| parsed.line_of(v),
+        &mut r.errors,
+    );
+
     if !r.errors.is_empty() {
         return None;
     }
 
-    let body = markdown::render(parsed.body, md_opts, hl);
+    let rich = shortcodes::render(file, parsed.body, parsed.body_line, md_opts, hl, &mut r.errors);
+    iocs.extend(rich.iocs);
+    let body = rich.rendered;
     // Byte offsets of the body's line starts, to place warnings (there can be thousands).
     let line_starts: Vec<usize> = if body.warnings.is_empty() && body.errors.is_empty() {
         Vec::new()
@@ -938,6 +965,8 @@ fn build_page(
         reading_time,
         headings: body.headings,
         links,
+        iocs,
+        features: rich.features.into_iter().collect(),
         source_hash: 0,
     })
 }
