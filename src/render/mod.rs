@@ -11,6 +11,7 @@
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 pub mod feeds;
+pub mod ioc_exports;
 pub mod templates;
 pub mod theme;
 
@@ -354,6 +355,7 @@ impl<'a> Renderer<'a> {
         m.insert("content".into(), Value::safe_string(p.html.get()?));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        ioc_exports::page_values(p, self.urls, &mut m);
         m.insert(
             "related".into(),
             Value::from(
@@ -409,7 +411,7 @@ impl<'a> Renderer<'a> {
 
     fn page_value(&self, p: &Page) -> Result<Value, Diagnostic> {
         let u = self.urls;
-        Ok(map([
+        let mut m = map([
             ("title", Value::from(p.title.as_str())),
             ("url", Value::from(u.url(&p.route))),
             ("permalink", Value::from(u.permalink(&p.route))),
@@ -430,7 +432,11 @@ impl<'a> Renderer<'a> {
             ("content", Value::safe_string(p.html.get()?)),
             ("toc", toc(p)),
             ("extra", Value::from_serializable(&p.extra)),
-        ]))
+        ])
+        .into_map()
+        .unwrap_or_default();
+        ioc_exports::page_values(p, u, &mut m);
+        Ok(Value::from(m))
     }
 
     /// The posts `posts` show on page `n` of a listing.
@@ -883,7 +889,15 @@ impl<'a> Renderer<'a> {
         // Security headers, unless turned off or the site ships its own `_headers`.
         if self.config.headers.enabled && !self.theme.statics.contains_key(Path::new(headers::FILE))
         {
-            bytes(&mut jobs, headers::FILE, self.config.headers.file());
+            let frames = ioc_exports::frame_hosts(site);
+            bytes(
+                &mut jobs,
+                headers::FILE,
+                self.config.headers.file_with_frames(&frames),
+            );
+        }
+        for (route, text) in ioc_exports::files(site, self.config, self.urls) {
+            bytes(&mut jobs, &route, text);
         }
         if let Some(css) = self.syntax_css {
             bytes(&mut jobs, urls::SYNTAX_CSS, css.to_string());

@@ -199,9 +199,17 @@ pub fn render(
         nth: HashMap::new(),
         out: &mut out,
         problems: Vec::new(),
+        cves: Vec::new(),
+        links: Vec::new(),
     };
     let html = env.substitute(&rendered.html);
     let problems = std::mem::take(&mut env.problems);
+    for id in std::mem::take(&mut env.cves) {
+        if !rendered.cves.contains(&id) {
+            rendered.cves.push(id);
+        }
+    }
+    rendered.links.extend(std::mem::take(&mut env.links));
     for (offset, message, help) in problems {
         errors.push(fail(offset, message, help));
     }
@@ -411,6 +419,10 @@ struct Expansion<'a> {
     nth: HashMap<String, usize>,
     out: &'a mut Body,
     problems: Vec<Problem>,
+    /// CVE ids of `cve` calls, for the page's CVE list.
+    cves: Vec<String>,
+    /// Images and links of `figure` calls, for `sitrep check`.
+    links: Vec<markdown::Link>,
 }
 
 impl Expansion<'_> {
@@ -461,6 +473,9 @@ impl Expansion<'_> {
                         done[n] = true;
                         if let Some(html) = self.call(pending, Some(&body_html)) {
                             out.push_str(&html);
+                            if alone {
+                                out.push('\n');
+                            }
                         }
                     }
                     other => {
@@ -484,6 +499,9 @@ impl Expansion<'_> {
                 done[n] = true;
                 if let Some(html) = self.call(pending, None) {
                     out.push_str(&html);
+                    if alone {
+                        out.push('\n');
+                    }
                 }
             }
         }
@@ -554,7 +572,8 @@ impl Expansion<'_> {
         }
         let mut buf = Vec::new();
         match self.sc.tera.render_to(&template, &ctx, &mut buf) {
-            Ok(()) => Some(String::from_utf8_lossy(&buf).into_owned()),
+            // Templates end in a newline; a call in running text must not add a space.
+            Ok(()) => Some(String::from_utf8_lossy(&buf).trim().to_string()),
             Err(e) => {
                 let shown = self
                     .sc
@@ -690,7 +709,7 @@ impl Expansion<'_> {
             if len.contains(&v.chars().count()) && v.chars().all(ok) {
                 Ok(v.to_string())
             } else {
-                Err(bad(arg, format!("`{arg}` of `{name}`: {v:?} is not {what}"), "copy the id from the address of the post or video"))
+                Err(bad(arg, format!("`{arg}` of `{name}`: {v:?} is not {what}"), "copy it from the address of the post or video"))
             }
         };
         let put = |ctx: &mut Context, k: &'static str, v: String| ctx.insert_value(k, Value::from(v));
@@ -706,6 +725,21 @@ impl Expansion<'_> {
                     return Err(bad("src", format!("`src` of `figure`: {src:?} {why}"), "use a path on this site or an http(s) URL"));
                 }
                 link("link")?;
+                self.links.push(markdown::Link {
+                    dest: src.to_string(),
+                    offset: call.offset,
+                    is_image: true,
+                });
+                if let Some(l) = text("link") {
+                    self.links.push(markdown::Link {
+                        dest: l.to_string(),
+                        offset: call.offset,
+                        is_image: false,
+                    });
+                }
+                if get("link").is_some() && text("alt").is_some_and(|a| a.trim().is_empty()) {
+                    return Err(bad("alt", "a linked `figure` needs alt text: it is the link's only name".into(), "describe where the link leads in alt=\"...\""));
+                }
             }
             "youtube" => {
                 let id = id_chars("id", &|c| c.is_ascii_alphanumeric() || c == '-' || c == '_', 11..12, "a YouTube video id (11 letters, digits, - or _)")?;
@@ -756,6 +790,10 @@ impl Expansion<'_> {
                 let Some(k) = crate::content::callouts::Kind::parse(&kind) else {
                     return Err(bad("kind", format!("`kind` of `callout`: {kind:?} is not a callout kind"), "use note, tip, important, warning or caution"));
                 };
+                let fold = text("fold").unwrap_or("");
+                if !matches!(fold, "" | "open" | "closed") {
+                    return Err(bad("fold", format!("`fold` of `callout`: {fold:?} is neither \"open\" nor \"closed\""), "write fold=\"closed\" for a callout folded shut, fold=\"open\" for one that can be folded"));
+                }
                 put(ctx, "kind", k.name().to_string());
                 put(ctx, "label", k.label().to_string());
             }
@@ -766,6 +804,7 @@ impl Expansion<'_> {
                 }
                 put(ctx, "url", format!("{}{id}/", self.cve_prefix));
                 put(ctx, "record_url", crate::urls::cve_record(&id));
+                self.cves.push(id.clone());
                 put(ctx, "id", id);
                 // Filled by the CVE data layer where it has the record; absent otherwise.
                 ctx.insert_value("severity", Value::none());
@@ -800,6 +839,7 @@ impl Expansion<'_> {
                     return Err((call.offset, "the `ioc` block lists no indicators".into(), "write one indicator per line between {% ioc() %} and {% end %}".into()));
                 }
                 ctx.insert_value("iocs", Value::from(rows));
+                ctx.insert_value("caption", get("title").map_or_else(Value::none, |a| a.value.to_tera()));
                 self.out.features.insert(FEATURE_IOC.into());
             }
             _ => {}
