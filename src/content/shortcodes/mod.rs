@@ -21,6 +21,7 @@
 //! argument, a bad value or a template error is an error naming the post's file, line and
 //! column.
 
+pub mod migration;
 pub mod parser;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
