@@ -324,7 +324,9 @@ impl Page {
     }
 
     /// Whether another version of this page is placed and linked the same: same file,
-    /// route, slug, dates, terms, related entries, aliases and draft flag. What its summary
+    /// route, slug, dates, terms, related entries, aliases, draft flag, indicators of
+    /// compromise and shortcode features (files beside the page and `_headers` follow
+    /// those). What its summary
     /// shows (title, TLDR, description, authors, image, reading time) may differ.
     pub fn same_place(&self, other: &Page) -> bool {
         self.kind == other.kind

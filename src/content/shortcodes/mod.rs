@@ -1044,3 +1044,93 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 
 /// Shared by `Arc` in [`markdown::Options`].
 pub type Shared = Arc<Shortcodes>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::highlight::Highlighter;
+
+    fn opts() -> markdown::Options {
+        markdown::Options {
+            cve_prefix: "/cve/".into(),
+            highlight: false,
+            unsafe_html: true,
+            shortcodes: Shortcodes::builtin().map(Arc::new),
+        }
+    }
+
+    fn run(body: &str) -> (Body, Vec<Diagnostic>) {
+        let mut errors = Vec::new();
+        let out = render(
+            Path::new("content/posts/t.md"),
+            body,
+            5,
+            &opts(),
+            &mut Highlighter::new().session(),
+            &mut errors,
+        );
+        (out, errors)
+    }
+
+    #[test]
+    fn offsets_after_calls_point_into_the_source() {
+        let body = "{% details(summary=\"s\") %}\nA [link](/a/) in it.\n{% end %}\n\n{{ cve(id=\"CVE-2024-3400\") }} then [b](/b/).\n";
+        let (out, errors) = run(body);
+        assert!(errors.is_empty(), "{errors:?}");
+        let links: Vec<(&str, usize)> = out
+            .rendered
+            .links
+            .iter()
+            .map(|l| (l.dest.as_str(), l.offset))
+            .collect();
+        assert_eq!(links[0], ("/a/", body.find("[link]").unwrap()));
+        assert_eq!(links[1], ("/b/", body.find("[b]").unwrap()));
+        assert_eq!(out.rendered.cves, ["CVE-2024-3400"]);
+    }
+
+    #[test]
+    fn blocks_are_not_paragraphs_and_inline_calls_are() {
+        let (out, _) = run("Text\n{{ cve(id=\"CVE-2024-3400\") }}\nmore\n\nIn {{ attack(id=\"T1059\") }} text.\n");
+        let html = &out.rendered.html;
+        assert!(html.starts_with("<p>Text</p>\n<span class=\"cve-card\">"), "{html}");
+        assert!(html.contains("</span>\n<p>more</p>"), "{html}");
+        assert!(html.contains("<p>In <a class=\"attack\""), "{html}");
+    }
+
+    #[test]
+    fn bodies_nest_and_quotes_hold_calls() {
+        let (out, errors) = run(
+            "{% callout(kind=\"note\") %}\nOuter\n\n{% details(summary=\"In\") %}\nInner *x*\n{% end %}\n{% end %}\n\n> {{ cve(id=\"CVE-2024-0001\") }}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert!(
+            html.contains("<p>Outer</p>\n<details class=\"details\">\n<summary>In</summary>\n<p>Inner <em>x</em></p>\n</details>\n</div>"),
+            "{html}"
+        );
+        assert!(html.contains("<blockquote>\n<span class=\"cve-card\">"), "{html}");
+        assert!(!html.contains('\u{E000}'), "{html}");
+    }
+
+    #[test]
+    fn problems_carry_line_and_column() {
+        let (_, errors) = run("a\n\n  {{ nope() }}\n");
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].column), (Some(7), Some(3)));
+        let (_, errors) = run("x \u{E000} {{ cve(id=\"CVE-2024-0001\") }}\n");
+        assert!(errors[0].message.contains("U+E000"), "{errors:?}");
+    }
+
+    #[test]
+    fn attack_ids() {
+        assert_eq!(attack_url("T1059").unwrap(), "https://attack.mitre.org/techniques/T1059/");
+        assert_eq!(attack_url("T1059.001").unwrap(), "https://attack.mitre.org/techniques/T1059/001/");
+        assert_eq!(attack_url("TA0001").unwrap(), "https://attack.mitre.org/tactics/TA0001/");
+        assert_eq!(attack_url("G0016").unwrap(), "https://attack.mitre.org/groups/G0016/");
+        assert_eq!(attack_url("S0154").unwrap(), "https://attack.mitre.org/software/S0154/");
+        assert_eq!(attack_url("M1036").unwrap(), "https://attack.mitre.org/mitigations/M1036/");
+        for bad in ["T105", "T1059.1", "X1234", "TA01", "T1059/../x"] {
+            assert!(attack_url(bad).is_none(), "{bad}");
+        }
+    }
+}
