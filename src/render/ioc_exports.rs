@@ -16,6 +16,7 @@ use crate::content::ioc::{self, Ioc, IocKind};
 use crate::content::shortcodes::{self, FEATURE_VIMEO, FEATURE_YOUTUBE};
 use crate::content::{Page, PageKind};
 use crate::index::Site;
+use crate::render::routes::Origin;
 use crate::urls::Urls;
 
 /// The files beside a page with IOCs.
@@ -25,17 +26,19 @@ pub const STIX: &str = "iocs.stix.json";
 /// The site-wide list.
 pub const SITE_JSON: &str = "iocs.json";
 
-/// `(output path, bytes)` of every IOC export of the site.
-pub fn files(site: &Site, config: &Config, urls: &Urls) -> Vec<(String, String)> {
+/// `(output path, bytes, who claims it)` of every IOC export of the site.
+pub fn files(site: &Site, config: &Config, urls: &Urls) -> Vec<(String, String, Origin)> {
     let mut out = Vec::new();
     let mut all = Vec::new();
-    for p in site.posts.iter().chain(&site.pages) {
+    let posts = site.posts.iter().enumerate().map(|(i, p)| (p, Origin::Post(i)));
+    let pages = site.pages.iter().enumerate().map(|(j, p)| (p, Origin::Page(j)));
+    for (p, origin) in posts.chain(pages) {
         if p.iocs.is_empty() {
             continue;
         }
-        out.push((format!("{}{CSV}", p.route), csv(&p.iocs)));
-        out.push((format!("{}{JSON}", p.route), page_json(p, urls)));
-        out.push((format!("{}{STIX}", p.route), stix_bundle(p, config, urls)));
+        out.push((format!("{}{CSV}", p.route), csv(&p.iocs), origin.clone()));
+        out.push((format!("{}{JSON}", p.route), page_json(p, urls), origin.clone()));
+        out.push((format!("{}{STIX}", p.route), stix_bundle(p, config, urls), origin));
         if p.kind == PageKind::Post {
             all.push(json!({
                 "title": p.title,
@@ -52,7 +55,11 @@ pub fn files(site: &Site, config: &Config, urls: &Urls) -> Vec<(String, String)>
             "home_page_url": urls.permalink(""),
             "posts": all,
         });
-        out.push((SITE_JSON.to_string(), pretty(&doc)));
+        out.push((
+            SITE_JSON.to_string(),
+            pretty(&doc),
+            Origin::Generated("the site's list of indicators of compromise"),
+        ));
     }
     out
 }
