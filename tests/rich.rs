@@ -49,15 +49,24 @@ fn callouts_in_every_form() {
     assert!(c.contains("<div class=\"callout callout-note\" role=\"note\">\n<p class=\"callout-title\"><span class=\"callout-label\">Note</span></p>\n<p>Plain note.</p>\n</div>"), "{c}");
     assert!(c.contains("<span class=\"callout-label\">Warning</span><span class=\"callout-sep\">: </span>Patch now</p>"), "{c}");
     assert!(c.contains("<details class=\"callout callout-tip\">\n<summary class=\"callout-title\"><span class=\"callout-label\">Tip</span></summary>\n<p>Folded shut.</p>\n</details>"), "{c}");
-    assert!(c.contains("<details class=\"callout callout-caution\" open>"), "{c}");
+    assert!(
+        c.contains("<details class=\"callout callout-caution\" open>"),
+        "{c}"
+    );
     assert!(c.contains("callout-important"), "{c}");
-    assert!(c.contains("<blockquote>\n<p>An ordinary quote.</p>\n</blockquote>"), "{c}");
+    assert!(
+        c.contains("<blockquote>\n<p>An ordinary quote.</p>\n</blockquote>"),
+        "{c}"
+    );
     assert!(!c.contains("[!"), "{c}");
 }
 
 #[test]
 fn callouts_survive_sanitising() {
-    let s = site_with("> [!WARNING]- Title\n> Text <script>alert(1)</script>\n", "");
+    let s = site_with(
+        "> [!WARNING]- Title\n> Text <script>alert(1)</script>\n",
+        "",
+    );
     s.write(
         "site.toml",
         &format!("{}\n[markdown]\nunsafe_html = false\n", common::SITE_TOML),
@@ -65,8 +74,14 @@ fn callouts_survive_sanitising() {
     s.build(&[]).ok();
     let html = s.read("posts/rich/index.html");
     let c = content(&html);
-    assert!(c.contains("<details class=\"callout callout-warning\">"), "{c}");
-    assert!(c.contains("<summary class=\"callout-title\"><span class=\"callout-label\">Warning</span>"), "{c}");
+    assert!(
+        c.contains("<details class=\"callout callout-warning\">"),
+        "{c}"
+    );
+    assert!(
+        c.contains("<summary class=\"callout-title\"><span class=\"callout-label\">Warning</span>"),
+        "{c}"
+    );
     assert!(!c.contains("<script"), "{c}");
 }
 
@@ -106,12 +121,20 @@ fn every_builtin_renders() {
     // Block shortcodes are not wrapped in paragraphs; no iframe and no third-party script.
     assert!(!c.contains("<p><figure") && !c.contains("<p><div"), "{c}");
     assert!(!html.contains("<iframe"), "{html}");
-    assert!(!html.contains("platform.twitter.com") && !html.contains("gist.github.com/octo/abc123.js"));
+    assert!(
+        !html.contains("platform.twitter.com") && !html.contains("gist.github.com/octo/abc123.js")
+    );
     // The page loads the same-origin script, and the theme ships it.
-    assert!(html.contains("<script src=\"/rich.js\" defer></script>"), "{html}");
+    assert!(
+        html.contains("<script src=\"/rich.js\" defer></script>"),
+        "{html}"
+    );
     assert!(s.read("rich.js").contains("youtube-nocookie.com/embed/"));
     // The cve shortcode puts the post on the CVE's page.
-    assert!(s.read("cve/CVE-2024-3400/index.html").contains("/posts/rich/"));
+    assert!(
+        s.read("cve/CVE-2024-3400/index.html")
+            .contains("/posts/rich/")
+    );
 }
 
 #[test]
@@ -143,12 +166,30 @@ fn shortcode_arguments_cannot_inject_markup() {
 #[test]
 fn bad_urls_in_arguments_are_refused() {
     for (call, what) in [
-        ("{{ figure(src=\"javascript:alert(1)\", alt=\"x\") }}", "`javascript:` scheme"),
-        ("{{ figure(src=\"/a.png\", alt=\"x\", link=\"javascript:alert(1)\") }}", "`javascript:` scheme"),
-        ("{{ figure(src=\"data:image/png;base64,AAAA\", alt=\"x\") }}", "`data:` scheme"),
-        ("{{ youtube(id=\"aqz-KE-bpKQ\", poster=\"https://tracker.example/p.jpg\") }}", "must be an image on this site"),
-        ("{{ youtube(id=\"x\\\" onload=\\\"alert(1)\") }}", "is not a YouTube video id"),
-        ("{{ mastodon(url=\"javascript:alert(1)//@x\") }}", "is not the https address"),
+        (
+            "{{ figure(src=\"javascript:alert(1)\", alt=\"x\") }}",
+            "`javascript:` scheme",
+        ),
+        (
+            "{{ figure(src=\"/a.png\", alt=\"x\", link=\"javascript:alert(1)\") }}",
+            "`javascript:` scheme",
+        ),
+        (
+            "{{ figure(src=\"data:image/png;base64,AAAA\", alt=\"x\") }}",
+            "`data:` scheme",
+        ),
+        (
+            "{{ youtube(id=\"aqz-KE-bpKQ\", poster=\"https://tracker.example/p.jpg\") }}",
+            "must be an image on this site",
+        ),
+        (
+            "{{ youtube(id=\"x\\\" onload=\\\"alert(1)\") }}",
+            "is not a YouTube video id",
+        ),
+        (
+            "{{ mastodon(url=\"javascript:alert(1)//@x\") }}",
+            "is not the https address",
+        ),
     ] {
         let err = fails(&format!("Intro.\n\n{call}\n"), "");
         assert!(err.contains(what), "{call}: {err}");
@@ -159,31 +200,54 @@ fn bad_urls_in_arguments_are_refused() {
 #[test]
 fn errors_name_file_line_and_column() {
     let err = fails("Text.\n\nSee {{ nosuch(a=1) }} here.\n", "");
-    assert!(err.contains("content/posts/rich.md:8:5: unknown shortcode `nosuch`"), "{err}");
+    assert!(
+        err.contains("content/posts/rich.md:8:5: unknown shortcode `nosuch`"),
+        "{err}"
+    );
     let err = fails("{{ youtub(id=\"aqz-KE-bpKQ\") }}\n", "");
     assert!(err.contains("did you mean `youtube`?"), "{err}");
     let err = fails("Line one.\n{{ figure(src=\"/a.png\") }}\n", "");
-    assert!(err.contains("rich.md:7:1: the shortcode `figure` needs the argument `alt`"), "{err}");
+    assert!(
+        err.contains("rich.md:7:1: the shortcode `figure` needs the argument `alt`"),
+        "{err}"
+    );
     assert!(err.contains("alt=\"\""), "{err}");
     // alt="" on purpose is fine.
-    site_with("{{ figure(src=\"/a.png\", alt=\"\") }}\n", "").build(&[]).ok();
+    site_with("{{ figure(src=\"/a.png\", alt=\"\") }}\n", "")
+        .build(&[])
+        .ok();
     let err = fails("{{ youtube(id=\"aqz-KE-bpKQ\", start=\"90\") }}\n", "");
-    assert!(err.contains("rich.md:6:30: `start` of `youtube` must be a whole number, not a string"), "{err}");
+    assert!(
+        err.contains("rich.md:6:30: `start` of `youtube` must be a whole number, not a string"),
+        "{err}"
+    );
     let err = fails("{{ youtube(idd=\"aqz-KE-bpKQ\") }}\n", "");
-    assert!(err.contains("has no argument `idd`") && err.contains("did you mean `id`?"), "{err}");
+    assert!(
+        err.contains("has no argument `idd`") && err.contains("did you mean `id`?"),
+        "{err}"
+    );
     let err = fails("{% callout() %}\nnever closed\n", "");
-    assert!(err.contains("rich.md:6:1: shortcode: the body of `callout` is never closed"), "{err}");
+    assert!(
+        err.contains("rich.md:6:1: shortcode: the body of `callout` is never closed"),
+        "{err}"
+    );
     let err = fails("{{ callout(kind=\"note\") }}\n", "");
     assert!(err.contains("needs a body"), "{err}");
     let err = fails("{% youtube(id=\"aqz-KE-bpKQ\") %}x{% end %}\n", "");
     assert!(err.contains("takes no body"), "{err}");
     let err = fails("{{ x(a=\"open) }}\n", "");
-    assert!(err.contains("rich.md:6:8: shortcode: a string argument is never closed"), "{err}");
+    assert!(
+        err.contains("rich.md:6:8: shortcode: a string argument is never closed"),
+        "{err}"
+    );
     let err = fails("[link]({{ cve(id=\"CVE-2024-3400\") }})\n", "");
     assert!(err.contains("cannot be used here"), "{err}");
     // Every problem of a body is reported, each on its line.
     let err = fails("{{ nosuch() }}\n\n{{ figure(src=\"/a.png\") }}\n", "");
-    assert!(err.contains("rich.md:6:1") && err.contains("rich.md:8:1"), "{err}");
+    assert!(
+        err.contains("rich.md:6:1") && err.contains("rich.md:8:1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -221,7 +285,12 @@ fn site_shortcodes_override_the_theme_and_get_markdown_bodies() {
     s.build(&[]).ok();
     let html = s.read("posts/rich/index.html");
     let c = content(&html);
-    assert!(c.contains("<p class=\"my-video\">aqz-KE-bpKQ https://www.youtube.com/watch?v=aqz-KE-bpKQ</p>"), "{c}");
+    assert!(
+        c.contains(
+            "<p class=\"my-video\">aqz-KE-bpKQ https://www.youtube.com/watch?v=aqz-KE-bpKQ</p>"
+        ),
+        "{c}"
+    );
     assert!(c.contains("<aside class=\"aside\" aria-label=\"Side\">3 true a,b\n<p>Some <em>Markdown</em> with <a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a> and <span class=\"cve-card\">"), "{c}");
     assert!(c.contains("Twice: <b>1</b> <b>2</b>"), "{c}");
 }
@@ -235,12 +304,21 @@ fn shortcodes_in_code_stay_text() {
         "Shown as written: {{/* youtube(id=\"x\") */}}.\n",
     ));
     let c = content(&html);
-    assert!(c.contains("<code>{{ youtube(id=\"aqz-KE-bpKQ\") }}</code> inline."), "{c}");
+    assert!(
+        c.contains("<code>{{ youtube(id=\"aqz-KE-bpKQ\") }}</code> inline."),
+        "{c}"
+    );
     assert!(c.contains("{% callout() %}"), "{c}");
     assert!(c.contains("{{ nosuch() }}"), "{c}");
-    assert!(c.contains("Shown as written: {{ youtube(id=\"x\") }}."), "{c}");
+    assert!(
+        c.contains("Shown as written: {{ youtube(id=\"x\") }}."),
+        "{c}"
+    );
     assert!(!c.contains("embed-link"), "{c}");
-    assert!(!html.contains("rich.js"), "no script on a page without embeds or IOCs");
+    assert!(
+        !html.contains("rich.js"),
+        "no script on a page without embeds or IOCs"
+    );
 }
 
 #[test]
@@ -251,7 +329,9 @@ fn frame_src_only_on_sites_that_embed() {
     let (s, _) = built("{{ youtube(id=\"aqz-KE-bpKQ\") }}\n");
     let headers = s.read("_headers");
     assert!(
-        headers.contains("frame-ancestors 'none'; frame-src 'self' https://www.youtube-nocookie.com\n"),
+        headers.contains(
+            "frame-ancestors 'none'; frame-src 'self' https://www.youtube-nocookie.com\n"
+        ),
         "{headers}"
     );
     assert!(!headers.contains("vimeo"), "{headers}");
@@ -303,11 +383,20 @@ fn iocs_are_shown_defanged_never_as_links() {
     ] {
         assert!(html.contains(want), "missing {want}");
     }
-    assert!(!html.contains("href=\"https://cdn.example.net"), "an IOC became a link");
-    assert!(!html.contains("href=\"mailto:user@"), "an IOC became a link");
+    assert!(
+        !html.contains("href=\"https://cdn.example.net"),
+        "an IOC became a link"
+    );
+    assert!(
+        !html.contains("href=\"mailto:user@"),
+        "an IOC became a link"
+    );
     // Plain URLs in running text are the author's: not defanged.
     let (_, plain) = built("See <https://example.com/advisory> for details.\n");
-    assert!(plain.contains("<a href=\"https://example.com/advisory\">"), "{plain}");
+    assert!(
+        plain.contains("<a href=\"https://example.com/advisory\">"),
+        "{plain}"
+    );
 }
 
 #[test]
@@ -316,9 +405,15 @@ fn ioc_exports_csv_json_and_site_list() {
     let csv = s.read("posts/rich/iocs.csv");
     assert!(csv.starts_with("type,value,note\r\n"), "{csv}");
     assert!(csv.contains("ipv4,203.0.113.0/24,range\r\n"), "{csv}");
-    assert!(csv.contains("url,https://cdn.example.net/x.js,\r\n"), "{csv}");
+    assert!(
+        csv.contains("url,https://cdn.example.net/x.js,\r\n"),
+        "{csv}"
+    );
     assert!(csv.contains("sha256,e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855,\"'=1+1, \"\"quoted\"\"\"\r\n"), "{csv}");
-    assert!(csv.contains("registry,HKLM\\Software\\Evil\\Run,\r\n"), "{csv}");
+    assert!(
+        csv.contains("registry,HKLM\\Software\\Evil\\Run,\r\n"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 1 + 5 + 7);
 
     let json: Value = serde_json::from_str(&s.read("posts/rich/iocs.json")).unwrap();
@@ -369,19 +464,26 @@ fn is_stix_timestamp(s: &str) -> bool {
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && [8, 4, 4, 4, 12]
-            .iter()
-            .zip(&parts)
-            .all(|(n, p)| p.len() == *n && p.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))
+        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| {
+            p.len() == *n
+                && p.bytes()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        })
 }
 
 #[test]
 fn stix_bundle_has_valid_indicators() {
     // The reference: an example bundle from OASIS (cti-stix2-json-schemas).
-    let reference: Value = serde_json::from_str(include_str!("fixtures/stix/indicator-for-c2-ip-address.json")).unwrap();
+    let reference: Value = serde_json::from_str(include_str!(
+        "fixtures/stix/indicator-for-c2-ip-address.json"
+    ))
+    .unwrap();
     let ref_indicator = &reference["objects"][0];
     for key in INDICATOR_REQUIRED {
-        assert!(ref_indicator.get(*key).is_some(), "the reference lacks {key}");
+        assert!(
+            ref_indicator.get(*key).is_some(),
+            "the reference lacks {key}"
+        );
     }
 
     let s = ioc_site();
@@ -389,10 +491,19 @@ fn stix_bundle_has_valid_indicators() {
     let bundle: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(bundle["type"], reference["type"]);
     let bundle_id = bundle["id"].as_str().unwrap();
-    assert!(bundle_id.starts_with("bundle--") && is_uuid(&bundle_id[8..]), "{bundle_id}");
-    assert!(bundle.get("spec_version").is_none(), "2.1 bundles have no spec_version");
+    assert!(
+        bundle_id.starts_with("bundle--") && is_uuid(&bundle_id[8..]),
+        "{bundle_id}"
+    );
+    assert!(
+        bundle.get("spec_version").is_none(),
+        "2.1 bundles have no spec_version"
+    );
     let objects = bundle["objects"].as_array().unwrap();
-    let indicators: Vec<&Value> = objects.iter().filter(|o| o["type"] == "indicator").collect();
+    let indicators: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["type"] == "indicator")
+        .collect();
     assert_eq!(indicators.len(), 11);
     let mut ids = std::collections::HashSet::new();
     for o in &indicators {
@@ -415,10 +526,19 @@ fn stix_bundle_has_valid_indicators() {
             assert!(is_stix_timestamp(ref_indicator[t].as_str().unwrap()));
         }
         let pattern = o["pattern"].as_str().unwrap();
-        assert!(pattern.starts_with('[') && pattern.ends_with("']"), "{pattern}");
-        assert_eq!(o["external_references"][0]["url"], "https://news.example.com/posts/rich/");
+        assert!(
+            pattern.starts_with('[') && pattern.ends_with("']"),
+            "{pattern}"
+        );
+        assert_eq!(
+            o["external_references"][0]["url"],
+            "https://news.example.com/posts/rich/"
+        );
     }
-    let patterns: Vec<&str> = indicators.iter().map(|o| o["pattern"].as_str().unwrap()).collect();
+    let patterns: Vec<&str> = indicators
+        .iter()
+        .map(|o| o["pattern"].as_str().unwrap())
+        .collect();
     for want in [
         "[ipv4-addr:value = '203.0.113.0/24']",
         "[domain-name:value = 'evil.example.com']",
@@ -435,10 +555,16 @@ fn stix_bundle_has_valid_indicators() {
         assert!(patterns.contains(&want), "missing {want} in {patterns:?}");
     }
     // The CVE is a vulnerability, named by its CVE id.
-    let vulns: Vec<&Value> = objects.iter().filter(|o| o["type"] == "vulnerability").collect();
+    let vulns: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["type"] == "vulnerability")
+        .collect();
     assert_eq!(vulns.len(), 1);
     assert_eq!(vulns[0]["external_references"][0]["source_name"], "cve");
-    assert_eq!(vulns[0]["external_references"][0]["external_id"], "CVE-2024-3400");
+    assert_eq!(
+        vulns[0]["external_references"][0]["external_id"],
+        "CVE-2024-3400"
+    );
     // Deterministic: a second cold build writes the same bytes.
     s.build(&["--no-cache", "--output", "again"]).ok();
     let again = std::fs::read_to_string(s.root().join("again/posts/rich/iocs.stix.json")).unwrap();
@@ -457,8 +583,14 @@ fn invalid_iocs_are_errors_with_file_and_line() {
         "iocs:\n  - {type: sha256, value: \"abcd\"}\n  - {type: md5, value: \"d41d8cd98f00b204e9800998ecf8427\"}\n  - {type: nope, value: \"x.example\"}\n",
     );
     assert!(err.contains("content/posts/rich.md:5: iocs entry 1: \"abcd\" a SHA-256 hash has 64 hex digits, this one 4"), "{err}");
-    assert!(err.contains("rich.md:6: iocs entry 2:") && err.contains("has 32 hex digits, this one 31"), "{err}");
-    assert!(err.contains("rich.md:7: iocs entry 3: `type: nope` is not an indicator type"), "{err}");
+    assert!(
+        err.contains("rich.md:6: iocs entry 2:") && err.contains("has 32 hex digits, this one 31"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rich.md:7: iocs entry 3: `type: nope` is not an indicator type"),
+        "{err}"
+    );
     let err = fails("{% ioc() %}\n\n{% end %}\n", "");
     assert!(err.contains("lists no indicators"), "{err}");
 }
@@ -479,10 +611,19 @@ fn check_reports_hugo_and_liquid_leftovers() {
     assert_ne!(r.status, 0, "{}", r.stdout);
     let out = format!("{}{}", r.stdout, r.stderr);
     assert!(out.contains("content/posts/rich.md:8:1: leftover Hugo or Liquid syntax, shown as text: {{< youtube dQw4w9WgXcQ >}}"), "{out}");
-    assert!(out.contains("in sitrep: {{ youtube(id=\"dQw4w9WgXcQ\") }}"), "{out}");
-    assert!(out.contains("rich.md:10:1:") && out.contains("```ruby"), "{out}");
+    assert!(
+        out.contains("in sitrep: {{ youtube(id=\"dQw4w9WgXcQ\") }}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rich.md:10:1:") && out.contains("```ruby"),
+        "{out}"
+    );
     assert!(out.contains("rich.md:12:1:"), "{out}");
-    assert!(out.contains("rich.md:14:4:") && out.contains("site.author"), "{out}");
+    assert!(
+        out.contains("rich.md:14:4:") && out.contains("site.author"),
+        "{out}"
+    );
     assert_eq!(out.matches("leftover Hugo or Liquid").count(), 4, "{out}");
 }
 
@@ -509,7 +650,10 @@ fn warm_builds_reuse_expanded_bodies_and_follow_template_edits() {
         "<p class=\"mine\">{{ id }}</p>\n",
     );
     s.build(&[]).ok();
-    assert!(s.read("posts/rich/index.html").contains("<p class=\"mine\">aqz-KE-bpKQ</p>"));
+    assert!(
+        s.read("posts/rich/index.html")
+            .contains("<p class=\"mine\">aqz-KE-bpKQ</p>")
+    );
     s.build(&["--no-cache", "--output", "cold"]).ok();
     assert_eq!(
         common::snapshot(&s.public()),

@@ -218,7 +218,10 @@ fn shortcodes_embeds_and_iocs_warm_equals_cold() {
         ),
     );
     assert_warm_equals_cold(&s, "shortcodes added");
-    assert!(s.read("_headers").contains("frame-src 'self' https://www.youtube-nocookie.com"));
+    assert!(
+        s.read("_headers")
+            .contains("frame-src 'self' https://www.youtube-nocookie.com")
+    );
     assert!(s.exists("posts/p5/iocs.stix.json") && s.exists("iocs.json"));
     // A site shortcode template changes: the pages using it change, as in a cold build.
     s.write("templates/shortcodes/youtube.html", "<p>{{ id }}</p>\n");

@@ -233,9 +233,9 @@ fn load_with(
                 }
             });
 
-    let shortcodes = theme.as_ref().and_then(|t| {
-        Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new)
-    });
+    let shortcodes = theme
+        .as_ref()
+        .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
     timings.lap("templates");
     let content_key = cache::content_key(
         content_fingerprint(&config, shortcodes.as_deref()),

@@ -243,21 +243,27 @@ mod tests {
             content_security_policy: "default-src 'self'; frame-src 'none'".into(),
             ..HeadersConfig::default()
         };
-        assert!(own
-            .file_with_frames(&["https://player.vimeo.com"])
-            .contains("default-src 'self'; frame-src https://player.vimeo.com\n"));
+        assert!(
+            own.file_with_frames(&["https://player.vimeo.com"])
+                .contains("default-src 'self'; frame-src https://player.vimeo.com\n")
+        );
         let listed = HeadersConfig {
             content_security_policy: "frame-src https://a.example".into(),
             ..HeadersConfig::default()
         };
-        assert!(listed
-            .file_with_frames(&["https://a.example", "https://b.example"])
-            .contains("frame-src https://a.example https://b.example\n"));
+        assert!(
+            listed
+                .file_with_frames(&["https://a.example", "https://b.example"])
+                .contains("frame-src https://a.example https://b.example\n")
+        );
         let off = HeadersConfig {
             content_security_policy: String::new(),
             ..HeadersConfig::default()
         };
-        assert!(!off.file_with_frames(&["https://b.example"]).contains("frame-src"));
+        assert!(
+            !off.file_with_frames(&["https://b.example"])
+                .contains("frame-src")
+        );
     }
 
     #[test]

@@ -151,26 +151,24 @@ pub fn rewrite(events: &mut Vec<Event<'_>>) {
             continue;
         };
         match event {
-            Event::Start(Tag::BlockQuote(kind)) => {
-                match callout_at(&mut src, i + 1, kind) {
-                    Some((kind, fold, title, skip_to)) => {
-                        let mut html = open_html(kind, fold);
-                        if !title.is_empty() {
-                            html.push_str(TITLE_SEPARATOR);
-                        }
-                        out.push(Event::Html(CowStr::from(html)));
-                        out.extend(title);
-                        out.push(Event::Html(CowStr::Borrowed(title_end(fold))));
-                        quotes.push(Some(fold));
-                        i = skip_to;
-                        continue;
+            Event::Start(Tag::BlockQuote(kind)) => match callout_at(&mut src, i + 1, kind) {
+                Some((kind, fold, title, skip_to)) => {
+                    let mut html = open_html(kind, fold);
+                    if !title.is_empty() {
+                        html.push_str(TITLE_SEPARATOR);
                     }
-                    None => {
-                        quotes.push(None);
-                        out.push(Event::Start(Tag::BlockQuote(None)));
-                    }
+                    out.push(Event::Html(CowStr::from(html)));
+                    out.extend(title);
+                    out.push(Event::Html(CowStr::Borrowed(title_end(fold))));
+                    quotes.push(Some(fold));
+                    i = skip_to;
+                    continue;
                 }
-            }
+                None => {
+                    quotes.push(None);
+                    out.push(Event::Start(Tag::BlockQuote(None)));
+                }
+            },
             Event::End(TagEnd::BlockQuote(_)) => match quotes.pop() {
                 Some(Some(fold)) => out.push(Event::Html(CowStr::Borrowed(close_html(fold)))),
                 _ => out.push(Event::End(TagEnd::BlockQuote(None))),
@@ -298,7 +296,10 @@ mod tests {
             Some((Kind::Warning, Fold::Closed, "Patch now"))
         );
         assert_eq!(parse_marker("[!TIP]+"), Some((Kind::Tip, Fold::Open, "")));
-        assert_eq!(parse_marker("[!danger] x"), Some((Kind::Caution, Fold::No, "x")));
+        assert_eq!(
+            parse_marker("[!danger] x"),
+            Some((Kind::Caution, Fold::No, "x"))
+        );
         assert_eq!(parse_marker("[!NOPE]"), None);
         assert_eq!(parse_marker("[!NOTE]x"), None);
         assert_eq!(parse_marker("[NOTE]"), None);
@@ -354,9 +355,18 @@ mod tests {
             "<div class=\"callout callout-caution\" role=\"note\">\n<p class=\"callout-title\"><span class=\"callout-label\">Caution</span><span class=\"callout-sep\">: </span>Only a title</p>\n</div>\n"
         );
         let nested = md("> [!NOTE]\n> Outer\n>\n> > Plain inner quote\n");
-        assert!(nested.contains("<blockquote>\n<p>Plain inner quote</p>\n</blockquote>\n</div>"), "{nested}");
-        assert_eq!(md("> Just a quote\n"), "<blockquote>\n<p>Just a quote</p>\n</blockquote>\n");
-        assert_eq!(md("> [link](x) text\n"), "<blockquote>\n<p><a href=\"x\">link</a> text</p>\n</blockquote>\n");
+        assert!(
+            nested.contains("<blockquote>\n<p>Plain inner quote</p>\n</blockquote>\n</div>"),
+            "{nested}"
+        );
+        assert_eq!(
+            md("> Just a quote\n"),
+            "<blockquote>\n<p>Just a quote</p>\n</blockquote>\n"
+        );
+        assert_eq!(
+            md("> [link](x) text\n"),
+            "<blockquote>\n<p><a href=\"x\">link</a> text</p>\n</blockquote>\n"
+        );
     }
 
     #[test]

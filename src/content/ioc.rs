@@ -82,7 +82,10 @@ impl IocKind {
     /// A `type:` of front matter: the names above, a few common spellings, and `ip` and
     /// `hash` (whose exact kind the value decides).
     pub fn parse_name(name: &str) -> Option<Option<IocKind>> {
-        let n = name.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+        let n = name
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_', ' '], "");
         Some(Some(match n.as_str() {
             "ipv4" | "ipv4addr" => IocKind::Ipv4,
             "ipv6" | "ipv6addr" => IocKind::Ipv6,
@@ -171,7 +174,9 @@ pub fn from_front_matter(
                 None => {
                     errors.push(fail(
                         format!("iocs entry {}: `type: {k}` is not an indicator type", i + 1),
-                        format!("use one of: {TYPE_NAMES}; or leave `type` out to have it detected"),
+                        format!(
+                            "use one of: {TYPE_NAMES}; or leave `type` out to have it detected"
+                        ),
                     ));
                     continue;
                 }
@@ -327,7 +332,10 @@ pub fn detect(value: &str) -> Result<(IocKind, String), String> {
     if v.contains('.') {
         return check(IocKind::Domain, v).map(|s| (IocKind::Domain, s));
     }
-    Err("is not an IP address, domain, URL, email address, hash, CVE id, file name or registry key".into())
+    Err(
+        "is not an IP address, domain, URL, email address, hash, CVE id, file name or registry key"
+            .into(),
+    )
 }
 
 /// Checks `value` (refanged) as a `kind`, returning it in its canonical form (hashes, domains
@@ -343,8 +351,9 @@ pub fn check(kind: IocKind, value: &str) -> Result<String, String> {
     match kind {
         IocKind::Ipv4 => {
             let (addr, prefix) = split_prefix(v);
-            addr.parse::<Ipv4Addr>()
-                .map_err(|_| format!("{addr:?} is not a valid IPv4 address (four numbers from 0 to 255)"))?;
+            addr.parse::<Ipv4Addr>().map_err(|_| {
+                format!("{addr:?} is not a valid IPv4 address (four numbers from 0 to 255)")
+            })?;
             check_prefix(prefix, 32)?;
             Ok(v.to_string())
         }
@@ -383,9 +392,7 @@ pub fn check(kind: IocKind, value: &str) -> Result<String, String> {
             Ok(v.to_string())
         }
         IocKind::Email => {
-            let (local, domain) = v
-                .rsplit_once('@')
-                .ok_or("an email address needs an `@`")?;
+            let (local, domain) = v.rsplit_once('@').ok_or("an email address needs an `@`")?;
             if local.is_empty() || local.contains(char::is_whitespace) {
                 return Err("the part before `@` is empty or has spaces".into());
             }
@@ -447,7 +454,16 @@ pub fn check_typed(kind: Option<Option<IocKind>>, raw: &str) -> Result<(IocKind,
         None | Some(None) => {
             let (k, value) = detect(&v)?;
             match (kind, raw.trim()) {
-                (Some(None), _) if !matches!(k, IocKind::Ipv4 | IocKind::Ipv6 | IocKind::Md5 | IocKind::Sha1 | IocKind::Sha256) => {
+                (Some(None), _)
+                    if !matches!(
+                        k,
+                        IocKind::Ipv4
+                            | IocKind::Ipv6
+                            | IocKind::Md5
+                            | IocKind::Sha1
+                            | IocKind::Sha256
+                    ) =>
+                {
                     Err(format!("is a {}, not an IP address or a hash", k.label()))
                 }
                 _ => Ok((k, value)),
@@ -469,7 +485,9 @@ fn check_prefix(prefix: Option<&str>, max: u8) -> Result<(), String> {
         None => Ok(()),
         Some(p) => match p.parse::<u8>() {
             Ok(n) if n <= max && !p.starts_with('+') => Ok(()),
-            _ => Err(format!("the network prefix /{p} is not a number from 0 to {max}")),
+            _ => Err(format!(
+                "the network prefix /{p} is not a number from 0 to {max}"
+            )),
         },
     }
 }
@@ -490,8 +508,16 @@ fn is_registry(v: &str) -> bool {
     v.contains('\\')
         && matches!(
             hive,
-            "HKLM" | "HKCU" | "HKCR" | "HKU" | "HKCC" | "HKEY_LOCAL_MACHINE" | "HKEY_CURRENT_USER"
-                | "HKEY_CLASSES_ROOT" | "HKEY_USERS" | "HKEY_CURRENT_CONFIG"
+            "HKLM"
+                | "HKCU"
+                | "HKCR"
+                | "HKU"
+                | "HKCC"
+                | "HKEY_LOCAL_MACHINE"
+                | "HKEY_CURRENT_USER"
+                | "HKEY_CLASSES_ROOT"
+                | "HKEY_USERS"
+                | "HKEY_CURRENT_CONFIG"
         )
 }
 
@@ -500,10 +526,10 @@ fn is_registry(v: &str) -> bool {
 const FILE_EXTENSIONS: &[&str] = &[
     "exe", "dll", "sys", "scr", "com", "bat", "cmd", "ps1", "psm1", "vbs", "vbe", "js", "jse",
     "wsf", "hta", "lnk", "msi", "msp", "jar", "apk", "dmg", "pkg", "deb", "rpm", "elf", "bin",
-    "so", "dylib", "sh", "py", "pl", "rb", "php", "asp", "aspx", "jsp", "zip", "rar", "7z",
-    "gz", "tgz", "tar", "iso", "img", "vhd", "vhdx", "doc", "docx", "docm", "xls", "xlsx",
-    "xlsm", "ppt", "pptx", "pdf", "rtf", "one", "txt", "log", "dat", "tmp", "ini", "cfg",
-    "json", "xml", "html", "htm", "svg", "png", "jpg", "jpeg", "gif",
+    "so", "dylib", "sh", "py", "pl", "rb", "php", "asp", "aspx", "jsp", "zip", "rar", "7z", "gz",
+    "tgz", "tar", "iso", "img", "vhd", "vhdx", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt",
+    "pptx", "pdf", "rtf", "one", "txt", "log", "dat", "tmp", "ini", "cfg", "json", "xml", "html",
+    "htm", "svg", "png", "jpg", "jpeg", "gif",
 ];
 
 fn has_file_extension(v: &str) -> bool {
@@ -533,7 +559,9 @@ fn check_domain(d: &str) -> Result<(), String> {
     }
     let tld = labels[labels.len() - 1];
     if !tld.chars().any(char::is_alphabetic) {
-        return Err(format!("{d:?} is not a domain name: its last label has no letter"));
+        return Err(format!(
+            "{d:?} is not a domain name: its last label has no letter"
+        ));
     }
     Ok(())
 }
@@ -686,8 +714,16 @@ mod tests {
             let err = detect(&refang(v)).expect_err(v);
             assert!(err.contains(why), "{v}: {err}");
         }
-        assert!(check(IocKind::Sha256, "abc").unwrap_err().contains("64 hex digits"));
-        assert!(check(IocKind::Md5, "zz").unwrap_err().contains("hex digits only"));
+        assert!(
+            check(IocKind::Sha256, "abc")
+                .unwrap_err()
+                .contains("64 hex digits")
+        );
+        assert!(
+            check(IocKind::Md5, "zz")
+                .unwrap_err()
+                .contains("hex digits only")
+        );
         assert!(check(IocKind::File, "C:\\x.exe").is_err());
         assert!(check(IocKind::Registry, "Software\\x").is_err());
         assert!(check(IocKind::Cve, "CVE-24-1").is_err());
@@ -710,12 +746,21 @@ mod tests {
             defang(IocKind::Url, "https://evil.example/x"),
             "hxxps://evil[.]example/x"
         );
-        assert_eq!(defang(IocKind::Url, "http://a.b.example:8080/p.php?q=1.2"), "hxxp://a[.]b[.]example:8080/p.php?q=1.2");
-        assert_eq!(defang(IocKind::Url, "ftp://files.example/"), "fxp://files[.]example/");
+        assert_eq!(
+            defang(IocKind::Url, "http://a.b.example:8080/p.php?q=1.2"),
+            "hxxp://a[.]b[.]example:8080/p.php?q=1.2"
+        );
+        assert_eq!(
+            defang(IocKind::Url, "ftp://files.example/"),
+            "fxp://files[.]example/"
+        );
         assert_eq!(defang(IocKind::Ipv4, "203.0.113.7"), "203.0.113[.]7");
         assert_eq!(defang(IocKind::Ipv4, "203.0.113.0/24"), "203.0.113[.]0/24");
         assert_eq!(defang(IocKind::Ipv6, "2001:db8::1"), "2001[:]db8[:][:]1");
-        assert_eq!(defang(IocKind::Domain, "cdn.evil.example"), "cdn[.]evil[.]example");
+        assert_eq!(
+            defang(IocKind::Domain, "cdn.evil.example"),
+            "cdn[.]evil[.]example"
+        );
         assert_eq!(
             defang(IocKind::Email, "user@evil.example"),
             "user[@]evil[.]example"
@@ -745,13 +790,34 @@ mod tests {
     #[test]
     fn stix_patterns_per_type() {
         let p = |k, v| stix_pattern(k, v).unwrap();
-        assert_eq!(p(IocKind::Ipv4, "203.0.113.7"), "[ipv4-addr:value = '203.0.113.7']");
-        assert_eq!(p(IocKind::Ipv4, "203.0.113.0/24"), "[ipv4-addr:value = '203.0.113.0/24']");
-        assert_eq!(p(IocKind::Ipv6, "2001:db8::1"), "[ipv6-addr:value = '2001:db8::1']");
-        assert_eq!(p(IocKind::Domain, "evil.example"), "[domain-name:value = 'evil.example']");
-        assert_eq!(p(IocKind::Url, "https://evil.example/x"), "[url:value = 'https://evil.example/x']");
-        assert_eq!(p(IocKind::Email, "a@evil.example"), "[email-addr:value = 'a@evil.example']");
-        assert_eq!(p(IocKind::Md5, "d41d8cd98f00b204e9800998ecf8427e"), "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']");
+        assert_eq!(
+            p(IocKind::Ipv4, "203.0.113.7"),
+            "[ipv4-addr:value = '203.0.113.7']"
+        );
+        assert_eq!(
+            p(IocKind::Ipv4, "203.0.113.0/24"),
+            "[ipv4-addr:value = '203.0.113.0/24']"
+        );
+        assert_eq!(
+            p(IocKind::Ipv6, "2001:db8::1"),
+            "[ipv6-addr:value = '2001:db8::1']"
+        );
+        assert_eq!(
+            p(IocKind::Domain, "evil.example"),
+            "[domain-name:value = 'evil.example']"
+        );
+        assert_eq!(
+            p(IocKind::Url, "https://evil.example/x"),
+            "[url:value = 'https://evil.example/x']"
+        );
+        assert_eq!(
+            p(IocKind::Email, "a@evil.example"),
+            "[email-addr:value = 'a@evil.example']"
+        );
+        assert_eq!(
+            p(IocKind::Md5, "d41d8cd98f00b204e9800998ecf8427e"),
+            "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"
+        );
         assert!(p(IocKind::Sha1, "x").starts_with("[file:hashes.'SHA-1' = "));
         assert!(p(IocKind::Sha256, "x").starts_with("[file:hashes.'SHA-256' = "));
         assert_eq!(p(IocKind::File, "it's.exe"), "[file:name = 'it\\'s.exe']");
@@ -769,7 +835,10 @@ mod tests {
             0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4,
             0x30, 0xc8,
         ];
-        assert_eq!(uuid_v5(&dns, "python.org"), "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+        assert_eq!(
+            uuid_v5(&dns, "python.org"),
+            "886313e1-3b8a-5372-9b90-0c9aee199e5d"
+        );
         let a = uuid_v5(&STIX_NAMESPACE, "x");
         assert_eq!(a, uuid_v5(&STIX_NAMESPACE, "x"));
         assert_ne!(a, uuid_v5(&STIX_NAMESPACE, "y"));

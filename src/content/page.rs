@@ -315,7 +315,14 @@ fn render_body(
     r: &mut FileResult,
 ) -> Body {
     // Markdown, with the shortcodes expanded (their problems name line and column).
-    let rich = super::shortcodes::render(file, parsed.body, parsed.body_line, md_opts, hl, &mut r.errors);
+    let rich = super::shortcodes::render(
+        file,
+        parsed.body,
+        parsed.body_line,
+        md_opts,
+        hl,
+        &mut r.errors,
+    );
     let body = rich.rendered;
     // Byte offsets of the body's line starts, to place warnings (there can be thousands).
     let line_starts: Vec<usize> = if body.warnings.is_empty() && body.errors.is_empty() {

@@ -30,15 +30,31 @@ pub const SITE_JSON: &str = "iocs.json";
 pub fn files(site: &Site, config: &Config, urls: &Urls) -> Vec<(String, String, Origin)> {
     let mut out = Vec::new();
     let mut all = Vec::new();
-    let posts = site.posts.iter().enumerate().map(|(i, p)| (p, Origin::Post(i)));
-    let pages = site.pages.iter().enumerate().map(|(j, p)| (p, Origin::Page(j)));
+    let posts = site
+        .posts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p, Origin::Post(i)));
+    let pages = site
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(j, p)| (p, Origin::Page(j)));
     for (p, origin) in posts.chain(pages) {
         if p.iocs.is_empty() {
             continue;
         }
         out.push((format!("{}{CSV}", p.route), csv(&p.iocs), origin.clone()));
-        out.push((format!("{}{JSON}", p.route), page_json(p, urls), origin.clone()));
-        out.push((format!("{}{STIX}", p.route), stix_bundle(p, config, urls), origin));
+        out.push((
+            format!("{}{JSON}", p.route),
+            page_json(p, urls),
+            origin.clone(),
+        ));
+        out.push((
+            format!("{}{STIX}", p.route),
+            stix_bundle(p, config, urls),
+            origin,
+        ));
         if p.kind == PageKind::Post {
             all.push(json!({
                 "title": p.title,
@@ -132,7 +148,8 @@ pub fn stix_bundle(p: &Page, config: &Config, urls: &Urls) -> String {
     let created = stix_time(p.date);
     let modified = stix_time(p.updated.filter(|u| Some(*u) >= p.date).or(p.date));
     let permalink = urls.permalink(&p.route);
-    let reference = json!([{"source_name": config.title, "url": permalink, "description": p.title}]);
+    let reference =
+        json!([{"source_name": config.title, "url": permalink, "description": p.title}]);
     let mut objects = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for i in &p.iocs {

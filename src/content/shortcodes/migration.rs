@@ -55,8 +55,9 @@ pub fn leftovers(body: &str) -> Vec<Leftover> {
         if text.contains('\n') && text.lines().count() > 3 {
             continue;
         }
-        let inner = text[2..text.len() - 2]
-            .trim_matches(|c: char| c == '<' || c == '>' || c == '%' || c == '-' || c.is_whitespace());
+        let inner = text[2..text.len() - 2].trim_matches(|c: char| {
+            c == '<' || c == '>' || c == '%' || c == '-' || c.is_whitespace()
+        });
         let name = inner
             .split(|c: char| c.is_whitespace() || c == '(' || c == '.')
             .next()
@@ -65,7 +66,10 @@ pub fn leftovers(body: &str) -> Vec<Leftover> {
             Syntax::HugoShortcode | Syntax::HugoMarkdown => hugo(inner, name),
             Syntax::LiquidTag => {
                 // `{% name(…) %}` and `{% end %}` are sitrep's own.
-                if name == "end" || inner[name.len()..].trim_start().starts_with('(') || inner.starts_with("/*") {
+                if name == "end"
+                    || inner[name.len()..].trim_start().starts_with('(')
+                    || inner.starts_with("/*")
+                {
                     continue;
                 }
                 liquid_tag(inner, name)

@@ -160,7 +160,9 @@ pub fn render(
     };
     let fail = |offset: usize, message: String, help: String| {
         let (line, col) = at(offset);
-        Diagnostic::error(file, message).at(line, col).with_help(help)
+        Diagnostic::error(file, message)
+            .at(line, col)
+            .with_help(help)
     };
     let items = match parser::scan(body, &code_ranges(body)) {
         Ok(items) if items.is_empty() => return plain(body, opts, hl),
@@ -185,7 +187,11 @@ pub fn render(
     for l in &mut rendered.links {
         l.offset = back(l.offset);
     }
-    for w in rendered.warnings.iter_mut().chain(rendered.errors.iter_mut()) {
+    for w in rendered
+        .warnings
+        .iter_mut()
+        .chain(rendered.errors.iter_mut())
+    {
         w.offset = back(w.offset);
     }
     rendered.first_paragraph = strip_marks(&rendered.first_paragraph);
@@ -282,7 +288,10 @@ struct Expanded {
 
 impl Expanded {
     fn map_back(&self, o: usize) -> usize {
-        let i = self.map.partition_point(|&(t, _, _)| t <= o).saturating_sub(1);
+        let i = self
+            .map
+            .partition_point(|&(t, _, _)| t <= o)
+            .saturating_sub(1);
         match self.map.get(i) {
             Some(&(t, s, true)) => s + (o - t),
             Some(&(_, s, false)) => s,
@@ -300,7 +309,9 @@ fn raw_body(name: &str) -> bool {
 /// that line's start, end and prefix.
 fn alone_on_line(src: &str, range: &Range<usize>) -> Option<(usize, usize)> {
     let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src[range.end..].find('\n').map_or(src.len(), |i| range.end + i);
+    let line_end = src[range.end..]
+        .find('\n')
+        .map_or(src.len(), |i| range.end + i);
     let prefix_ok = src[line_start..range.start]
         .chars()
         .all(|c| c == ' ' || c == '\t' || c == '>');
@@ -323,24 +334,26 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
     };
     // Puts `token` in place of `range`: as a paragraph of its own when the item is alone on
     // its line, else where it stands.
-    let place = |e: &mut Expanded, pos: &mut usize, range: Range<usize>, end: usize, token: &str| {
-        match alone_on_line(src, &(range.start..end)) {
-            Some((line_start, line_end)) if line_start >= *pos => {
-                copy(e, *pos, line_start);
-                let prefix = &src[line_start..range.start];
-                let quote = prefix.trim_end();
-                e.map.push((e.text.len(), range.start, false));
-                e.text.push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
-                *pos = line_end;
+    let place =
+        |e: &mut Expanded, pos: &mut usize, range: Range<usize>, end: usize, token: &str| {
+            match alone_on_line(src, &(range.start..end)) {
+                Some((line_start, line_end)) if line_start >= *pos => {
+                    copy(e, *pos, line_start);
+                    let prefix = &src[line_start..range.start];
+                    let quote = prefix.trim_end();
+                    e.map.push((e.text.len(), range.start, false));
+                    e.text
+                        .push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
+                    *pos = line_end;
+                }
+                _ => {
+                    copy(e, *pos, range.start);
+                    e.map.push((e.text.len(), range.start, false));
+                    e.text.push_str(token);
+                    *pos = end;
+                }
             }
-            _ => {
-                copy(e, *pos, range.start);
-                e.map.push((e.text.len(), range.start, false));
-                e.text.push_str(token);
-                *pos = end;
-            }
-        }
-    };
+        };
     let mut stack: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < items.len() {
@@ -358,7 +371,13 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
                     has_body: false,
                     raw_body: None,
                 });
-                place(&mut e, &mut pos, range.clone(), range.end, &format!("{MARK}{n}{MARK_END}"));
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.clone(),
+                    range.end,
+                    &format!("{MARK}{n}{MARK_END}"),
+                );
             }
             Item::Open(call, range) if raw_body(&call.name) => {
                 // Up to the matching end; calls inside are text of the block.
@@ -397,11 +416,23 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
                     raw_body: None,
                 });
                 stack.push(n);
-                place(&mut e, &mut pos, range.clone(), range.end, &format!("{MARK}{n}{MARK_END}"));
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.clone(),
+                    range.end,
+                    &format!("{MARK}{n}{MARK_END}"),
+                );
             }
             Item::End(range) => {
                 let n = stack.pop().unwrap_or(0);
-                place(&mut e, &mut pos, range.clone(), range.end, &format!("{MARK}/{n}{MARK_END}"));
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.clone(),
+                    range.end,
+                    &format!("{MARK}/{n}{MARK_END}"),
+                );
             }
         }
         i += 1;
@@ -437,8 +468,13 @@ impl Expansion<'_> {
         while let Some(i) = rest.find(MARK) {
             let (before, at_mark) = rest.split_at(i);
             out.push_str(before);
-            let token_len = at_mark.find(MARK_END).map_or(at_mark.len(), |e| e + MARK_END.len_utf8());
-            let token = &at_mark[MARK.len_utf8()..token_len.saturating_sub(MARK_END.len_utf8()).max(MARK.len_utf8())];
+            let token_len = at_mark
+                .find(MARK_END)
+                .map_or(at_mark.len(), |e| e + MARK_END.len_utf8());
+            let token = &at_mark[MARK.len_utf8()
+                ..token_len
+                    .saturating_sub(MARK_END.len_utf8())
+                    .max(MARK.len_utf8())];
             rest = &at_mark[token_len..];
             let closing = token.starts_with('/');
             let Ok(n) = token.trim_start_matches('/').parse::<usize>() else {
@@ -590,7 +626,10 @@ impl Expansion<'_> {
                 }
                 self.problems.push((
                     call.offset,
-                    format!("the shortcode `{name}` failed in {}: {msg}", shown.display()),
+                    format!(
+                        "the shortcode `{name}` failed in {}: {msg}",
+                        shown.display()
+                    ),
                     "check the arguments the template uses, or fix the template".into(),
                 ));
                 None
@@ -634,7 +673,9 @@ impl Expansion<'_> {
             };
             let ok = matches!(
                 (ty, &a.value),
-                (Ty::Str, ArgValue::Str(_)) | (Ty::Int, ArgValue::Int(_)) | (Ty::Bool, ArgValue::Bool(_))
+                (Ty::Str, ArgValue::Str(_))
+                    | (Ty::Int, ArgValue::Int(_))
+                    | (Ty::Bool, ArgValue::Bool(_))
             );
             if !ok {
                 return Err((
@@ -690,30 +731,49 @@ impl Expansion<'_> {
         let link = |arg: &str| -> Result<(), Problem> {
             match text(arg) {
                 Some(u) => check_link(u).map_err(|why| {
-                    bad(arg, format!("`{arg}` of `{name}`: {u:?} {why}"), "use an http(s) URL or a path on this site")
+                    bad(
+                        arg,
+                        format!("`{arg}` of `{name}`: {u:?} {why}"),
+                        "use an http(s) URL or a path on this site",
+                    )
                 }),
                 None => Ok(()),
             }
         };
         let local = |arg: &str| -> Result<(), Problem> {
             match text(arg) {
-                Some(u) if u.trim().is_empty() || u.contains("//") || crate::content::scheme_of(u).is_some() => Err(bad(
-                    arg,
-                    format!("`{arg}` of `{name}` must be an image on this site, not {u:?}"),
-                    "an image from another site would be loaded before the reader clicks: give a path such as /images/poster.jpg, or leave it out",
-                )),
+                Some(u)
+                    if u.trim().is_empty()
+                        || u.contains("//")
+                        || crate::content::scheme_of(u).is_some() =>
+                {
+                    Err(bad(
+                        arg,
+                        format!("`{arg}` of `{name}` must be an image on this site, not {u:?}"),
+                        "an image from another site would be loaded before the reader clicks: give a path such as /images/poster.jpg, or leave it out",
+                    ))
+                }
                 _ => Ok(()),
             }
         };
-        let id_chars = |arg: &str, ok: &dyn Fn(char) -> bool, len: Range<usize>, what: &str| -> Result<String, Problem> {
+        let id_chars = |arg: &str,
+                        ok: &dyn Fn(char) -> bool,
+                        len: Range<usize>,
+                        what: &str|
+         -> Result<String, Problem> {
             let v = text(arg).unwrap_or("").trim();
             if len.contains(&v.chars().count()) && v.chars().all(ok) {
                 Ok(v.to_string())
             } else {
-                Err(bad(arg, format!("`{arg}` of `{name}`: {v:?} is not {what}"), "copy it from the address of the post or video"))
+                Err(bad(
+                    arg,
+                    format!("`{arg}` of `{name}`: {v:?} is not {what}"),
+                    "copy it from the address of the post or video",
+                ))
             }
         };
-        let put = |ctx: &mut Context, k: &'static str, v: String| ctx.insert_value(k, Value::from(v));
+        let put =
+            |ctx: &mut Context, k: &'static str, v: String| ctx.insert_value(k, Value::from(v));
         for (arg, _, _) in spec.args {
             if get(arg).is_none() {
                 ctx.insert_value(*arg, Value::none());
@@ -723,7 +783,11 @@ impl Expansion<'_> {
             "figure" => {
                 let src = text("src").unwrap_or("");
                 if let Err(why) = check_link(src) {
-                    return Err(bad("src", format!("`src` of `figure`: {src:?} {why}"), "use a path on this site or an http(s) URL"));
+                    return Err(bad(
+                        "src",
+                        format!("`src` of `figure`: {src:?} {why}"),
+                        "use a path on this site or an http(s) URL",
+                    ));
                 }
                 link("link")?;
                 self.links.push(markdown::Link {
@@ -739,31 +803,74 @@ impl Expansion<'_> {
                     });
                 }
                 if get("link").is_some() && text("alt").is_some_and(|a| a.trim().is_empty()) {
-                    return Err(bad("alt", "a linked `figure` needs alt text: it is the link's only name".into(), "describe where the link leads in alt=\"...\""));
+                    return Err(bad(
+                        "alt",
+                        "a linked `figure` needs alt text: it is the link's only name".into(),
+                        "describe where the link leads in alt=\"...\"",
+                    ));
                 }
             }
             "youtube" => {
-                let id = id_chars("id", &|c| c.is_ascii_alphanumeric() || c == '-' || c == '_', 11..12, "a YouTube video id (11 letters, digits, - or _)")?;
+                let id = id_chars(
+                    "id",
+                    &|c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+                    11..12,
+                    "a YouTube video id (11 letters, digits, - or _)",
+                )?;
                 local("poster")?;
                 let start = int("start").unwrap_or(0);
                 if start < 0 {
-                    return Err(bad("start", "`start` of `youtube` is a number of seconds from 0".into(), "write start=90 to start at 1:30"));
+                    return Err(bad(
+                        "start",
+                        "`start` of `youtube` is a number of seconds from 0".into(),
+                        "write start=90 to start at 1:30",
+                    ));
                 }
-                let t = if start > 0 { format!("&t={start}s") } else { String::new() };
-                let s = if start > 0 { format!("&start={start}") } else { String::new() };
-                put(ctx, "watch_url", format!("https://www.youtube.com/watch?v={id}{t}"));
-                put(ctx, "embed_url", format!("{YOUTUBE_FRAME_HOST}/embed/{id}?autoplay=1{s}"));
+                let t = if start > 0 {
+                    format!("&t={start}s")
+                } else {
+                    String::new()
+                };
+                let s = if start > 0 {
+                    format!("&start={start}")
+                } else {
+                    String::new()
+                };
+                put(
+                    ctx,
+                    "watch_url",
+                    format!("https://www.youtube.com/watch?v={id}{t}"),
+                );
+                put(
+                    ctx,
+                    "embed_url",
+                    format!("{YOUTUBE_FRAME_HOST}/embed/{id}?autoplay=1{s}"),
+                );
                 self.out.features.insert(FEATURE_YOUTUBE.into());
             }
             "vimeo" => {
-                let id = id_chars("id", &|c| c.is_ascii_digit(), 1..20, "a Vimeo video id (digits)")?;
+                let id = id_chars(
+                    "id",
+                    &|c| c.is_ascii_digit(),
+                    1..20,
+                    "a Vimeo video id (digits)",
+                )?;
                 local("poster")?;
                 put(ctx, "watch_url", format!("https://vimeo.com/{id}"));
-                put(ctx, "embed_url", format!("{VIMEO_FRAME_HOST}/video/{id}?autoplay=1&dnt=1"));
+                put(
+                    ctx,
+                    "embed_url",
+                    format!("{VIMEO_FRAME_HOST}/video/{id}?autoplay=1&dnt=1"),
+                );
                 self.out.features.insert(FEATURE_VIMEO.into());
             }
             "x" | "tweet" => {
-                let user = id_chars("user", &|c| c.is_ascii_alphanumeric() || c == '_', 1..16, "an X user name (letters, digits and _)")?;
+                let user = id_chars(
+                    "user",
+                    &|c| c.is_ascii_alphanumeric() || c == '_',
+                    1..16,
+                    "an X user name (letters, digits and _)",
+                )?;
                 let id = id_chars("id", &|c| c.is_ascii_digit(), 1..25, "a post id (digits)")?;
                 put(ctx, "url", format!("https://x.com/{user}/status/{id}"));
             }
@@ -774,7 +881,13 @@ impl Expansion<'_> {
                     .and_then(|r| r.split('/').next())
                     .is_some_and(|h| !h.is_empty() && ioc::check(ioc::IocKind::Domain, h).is_ok());
                 if !host_ok || !url.contains("/@") {
-                    return Err(bad("url", format!("`url` of `mastodon`: {url:?} is not the https address of a Mastodon post"), "copy the post's address, such as https://infosec.exchange/@user/111111111111111111"));
+                    return Err(bad(
+                        "url",
+                        format!(
+                            "`url` of `mastodon`: {url:?} is not the https address of a Mastodon post"
+                        ),
+                        "copy the post's address, such as https://infosec.exchange/@user/111111111111111111",
+                    ));
                 }
                 let (host, path) = url["https://".len()..].split_once('/').unwrap_or(("", ""));
                 let account = path.split('/').next().unwrap_or("");
@@ -782,18 +895,31 @@ impl Expansion<'_> {
                 put(ctx, "account", format!("{account}@{host}"));
             }
             "gist" => {
-                let user = id_chars("user", &|c| c.is_ascii_alphanumeric() || c == '-', 1..40, "a GitHub user name")?;
+                let user = id_chars(
+                    "user",
+                    &|c| c.is_ascii_alphanumeric() || c == '-',
+                    1..40,
+                    "a GitHub user name",
+                )?;
                 let id = id_chars("id", &|c| c.is_ascii_alphanumeric(), 1..64, "a gist id")?;
                 put(ctx, "url", format!("https://gist.github.com/{user}/{id}"));
             }
             "callout" => {
                 let kind = text("kind").unwrap_or("note").trim().to_ascii_lowercase();
                 let Some(k) = crate::content::callouts::Kind::parse(&kind) else {
-                    return Err(bad("kind", format!("`kind` of `callout`: {kind:?} is not a callout kind"), "use note, tip, important, warning or caution"));
+                    return Err(bad(
+                        "kind",
+                        format!("`kind` of `callout`: {kind:?} is not a callout kind"),
+                        "use note, tip, important, warning or caution",
+                    ));
                 };
                 let fold = text("fold").unwrap_or("");
                 if !matches!(fold, "" | "open" | "closed") {
-                    return Err(bad("fold", format!("`fold` of `callout`: {fold:?} is neither \"open\" nor \"closed\""), "write fold=\"closed\" for a callout folded shut, fold=\"open\" for one that can be folded"));
+                    return Err(bad(
+                        "fold",
+                        format!("`fold` of `callout`: {fold:?} is neither \"open\" nor \"closed\""),
+                        "write fold=\"closed\" for a callout folded shut, fold=\"open\" for one that can be folded",
+                    ));
                 }
                 put(ctx, "kind", k.name().to_string());
                 put(ctx, "label", k.label().to_string());
@@ -801,7 +927,11 @@ impl Expansion<'_> {
             "cve" => {
                 let id = text("id").unwrap_or("").trim().to_ascii_uppercase();
                 if !is_cve_id(&id) {
-                    return Err(bad("id", format!("`id` of `cve`: {id:?} is not a CVE id"), "write it as CVE-YYYY-NNNN, for example CVE-2024-3400"));
+                    return Err(bad(
+                        "id",
+                        format!("`id` of `cve`: {id:?} is not a CVE id"),
+                        "write it as CVE-YYYY-NNNN, for example CVE-2024-3400",
+                    ));
                 }
                 put(ctx, "url", format!("{}{id}/", self.cve_prefix));
                 put(ctx, "record_url", crate::urls::cve_record(&id));
@@ -814,7 +944,11 @@ impl Expansion<'_> {
             "attack" => {
                 let id = text("id").unwrap_or("").trim().to_ascii_uppercase();
                 let Some(url) = attack_url(&id) else {
-                    return Err(bad("id", format!("`id` of `attack`: {id:?} is not a MITRE ATT&CK id"), "write a technique (T1059, T1059.001), tactic (TA0001), group (G0016), software (S0154) or mitigation (M1036) id"));
+                    return Err(bad(
+                        "id",
+                        format!("`id` of `attack`: {id:?} is not a MITRE ATT&CK id"),
+                        "write a technique (T1059, T1059.001), tactic (TA0001), group (G0016), software (S0154) or mitigation (M1036) id",
+                    ));
                 };
                 put(ctx, "url", url);
                 put(ctx, "id", id);
@@ -823,7 +957,12 @@ impl Expansion<'_> {
                 let (raw, at) = p.raw_body.clone().unwrap_or_default();
                 let mut rows = Vec::new();
                 for (line, item) in ioc::parse_block(&raw) {
-                    let offset = at + raw.split_inclusive('\n').take(line).map(str::len).sum::<usize>();
+                    let offset = at
+                        + raw
+                            .split_inclusive('\n')
+                            .take(line)
+                            .map(str::len)
+                            .sum::<usize>();
                     match item {
                         Ok(i) => {
                             rows.push(ioc_value(&i));
@@ -837,10 +976,17 @@ impl Expansion<'_> {
                     }
                 }
                 if rows.is_empty() {
-                    return Err((call.offset, "the `ioc` block lists no indicators".into(), "write one indicator per line between {% ioc() %} and {% end %}".into()));
+                    return Err((
+                        call.offset,
+                        "the `ioc` block lists no indicators".into(),
+                        "write one indicator per line between {% ioc() %} and {% end %}".into(),
+                    ));
                 }
                 ctx.insert_value("iocs", Value::from(rows));
-                ctx.insert_value("caption", get("title").map_or_else(Value::none, |a| a.value.to_tera()));
+                ctx.insert_value(
+                    "caption",
+                    get("title").map_or_else(Value::none, |a| a.value.to_tera()),
+                );
                 self.out.features.insert(FEATURE_IOC.into());
             }
             _ => {}
@@ -1090,9 +1236,14 @@ mod tests {
 
     #[test]
     fn blocks_are_not_paragraphs_and_inline_calls_are() {
-        let (out, _) = run("Text\n{{ cve(id=\"CVE-2024-3400\") }}\nmore\n\nIn {{ attack(id=\"T1059\") }} text.\n");
+        let (out, _) = run(
+            "Text\n{{ cve(id=\"CVE-2024-3400\") }}\nmore\n\nIn {{ attack(id=\"T1059\") }} text.\n",
+        );
         let html = &out.rendered.html;
-        assert!(html.starts_with("<p>Text</p>\n<span class=\"cve-card\">"), "{html}");
+        assert!(
+            html.starts_with("<p>Text</p>\n<span class=\"cve-card\">"),
+            "{html}"
+        );
         assert!(html.contains("</span>\n<p>more</p>"), "{html}");
         assert!(html.contains("<p>In <a class=\"attack\""), "{html}");
     }
@@ -1108,7 +1259,10 @@ mod tests {
             html.contains("<p>Outer</p>\n<details class=\"details\">\n<summary>In</summary>\n<p>Inner <em>x</em></p>\n</details>\n</div>"),
             "{html}"
         );
-        assert!(html.contains("<blockquote>\n<span class=\"cve-card\">"), "{html}");
+        assert!(
+            html.contains("<blockquote>\n<span class=\"cve-card\">"),
+            "{html}"
+        );
         assert!(!html.contains('\u{E000}'), "{html}");
     }
 
@@ -1123,12 +1277,30 @@ mod tests {
 
     #[test]
     fn attack_ids() {
-        assert_eq!(attack_url("T1059").unwrap(), "https://attack.mitre.org/techniques/T1059/");
-        assert_eq!(attack_url("T1059.001").unwrap(), "https://attack.mitre.org/techniques/T1059/001/");
-        assert_eq!(attack_url("TA0001").unwrap(), "https://attack.mitre.org/tactics/TA0001/");
-        assert_eq!(attack_url("G0016").unwrap(), "https://attack.mitre.org/groups/G0016/");
-        assert_eq!(attack_url("S0154").unwrap(), "https://attack.mitre.org/software/S0154/");
-        assert_eq!(attack_url("M1036").unwrap(), "https://attack.mitre.org/mitigations/M1036/");
+        assert_eq!(
+            attack_url("T1059").unwrap(),
+            "https://attack.mitre.org/techniques/T1059/"
+        );
+        assert_eq!(
+            attack_url("T1059.001").unwrap(),
+            "https://attack.mitre.org/techniques/T1059/001/"
+        );
+        assert_eq!(
+            attack_url("TA0001").unwrap(),
+            "https://attack.mitre.org/tactics/TA0001/"
+        );
+        assert_eq!(
+            attack_url("G0016").unwrap(),
+            "https://attack.mitre.org/groups/G0016/"
+        );
+        assert_eq!(
+            attack_url("S0154").unwrap(),
+            "https://attack.mitre.org/software/S0154/"
+        );
+        assert_eq!(
+            attack_url("M1036").unwrap(),
+            "https://attack.mitre.org/mitigations/M1036/"
+        );
         for bad in ["T105", "T1059.1", "X1234", "TA01", "T1059/../x"] {
             assert!(attack_url(bad).is_none(), "{bad}");
         }

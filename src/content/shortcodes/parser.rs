@@ -126,24 +126,28 @@ pub fn scan(src: &str, skip: &[Range<usize>]) -> Result<Vec<Item>, ParseError> {
         };
         let body = kind == b'%';
         let close = if body { "%}" } else { "}}" };
-        let mut p = Parser {
-            src,
-            pos: at + 2,
-        };
+        let mut p = Parser { src, pos: at + 2 };
         p.ws();
         if p.eat("/*") {
             let Some(end) = src[p.pos..].find("*/") else {
                 return Err(err(
                     at,
                     format!("`{}/*` is never closed with `*/{close}`", &src[at..at + 2]),
-                    format!("write `{}/* name() */{close}` to show a shortcode as text", &src[at..at + 2]),
+                    format!(
+                        "write `{}/* name() */{close}` to show a shortcode as text",
+                        &src[at..at + 2]
+                    ),
                 ));
             };
             let inner = &src[p.pos..p.pos + end];
             p.pos += end + 2;
             p.ws();
             if !p.eat(close) {
-                return Err(err(p.pos, format!("expected `{close}` after `*/`"), "close the shown shortcode with `*/` and `}}` (or `%}`)"));
+                return Err(err(
+                    p.pos,
+                    format!("expected `{close}` after `*/`"),
+                    "close the shown shortcode with `*/` and `}}` (or `%}`)",
+                ));
             }
             items.push(Item::Escaped(
                 format!("{}{inner}{close}", &src[at..at + 2]),
@@ -190,7 +194,11 @@ pub fn scan(src: &str, skip: &[Range<usize>]) -> Result<Vec<Item>, ParseError> {
             } else {
                 format!("close the call with `{close}`")
             };
-            return Err(err(p.pos, format!("expected `{close}` after the arguments of `{name}`"), help));
+            return Err(err(
+                p.pos,
+                format!("expected `{close}` after the arguments of `{name}`"),
+                help,
+            ));
         }
         let call = Call {
             name: name.to_string(),
@@ -242,7 +250,10 @@ impl<'a> Parser<'a> {
     fn ident(&mut self) -> Option<&'a str> {
         let r = self.rest();
         let b = r.as_bytes();
-        if !b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') {
+        if !b
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        {
             return None;
         }
         let n = b
@@ -309,7 +320,11 @@ impl<'a> Parser<'a> {
         let at = self.pos;
         let r = self.rest();
         let Some(first) = r.chars().next() else {
-            return Err(err(at, "the call ends in the middle of an argument", "close the call"));
+            return Err(err(
+                at,
+                "the call ends in the middle of an argument",
+                "close the call",
+            ));
         };
         match first {
             '"' | '\'' | '`' => {
@@ -338,7 +353,11 @@ impl<'a> Parser<'a> {
             }
             '[' => {
                 if depth > 8 {
-                    return Err(err(at, "arrays nest too deep", "nest arrays at most 8 deep"));
+                    return Err(err(
+                        at,
+                        "arrays nest too deep",
+                        "nest arrays at most 8 deep",
+                    ));
                 }
                 self.pos += 1;
                 let mut items = Vec::new();
@@ -355,18 +374,28 @@ impl<'a> Parser<'a> {
                     if self.eat("]") {
                         return Ok(ArgValue::Array(items));
                     }
-                    return Err(err(self.pos, "expected `,` or `]` in an array", "write arrays as [\"a\", \"b\"]"));
+                    return Err(err(
+                        self.pos,
+                        "expected `,` or `]` in an array",
+                        "write arrays as [\"a\", \"b\"]",
+                    ));
                 }
             }
             _ => {
                 let n = r
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '+' || c == '_'))
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '+' || c == '_')
+                    })
                     .unwrap_or(r.len());
                 let word = &r[..n];
                 let v = match word {
                     "true" => Some(ArgValue::Bool(true)),
                     "false" => Some(ArgValue::Bool(false)),
-                    _ if word.contains('.') => word.parse::<f64>().ok().filter(|f| f.is_finite()).map(ArgValue::Float),
+                    _ if word.contains('.') => word
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .map(ArgValue::Float),
                     _ => word.parse::<i64>().ok().map(ArgValue::Int),
                 };
                 match v {
@@ -376,7 +405,14 @@ impl<'a> Parser<'a> {
                     }
                     _ => Err(err(
                         at,
-                        format!("`{}` is not a value", if word.is_empty() { &r[..first.len_utf8()] } else { word }),
+                        format!(
+                            "`{}` is not a value",
+                            if word.is_empty() {
+                                &r[..first.len_utf8()]
+                            } else {
+                                word
+                            }
+                        ),
                         "values are strings in quotes, numbers, true or false, or arrays: key=\"text\", n=3, on=true, list=[\"a\", \"b\"]",
                     )),
                 }
@@ -428,7 +464,13 @@ mod tests {
         let kinds: Vec<&str> = items
             .iter()
             .map(|i| match i {
-                Item::Open(c, _) => if c.name == "a" { "open a" } else { "open b" },
+                Item::Open(c, _) => {
+                    if c.name == "a" {
+                        "open a"
+                    } else {
+                        "open b"
+                    }
+                }
                 Item::End(_) => "end",
                 _ => "other",
             })
