@@ -11,8 +11,8 @@
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 pub mod feeds;
-pub mod ioc_exports;
 mod generated;
+pub mod ioc_exports;
 mod listing;
 mod post;
 pub mod routes;

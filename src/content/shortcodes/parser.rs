@@ -497,7 +497,8 @@ mod tests {
     #[test]
     fn code_ranges_are_skipped() {
         let src = "`{{ x() }}` {{ y() }}";
-        let items = scan(src, &[0..11]).unwrap();
+        let code = [Range { start: 0, end: 11 }];
+        let items = scan(src, &code).unwrap();
         assert_eq!(items.len(), 1);
         assert!(matches!(&items[0], Item::Inline(c, _) if c.name == "y"));
     }
