@@ -62,7 +62,7 @@ function matches(pattern, urlPath) {
 }
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml', '.xml': 'application/xml; charset=utf-8',
   '.json': 'application/json; charset=utf-8', '.txt': 'text/plain; charset=utf-8',
   '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp',
@@ -371,6 +371,7 @@ async function main() {
         realShown: [...document.querySelectorAll('.ioc-real')].filter((c) => getComputedStyle(c).display !== 'none').length,
         iocLinks: document.querySelectorAll('td[data-ioc] a').length,
       }));
+      console.log('rich post before a click: ' + JSON.stringify(before));
       const want = (ok, what) => { if (!ok) fail(RICH, `${what}: ${JSON.stringify(before)}`); };
       want(before.frames === 0, 'an iframe before any click');
       want(before.embeds >= 2 && before.callouts >= 5 && before.figures === 1, 'embeds, callouts and the figure');
