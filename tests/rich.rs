@@ -59,6 +59,12 @@ fn callouts_in_every_form() {
         "{c}"
     );
     assert!(!c.contains("[!"), "{c}");
+    // A titled callout first in the body does not put its marker in the description.
+    let (_, html) = built("> [!WARNING] Patch now\n> before Friday.\n");
+    assert!(
+        html.contains("<meta name=\"description\" content=\"Patch now before Friday.\">"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -658,5 +664,40 @@ fn warm_builds_reuse_expanded_bodies_and_follow_template_edits() {
     assert_eq!(
         common::snapshot(&s.public()),
         common::snapshot(&s.root().join("cold"))
+    );
+}
+
+#[test]
+fn ioc_notes_and_values_are_escaped_everywhere() {
+    let s = site_with(
+        "{% ioc() %}\nevil.example.com # <img src=x onerror=alert(1)>\n{% end %}\n",
+        "iocs:\n  - {value: \"x.example.com\", note: \"</script><script>alert(2)</script>\"}\n  - {type: file, value: \"a\\\"><svg onload=alert(3)>.exe\"}\n",
+    );
+    s.build(&[]).ok();
+    let html = s.read("posts/rich/index.html");
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(!html.contains("<script>alert(2)"), "{html}");
+    assert!(!html.contains("<svg onload"), "{html}");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        html.contains("data-ioc=\"a&quot;&gt;&lt;svg onload=alert(3)&gt;.exe\""),
+        "{html}"
+    );
+    // The exports carry the real text, in their own formats.
+    let json: Value = serde_json::from_str(&s.read("posts/rich/iocs.json")).unwrap();
+    assert_eq!(
+        json["iocs"][0]["note"],
+        "</script><script>alert(2)</script>"
+    );
+    let stix: Value = serde_json::from_str(&s.read("posts/rich/iocs.stix.json")).unwrap();
+    let patterns: Vec<&str> = stix["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["pattern"].as_str())
+        .collect();
+    assert!(
+        patterns.contains(&"[file:name = 'a\"><svg onload=alert(3)>.exe']"),
+        "{patterns:?}"
     );
 }

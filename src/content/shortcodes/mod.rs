@@ -195,6 +195,7 @@ pub fn render(
         w.offset = back(w.offset);
     }
     rendered.first_paragraph = strip_marks(&rendered.first_paragraph);
+    without_callout_marker(&mut rendered.first_paragraph);
     for h in &mut rendered.headings {
         h.text = strip_marks(&h.text);
     }
@@ -226,9 +227,21 @@ pub fn render(
 }
 
 fn plain(body: &str, opts: &markdown::Options, hl: &mut Session<'_>) -> Body {
+    let mut rendered = markdown::render(body, opts, hl);
+    without_callout_marker(&mut rendered.first_paragraph);
     Body {
-        rendered: markdown::render(body, opts, hl),
+        rendered,
         ..Body::default()
+    }
+}
+
+/// A body that opens with a titled callout (`> [!WARNING] Patch now`) has the marker in
+/// its first paragraph's text, which may become the page's description: it goes.
+fn without_callout_marker(first_paragraph: &mut String) {
+    if first_paragraph.starts_with("[!")
+        && let Some((_, _, rest)) = crate::content::callouts::parse_marker(first_paragraph)
+    {
+        *first_paragraph = rest.to_string();
     }
 }
 
