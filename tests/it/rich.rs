@@ -2,9 +2,7 @@
 //! indicators of compromise and their exports, and `check`'s migration report. Each test
 //! builds a small real site with the `sitrep` binary and reads the output.
 
-mod common;
-
-use common::{TestSite, post};
+use crate::common::{self, TestSite, post};
 use serde_json::Value;
 
 fn site_with(body: &str, front: &str) -> TestSite {
@@ -481,7 +479,7 @@ fn is_uuid(s: &str) -> bool {
 fn stix_bundle_has_valid_indicators() {
     // The reference: an example bundle from OASIS (cti-stix2-json-schemas).
     let reference: Value = serde_json::from_str(include_str!(
-        "fixtures/stix/indicator-for-c2-ip-address.json"
+        "../fixtures/stix/indicator-for-c2-ip-address.json"
     ))
     .unwrap();
     let ref_indicator = &reference["objects"][0];
