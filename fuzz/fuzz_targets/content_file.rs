@@ -77,5 +77,5 @@ fuzz_target!(|data: &[u8]| {
         sitrep::content::PageKind::Page => content.pages.extend([page, twin]),
     }
     // Two pages with one route: the index must refuse them, not panic.
-    assert!(index::index(content, CONFIG.posts_per_page, &urls).is_err());
+    assert!(index::index(content, CONFIG.posts_per_page, &urls, Default::default()).is_err());
 });

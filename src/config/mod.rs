@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, closest, line_col};
+pub use crate::index::schedule::ExpiredMode;
 use headers::HeadersConfig;
 
 /// The file name of the configuration, at the site root.
@@ -37,6 +38,8 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     /// `[headers]`: the `_headers` file with the Content-Security-Policy.
     pub headers: HeadersConfig,
+    /// `[editorial]`: what happens at an expired post's URL.
+    pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -53,6 +56,15 @@ pub struct MarkdownConfig {
     /// body with ammonia, keeping what Markdown itself makes (highlighting, heading ids,
     /// footnotes, tables, task lists, CVE links).
     pub unsafe_html: bool,
+}
+
+/// `[editorial]` in site.toml.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EditorialConfig {
+    /// `"absent"` (the default: the URL answers with the 404 page) or `"gone"` (a small
+    /// "this post was withdrawn" page is written there).
+    pub expired: ExpiredMode,
 }
 
 impl Default for MarkdownConfig {
@@ -79,6 +91,7 @@ impl Default for Config {
             words_per_minute: 200,
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
+            editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
     }
@@ -96,8 +109,10 @@ const KNOWN_KEYS: &[&str] = &[
     "words_per_minute",
     "markdown",
     "headers",
+    "editorial",
     "extra",
 ];
+const KNOWN_EDITORIAL_KEYS: &[&str] = &["expired"];
 const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
 
 /// Keys of `[headers]`: `enabled`, one per built-in header, `extra`.
@@ -147,6 +162,9 @@ impl Config {
             warn_unknown(text, &table, KNOWN_KEYS, "", &mut warnings);
             if let Some(toml::Value::Table(md)) = table.get("markdown") {
                 warn_unknown(text, md, KNOWN_MARKDOWN_KEYS, "markdown.", &mut warnings);
+            }
+            if let Some(toml::Value::Table(e)) = table.get("editorial") {
+                warn_unknown(text, e, KNOWN_EDITORIAL_KEYS, "editorial.", &mut warnings);
             }
             if let Some(toml::Value::Table(h)) = table.get("headers") {
                 let known = known_headers_keys();

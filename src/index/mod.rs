@@ -1,5 +1,8 @@
 //! Stage 3: the site index — posts sorted, taxonomies, related links resolved, and the
 //! table of every route, so two things that want the same URL are caught before rendering.
+//! Scheduled and expired pages never get here: [`schedule::split`] takes them out first.
+
+pub mod schedule;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -97,6 +100,13 @@ pub struct Site {
     /// For each post, its related links.
     pub related: Vec<Vec<Related>>,
     pub assets: Vec<Asset>,
+    /// Source files of scheduled posts published by `--future` (shown as "Scheduled").
+    pub previews: HashSet<PathBuf>,
+    /// URLs of expired posts that get a "withdrawn" page (`[editorial] expired = "gone"`).
+    pub withdrawn: Vec<schedule::Withdrawn>,
+    /// Slugs of held-back posts: related links to them are left out (with a warning from
+    /// [`schedule::split`]) rather than errors.
+    held_slugs: HashSet<String>,
     /// For each taxonomy and term slug, the index of the term in its taxonomy.
     term_index: HashMap<(TaxonomyKind, String), usize>,
     /// Every generated output file, lowercased.
@@ -122,6 +132,16 @@ impl Site {
         self.term_index.get(&(kind, kind.slug(name))).copied()
     }
 
+    /// Whether post or page `p` is a scheduled one published by `--future`.
+    pub fn is_preview(&self, p: &Page) -> bool {
+        !self.previews.is_empty() && self.previews.contains(&p.file)
+    }
+
+    /// Each post's related links resolved again (after a post's title changed).
+    pub fn resolve_related(&self, urls: &Urls) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
+        resolve_related_except(&self.posts, urls, &self.held_slugs)
+    }
+
     /// "Latest from Blog": the `n` newest posts other than `exclude`.
     pub fn latest(&self, n: usize, exclude: Option<usize>) -> Vec<usize> {
         (0..self.posts.len())
@@ -137,7 +157,13 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
 }
 
 /// Sorts, builds taxonomies, resolves related links and checks that every route is unique.
-pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
+/// `editorial` is what [`schedule::split`] decided (the default when nothing was split).
+pub fn index(
+    content: Content,
+    per_page: usize,
+    urls: &Urls,
+    editorial: schedule::Editorial,
+) -> Result<Site, Vec<Diagnostic>> {
     let Content {
         mut posts,
         mut pages,
@@ -163,7 +189,7 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
         taxonomies.push(tax);
     }
 
-    let related = match resolve_related(&posts, urls) {
+    let related = match resolve_related_except(&posts, urls, &editorial.held_slugs) {
         Ok(r) => r,
         Err(e) => {
             errors.extend(e);
@@ -177,6 +203,9 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
         taxonomies,
         related,
         assets,
+        previews: editorial.previews,
+        withdrawn: editorial.withdrawn,
+        held_slugs: editorial.held_slugs,
         term_index,
         outputs: HashSet::new(),
     };
@@ -195,6 +224,16 @@ pub fn resolve_related(
     posts: &[Arc<Page>],
     urls: &Urls,
 ) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
+    resolve_related_except(posts, urls, &HashSet::new())
+}
+
+/// [`resolve_related`], leaving out entries that name a post in `held` (scheduled or
+/// expired posts).
+fn resolve_related_except(
+    posts: &[Arc<Page>],
+    urls: &Urls,
+    held: &HashSet<String>,
+) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
     let by_slug: HashMap<&str, usize> = posts
         .iter()
         .enumerate()
@@ -211,6 +250,7 @@ pub fn resolve_related(
                     url: url.clone(),
                     post: None,
                 }),
+                RelatedRef::Post { slug, .. } if held.contains(slug) => {}
                 RelatedRef::Post { slug, title, line } => match by_slug.get(slug.as_str()) {
                     Some(&i) => list.push(Related {
                         title: title.clone().unwrap_or_else(|| posts[i].title.clone()),
@@ -307,6 +347,7 @@ enum Owner<'a> {
     Page(&'a Path),
     Alias(&'a Path),
     Asset(&'a Path),
+    Withdrawn(&'a Path),
 }
 
 impl Owner<'_> {
@@ -320,12 +361,15 @@ impl Owner<'_> {
             Owner::Page(_) => "this page".into(),
             Owner::Alias(f) => format!("an alias of {}", f.display()),
             Owner::Asset(_) => "a copied file".into(),
+            Owner::Withdrawn(_) => "the withdrawn page of this expired post".into(),
         }
     }
 
     fn file(self) -> PathBuf {
         match self {
-            Owner::Post(f) | Owner::Page(f) | Owner::Alias(f) => f.to_path_buf(),
+            Owner::Post(f) | Owner::Page(f) | Owner::Alias(f) | Owner::Withdrawn(f) => {
+                f.to_path_buf()
+            }
             Owner::Asset(dest) => Path::new("content").join(dest),
             _ => PathBuf::from("(generated)"),
         }
@@ -404,6 +448,9 @@ fn check_routes<'a>(site: &'a Site, per_page: usize) -> (Vec<Diagnostic>, HashSe
     }
     for a in &site.assets {
         claim(&a.dest.to_string_lossy(), Owner::Asset(&a.dest));
+    }
+    for w in &site.withdrawn {
+        claim(&w.route, Owner::Withdrawn(&w.file));
     }
     (errors, owners.into_keys().collect())
 }

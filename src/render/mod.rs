@@ -10,6 +10,7 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+pub mod editorial;
 pub mod feeds;
 pub mod templates;
 pub mod theme;
@@ -68,6 +69,9 @@ pub enum PageJob {
     /// Taxonomy, term, page number.
     Term(usize, usize, usize),
     NotFound,
+    /// Where an expired post was (`[editorial] expired = "gone"`): index into
+    /// `Site::withdrawn`.
+    Withdrawn(usize),
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -270,6 +274,7 @@ impl<'a> Renderer<'a> {
                         opt_str(p.image.as_deref().map(|i| u.absolutize(i))),
                     ),
                     ("draft", Value::from(p.draft)),
+                    ("scheduled", self.scheduled(p)),
                 ])
             })
             .clone()
@@ -298,7 +303,19 @@ impl<'a> Renderer<'a> {
             .num(p.reading_time as u64)
             .str(p.image.as_deref().unwrap_or(""))
             .num(p.draft.into())
+            .fp(fingerprint::of_bytes(
+                self.scheduled(p).as_str().unwrap_or("").as_bytes(),
+            ))
             .finish()
+    }
+
+    /// `scheduled`: when a `--future` preview goes live (RFC 3339), else none.
+    fn scheduled(&self, p: &Page) -> Value {
+        if self.site.is_preview(p) {
+            opt_str(p.publish_moment().map(|d| d.rfc3339()))
+        } else {
+            Value::none()
+        }
     }
 
     fn list(&self, indices: &[usize]) -> Value {
@@ -354,6 +371,7 @@ impl<'a> Renderer<'a> {
         m.insert("content".into(), Value::safe_string(p.html.get()?));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        m.insert("updates".into(), editorial::updates_value(p));
         m.insert(
             "related".into(),
             Value::from(
@@ -430,6 +448,8 @@ impl<'a> Renderer<'a> {
             ("content", Value::safe_string(p.html.get()?)),
             ("toc", toc(p)),
             ("extra", Value::from_serializable(&p.extra)),
+            ("updates", editorial::updates_value(p)),
+            ("scheduled", self.scheduled(p)),
         ]))
     }
 
@@ -569,6 +589,12 @@ impl<'a> Renderer<'a> {
                 self.insert_latest(&mut ctx, 0)?;
                 (urls::NOT_FOUND.to_string(), "404.html", ctx)
             }
+            PageJob::Withdrawn(w) => {
+                let route = &site.withdrawn[w].route;
+                let mut ctx = self.context("withdrawn", route, "Post withdrawn");
+                self.insert_latest(&mut ctx, 0)?;
+                (route.clone(), editorial::WITHDRAWN_TEMPLATE, ctx)
+            }
         })
     }
 
@@ -576,6 +602,19 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, kind: &JobKind, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
         buf.clear();
         match kind {
+            JobKind::Page(PageJob::Withdrawn(_))
+                if !self.templates.has(editorial::WITHDRAWN_TEMPLATE) =>
+            {
+                buf.extend_from_slice(
+                    editorial::withdrawn_html(
+                        &self.config.language,
+                        &self.config.title,
+                        &self.urls.url(""),
+                    )
+                    .as_bytes(),
+                );
+                Ok(())
+            }
             JobKind::Page(job) => {
                 let (_, template, ctx) = self.page_context(*job)?;
                 self.templates.render_to(template, &ctx, buf)
@@ -688,6 +727,14 @@ impl<'a> Renderer<'a> {
             .fp(latest_top_fp)
             .finish();
         jobs.push(Self::page_job(urls::NOT_FOUND, fp, PageJob::NotFound));
+        for (w, withdrawn) in site.withdrawn.iter().enumerate() {
+            let fp = Builder::new("withdrawn")
+                .fp(self.global)
+                .num(self.templates.has(editorial::WITHDRAWN_TEMPLATE).into())
+                .fp(latest_top_fp)
+                .finish();
+            jobs.push(Self::page_job(&withdrawn.route, fp, PageJob::Withdrawn(w)));
+        }
         jobs
     }
 
@@ -764,18 +811,17 @@ impl<'a> Renderer<'a> {
             language: &self.config.language,
             urls: self.urls,
         };
-        let newest: Vec<FeedPost<'_>> = self
+        let bodies: Vec<(&Page, std::borrow::Cow<'_, str>)> = self
             .site
             .posts
             .iter()
             .take(self.config.feed_limit)
-            .map(|page| {
-                Ok(FeedPost {
-                    page,
-                    html: page.html.get()?,
-                })
-            })
+            .map(|page| Ok((&**page, editorial::feed_html(page, page.html.get()?))))
             .collect::<Result<_, Diagnostic>>()?;
+        let newest: Vec<FeedPost<'_>> = bodies
+            .iter()
+            .map(|(page, html)| FeedPost { page, html })
+            .collect();
         Ok(vec![
             bytes_job(urls::RSS, feeds::rss(&feed_site, &newest)),
             bytes_job(urls::ATOM, feeds::atom(&feed_site, &newest)),
