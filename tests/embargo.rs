@@ -17,19 +17,19 @@ const AFTER: &str = "2027-03-01T09:00:00Z";
 
 /// Markers that appear only in the scheduled post, one per field.
 const MARKERS: &[&str] = &[
-    "Zqxtitle",           // title
-    "zqxslug",            // slug, and so its URL
-    "Zqxtldr",            // TLDR
-    "Zqxdescription",     // description
-    "Zqxbody",            // body
-    "zqxtag",             // a tag only it has
-    "Zqxcategory",        // a category only it has
-    "CVE-2031-424242",    // a CVE only it names (front matter)
-    "CVE-2031-515151",    // a CVE only its body names
-    "zqxalias",           // an alias
-    "zqximage",           // its image, a file of its bundle
-    "Zqxauthor",          // author
-    "Zqxupdate",          // an update note
+    "Zqxtitle",        // title
+    "zqxslug",         // slug, and so its URL
+    "Zqxtldr",         // TLDR
+    "Zqxdescription",  // description
+    "Zqxbody",         // body
+    "zqxtag",          // a tag only it has
+    "Zqxcategory",     // a category only it has
+    "CVE-2031-424242", // a CVE only it names (front matter)
+    "CVE-2031-515151", // a CVE only its body names
+    "zqxalias",        // an alias
+    "zqximage",        // its image, a file of its bundle
+    "Zqxauthor",       // author
+    "Zqxupdate",       // an update note
 ];
 
 fn site() -> TestSite {
@@ -57,7 +57,10 @@ fn site() -> TestSite {
              related:\n  - post: p1\n---\n\nZqxbody text about CVE-2031-515151.\n\n![Zqx](zqximage.png)\n"
         ),
     );
-    s.write_bytes("content/posts/embargoed/zqximage.png", b"\x89PNG\r\n\x1a\nzqximage");
+    s.write_bytes(
+        "content/posts/embargoed/zqximage.png",
+        b"\x89PNG\r\n\x1a\nzqximage",
+    );
     s
 }
 
@@ -102,7 +105,11 @@ fn a_scheduled_post_leaves_no_trace_until_its_moment() {
     let s = site();
     let run = s.build(&["--now", BEFORE]).ok();
     let found = leaks(&s.public());
-    assert!(found.is_empty(), "the scheduled post leaked:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "the scheduled post leaked:\n{}",
+        found.join("\n")
+    );
     // The terminal names no embargoed title either, only when to rebuild.
     assert!(!run.stdout.to_lowercase().contains("zqx"), "{}", run.stdout);
     assert!(
@@ -115,7 +122,10 @@ fn a_scheduled_post_leaves_no_trace_until_its_moment() {
     // The rest of the site is all there.
     assert!(s.exists("posts/p3/index.html"));
     assert!(s.read("tags/common/index.html").contains("Published 2"));
-    assert!(s.read("cve/CVE-2024-3400/index.html").contains("Published 1"));
+    assert!(
+        s.read("cve/CVE-2024-3400/index.html")
+            .contains("Published 1")
+    );
     assert!(s.read("feed.json").contains("Published 3"));
 
     // At its moment it is published, everywhere and unmarked.
@@ -123,7 +133,10 @@ fn a_scheduled_post_leaves_no_trace_until_its_moment() {
     assert!(!run.stdout.contains("scheduled"), "{}", run.stdout);
     let page = s.read("posts/zqxslug/index.html");
     assert!(page.contains("Zqxtitle") && page.contains("Zqxbody") && page.contains("Zqxupdate"));
-    assert!(!page.contains("class=\"scheduled-note\""), "no Scheduled mark once published");
+    assert!(
+        !page.contains("class=\"scheduled-note\""),
+        "no Scheduled mark once published"
+    );
     assert!(!page.contains("noindex"));
     for f in [
         "index.html",
@@ -138,15 +151,24 @@ fn a_scheduled_post_leaves_no_trace_until_its_moment() {
         "zqxalias/old/index.html",
         "posts/p3/index.html", // the sidebar
     ] {
-        assert!(s.read(f).contains("zqxslug"), "{f} does not show the published post");
+        assert!(
+            s.read(f).contains("zqxslug"),
+            "{f} does not show the published post"
+        );
     }
     assert!(s.exists("posts/zqxslug/zqximage.png"));
 
     // SOURCE_DATE_EPOCH fixes the moment when --now is not given.
-    let before = chrono::DateTime::parse_from_rfc3339(BEFORE).unwrap().timestamp().to_string();
+    let before = chrono::DateTime::parse_from_rfc3339(BEFORE)
+        .unwrap()
+        .timestamp()
+        .to_string();
     run_env(&s, &["build"], Some(&before)).ok();
     assert!(leaks(&s.public()).is_empty());
-    let after = chrono::DateTime::parse_from_rfc3339(AFTER).unwrap().timestamp().to_string();
+    let after = chrono::DateTime::parse_from_rfc3339(AFTER)
+        .unwrap()
+        .timestamp()
+        .to_string();
     run_env(&s, &["build"], Some(&after)).ok();
     assert!(s.exists("posts/zqxslug/index.html"));
     // --now wins over SOURCE_DATE_EPOCH.
@@ -159,7 +181,8 @@ fn future_publishes_scheduled_posts_marked_as_such() {
     let s = site();
     let run = s.build(&["--now", BEFORE, "--future"]).ok();
     assert!(
-        run.stdout.contains("1 scheduled post published early for --future"),
+        run.stdout
+            .contains("1 scheduled post published early for --future"),
         "{}",
         run.stdout
     );
@@ -168,7 +191,9 @@ fn future_publishes_scheduled_posts_marked_as_such() {
     let found = leaks(&s.public());
     for m in MARKERS {
         assert!(
-            found.iter().any(|f| f.starts_with(&format!("{} ", m.to_lowercase()))),
+            found
+                .iter()
+                .any(|f| f.starts_with(&format!("{} ", m.to_lowercase()))),
             "{m} never reaches the output, so its absence proves nothing"
         );
     }
@@ -199,7 +224,8 @@ fn assert_warm_equals_cold(s: &TestSite, now: &str, what: &str) -> String {
     let warm = s.build(&["--now", now]).ok();
     let cold = s.root().join("cold-out");
     let _ = std::fs::remove_dir_all(&cold);
-    s.build(&["--now", now, "--no-cache", "--output", "cold-out"]).ok();
+    s.build(&["--now", now, "--no-cache", "--output", "cold-out"])
+        .ok();
     let (a, b) = (snapshot(&s.public()), snapshot(&cold));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
@@ -207,7 +233,10 @@ fn assert_warm_equals_cold(s: &TestSite, now: &str, what: &str) -> String {
         "{what}: warm and cold builds wrote different files"
     );
     for (k, v) in &a {
-        assert!(v == &b[k], "{what}: {k} differs between the warm and the cold build");
+        assert!(
+            v == &b[k],
+            "{what}: {k} differs between the warm and the cold build"
+        );
     }
     warm.stdout
 }
@@ -277,7 +306,11 @@ fn expired_posts_go_or_leave_a_withdrawn_page() {
     assert!(s.read("posts/pulled/index.html").contains("Qzwpulled"));
     // At it, it is gone: no page, no listing, no feed entry, no term, no alias.
     let run = s.build(&["--now", "2026-06-01T10:00:00Z"]).ok();
-    assert!(run.stdout.contains("1 expired post taken down"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("1 expired post taken down"),
+        "{}",
+        run.stdout
+    );
     marker_free(&s);
     assert!(!s.exists("posts/pulled/index.html"));
     assert!(s.read("tags/t/index.html").contains("Live"));
@@ -332,7 +365,10 @@ fn expired_posts_go_or_leave_a_withdrawn_page() {
         &format!("{}[editorial]\nexpired = \"hidden\"\n", common::SITE_TOML),
     );
     let err = s.build(&["--now", BEFORE]).failed();
-    assert!(err.contains("site.toml:7") && err.contains("hidden"), "{err}");
+    assert!(
+        err.contains("site.toml:7") && err.contains("hidden"),
+        "{err}"
+    );
 
     // An expiry before publication is an error naming the line.
     s.write("site.toml", common::SITE_TOML);
@@ -357,9 +393,16 @@ fn publish_at_holds_a_post_whose_shown_date_is_earlier() {
             "Written in November, out in December.",
         ),
     );
-    s.write("content/posts/other.md", &post("Other", "2026-10-01", "", "x"));
+    s.write(
+        "content/posts/other.md",
+        &post("Other", "2026-10-01", "", "x"),
+    );
     let run = s.build(&["--now", BEFORE]).ok();
-    assert!(run.stdout.contains("next is due 2026-12-01T08:00:00Z"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("next is due 2026-12-01T08:00:00Z"),
+        "{}",
+        run.stdout
+    );
     assert!(!s.exists("posts/advisory/index.html"));
     assert!(!s.read("rss.xml").contains("Advisory"));
     s.build(&["--now", "2026-12-01T08:00:00Z"]).ok();
@@ -383,21 +426,40 @@ fn the_updates_log_reaches_every_output() {
     s.build(&["--now", BEFORE]).ok();
     let page = s.read("posts/story/index.html");
     // Shown at the top, newest first, Markdown rendered.
-    let first = page.find("Exploitation <em>confirmed</em>").expect("newest note");
-    let second = page.find("Vendor released a <strong>patch</strong>").expect("older note");
+    let first = page
+        .find("Exploitation <em>confirmed</em>")
+        .expect("newest note");
+    let second = page
+        .find("Vendor released a <strong>patch</strong>")
+        .expect("older note");
     let body = page.find("<p>Original story.</p>").unwrap();
     assert!(first < second && second < body, "{page}");
-    assert!(page.contains("<time datetime=\"2026-05-03T00:00:00Z\">3 May 2026</time>"), "{page}");
+    assert!(
+        page.contains("<time datetime=\"2026-05-03T00:00:00Z\">3 May 2026</time>"),
+        "{page}"
+    );
     assert!(page.contains("href=\"/cve/CVE-2026-7777/\""));
-    assert!(s.exists("cve/CVE-2026-7777/index.html"), "a CVE named in a note is the post's");
+    assert!(
+        s.exists("cve/CVE-2026-7777/index.html"),
+        "a CVE named in a note is the post's"
+    );
     // `updated` is the newest update, in every output that carries it.
     let newest = "2026-05-03T00:00:00Z";
-    assert!(page.contains(&format!("\"dateModified\":\"{newest}\"")), "JSON-LD");
+    assert!(
+        page.contains(&format!("\"dateModified\":\"{newest}\"")),
+        "JSON-LD"
+    );
     assert!(page.contains(&format!("article:modified_time\" content=\"{newest}\"")));
     let atom = s.read("atom.xml");
-    assert!(atom.contains(&format!("<updated>{newest}</updated>")), "{atom}");
+    assert!(
+        atom.contains(&format!("<updated>{newest}</updated>")),
+        "{atom}"
+    );
     assert!(atom.contains("<published>2026-05-01T08:00:00Z</published>"));
-    assert!(atom.contains("Exploitation &lt;em&gt;confirmed&lt;/em&gt;"), "notes in the feed");
+    assert!(
+        atom.contains("Exploitation &lt;em&gt;confirmed&lt;/em&gt;"),
+        "notes in the feed"
+    );
     let json: serde_json::Value = serde_json::from_str(&s.read("feed.json")).unwrap();
     assert_eq!(json["items"][0]["date_modified"], newest);
     assert!(
@@ -425,7 +487,10 @@ fn the_updates_log_reaches_every_output() {
         ),
     );
     s.build(&["--now", BEFORE]).ok();
-    assert!(s.read("atom.xml").contains("<updated>2026-05-09T00:00:00Z</updated>"));
+    assert!(
+        s.read("atom.xml")
+            .contains("<updated>2026-05-09T00:00:00Z</updated>")
+    );
 
     // Notes are escaped like bodies: with unsafe_html off, raw HTML is cleaned.
     s.write(
@@ -444,15 +509,26 @@ fn the_updates_log_reaches_every_output() {
     s.build(&["--now", BEFORE]).ok();
     for f in ["posts/story/index.html", "atom.xml", "feed.json", "rss.xml"] {
         let text = s.read(f);
-        assert!(!text.contains("<script>alert") && !text.contains("onerror"), "{f}: {text}");
+        assert!(
+            !text.contains("<script>alert") && !text.contains("onerror"),
+            "{f}: {text}"
+        );
     }
     // A bad entry names its line.
     s.write(
         "content/posts/story.md",
-        &post("Story", "2026-05-01", "updates:\n  - {note: \"No date on this one\"}\n", "x"),
+        &post(
+            "Story",
+            "2026-05-01",
+            "updates:\n  - {note: \"No date on this one\"}\n",
+            "x",
+        ),
     );
     let err = s.build(&["--now", BEFORE]).failed();
-    assert!(err.contains("content/posts/story.md:5") && err.contains("no `date`"), "{err}");
+    assert!(
+        err.contains("content/posts/story.md:5") && err.contains("no `date`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -472,14 +548,20 @@ fn check_lists_held_posts_and_warns_about_links_to_them() {
         ),
     );
     let run = s.run(&["check", "--now", BEFORE]);
-    assert_eq!(run.status, 0, "links to held posts are warnings:\n{}", run.stderr);
+    assert_eq!(
+        run.status, 0,
+        "links to held posts are warnings:\n{}",
+        run.stderr
+    );
     assert!(
-        run.stdout.contains("scheduled 2027-03-01T09:00:00Z  content/posts/embargoed/index.md"),
+        run.stdout
+            .contains("scheduled 2027-03-01T09:00:00Z  content/posts/embargoed/index.md"),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("expired   2026-01-01T00:00:00Z  content/posts/old.md"),
+        run.stdout
+            .contains("expired   2026-01-01T00:00:00Z  content/posts/old.md"),
         "{}",
         run.stdout
     );
@@ -494,11 +576,19 @@ fn check_lists_held_posts_and_warns_about_links_to_them() {
             && err.contains("`/posts/zqxslug/` leads to a post scheduled for 2027-03-01T09:00:00Z"),
         "{err}"
     );
-    assert!(err.contains("`../old/` leads to a post that expired on 2026-01-01T00:00:00Z"), "{err}");
+    assert!(
+        err.contains("`../old/` leads to a post that expired on 2026-01-01T00:00:00Z"),
+        "{err}"
+    );
     // The build warns about the related entry and leaves it out; the post is not leaked
     // through it.
     let run = s.build(&["--now", BEFORE]).ok();
-    assert!(run.stderr.contains("related: the post `zqxslug` is scheduled"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("related: the post `zqxslug` is scheduled"),
+        "{}",
+        run.stderr
+    );
     assert!(!s.read("posts/teaser/index.html").contains("Zqxtitle"));
     // Once it is out, nothing to say.
     let run = s.run(&["check", "--now", AFTER]);

@@ -592,7 +592,11 @@ fn scheduled_posts_only_with_future_and_marked() {
         &post("Embargoed story", "2027-03-01T09:00:00Z", "", "Not yet."),
     );
     let out = out_dir();
-    let serve = Serve::start(&s, &out.path().join("a"), &["--now", "2026-11-30T00:00:00Z"]);
+    let serve = Serve::start(
+        &s,
+        &out.path().join("a"),
+        &["--now", "2026-11-30T00:00:00Z"],
+    );
     assert_eq!(serve.get("/posts/embargoed/").status, 404);
     assert!(!serve.get("/").text().contains("Embargoed story"));
     drop(serve);
@@ -603,9 +607,17 @@ fn scheduled_posts_only_with_future_and_marked() {
     );
     let page = serve.get("/posts/embargoed/");
     assert_eq!(page.status, 200);
-    assert!(page.text().contains("class=\"scheduled-note\""), "{}", page.text());
+    assert!(
+        page.text().contains("class=\"scheduled-note\""),
+        "{}",
+        page.text()
+    );
     drop(serve);
-    let serve = Serve::start(&s, &out.path().join("c"), &["--now", "2027-03-01T09:00:00Z"]);
+    let serve = Serve::start(
+        &s,
+        &out.path().join("c"),
+        &["--now", "2027-03-01T09:00:00Z"],
+    );
     let page = serve.get("/posts/embargoed/");
     assert_eq!(page.status, 200);
     assert!(!page.text().contains("scheduled-note"));

@@ -184,7 +184,10 @@ impl BuildReport {
             ));
         }
         if self.expired > 0 {
-            parts.push(format!("{} taken down", plural(self.expired, "expired post")));
+            parts.push(format!(
+                "{} taken down",
+                plural(self.expired, "expired post")
+            ));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
     }
@@ -315,10 +318,11 @@ fn load_with(
     let (editorial, mut held, editorial_warnings) =
         schedule::split(&mut content, opts.schedule(), config.editorial.expired);
     held.warnings = editorial_warnings;
-    let site = index::index(content, config.posts_per_page, &urls, editorial).map_err(|errors| {
-        diags.extend(errors);
-        BuildError::new(diags.take())
-    })?;
+    let site =
+        index::index(content, config.posts_per_page, &urls, editorial).map_err(|errors| {
+            diags.extend(errors);
+            BuildError::new(diags.take())
+        })?;
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };

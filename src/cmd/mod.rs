@@ -40,7 +40,11 @@ pub fn today() -> String {
 /// YYYY-MM-DD), else `SOURCE_DATE_EPOCH` (seconds since 1970, as reproducible-builds
 /// tooling sets it), else the clock.
 pub fn now(arg: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, Diagnostic> {
-    moment(arg, std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(), chrono::Utc::now)
+    moment(
+        arg,
+        std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+        chrono::Utc::now,
+    )
 }
 
 fn moment(

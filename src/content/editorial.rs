@@ -90,7 +90,9 @@ pub fn read(
             errors.push(
                 Diagnostic::error(file, format!("updates: entry {} has no `date`", i + 1))
                     .at_opt(line)
-                    .with_help("write each update as {date: 2024-05-14T10:00:00Z, note: \"What changed\"}"),
+                    .with_help(
+                        "write each update as {date: 2024-05-14T10:00:00Z, note: \"What changed\"}",
+                    ),
             );
             continue;
         };
@@ -98,7 +100,9 @@ pub fn read(
             errors.push(
                 Diagnostic::error(file, format!("updates: entry {} has no `note`", i + 1))
                     .at_opt(line)
-                    .with_help("say what changed: {date: 2024-05-14, note: \"Vendor patch released\"}"),
+                    .with_help(
+                        "say what changed: {date: 2024-05-14, note: \"Vendor patch released\"}",
+                    ),
             );
             continue;
         }
@@ -144,7 +148,7 @@ pub fn read(
         });
     }
     // Newest first; notes of the same moment keep the order they were written in.
-    updates.sort_by(|a, b| b.date.cmp(&a.date));
+    updates.sort_by_key(|u| std::cmp::Reverse(u.date));
     Fields {
         publish_at,
         expires,
@@ -193,7 +197,11 @@ mod tests {
         assert_eq!(f.updates.len(), 2);
         assert_eq!(f.updates[0].date.rfc3339(), "2024-05-03T10:00:00Z");
         assert!(f.updates[0].html.contains("href=\"/cve/CVE-2024-1111/\""));
-        assert!(!f.updates[0].html.contains("<script"), "{}", f.updates[0].html);
+        assert!(
+            !f.updates[0].html.contains("<script"),
+            "{}",
+            f.updates[0].html
+        );
         assert!(f.updates[1].html.contains("<em>patch</em>"));
         assert_eq!(f.cves, ["CVE-2024-1111"]);
     }
@@ -217,8 +225,7 @@ mod tests {
 
     #[test]
     fn expiry_must_follow_publication() {
-        let (_, errors) =
-            read_text("---\ntitle: T\ndate: 2024-05-01\nexpires: 2024-04-01\n---\n");
+        let (_, errors) = read_text("---\ntitle: T\ndate: 2024-05-01\nexpires: 2024-04-01\n---\n");
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, Some(4));
         let (_, errors) = read_text(

@@ -160,7 +160,8 @@ pub fn split(
     };
     keep(&mut content.posts, &mut held);
     keep(&mut content.pages, &mut held);
-    let order = |a: &HeldPage, b: &HeldPage| a.at.cmp(&b.at).then_with(|| a.page.file.cmp(&b.page.file));
+    let order =
+        |a: &HeldPage, b: &HeldPage| a.at.cmp(&b.at).then_with(|| a.page.file.cmp(&b.page.file));
     held.scheduled.sort_by(order);
     held.previews.sort_by(order);
     held.expired.sort_by(|a, b| order(b, a));
@@ -195,7 +196,9 @@ pub fn split(
     let published: HashSet<&str> = content.posts.iter().map(|p| p.slug.as_str()).collect();
     editorial.held_slugs = held
         .pages()
-        .filter(|p| p.kind == crate::content::PageKind::Post && !published.contains(p.slug.as_str()))
+        .filter(|p| {
+            p.kind == crate::content::PageKind::Post && !published.contains(p.slug.as_str())
+        })
         .map(|p| p.slug.clone())
         .collect();
 
@@ -227,7 +230,9 @@ fn related_warning(
     };
     let (message, help) = match find(&held.scheduled) {
         Some(at) => (
-            format!("related: the post `{slug}` is scheduled for {at}: the link is left out until then"),
+            format!(
+                "related: the post `{slug}` is scheduled for {at}: the link is left out until then"
+            ),
             "rebuild after it goes live; until then the link would show its slug and lead nowhere",
         ),
         None => (
@@ -294,7 +299,10 @@ mod tests {
         );
         assert_eq!(state(&p, at("2027-03-01T09:00:00Z")), State::Published);
         p.publish_at = Some(Date::parse("2027-03-02").unwrap());
-        assert!(matches!(state(&p, at("2027-03-01T12:00:00Z")), State::Scheduled(_)));
+        assert!(matches!(
+            state(&p, at("2027-03-01T12:00:00Z")),
+            State::Scheduled(_)
+        ));
         p.expires = Some(Date::parse("2027-04-01T00:00:00+02:00").unwrap());
         assert_eq!(state(&p, at("2027-03-31T21:59:59Z")), State::Published);
         assert_eq!(
@@ -337,14 +345,21 @@ mod tests {
         assert_eq!(content.posts.len(), 1);
         assert_eq!(content.posts[0].slug, "live");
         assert_eq!(content.assets.len(), 1);
-        assert_eq!(content.assets[0].dest, PathBuf::from("posts/secret-ish/cover.png"));
+        assert_eq!(
+            content.assets[0].dest,
+            PathBuf::from("posts/secret-ish/cover.png")
+        );
         assert_eq!(held.next_due(), Some(at("2027-03-01T09:00:00Z")));
         assert_eq!(held.expired.len(), 1);
         assert_eq!(ed.withdrawn[0].route, "posts/old/");
         assert!(ed.held_slugs.contains("secret"));
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].line, Some(7));
-        assert!(warnings[0].message.contains("scheduled for 2027-03-01T09:00:00Z"));
+        assert!(
+            warnings[0]
+                .message
+                .contains("scheduled for 2027-03-01T09:00:00Z")
+        );
     }
 
     #[test]
