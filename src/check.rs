@@ -67,8 +67,7 @@ impl CheckReport {
 /// A site that does not load is the `Err` (the same errors `build` reports).
 pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, BuildError> {
     let loaded = build::load(opts, hl)?;
-    let failed = |d: Diagnostic| BuildError::new(vec![d]);
-    let files = site_files(&loaded).map_err(failed)?;
+    let files = site_files(&loaded).map_err(BuildError::new)?;
     let site = &loaded.site;
     let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).map(|p| &**p).collect();
     let anchors: HashMap<String, HashSet<String>> = pages
@@ -80,7 +79,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
             ))
         })
         .collect::<Result<_, Diagnostic>>()
-        .map_err(failed)?;
+        .map_err(|d: Diagnostic| BuildError::new(vec![d]))?;
     let moment = |at: &chrono::DateTime<chrono::Utc>| {
         at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     };
@@ -140,7 +139,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
 
 /// Every file a build of this site writes, relative to the output folder, `/`-separated
 /// (`index.html`, `posts/x/index.html`, `style.css`): the paths of the build's own plan.
-pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
+pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Vec<Diagnostic>> {
     let renderer = Renderer::new(
         &loaded.site,
         &loaded.config,
@@ -150,7 +149,7 @@ pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
         &loaded.site_value,
         loaded.syntax_css.as_deref(),
     );
-    let (jobs, _) = renderer.plan()?;
+    let jobs = renderer.plan()?;
     Ok(jobs.iter().map(|j| slashed(&j.path)).collect())
 }
 

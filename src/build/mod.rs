@@ -318,11 +318,10 @@ fn load_with(
     let (editorial, mut held, editorial_warnings) =
         schedule::split(&mut content, opts.schedule(), config.editorial.expired);
     held.warnings = editorial_warnings;
-    let site =
-        index::index(content, config.posts_per_page, &urls, editorial).map_err(|errors| {
-            diags.extend(errors);
-            BuildError::new(diags.take())
-        })?;
+    let site = index::index(content, &urls, editorial).map_err(|errors| {
+        diags.extend(errors);
+        BuildError::new(diags.take())
+    })?;
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
@@ -375,7 +374,7 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let mut loaded = match load_with(opts, hl, store, old.is_some()) {
+    let loaded = match load_with(opts, hl, store, old.is_some()) {
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.
@@ -385,14 +384,21 @@ fn build_keeping(
             return Err(e);
         }
     };
-    let fail = |warnings: &[Diagnostic], d: Diagnostic| {
-        let mut all = vec![d];
+    let fail = |warnings: &[Diagnostic], mut all: Vec<Diagnostic>| {
         all.extend(warnings.iter().cloned());
         BuildError::new(all)
     };
     let renderer = loaded.renderer();
-    let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
-    let jobs = last_job_per_path(jobs);
+    let jobs = match renderer.plan() {
+        Ok(jobs) => jobs,
+        Err(errors) => {
+            // Nothing was written: the manifest still describes the output.
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(fail(&loaded.warnings, errors));
+        }
+    };
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
     let (manifest, written) = write_outputs(
@@ -403,9 +409,8 @@ fn build_keeping(
         store.verify_outputs(),
         &mut timings,
     )
-    .map_err(|d| fail(&loaded.warnings, d))?;
+    .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
-    loaded.warnings.extend(plan_warnings);
     store.save_manifest(manifest);
     let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
     let all_pages = loaded
@@ -655,18 +660,6 @@ impl Session {
 enum Place {
     Post(usize),
     Page(usize),
-}
-
-/// Keeps the last job of each output path (a generated page after a static file).
-fn last_job_per_path(jobs: Vec<Job>) -> Vec<Job> {
-    let mut seen = HashSet::with_capacity(jobs.len());
-    let mut kept: Vec<Job> = jobs
-        .into_iter()
-        .rev()
-        .filter(|j| seen.insert(j.path.clone()))
-        .collect();
-    kept.reverse();
-    kept
 }
 
 /// Writes the outputs: only the changed ones when `old` describes the output folder as it

@@ -318,18 +318,21 @@ pub fn nesting_depth(html: &str) -> usize {
 /// Cleans rendered HTML with ammonia: raw HTML is cut down to harmless markup (no scripts,
 /// event handlers, styles, frames, forms or `javascript:` URLs), while everything sitrep's
 /// own Markdown rendering makes survives: highlighting classes, `data-lang`, heading ids,
-/// footnotes, table alignment, task list checkboxes and CVE links.
+/// footnotes, table alignment, task list checkboxes, CVE links, and the accessibility of
+/// scrollable blocks (`tabindex="0"` on code blocks and table wrappers, which also carry
+/// `role="region"` and an `aria-label`, so keyboard users can scroll them). Those three
+/// attributes pass only with the values sitrep writes: `tabindex="0"`, `role="region"`.
 pub fn sanitize(html: &str) -> String {
     static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut b = ammonia::Builder::default();
         b.link_rel(None)
             .add_tags(["input"])
             .add_tag_attributes("a", ["class"])
-            .add_tag_attributes("pre", ["class", "data-lang"])
+            .add_tag_attributes("pre", ["class", "data-lang", "tabindex"])
             .add_tag_attributes("code", ["class"])
             .add_tag_attributes("span", ["class"])
             .add_tag_attributes("sup", ["class"])
-            .add_tag_attributes("div", ["class", "id"])
+            .add_tag_attributes("div", ["class", "id", "tabindex", "role", "aria-label"])
             .add_tag_attributes("th", ["style"])
             .add_tag_attributes("td", ["style"])
             .add_tag_attributes("input", ["checked"])
@@ -340,8 +343,11 @@ pub fn sanitize(html: &str) -> String {
         }
         b.attribute_filter(|_element, attribute, value| {
             // Table alignment is the only style Markdown writes; no other CSS gets through.
-            if attribute == "style" && !TABLE_ALIGN.contains(&value) {
-                return None;
+            match attribute {
+                "style" if !TABLE_ALIGN.contains(&value) => return None,
+                "tabindex" if value != "0" => return None,
+                "role" if value != "region" => return None,
+                _ => {}
             }
             Some(value.into())
         });
@@ -416,13 +422,13 @@ fn code_block(
                 MAX_FILE_HIGHLIGHT_TIME.as_secs()
             ))
         } else {
-            let start = std::time::Instant::now();
+            let start = hl.now();
             let outcome = hl.highlight_for(
                 lang,
                 code,
                 left.min(crate::content::highlight::MAX_BLOCK_TIME),
             );
-            *spent += start.elapsed();
+            *spent += hl.now().saturating_sub(start);
             outcome
         }
     } else {
@@ -697,7 +703,8 @@ mod tests {
             "<th style=\"text-align: left\">a</th>",
             "<td style=\"text-align: center\">2</td>",
             "<td style=\"text-align: right\">3</td>",
-            "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "<pre class=\"code\" tabindex=\"0\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">",
             "&lt;b&gt;",
         ] {
             assert!(html.contains(kept), "{kept} lost:\n{html}");
@@ -729,9 +736,13 @@ mod tests {
             "<a href=\"data:text/html,<script>alert(6)</script>\">d</a>\n\n",
             "| a |\n|---|\n| <td style=\"background:url(javascript:alert(7))\"> |\n\n",
             "## Heading {onclick=alert(8) style=color:red}\n\n",
-            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n",
+            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n\n",
+            "<div tabindex=\"-1\" role=\"button\" aria-label=\"Pay <b>\">mimic</div>\n",
         );
         let html = sanitized(src);
+        // Only the values sitrep writes pass; a label is text, escaped.
+        assert!(!html.contains("tabindex=\"-1\"") && !html.contains("role=\"button\""));
+        assert!(html.contains("aria-label=\"Pay &lt;b&gt;\""), "{html}");
         let lower = html.to_ascii_lowercase();
         for gone in [
             "<script",
@@ -853,5 +864,38 @@ mod tests {
         assert!(!is_cve_id("CVE-2024-123"));
         assert!(!is_cve_id("CVE-2024-3400/../x"));
         assert!(!is_cve_id("cve-2024-3400"));
+    }
+
+    #[test]
+    fn block_and_file_highlighting_budgets_are_kept() {
+        use crate::content::highlight::{Clock, Highlighter};
+        // Every clock reading is 100 ms on: a block of 30 lines "takes" over 2 s, and
+        // blocks of 5 lines about 0.7 s each, so the file's 10 s run out after 15 of them.
+        let hl = Highlighter::with_clock(Clock::Counted(Duration::from_millis(100)));
+        let block = |lines: usize| format!("```java\n{}```\n\n", "int x = 1;\n".repeat(lines));
+        let mut src = block(30);
+        for _ in 0..20 {
+            src.push_str(&block(5));
+        }
+        let r = render(&src, &opts(), &mut hl.session());
+        let messages: Vec<&str> = r.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages[0],
+            "code block not highlighted: highlighting it took longer than 2.0 s"
+        );
+        assert_eq!(r.warnings[0].offset, 0);
+        let over_file = messages
+            .iter()
+            .filter(|m| m.contains("the code blocks before it took 10 s to highlight"))
+            .count();
+        assert!((1..20).contains(&over_file), "{messages:?}");
+        // Every block is either highlighted or named in a warning: none is lost.
+        let highlighted = r.html.matches("<span class=\"hl-").count() > 0;
+        assert!(
+            highlighted,
+            "the first blocks within the file budget are highlighted"
+        );
+        let blocks = r.html.matches("<pre class=\"code\"").count();
+        assert_eq!(blocks, 21);
     }
 }

@@ -130,6 +130,8 @@ pub enum RelatedRef {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Asset {
     pub source: PathBuf,
+    /// The source as messages show it (`content/posts/x/chart.png`).
+    pub shown: PathBuf,
     pub dest: PathBuf,
 }
 
@@ -238,7 +240,11 @@ pub fn load(
             None => rel.clone(),
         };
         match checked_relative(&dest.to_string_lossy()) {
-            Ok(dest) => content.assets.push(Asset { source: path, dest }),
+            Ok(dest) => content.assets.push(Asset {
+                source: path,
+                shown: Path::new("content").join(&rel),
+                dest,
+            }),
             Err(why) => errors.push(
                 Diagnostic::error(
                     Path::new("content").join(&rel),

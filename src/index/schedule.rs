@@ -328,10 +328,12 @@ mod tests {
             assets: vec![
                 Asset {
                     source: "x".into(),
+                    shown: "x".into(),
                     dest: "posts/secret/cover.png".into(),
                 },
                 Asset {
                     source: "y".into(),
+                    shown: "y".into(),
                     dest: "posts/secret-ish/cover.png".into(),
                 },
             ],

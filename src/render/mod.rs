@@ -12,6 +12,7 @@
 
 pub mod editorial;
 pub mod feeds;
+pub mod routes;
 pub mod templates;
 pub mod theme;
 
@@ -31,6 +32,7 @@ use crate::render::theme::{FileSource, ThemeFiles};
 use crate::support::fingerprint::{self, Builder, Fingerprint};
 use crate::urls::{self, Urls};
 use feeds::{FeedPost, FeedSite, SitemapEntry};
+pub use routes::Origin;
 
 /// The sidebar fragment template: rendered once per distinct "Latest from Blog" list.
 pub const LATEST_PARTIAL: &str = "partials/latest.html";
@@ -42,6 +44,8 @@ pub struct Job {
     pub path: PathBuf,
     pub fingerprint: Fingerprint,
     pub kind: JobKind,
+    /// Who wants this file, for the route table ([`routes::claim_all`]).
+    pub origin: Origin,
 }
 
 /// How a job's bytes are made.
@@ -637,9 +641,9 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Every output of the site, each once (a generated page replaces a static file of
-    /// the same path), in a stable order; and warnings about replaced static files.
-    pub fn plan(&self) -> Result<(Vec<Job>, Vec<Diagnostic>), Diagnostic> {
+    /// Every output of the site, in a stable order, each path claimed once (see
+    /// [`routes::claim_all`]: two claims on one path are errors naming both).
+    pub fn plan(&self) -> Result<Vec<Job>, Vec<Diagnostic>> {
         let latest_top_fp = self.list_fp(&self.latest_top);
         // Independent parts, planned in parallel and joined in a fixed order.
         let ((statics, pages), (terms, (redirects, generated))) = rayon::join(
@@ -651,37 +655,36 @@ impl<'a> Renderer<'a> {
                 )
             },
         );
-        let (mut jobs, warnings) = statics;
+        let mut jobs = statics;
         jobs.extend(pages);
         jobs.extend(terms);
         jobs.extend(redirects);
-        jobs.extend(generated?);
-        Ok((jobs, warnings))
+        jobs.extend(generated.map_err(|d| vec![d])?);
+        routes::claim_all(jobs, self.site)
     }
 
     fn page_job(route: &str, fingerprint: Fingerprint, job: PageJob) -> Job {
+        let origin = match job {
+            PageJob::Post(i) => Origin::Post(i),
+            PageJob::Page(j) => Origin::Page(j),
+            PageJob::Home(_) => Origin::Generated("the home page"),
+            PageJob::TaxonomyList(k) => Origin::TaxonomyList(k),
+            PageJob::Term(k, t, _) => Origin::Term(k, t),
+            PageJob::NotFound => Origin::Generated("the 404 page"),
+            PageJob::Withdrawn(w) => Origin::Withdrawn(w),
+        };
         Job {
             path: urls::output_file(route),
             fingerprint,
             kind: JobKind::Page(job),
+            origin,
         }
     }
 
     /// Static files of the theme and the site, and files beside bundled pages.
-    fn plan_static(&self) -> (Vec<Job>, Vec<Diagnostic>) {
+    fn plan_static(&self) -> Vec<Job> {
         let mut jobs = Vec::new();
-        let mut warnings = Vec::new();
         for (rel, (src, shown)) in &self.theme.statics {
-            if rel != Path::new(urls::ROBOTS) && self.site.is_generated(rel) {
-                warnings.push(
-                    Diagnostic::warning(
-                        shown,
-                        format!("a generated page replaces this file at /{}", rel.display()),
-                    )
-                    .with_help("rename or remove the static file"),
-                );
-                continue;
-            }
             let (fp, kind) = match src {
                 FileSource::Disk(path) => (copy_fingerprint(path), JobKind::Copy(path.clone())),
                 FileSource::Embedded(bytes) => {
@@ -692,6 +695,7 @@ impl<'a> Renderer<'a> {
                 path: rel.clone(),
                 fingerprint: fp,
                 kind,
+                origin: Origin::Static(shown.clone()),
             });
         }
         for a in &self.site.assets {
@@ -699,9 +703,10 @@ impl<'a> Renderer<'a> {
                 path: a.dest.clone(),
                 fingerprint: copy_fingerprint(&a.source),
                 kind: JobKind::Copy(a.source.clone()),
+                origin: Origin::Asset(a.shown.clone()),
             });
         }
-        (jobs, warnings)
+        jobs
     }
 
     /// Posts, standalone pages, the home pages and the 404 page.
@@ -771,7 +776,7 @@ impl<'a> Renderer<'a> {
 
     /// Redirects: aliases, and page 1 of every listing to the listing itself.
     fn plan_redirects(&self) -> Vec<Job> {
-        let redirect = |route: &str, target: String| {
+        let redirect = |route: &str, target: String, origin: Origin| {
             let fingerprint = Builder::new("redirect")
                 .str(&target)
                 .str(&self.config.language)
@@ -780,22 +785,35 @@ impl<'a> Renderer<'a> {
                 path: urls::output_file(route),
                 fingerprint,
                 kind: JobKind::Redirect(target),
+                origin,
             }
         };
         let mut jobs = Vec::new();
         for p in self.site.posts.iter().chain(&self.site.pages) {
             for a in &p.aliases {
-                jobs.push(redirect(a, self.urls.permalink(&p.route)));
+                jobs.push(redirect(
+                    a,
+                    self.urls.permalink(&p.route),
+                    Origin::Alias(p.file.clone()),
+                ));
             }
         }
-        jobs.push(redirect("page/1/", self.urls.permalink("")));
+        jobs.push(redirect(
+            "page/1/",
+            self.urls.permalink(""),
+            Origin::Generated("the redirect from the first home page to the home page"),
+        ));
         for tax in &self.site.taxonomies {
             let more: Vec<Job> = tax
                 .terms
                 .par_iter()
                 .map(|term| {
                     let first = urls::term(tax.kind.name(), &term.slug, 1);
-                    redirect(&format!("{first}page/1/"), self.urls.permalink(&first))
+                    redirect(
+                        &format!("{first}page/1/"),
+                        self.urls.permalink(&first),
+                        Origin::Generated("the redirect from a term's first page to the term"),
+                    )
                 })
                 .collect();
             jobs.extend(more);
@@ -823,9 +841,17 @@ impl<'a> Renderer<'a> {
             .map(|(page, html)| FeedPost { page, html })
             .collect();
         Ok(vec![
-            bytes_job(urls::RSS, feeds::rss(&feed_site, &newest)),
-            bytes_job(urls::ATOM, feeds::atom(&feed_site, &newest)),
-            bytes_job(urls::JSON_FEED, feeds::json_feed(&feed_site, &newest)),
+            bytes_job(urls::RSS, feeds::rss(&feed_site, &newest), "the RSS feed"),
+            bytes_job(
+                urls::ATOM,
+                feeds::atom(&feed_site, &newest),
+                "the Atom feed",
+            ),
+            bytes_job(
+                urls::JSON_FEED,
+                feeds::json_feed(&feed_site, &newest),
+                "the JSON feed",
+            ),
         ])
     }
 
@@ -918,33 +944,41 @@ impl<'a> Renderer<'a> {
     fn plan_generated(&self) -> Result<Vec<Job>, Diagnostic> {
         let site = self.site;
         let mut jobs = self.plan_feeds()?;
-        let bytes =
-            |jobs: &mut Vec<Job>, route: &str, text: String| jobs.push(bytes_job(route, text));
         for (route, text) in feeds::sitemaps(&sitemap_entries(site, self.urls), self.urls) {
-            bytes(&mut jobs, &route, text);
+            jobs.push(bytes_job(&route, text, "the sitemap"));
         }
-        if !self.theme.statics.contains_key(Path::new(urls::ROBOTS)) {
-            bytes(&mut jobs, urls::ROBOTS, feeds::robots(self.urls));
-        }
-        // Security headers, unless turned off or the site ships its own `_headers`.
-        if self.config.headers.enabled && !self.theme.statics.contains_key(Path::new(headers::FILE))
-        {
-            bytes(&mut jobs, headers::FILE, self.config.headers.file());
+        // A site's own static robots.txt or _headers replaces these (routes::SITE_FILE_REPLACES).
+        jobs.push(bytes_job(
+            urls::ROBOTS,
+            feeds::robots(self.urls),
+            "the generated robots.txt",
+        ));
+        if self.config.headers.enabled {
+            jobs.push(bytes_job(
+                headers::FILE,
+                self.config.headers.file(),
+                "the generated _headers",
+            ));
         }
         if let Some(css) = self.syntax_css {
-            bytes(&mut jobs, urls::SYNTAX_CSS, css.to_string());
+            jobs.push(bytes_job(
+                urls::SYNTAX_CSS,
+                css.to_string(),
+                "the highlighting stylesheet",
+            ));
         }
         Ok(jobs)
     }
 }
 
 /// A file made while planning, fingerprinted by its bytes.
-fn bytes_job(route: &str, text: String) -> Job {
+fn bytes_job(route: &str, text: String, what: &'static str) -> Job {
     let b = text.into_bytes();
     Job {
         path: PathBuf::from(route),
         fingerprint: fingerprint::of_bytes(&b),
         kind: JobKind::Bytes(std::sync::Arc::new(b)),
+        origin: Origin::Generated(what),
     }
 }
 
