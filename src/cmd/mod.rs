@@ -56,7 +56,7 @@ fn moment(
         return sitrep::support::date::Date::parse(a)
             .map(|d| d.at.with_timezone(&chrono::Utc))
             .map_err(|why| {
-                Diagnostic::error("--now", why).with_help(
+                Diagnostic::flag("--now", why).with_help(
                     "give the moment as RFC 3339, such as --now 2027-03-01T09:00:00Z, or as YYYY-MM-DD",
                 )
             });
@@ -67,7 +67,7 @@ fn moment(
             .ok()
             .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
             .ok_or_else(|| {
-                Diagnostic::error(
+                Diagnostic::flag(
                     "SOURCE_DATE_EPOCH",
                     format!("{e:?} is not a number of seconds since 1970-01-01"),
                 )
@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(moment(None, None, || clock).unwrap(), clock);
         assert_eq!(moment(None, Some(""), || clock).unwrap(), clock);
         let bad = moment(Some("tomorrow"), None, never).unwrap_err();
-        assert_eq!(bad.file, std::path::PathBuf::from("--now"));
+        assert!(bad.to_string().contains("--now"), "{bad}");
         let bad = moment(None, Some("soon"), never).unwrap_err();
         assert!(bad.message.contains("\"soon\""), "{bad}");
     }

@@ -109,16 +109,22 @@ pub fn read(
         let rendered = markdown::render(note, md_opts, hl);
         for e in rendered.errors.iter() {
             errors.push(
-                Diagnostic::error(file, format!("updates: entry {}: {}", i + 1, e.message))
-                    .at_opt(line)
-                    .with_help(e.help.clone()),
+                Diagnostic::error(
+                    file,
+                    format!("updates: entry {}: {}", i + 1, e.problem.message),
+                )
+                .at_opt(line)
+                .with_help(e.problem.help.clone()),
             );
         }
         for w in rendered.warnings.iter() {
             warnings.push(
-                Diagnostic::warning(file, format!("updates: entry {}: {}", i + 1, w.message))
-                    .at_opt(line)
-                    .with_help(w.help.clone()),
+                Diagnostic::warning(
+                    file,
+                    format!("updates: entry {}: {}", i + 1, w.problem.message),
+                )
+                .at_opt(line)
+                .with_help(w.problem.help.clone()),
             );
         }
         for l in &rendered.links {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
 use crate::content::highlight::{Outcome, Session};
+use crate::error::Problem;
 use crate::support::escape;
 use crate::support::slug::slugify;
 
@@ -47,9 +48,9 @@ pub struct Link {
 /// A warning about the body, at a byte offset in the Markdown source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
+    /// Byte offset in the body, placed on a line by the caller.
     pub offset: usize,
-    pub message: String,
-    pub help: String,
+    pub problem: Problem,
 }
 
 /// A rendered body.
@@ -100,9 +101,10 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         0,
         Warning {
             offset: first_nul,
-            message: "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})".into(),
-            help: "remove them: a NUL byte usually means a damaged file or pasted binary data"
-                .into(),
+            problem: Problem::new(
+                "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})",
+                "remove them: a NUL byte usually means a damaged file or pasted binary data",
+            ),
         },
     );
     out
@@ -252,10 +254,9 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         if depth > MAX_SANITIZED_DEPTH {
             out.errors.push(Warning {
                 offset: 0,
-                message: format!(
+                problem: Problem::new(format!(
                     "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
-                ),
-                help: "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth".into(),
+                ), "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth"),
             });
             out.html.clear();
         } else {
@@ -440,9 +441,10 @@ fn code_block(
         Outcome::TooLarge(why) => {
             warnings.push(Warning {
                 offset,
-                message: format!("code block not highlighted: {why}"),
-                help: "it is shown as plain text; split it or link to a file to get highlighting"
-                    .into(),
+                problem: Problem::new(
+                    format!("code block not highlighted: {why}"),
+                    "it is shown as plain text; split it or link to a file to get highlighting",
+                ),
             });
             escape::html(code)
         }
@@ -816,7 +818,7 @@ mod tests {
             assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
             assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
             assert!(
-                r.errors[0].message.contains("levels deep"),
+                r.errors[0].problem.message.contains("levels deep"),
                 "{:?}",
                 r.errors
             );
@@ -878,7 +880,11 @@ mod tests {
             src.push_str(&block(5));
         }
         let r = render(&src, &opts(), &mut hl.session());
-        let messages: Vec<&str> = r.warnings.iter().map(|w| w.message.as_str()).collect();
+        let messages: Vec<&str> = r
+            .warnings
+            .iter()
+            .map(|w| w.problem.message.as_str())
+            .collect();
         assert_eq!(
             messages[0],
             "code block not highlighted: highlighting it took longer than 2.0 s"

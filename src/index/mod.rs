@@ -46,7 +46,7 @@ impl TaxonomyKind {
         }
     }
 
-    fn terms_of(self, page: &Page) -> &[String] {
+    pub fn terms_of(self, page: &Page) -> &[String] {
         match self {
             TaxonomyKind::Tags => &page.tags,
             TaxonomyKind::Categories => &page.categories,

@@ -33,7 +33,7 @@ pub struct Schedule {
 }
 
 /// What `[editorial] expired` in site.toml does with an expired post's URL.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExpiredMode {
     /// Nothing is written: the URL answers with the 404 page.

@@ -6,8 +6,44 @@ use std::borrow::Cow;
 
 use tera::Value;
 
+use super::{Job, PageJob, Renderer, opt_str};
 use crate::content::Page;
 use crate::support::escape;
+use crate::support::fingerprint::{self, Builder, Fingerprint};
+
+impl Renderer<'_> {
+    /// `scheduled`: when a `--future` preview goes live (RFC 3339), else none.
+    pub(super) fn scheduled(&self, p: &Page) -> Value {
+        if self.site.is_preview(p) {
+            opt_str(p.publish_moment().map(|d| d.rfc3339()))
+        } else {
+            Value::none()
+        }
+    }
+
+    /// Covers [`Renderer::scheduled`]: whether a page is a preview depends on the build's
+    /// moment, not on its source.
+    pub(super) fn scheduled_fp(&self, p: &Page) -> Fingerprint {
+        fingerprint::of_bytes(self.scheduled(p).as_str().unwrap_or("").as_bytes())
+    }
+
+    /// The withdrawn pages at expired posts' URLs (`[editorial] expired = "gone"`).
+    pub(super) fn plan_withdrawn(&self, latest_top_fp: Fingerprint) -> Vec<Job> {
+        self.site
+            .withdrawn
+            .iter()
+            .enumerate()
+            .map(|(w, withdrawn)| {
+                let fp = Builder::new("withdrawn")
+                    .fp(self.global)
+                    .num(self.templates.has(WITHDRAWN_TEMPLATE).into())
+                    .fp(latest_top_fp)
+                    .finish();
+                Self::page_job(&withdrawn.route, fp, PageJob::Withdrawn(w))
+            })
+            .collect()
+    }
+}
 
 /// The optional template of a withdrawn post's URL; without it, [`withdrawn_html`].
 pub const WITHDRAWN_TEMPLATE: &str = "withdrawn.html";
