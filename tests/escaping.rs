@@ -566,7 +566,7 @@ fn sanitised_bodies_keep_no_raw_html_payload() {
     );
     assert!(
         html.contains(
-            "<pre class=\"code\" data-lang=\"html\"><code class=\"language-html\"><span class=\"hl-"
+            "<pre class=\"code\" tabindex=\"0\" data-lang=\"html\"><code class=\"language-html\"><span class=\"hl-"
         ),
         "{html}"
     );
