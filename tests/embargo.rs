@@ -275,6 +275,30 @@ fn warm_builds_across_the_publish_and_expiry_moments_equal_cold_ones() {
     );
     assert_warm_equals_cold(&s, "2027-07-01T00:00:00Z", "withdrawn pages");
     assert!(s.read("posts/fading/index.html").contains("withdrawn"));
+    // A --future preview (marked "Scheduled"), then the real publication: the marks go.
+    s.write(
+        "content/advisory.md",
+        &format!("---\ntitle: Advisory page\ndate: {DUE}\n---\nEmbargoed page.\n"),
+    );
+    s.build(&["--now", BEFORE, "--future"]).ok();
+    let page = s.read("advisory/index.html");
+    assert!(
+        page.contains("scheduled-note") && page.contains("noindex"),
+        "{page}"
+    );
+    assert!(
+        s.read("posts/zqxslug/index.html")
+            .contains("scheduled-note")
+    );
+    assert_warm_equals_cold(&s, AFTER, "from a --future preview to publication");
+    assert!(
+        !s.read("posts/zqxslug/index.html")
+            .contains("scheduled-note")
+    );
+    assert!(s.exists("advisory/index.html"));
+    // And back: a page scheduled again disappears.
+    assert_warm_equals_cold(&s, BEFORE, "scheduled again");
+    assert!(!s.exists("advisory/index.html"));
 }
 
 #[test]
