@@ -224,7 +224,7 @@ impl Fields<'_, '_> {
         for (i, rel) in self.parsed.front_matter.related.0.iter().enumerate() {
             match related_ref(rel) {
                 Ok(rr) => related.push(rr),
-                Err((why, help)) => {
+                Err(problem) => {
                     let needle = rel
                         .url
                         .as_ref()
@@ -233,7 +233,11 @@ impl Fields<'_, '_> {
                         .map(|t| t.0.as_str())
                         .unwrap_or("related");
                     let line = self.locate(needle).or(related_line);
-                    self.error(format!("related entry {}: {why}", i + 1), line, help);
+                    self.error(
+                        format!("related entry {}: {}", i + 1, problem.message),
+                        line,
+                        &problem.help,
+                    );
                 }
             }
         }

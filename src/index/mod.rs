@@ -1,5 +1,6 @@
-//! Stage 3: the site index — posts sorted, taxonomies, related links resolved, and the
-//! table of every route, so two things that want the same URL are caught before rendering.
+//! Stage 3: the site index — posts sorted, taxonomies built, related links resolved. The
+//! table of every route is the renderer's plan (`render::routes`), where every output of
+//! every kind is claimed once.
 //! Scheduled and expired pages never get here: [`schedule::split`] takes them out first.
 
 pub mod schedule;
@@ -149,8 +150,9 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
 }
 
-/// Sorts, builds taxonomies and resolves related links. `editorial` is what
-/// [`schedule::split`] decided (the default when nothing was split).
+/// Sorts, builds taxonomies and resolves related links. (Routes are claimed when the renderer
+/// plans the outputs: `render::routes`.) `editorial` is what [`schedule::split`] decided
+/// (the default when nothing was split).
 pub fn index(
     content: Content,
     urls: &Urls,

@@ -5,11 +5,9 @@
 //! Every build here is given its moment (`--now` or SOURCE_DATE_EPOCH): no test depends on
 //! the real date.
 
-mod common;
-
 use std::process::Command;
 
-use common::{Run, TestSite, post, snapshot};
+use crate::common::{self, Run, TestSite, post, snapshot};
 
 const BEFORE: &str = "2026-11-30T12:00:00Z";
 const DUE: &str = "2027-03-01T09:00:00Z";
