@@ -181,6 +181,10 @@ max_pixels = 50000000    # larger images are refused instead of decoded
 social_cards = "recent"  # a 1200x630 card per post without `image`: "recent", "all" or false
 card_posts = 50          # with "recent": how many of the newest posts get one
 favicons = true          # PNG icons and site.webmanifest from favicon.svg
+[editorial]
+# A post with `expires:` in the past is taken down. "absent": its URL answers with the
+# 404 page; "gone": a small "this post was withdrawn" page is written there.
+expired = "absent"
 
 [extra]                  # free-form, handed to templates as site.extra
 "#;

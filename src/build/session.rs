@@ -12,7 +12,6 @@ use super::{BuildOptions, BuildReport, Loaded, Timings, build_keeping};
 use crate::content::highlight::Highlighter;
 use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic};
-use crate::index;
 use crate::output::cache::{MemoryStore, Store};
 use crate::render::{Job, Renderer};
 
@@ -87,7 +86,7 @@ impl Session {
         let in_feeds = apply_small_edits(last, &edits, &mut self.store);
         if !edits.summaries.is_empty() {
             // Related links name posts by their (possibly new) titles.
-            match index::resolve_related(&last.site.posts, &last.urls) {
+            match last.site.resolve_related(&last.urls) {
                 Ok(related) => last.site.related = related,
                 Err(_) => return Ok(None),
             }
@@ -157,6 +156,7 @@ fn reparse_small_edits(
             hl,
             opts.drafts,
             &last.urls.cve_prefix(),
+            last.shortcodes.clone(),
         );
         // Images and social cards are prepared for the whole site: a page that shows any,
         // or may now, takes the full path.

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Severity, closest, line_col};
+pub use crate::index::schedule::ExpiredMode;
 use crate::support::fingerprint::{self, Builder, Fingerprint};
 use headers::HeadersConfig;
 use images::ImagesConfig;
@@ -43,6 +44,8 @@ pub struct Config {
     pub headers: HeadersConfig,
     /// `[images]`: responsive images, social cards, favicons.
     pub images: ImagesConfig,
+    /// `[editorial]`: what happens at an expired post's URL.
+    pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -59,6 +62,15 @@ pub struct MarkdownConfig {
     /// body with ammonia, keeping what Markdown itself makes (highlighting, heading ids,
     /// footnotes, tables, task lists, CVE links).
     pub unsafe_html: bool,
+}
+
+/// `[editorial]` in site.toml.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct EditorialConfig {
+    /// `"absent"` (the default: the URL answers with the 404 page) or `"gone"` (a small
+    /// "this post was withdrawn" page is written there).
+    pub expired: ExpiredMode,
 }
 
 impl Default for MarkdownConfig {
@@ -86,6 +98,7 @@ impl Default for Config {
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
             images: ImagesConfig::default(),
+            editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
     }
@@ -335,6 +348,7 @@ fn unknown_key(text: &str, path: &str) -> Diagnostic {
         "markdown." => keys::fields_of::<MarkdownConfig>(),
         "headers." => keys::fields_of::<HeadersConfig>(),
         "images." => keys::fields_of::<ImagesConfig>(),
+        "editorial." => keys::fields_of::<EditorialConfig>(),
         _ => &[],
     };
     let help = match closest(key, known) {

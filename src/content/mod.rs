@@ -10,11 +10,15 @@
 //! HTML here so the text is walked once.
 
 pub mod body;
+pub mod callouts;
+pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
 pub mod images;
+pub mod ioc;
 pub mod markdown;
 mod page;
+pub mod shortcodes;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -52,7 +56,14 @@ pub struct Page {
     pub slug: String,
     pub title: String,
     pub date: Option<Date>,
+    /// `updated`, else the newest of `updates`.
     pub updated: Option<Date>,
+    /// When the page goes live, if not at `date` (see [`Page::publish_moment`]).
+    pub publish_at: Option<Date>,
+    /// When the page is taken down.
+    pub expires: Option<Date>,
+    /// Dated update notes, newest first.
+    pub updates: Vec<editorial::UpdateNote>,
     pub tldr: Vec<String>,
     /// From `description`, else the TLDR, else the first paragraph.
     pub description: String,
@@ -76,6 +87,10 @@ pub struct Page {
     pub headings: Vec<Heading>,
     /// Links and images in the body: destination, file line, is it an image.
     pub links: Vec<BodyLink>,
+    /// Indicators of compromise: front matter's `iocs:`, then those of `{% ioc() %}` blocks.
+    pub iocs: Vec<ioc::Ioc>,
+    /// What the body's shortcodes need from the page and the site (`shortcodes::FEATURE_*`).
+    pub features: Vec<String>,
     /// Fingerprint of the source file's bytes: the page is a function of them (and of the
     /// config), so warm builds reuse a cached page whose source did not change.
     pub source_hash: Fingerprint,
@@ -160,6 +175,7 @@ pub fn load(
     drafts: bool,
     cve_prefix: &str,
     cache: Option<&dyn Reuse>,
+    shortcodes: Option<shortcodes::Shared>,
 ) -> Result<Content, Vec<Diagnostic>> {
     let content_dir = root.join("content");
     let mut errors = Vec::new();
@@ -183,7 +199,7 @@ pub fn load(
         .filter(|p| !p.as_os_str().is_empty() && p != Path::new("posts"))
         .collect();
 
-    let md_opts = markdown_options(config, cve_prefix);
+    let md_opts = markdown_options(config, cve_prefix, shortcodes);
     let settings = Settings {
         config,
         md_opts: &md_opts,
@@ -282,11 +298,16 @@ fn place_assets(
 }
 
 /// How content is rendered, from the config.
-fn markdown_options(config: &Config, cve_prefix: &str) -> markdown::Options {
+fn markdown_options(
+    config: &Config,
+    cve_prefix: &str,
+    shortcodes: Option<shortcodes::Shared>,
+) -> markdown::Options {
     markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
         unsafe_html: config.markdown.unsafe_html,
+        shortcodes,
     }
 }
 
@@ -303,6 +324,7 @@ pub fn parse_one(
     hl: &Highlighter,
     drafts: bool,
     cve_prefix: &str,
+    shortcodes: Option<shortcodes::Shared>,
 ) -> Result<Reparsed, Vec<Diagnostic>> {
     let rel = file.strip_prefix("content").map_err(|_| {
         vec![
@@ -317,7 +339,7 @@ pub fn parse_one(
         kind,
         segments,
     };
-    let md_opts = markdown_options(config, cve_prefix);
+    let md_opts = markdown_options(config, cve_prefix, shortcodes);
     let settings = Settings {
         config,
         md_opts: &md_opts,
@@ -332,6 +354,12 @@ pub fn parse_one(
 }
 
 impl Page {
+    /// The moment the page goes live: `publish_at`, else `date` (none for an undated page,
+    /// which is always live).
+    pub fn publish_moment(&self) -> Option<Date> {
+        editorial::publish_moment(self.publish_at, self.date)
+    }
+
     /// Whether another version of this page shows the same everywhere but on its own page:
     /// in listings, sidebars, neighbours, related links, taxonomies, feeds' item headers,
     /// the sitemap and the routes. Only its body, table of contents, `extra` and word count
@@ -347,7 +375,9 @@ impl Page {
     }
 
     /// Whether another version of this page is placed and linked the same: same file,
-    /// route, slug, dates, terms, related entries, aliases and draft flag. What its summary
+    /// route, slug, dates, terms, related entries, aliases, draft flag, indicators of
+    /// compromise and shortcode features (files beside the page and `_headers` follow
+    /// those). What its summary
     /// shows (title, TLDR, description, authors, image, reading time) may differ.
     pub fn same_place(&self, other: &Page) -> bool {
         self.kind == other.kind
@@ -356,12 +386,16 @@ impl Page {
             && self.slug == other.slug
             && self.date == other.date
             && self.updated == other.updated
+            && self.publish_at == other.publish_at
+            && self.expires == other.expires
             && self.tags == other.tags
             && self.categories == other.categories
             && self.related == other.related
             && self.cves == other.cves
             && self.draft == other.draft
             && self.aliases == other.aliases
+            && self.iocs == other.iocs
+            && self.features == other.features
     }
 }
 
@@ -586,7 +620,9 @@ pub fn parse_content_file(
         kind,
         segments,
     };
-    let md_opts = markdown_options(config, cve_prefix);
+    static BUILTIN: std::sync::LazyLock<Option<shortcodes::Shared>> =
+        std::sync::LazyLock::new(|| shortcodes::Shortcodes::builtin().map(Arc::new));
+    let md_opts = markdown_options(config, cve_prefix, BUILTIN.clone());
     let settings = Settings {
         config,
         md_opts: &md_opts,

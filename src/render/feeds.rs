@@ -293,6 +293,9 @@ mod tests {
             title: title.into(),
             date: Some(Date::parse("2024-05-14T08:30:00Z").unwrap()),
             updated: None,
+            publish_at: None,
+            expires: None,
+            updates: Vec::new(),
             tldr: vec!["One <b>".into(), "Two".into()],
             description: String::new(),
             tags: vec!["a&b".into()],
@@ -309,6 +312,8 @@ mod tests {
             reading_time: 1,
             headings: vec![],
             links: vec![],
+            iocs: vec![],
+            features: vec![],
             source_hash: 0,
         }
     }

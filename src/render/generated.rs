@@ -101,18 +101,18 @@ impl Renderer<'_> {
             language: &self.config.language,
             urls: self.urls,
         };
-        let newest: Vec<FeedPost<'_>> = self
+        // Each post's update notes go above its body (`editorial::feed_html`).
+        let bodies: Vec<(&crate::content::Page, std::borrow::Cow<'_, str>)> = self
             .site
             .posts
             .iter()
             .take(self.config.feed_limit)
-            .map(|page| {
-                Ok(FeedPost {
-                    page,
-                    html: page.html.get()?,
-                })
-            })
+            .map(|page| Ok((&**page, super::editorial::feed_html(page, page.html.get()?))))
             .collect::<Result<_, Diagnostic>>()?;
+        let newest: Vec<FeedPost<'_>> = bodies
+            .iter()
+            .map(|(page, html)| FeedPost { page, html })
+            .collect();
         Ok(vec![
             bytes_job(urls::RSS, feeds::rss(&feed_site, &newest), "the RSS feed"),
             bytes_job(
@@ -143,11 +143,19 @@ impl Renderer<'_> {
             "the generated robots.txt",
         ));
         if self.config.headers.enabled {
+            // `frame-src` for the players of the embeds the site's pages use.
+            let frames = super::ioc_exports::frame_hosts(site);
             jobs.push(bytes_job(
                 headers::FILE,
-                self.config.headers.file(),
+                self.config.headers.file_with_frames(&frames),
                 "the generated _headers",
             ));
+        }
+        for (route, text, origin) in super::ioc_exports::files(site, self.config, self.urls) {
+            jobs.push(Job {
+                origin,
+                ..bytes_job(&route, text, "")
+            });
         }
         if let Some(css) = self.syntax_css {
             jobs.push(bytes_job(

@@ -10,9 +10,11 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+pub mod editorial;
 pub mod feeds;
 mod generated;
 pub mod images;
+pub mod ioc_exports;
 mod listing;
 mod post;
 pub mod routes;
@@ -73,6 +75,9 @@ pub enum PageJob {
     /// Taxonomy, term, page number.
     Term(usize, usize, usize),
     NotFound,
+    /// Where an expired post was (`[editorial] expired = "gone"`): index into
+    /// `Site::withdrawn`.
+    Withdrawn(usize),
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -255,6 +260,12 @@ impl<'a> Renderer<'a> {
                 self.insert_latest(&mut ctx, 0)?;
                 (urls::NOT_FOUND.to_string(), "404.html", ctx)
             }
+            PageJob::Withdrawn(w) => {
+                let route = &site.withdrawn[w].route;
+                let mut ctx = self.context("withdrawn", route, "Post withdrawn");
+                self.insert_latest(&mut ctx, 0)?;
+                (route.clone(), editorial::WITHDRAWN_TEMPLATE, ctx)
+            }
         })
     }
 
@@ -262,6 +273,19 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, kind: &JobKind, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
         buf.clear();
         match kind {
+            JobKind::Page(PageJob::Withdrawn(_))
+                if !self.templates.has(editorial::WITHDRAWN_TEMPLATE) =>
+            {
+                buf.extend_from_slice(
+                    editorial::withdrawn_html(
+                        &self.config.language,
+                        &self.config.title,
+                        &self.urls.url(""),
+                    )
+                    .as_bytes(),
+                );
+                Ok(())
+            }
             JobKind::Page(job) => {
                 let (_, template, ctx) = self.page_context(*job)?;
                 self.templates.render_to(template, &ctx, buf)
@@ -317,6 +341,7 @@ impl<'a> Renderer<'a> {
             PageJob::TaxonomyList(k) => Origin::TaxonomyList(k),
             PageJob::Term(k, t, _) => Origin::Term(k, t),
             PageJob::NotFound => Origin::Generated("the 404 page"),
+            PageJob::Withdrawn(w) => Origin::Withdrawn(w),
         };
         Job {
             path: urls::output_file(route),
