@@ -417,6 +417,8 @@ async function main() {
         }
       }
       console.log(`${n} social cards copied to ${cardsDir}`);
+    }
+
     // 8. The rich post: nothing from another host until the reader clicks a video; the
     //    click swaps in a youtube-nocookie.com player that the CSP's frame-src allows; IOC
     //    copy buttons copy the real (refanged) value.
