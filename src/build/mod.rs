@@ -257,7 +257,7 @@ fn load_with(
     diags.extend(std::mem::take(&mut content.warnings));
     let content_changed =
         content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
-    let site = index::index(content, config.posts_per_page, &urls).map_err(|errors| {
+    let site = index::index(content, &config, &urls).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;

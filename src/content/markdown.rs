@@ -57,6 +57,10 @@ pub struct Warning {
 pub struct Rendered {
     pub html: String,
     pub word_count: usize,
+    /// CJK characters in the text (each one a word in `word_count`).
+    pub cjk_chars: usize,
+    /// The body as plain text (running text, code, headings), for the search index.
+    pub text: String,
     /// CVE ids mentioned in running text and link text, in order of first appearance.
     pub cves: Vec<String>,
     /// The first paragraph as plain text (for the default description).
@@ -130,7 +134,7 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
                 }
                 Event::End(TagEnd::CodeBlock) => {
                     let (lang, text, offset) = code.take().unwrap_or_default();
-                    out.word_count += count_words(&text);
+                    out.count(&text);
                     events.push(Event::Html(CowStr::from(code_block(
                         &lang,
                         &text,
@@ -217,7 +221,7 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
                 paragraph_state = ParagraphState::Done;
             }
             Event::Code(t) => {
-                out.word_count += count_words(t);
+                out.count(t);
                 if let Some((_, h)) = heading.as_mut() {
                     h.push_str(t);
                 }
@@ -230,8 +234,11 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
             }
             _ => {}
         }
+        if matches!(event, Event::End(_) | Event::SoftBreak | Event::HardBreak) {
+            out.text.push(' ');
+        }
         if let Event::Text(t) = event {
-            out.word_count += count_words(&t);
+            out.count(&t);
             if let Some((_, h)) = heading.as_mut() {
                 h.push_str(&t);
             }
@@ -454,6 +461,39 @@ fn code_block(
     html.push_str(&inner);
     html.push_str("</code></pre>\n");
     html
+}
+
+impl Rendered {
+    /// Counts the words of `text` and keeps it for the search index.
+    fn count(&mut self, text: &str) {
+        let (words, cjk) = count_words_cjk(text);
+        self.word_count += words;
+        self.cjk_chars += cjk;
+        self.text.push_str(text);
+        self.text.push(' ');
+    }
+}
+
+/// Words of `text` where each CJK character (Han, kana, Hangul) is a word of its own, and
+/// how many of those there were.
+pub fn count_words_cjk(text: &str) -> (usize, usize) {
+    use crate::render::search::tokenizer::is_cjk;
+    if text.is_ascii() {
+        return (count_words(text), 0);
+    }
+    let mut cjk = 0;
+    let rest: String = text
+        .chars()
+        .map(|c| {
+            if is_cjk(c) {
+                cjk += 1;
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    (count_words(&rest) + cjk, cjk)
 }
 
 /// Words: whitespace-separated runs with at least one letter or digit (any non-ASCII
@@ -844,6 +884,10 @@ mod tests {
         assert_eq!(count_words("  one two\tthree\n"), 3);
         assert_eq!(count_words("a - b . c"), 3);
         assert_eq!(count_words("日本 語"), 2);
+        // CJK characters count one each, other words as before.
+        assert_eq!(count_words_cjk("能動的サイバー防御 law"), (10, 9));
+        assert_eq!(count_words_cjk("one two"), (2, 0));
+        assert_eq!(count_words_cjk("CVE-2024-3400を悪用"), (4, 3));
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct Page {
     pub html: Html,
     pub word_count: usize,
     pub reading_time: usize,
+    /// The body's search terms, counted (built here, in parallel, and kept in the cache).
+    #[serde(default)]
+    pub body_terms: crate::render::search::index::BodyTerms,
     pub headings: Vec<Heading>,
     /// Links and images in the body: destination, file line, is it an image.
     pub links: Vec<BodyLink>,
@@ -913,7 +916,12 @@ fn build_page(
         _ if !tldr.is_empty() => tldr.join(" "),
         _ => truncate_words(body.first_paragraph.trim(), 300),
     };
-    let reading_time = body.word_count.div_ceil(config.words_per_minute).max(1);
+    let reading_time = reading_minutes(
+        body.word_count - body.cjk_chars,
+        body.cjk_chars,
+        config.words_per_minute,
+        config.cjk_chars_per_minute,
+    );
     Some(Page {
         kind: src.kind,
         file: file.to_path_buf(),
@@ -936,10 +944,17 @@ fn build_page(
         html: Html::new(body.html),
         word_count: body.word_count,
         reading_time,
+        body_terms: crate::render::search::index::BodyTerms::of(&body.text),
         headings: body.headings,
         links,
         source_hash: 0,
     })
+}
+
+/// Minutes to read `words` words and `cjk` CJK characters, rounded up, at least 1.
+fn reading_minutes(words: usize, cjk: usize, wpm: usize, cpm: usize) -> usize {
+    let (wpm, cpm) = (wpm.max(1), cpm.max(1));
+    (words * cpm + cjk * wpm).div_ceil(wpm * cpm).max(1)
 }
 
 fn link_lines(parsed: &Parsed<'_>, links: &[markdown::Link]) -> Vec<BodyLink> {
@@ -1195,6 +1210,15 @@ mod tests {
         ] {
             assert!(alias_route(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn reading_time_counts_cjk_characters_at_their_own_rate() {
+        assert_eq!(reading_minutes(0, 0, 200, 500), 1);
+        assert_eq!(reading_minutes(400, 0, 200, 500), 2);
+        assert_eq!(reading_minutes(0, 1500, 200, 500), 3);
+        assert_eq!(reading_minutes(200, 500, 200, 500), 2);
+        assert_eq!(reading_minutes(201, 500, 200, 500), 3);
     }
 
     #[test]

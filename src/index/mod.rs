@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::config::Config;
 use crate::content::{Asset, Content, Page, RelatedRef};
 use crate::error::Diagnostic;
 use crate::support::slug::slugify;
@@ -137,7 +138,8 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
 }
 
 /// Sorts, builds taxonomies, resolves related links and checks that every route is unique.
-pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
+pub fn index(content: Content, config: &Config, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
+    let per_page = config.posts_per_page;
     let Content {
         mut posts,
         mut pages,
@@ -180,7 +182,7 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
         term_index,
         outputs: HashSet::new(),
     };
-    let (route_errors, outputs) = check_routes(&site, per_page);
+    let (route_errors, outputs) = check_routes(&site, per_page, config.search);
     errors.extend(route_errors);
     site.outputs = outputs;
     if errors.is_empty() {
@@ -332,7 +334,11 @@ impl Owner<'_> {
     }
 }
 
-fn check_routes<'a>(site: &'a Site, per_page: usize) -> (Vec<Diagnostic>, HashSet<String>) {
+fn check_routes<'a>(
+    site: &'a Site,
+    per_page: usize,
+    search: bool,
+) -> (Vec<Diagnostic>, HashSet<String>) {
     let mut owners: HashMap<String, Owner<'a>> = HashMap::with_capacity(site.posts.len() * 4);
     let mut errors = Vec::new();
     let mut claim = |route: &str, owner: Owner<'a>| {
@@ -374,6 +380,11 @@ fn check_routes<'a>(site: &'a Site, per_page: usize) -> (Vec<Diagnostic>, HashSe
         urls::SYNTAX_CSS,
     ] {
         claim(fixed, Owner::Fixed(fixed));
+    }
+    if search {
+        for fixed in [urls::SEARCH, crate::render::search::index::MANIFEST] {
+            claim(fixed, Owner::Fixed(fixed));
+        }
     }
     for tax in &site.taxonomies {
         claim(

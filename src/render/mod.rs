@@ -11,6 +11,7 @@
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 pub mod feeds;
+pub mod search;
 pub mod templates;
 pub mod theme;
 
@@ -30,6 +31,9 @@ use crate::render::theme::{FileSource, ThemeFiles};
 use crate::support::fingerprint::{self, Builder, Fingerprint};
 use crate::urls::{self, Urls};
 use feeds::{FeedPost, FeedSite, SitemapEntry};
+
+/// The search page's template; a theme without it gets no search page.
+pub const SEARCH_TEMPLATE: &str = "search.html";
 
 /// The sidebar fragment template: rendered once per distinct "Latest from Blog" list.
 pub const LATEST_PARTIAL: &str = "partials/latest.html";
@@ -68,6 +72,8 @@ pub enum PageJob {
     /// Taxonomy, term, page number.
     Term(usize, usize, usize),
     NotFound,
+    /// The search page (`/search/`).
+    Search,
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -569,6 +575,15 @@ impl<'a> Renderer<'a> {
                 self.insert_latest(&mut ctx, 0)?;
                 (urls::NOT_FOUND.to_string(), "404.html", ctx)
             }
+            PageJob::Search => {
+                let mut ctx = self.context("search", urls::SEARCH, "Search");
+                ctx.insert_value(
+                    "search_index_url",
+                    Value::from(self.urls.url(search::index::MANIFEST)),
+                );
+                self.insert_latest(&mut ctx, 0)?;
+                (urls::SEARCH.to_string(), SEARCH_TEMPLATE, ctx)
+            }
         })
     }
 
@@ -888,7 +903,31 @@ impl<'a> Renderer<'a> {
         if let Some(css) = self.syntax_css {
             bytes(&mut jobs, urls::SYNTAX_CSS, css.to_string());
         }
+        jobs.extend(self.plan_search());
         Ok(jobs)
+    }
+
+    /// The search page and the search index (sharded JSON files), when `search` is on.
+    pub fn plan_search(&self) -> Vec<Job> {
+        if !self.config.search {
+            return Vec::new();
+        }
+        let mut jobs = Vec::new();
+        if self.templates.has(SEARCH_TEMPLATE) {
+            let fp = Builder::new("search-page")
+                .fp(self.global)
+                .fp(self.list_fp(&self.latest_top))
+                .finish();
+            jobs.push(Self::page_job(urls::SEARCH, fp, PageJob::Search));
+        }
+        for (path, bytes) in search::index::build(&self.site.posts, self.urls) {
+            jobs.push(Job {
+                path: PathBuf::from(path),
+                fingerprint: fingerprint::of_bytes(&bytes),
+                kind: JobKind::Bytes(std::sync::Arc::new(bytes)),
+            });
+        }
+        jobs
     }
 }
 

@@ -1,0 +1,356 @@
+//! The search index, as static JSON files the client fetches piece by piece:
+//!
+//! - `search/index.json`, the manifest: the number of posts, the record chunk size and the
+//!   first term of every shard, in order;
+//! - `search/s/k<hex>.json`, the shards: terms in sorted order (UTF-16 code units, the order
+//!   of JavaScript's `<`), each `[term, posts with the term, [id gap, impact, …]]`. A shard is
+//!   named by the UTF-8 bytes of its first term in hex, so the client knows the file from the
+//!   manifest alone and a shard keeps its name while its first term stays;
+//! - `search/r/<n>.json`, the records: `[url, title, date, [tldr], [tags]]` of posts
+//!   `n * CHUNK` to `n * CHUNK + CHUNK - 1`.
+//!
+//! Post ids count from the oldest post, so a new post does not renumber the others. Shard
+//! boundaries are content-defined (a term whose hash has its low bits zero ends a shard once
+//! it is big enough), so a change moves only the boundaries near it: a warm build rewrites
+//! only the shards whose bytes changed.
+//!
+//! Ranking is BM25 with field weights, split in two: the build stores each posting's
+//! term-frequency part as an integer impact (title, tags, TLDR and body weighted, document
+//! length normalised), and the client multiplies it by the term's inverse document frequency
+//! from the number of posts having it. Posting lists longer than [`MAX_POSTINGS`] keep their
+//! highest-impact postings, so no shard grows without bound with the site.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::tokenizer;
+use crate::content::Page;
+use crate::urls::Urls;
+
+/// Posts per record file.
+pub const CHUNK: usize = 8;
+/// The longest posting list kept; a term in more posts keeps its best ones.
+pub const MAX_POSTINGS: usize = 2500;
+/// A shard ends at a content-defined boundary once it has this many bytes…
+const SHARD_MIN: usize = 6_000;
+/// …and before it would pass this many.
+const SHARD_MAX: usize = 24_000;
+/// One term in this many ends a shard (once it has `SHARD_MIN` bytes).
+const BOUNDARY: u64 = 4;
+
+/// Field weights of the ranking.
+const W_TITLE: f32 = 6.0;
+const W_TERMS: f32 = 4.0;
+const W_TLDR: f32 = 3.0;
+const W_BODY: f32 = 1.0;
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// Impacts are the BM25 term-frequency part (0 to K1 + 1) times this, rounded, 1 to 99.
+const IMPACT_SCALE: f32 = 45.0;
+
+/// The folder of the index in the output.
+pub const DIR: &str = "search";
+/// The manifest.
+pub const MANIFEST: &str = "search/index.json";
+
+/// A body's search terms with their counts, made once when the page is parsed (and kept in
+/// the build cache with it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyTerms {
+    /// The distinct terms, sorted by bytes, each followed by `\n` (one allocation per page).
+    terms: String,
+    counts: Vec<u32>,
+    /// Tokens in all.
+    len: u32,
+}
+
+impl BodyTerms {
+    /// The terms of a body's plain text.
+    pub fn of(text: &str) -> BodyTerms {
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut len = 0u32;
+        tokenizer::tokenize(text, &mut |t, _| {
+            len = len.saturating_add(1);
+            match counts.get_mut(t) {
+                Some(c) => *c += 1,
+                None => {
+                    counts.insert(t.to_string(), 1);
+                }
+            }
+        });
+        let mut list: Vec<(String, u32)> = counts.into_iter().collect();
+        list.sort_unstable();
+        let mut terms = String::with_capacity(list.iter().map(|(t, _)| t.len() + 1).sum());
+        for (t, _) in &list {
+            terms.push_str(t);
+            terms.push('\n');
+        }
+        BodyTerms {
+            terms,
+            counts: list.into_iter().map(|(_, c)| c).collect(),
+            len,
+        }
+    }
+
+    /// Each term with its count.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.terms
+            .split_terminator('\n')
+            .zip(self.counts.iter().copied())
+    }
+
+    /// Tokens in all.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The files of the index: path (relative to the output folder) and bytes, in a stable
+/// order. `posts` newest first, as the site sorts them.
+pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
+    let n = posts.len();
+    let avgdl = length_norm(posts);
+    // Each post's terms and impacts, in parallel; post `i` has id `n - 1 - i`.
+    let per_post: Vec<Vec<(Term<'_>, u8)>> = posts
+        .par_iter()
+        .map(|p| impacts(p, avgdl))
+        .collect();
+    let mut postings: HashMap<&str, Vec<(u32, u8)>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+        HashMap::with_capacity_and_hasher(n * 16, Default::default());
+    for (i, terms) in per_post.iter().enumerate().rev() {
+        let id = (n - 1 - i) as u32;
+        for (t, q) in terms {
+            postings.entry(t.as_str()).or_default().push((id, *q));
+        }
+    }
+    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
+    terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    let entries: Vec<(&str, String)> = terms
+        .into_par_iter()
+        .map(|(t, list)| (t, entry(t, list)))
+        .collect();
+
+    let mut files = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
+    let mut shard = String::new();
+    let mut first = "";
+    let flush = |shard: &mut String, first: &str, files: &mut Vec<(String, Vec<u8>)>| {
+        if shard.is_empty() {
+            return;
+        }
+        shard.push(']');
+        files.push((shard_path(first), std::mem::take(shard).into_bytes()));
+    };
+    for (t, e) in &entries {
+        if !shard.is_empty() && shard.len() + e.len() > SHARD_MAX {
+            flush(&mut shard, first, &mut files);
+        }
+        if shard.is_empty() {
+            shard.push('[');
+            first = t;
+            keys.push(t);
+        } else {
+            shard.push(',');
+        }
+        shard.push_str(e);
+        if shard.len() >= SHARD_MIN
+            && xxhash_rust::xxh3::xxh3_64(t.as_bytes()) % BOUNDARY == 0
+        {
+            flush(&mut shard, first, &mut files);
+        }
+    }
+    flush(&mut shard, first, &mut files);
+
+    let manifest = serde_json::json!({
+        "version": 1,
+        "posts": n,
+        "chunk": CHUNK,
+        "shards": keys,
+    });
+    files.push((MANIFEST.to_string(), manifest.to_string().into_bytes()));
+
+    // Records, oldest first.
+    let chunks: Vec<(String, Vec<u8>)> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let records: Vec<serde_json::Value> = (c * CHUNK..((c + 1) * CHUNK).min(n))
+                .map(|id| record(&posts[n - 1 - id], urls))
+                .collect();
+            (
+                format!("{DIR}/r/{c}.json"),
+                serde_json::Value::from(records).to_string().into_bytes(),
+            )
+        })
+        .collect();
+    files.extend(chunks);
+    files
+}
+
+/// The file of the shard whose first term is `first`.
+pub fn shard_path(first: &str) -> String {
+    let mut p = format!("{DIR}/s/k");
+    for b in first.as_bytes() {
+        let _ = write!(p, "{b:02x}");
+    }
+    p.push_str(".json");
+    p
+}
+
+/// What the results list shows of a post.
+fn record(p: &Page, urls: &Urls) -> serde_json::Value {
+    serde_json::json!([
+        urls.url(&p.route),
+        p.title,
+        p.date.map(|d| d.ymd()).unwrap_or_default(),
+        p.tldr,
+        p.tags,
+    ])
+}
+
+/// One term's shard entry: `["term",df,[gap,impact,…]]`.
+fn entry(term: &str, mut list: Vec<(u32, u8)>) -> String {
+    let df = list.len();
+    if list.len() > MAX_POSTINGS {
+        // The best postings: highest impact, then newest.
+        list.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        list.truncate(MAX_POSTINGS);
+        list.sort_unstable_by_key(|p| p.0);
+    }
+    let mut s = String::with_capacity(term.len() + 16 + list.len() * 6);
+    s.push_str(&serde_json::Value::from(term).to_string());
+    let _ = write!(s, ",{df},[");
+    s.insert(0, '[');
+    let mut last = 0u32;
+    for (k, (id, q)) in list.iter().enumerate() {
+        if k > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{},{q}", id - last);
+        last = *id;
+    }
+    s.push_str("]]");
+    s
+}
+
+/// A term of one post: borrowed from its body terms, or owned (from its other fields).
+enum Term<'a> {
+    Body(&'a str),
+    Own(String),
+}
+
+impl Term<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Term::Body(s) => s,
+            Term::Own(s) => s,
+        }
+    }
+}
+
+/// The average body length, rounded to a power of two so that it rarely changes (and with
+/// it every impact) from one build to the next.
+fn length_norm(posts: &[Arc<Page>]) -> f32 {
+    if posts.is_empty() {
+        return 1.0;
+    }
+    let total: u64 = posts.iter().map(|p| u64::from(p.body_terms.len())).sum();
+    let mean = (total / posts.len() as u64).max(1);
+    mean.next_power_of_two() as f32
+}
+
+/// A post's terms with their impacts.
+fn impacts(p: &Page, avgdl: f32) -> Vec<(Term<'_>, u8)> {
+    let mut fields: HashMap<String, f32> = HashMap::new();
+    let mut add = |text: &str, w: f32| {
+        tokenizer::tokenize(text, &mut |t, _| match fields.get_mut(t) {
+            Some(x) => *x += w,
+            None => {
+                fields.insert(t.to_string(), w);
+            }
+        })
+    };
+    add(&p.title, W_TITLE);
+    for t in &p.tldr {
+        add(t, W_TLDR);
+    }
+    for t in p.tags.iter().chain(&p.categories).chain(&p.cves) {
+        add(t, W_TERMS);
+    }
+    let dl = p.body_terms.len() as f32 + 8.0;
+    let norm = K1 * (1.0 - B + B * dl / avgdl);
+    let impact = |wtf: f32| {
+        let part = wtf * (K1 + 1.0) / (wtf + norm);
+        (part * IMPACT_SCALE).round().clamp(1.0, 99.0) as u8
+    };
+    let mut out = Vec::with_capacity(p.body_terms.counts.len() + fields.len());
+    for (t, c) in p.body_terms.iter() {
+        let wtf = c as f32 * W_BODY + fields.remove(t).unwrap_or(0.0);
+        out.push((Term::Body(t), impact(wtf)));
+    }
+    let mut rest: Vec<(String, f32)> = fields.into_iter().collect();
+    rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (t, wtf) in rest {
+        out.push((Term::Own(t), impact(wtf)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_terms_count_each_term() {
+        let b = BodyTerms::of("Patch CVE-2024-3400 now; patches for CVE-2024-3400 ship.");
+        let got: Vec<(&str, u32)> = b.iter().collect();
+        assert_eq!(
+            got,
+            [
+                ("2024-3400", 2),
+                ("cve-2024-3400", 2),
+                ("now", 1),
+                ("patch", 2),
+                ("ship", 1)
+            ]
+        );
+        assert_eq!(b.len(), 8);
+    }
+
+    #[test]
+    fn shard_names_are_the_first_term_in_hex() {
+        assert_eq!(shard_path("ab"), "search/s/k6162.json");
+        assert_eq!(shard_path("日"), "search/s/ke697a5.json");
+    }
+
+    #[test]
+    fn long_posting_lists_keep_their_best_postings() {
+        let list: Vec<(u32, u8)> = (0..MAX_POSTINGS as u32 + 10)
+            .map(|i| (i, if i % 100 == 0 { 50 } else { 10 }))
+            .collect();
+        let e = entry("x", list);
+        let v: serde_json::Value = serde_json::from_str(&e).unwrap();
+        assert_eq!(v[0], "x");
+        assert_eq!(v[1], MAX_POSTINGS + 10, "df counts every post");
+        let flat = v[2].as_array().unwrap();
+        assert_eq!(flat.len(), 2 * MAX_POSTINGS);
+        // Every high-impact posting is kept; gaps decode to increasing ids.
+        let mut id = 0;
+        let mut high = 0;
+        for pair in flat.chunks(2) {
+            id += pair[0].as_u64().unwrap();
+            if pair[1] == 50 {
+                assert_eq!(id % 100, 0);
+                high += 1;
+            }
+        }
+        assert_eq!(high, (MAX_POSTINGS + 10).div_ceil(100));
+    }
+}
