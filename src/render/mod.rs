@@ -1007,6 +1007,14 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
         ("json_feed_url", Value::from(urls.url(urls::JSON_FEED))),
         ("sitemap_url", Value::from(urls.url(urls::SITEMAP))),
         ("syntax_css_url", Value::from(urls.url(urls::SYNTAX_CSS))),
+        (
+            "search_url",
+            if config.search {
+                Value::from(urls.url(urls::SEARCH))
+            } else {
+                Value::none()
+            },
+        ),
         ("taxonomies", Value::from(taxonomies)),
         ("pages", Value::from(pages)),
         ("post_count", Value::from(site.posts.len())),
