@@ -475,25 +475,31 @@ impl Rendered {
 }
 
 /// Words of `text` where each CJK character (Han, kana, Hangul) is a word of its own, and
-/// how many of those there were.
+/// how many of those there were. Other words are counted as [`count_words`] counts them.
 pub fn count_words_cjk(text: &str) -> (usize, usize) {
     use crate::render::search::tokenizer::is_cjk;
     if text.is_ascii() {
         return (count_words(text), 0);
     }
-    let mut cjk = 0;
-    let rest: String = text
-        .chars()
-        .map(|c| {
-            if is_cjk(c) {
-                cjk += 1;
-                ' '
-            } else {
-                c
+    let (mut words, mut cjk) = (0, 0);
+    let mut in_word = false;
+    let mut has_alnum = false;
+    for c in text.chars() {
+        let cjk_char = !c.is_ascii() && is_cjk(c);
+        if cjk_char || c.is_ascii_whitespace() {
+            if in_word && has_alnum {
+                words += 1;
             }
-        })
-        .collect();
-    (count_words(&rest) + cjk, cjk)
+            in_word = false;
+            has_alnum = false;
+            cjk += usize::from(cjk_char);
+        } else {
+            in_word = true;
+            has_alnum |= c.is_ascii_alphanumeric() || !c.is_ascii();
+        }
+    }
+    words += usize::from(in_word && has_alnum);
+    (words + cjk, cjk)
 }
 
 /// Words: whitespace-separated runs with at least one letter or digit (any non-ASCII

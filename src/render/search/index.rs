@@ -71,28 +71,33 @@ pub struct BodyTerms {
 impl BodyTerms {
     /// The terms of a body's plain text.
     pub fn of(text: &str) -> BodyTerms {
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        let mut len = 0u32;
+        // Every token into one buffer, then sorted and counted: no allocation per term.
+        let mut arena = String::with_capacity(text.len());
+        let mut spans: Vec<(u32, u32)> = Vec::with_capacity(text.len() / 6);
         tokenizer::tokenize(text, &mut |t, _| {
-            len = len.saturating_add(1);
-            match counts.get_mut(t) {
-                Some(c) => *c += 1,
-                None => {
-                    counts.insert(t.to_string(), 1);
-                }
-            }
+            spans.push((arena.len() as u32, t.len() as u32));
+            arena.push_str(t);
         });
-        let mut list: Vec<(String, u32)> = counts.into_iter().collect();
-        list.sort_unstable();
+        // Counted by hash, then only the distinct terms sorted.
+        let mut counts: HashMap<&str, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+            HashMap::with_capacity_and_hasher(spans.len() / 2, Default::default());
+        for &(s, l) in &spans {
+            *counts
+                .entry(&arena[s as usize..(s + l) as usize])
+                .or_insert(0) += 1;
+        }
+        let mut list: Vec<(&str, u32)> = counts.into_iter().collect();
+        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut terms = String::with_capacity(list.iter().map(|(t, _)| t.len() + 1).sum());
         for (t, _) in &list {
             terms.push_str(t);
             terms.push('\n');
         }
+        let counts: Vec<u32> = list.into_iter().map(|(_, c)| c).collect();
         BodyTerms {
             terms,
-            counts: list.into_iter().map(|(_, c)| c).collect(),
-            len,
+            counts,
+            len: spans.len() as u32,
         }
     }
 
@@ -118,20 +123,36 @@ impl BodyTerms {
 pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
     let n = posts.len();
     let avgdl = length_norm(posts);
-    // Each post's terms and impacts, in parallel; post `i` has id `n - 1 - i`.
-    let per_post: Vec<Vec<(Term<'_>, u8)>> = posts
+    // Each post's impacts, in parallel: one per body term (in the body terms' order), and
+    // the terms only its other fields have. Post `i` has id `n - 1 - i`.
+    let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
+    // Posting lists, gathered in parallel by ranges of first byte: each post's body terms
+    // are sorted by bytes, so each range is a slice of them.
+    let ranges: Vec<(u8, u8)> = FIRST_BYTE_RANGES.to_vec();
+    let parts: Vec<Vec<(&str, Vec<(u32, u8)>)>> = ranges
         .par_iter()
-        .map(|p| impacts(p, avgdl))
+        .enumerate()
+        .map(|(r, &(lo, hi))| {
+            let mut map: HashMap<&str, Vec<(u32, u8)>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+                HashMap::default();
+            let in_range = |t: &str| t.as_bytes().first().is_some_and(|b| (lo..=hi).contains(b));
+            for (i, (p, imp)) in posts.iter().zip(&per_post).enumerate().rev() {
+                let id = (n - 1 - i) as u32;
+                let (from, to) = (imp.cuts[r], imp.cuts[r + 1]);
+                let (bytes, index) = (from.0 as usize..to.0 as usize, from.1 as usize);
+                for (t, q) in p.body_terms.terms[bytes].split_terminator('\n').zip(&imp.body[index..]) {
+                    map.entry(t).or_default().push((id, *q));
+                }
+                for (t, q) in &imp.fields {
+                    if in_range(t) {
+                        map.entry(t.as_str()).or_default().push((id, *q));
+                    }
+                }
+            }
+            map.into_iter().collect()
+        })
         .collect();
-    let mut postings: HashMap<&str, Vec<(u32, u8)>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
-        HashMap::with_capacity_and_hasher(n * 16, Default::default());
-    for (i, terms) in per_post.iter().enumerate().rev() {
-        let id = (n - 1 - i) as u32;
-        for (t, q) in terms {
-            postings.entry(t.as_str()).or_default().push((id, *q));
-        }
-    }
-    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = postings.into_iter().collect();
+    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = parts.into_iter().flatten().collect();
     terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     let entries: Vec<(&str, String)> = terms
         .into_par_iter()
@@ -240,20 +261,28 @@ fn entry(term: &str, mut list: Vec<(u32, u8)>) -> String {
     s
 }
 
-/// A term of one post: borrowed from its body terms, or owned (from its other fields).
-enum Term<'a> {
-    Body(&'a str),
-    Own(String),
+/// A post's impacts: one per body term, in order, and the terms only its other fields
+/// (title, TLDR, tags, categories, CVEs) have.
+struct Impacts {
+    body: Vec<u8>,
+    /// Where each of [`FIRST_BYTE_RANGES`] starts in the body terms (byte offset, index),
+    /// and their end.
+    cuts: [(u32, u32); FIRST_BYTE_RANGES.len() + 1],
+    fields: Vec<(String, u8)>,
 }
 
-impl Term<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Term::Body(s) => s,
-            Term::Own(s) => s,
-        }
-    }
-}
+/// Ranges of first bytes that split the terms into parts of similar size, gathered in
+/// parallel (every byte is in one range).
+const FIRST_BYTE_RANGES: [(u8, u8); 8] = [
+    (0, b'9'),
+    (b'9' + 1, b'c'),
+    (b'c' + 1, b'e'),
+    (b'e' + 1, b'k'),
+    (b'k' + 1, b'o'),
+    (b'o' + 1, b'r'),
+    (b'r' + 1, b'u'),
+    (b'u' + 1, 255),
+];
 
 /// The average body length, rounded to a power of two so that it rarely changes (and with
 /// it every impact) from one build to the next.
@@ -266,8 +295,8 @@ fn length_norm(posts: &[Arc<Page>]) -> f32 {
     mean.next_power_of_two() as f32
 }
 
-/// A post's terms with their impacts.
-fn impacts(p: &Page, avgdl: f32) -> Vec<(Term<'_>, u8)> {
+/// A post's impacts.
+fn impacts(p: &Page, avgdl: f32) -> Impacts {
     let mut fields: HashMap<String, f32> = HashMap::new();
     let mut add = |text: &str, w: f32| {
         tokenizer::tokenize(text, &mut |t, _| match fields.get_mut(t) {
@@ -290,17 +319,29 @@ fn impacts(p: &Page, avgdl: f32) -> Vec<(Term<'_>, u8)> {
         let part = wtf * (K1 + 1.0) / (wtf + norm);
         (part * IMPACT_SCALE).round().clamp(1.0, 99.0) as u8
     };
-    let mut out = Vec::with_capacity(p.body_terms.counts.len() + fields.len());
-    for (t, c) in p.body_terms.iter() {
-        let wtf = c as f32 * W_BODY + fields.remove(t).unwrap_or(0.0);
-        out.push((Term::Body(t), impact(wtf)));
+    let mut cuts = [(0u32, 0u32); FIRST_BYTE_RANGES.len() + 1];
+    let mut range = 0;
+    let mut offset = 0u32;
+    let mut body = Vec::with_capacity(p.body_terms.counts.len());
+    for (k, (t, c)) in p.body_terms.iter().enumerate() {
+        let first = t.as_bytes().first().copied().unwrap_or(0);
+        while first > FIRST_BYTE_RANGES[range].1 {
+            range += 1;
+            cuts[range] = (offset, k as u32);
+        }
+        body.push(impact(c as f32 * W_BODY + fields.remove(t).unwrap_or(0.0)));
+        offset += t.len() as u32 + 1;
+    }
+    for cut in &mut cuts[range + 1..] {
+        *cut = (offset, body.len() as u32);
     }
     let mut rest: Vec<(String, f32)> = fields.into_iter().collect();
     rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (t, wtf) in rest {
-        out.push((Term::Own(t), impact(wtf)));
+    Impacts {
+        body,
+        cuts,
+        fields: rest.into_iter().map(|(t, w)| (t, impact(w))).collect(),
     }
-    out
 }
 
 #[cfg(test)]

@@ -65,7 +65,8 @@ fn is_piece_joiner(c: char) -> bool {
 /// Han, kana and Hangul: the scripts written without spaces between words.
 pub fn is_cjk(c: char) -> bool {
     let u = c as u32;
-    matches!(u,
+    u >= 0x1100
+        && matches!(u,
         0x3005..=0x3007
         | 0x3021..=0x3029
         | 0x3038..=0x303B
@@ -109,7 +110,25 @@ fn fold(c: char) -> char {
 pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
     let mut run = String::new();
     let mut cjk: Vec<char> = Vec::new();
-    for ch in text.chars() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            // ASCII, byte by byte.
+            i += 1;
+            if !cjk.is_empty() {
+                flush_cjk(&mut cjk, emit);
+            }
+            if b.is_ascii_alphanumeric() || is_joiner_byte(b) {
+                run.push(b.to_ascii_lowercase() as char);
+            } else if !run.is_empty() {
+                flush_run(&mut run, emit);
+            }
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or('\u{FFFD}');
+        i += ch.len_utf8();
         let c = fold(ch);
         if c.is_ascii() {
             if !cjk.is_empty() {
@@ -138,6 +157,10 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
     }
     flush_run(&mut run, emit);
     flush_cjk(&mut cjk, emit);
+}
+
+fn is_joiner_byte(b: u8) -> bool {
+    matches!(b, b'.' | b'-' | b'_' | b':' | b'/' | b'\\' | b'@')
 }
 
 /// Every token of `text` with its kind, in order (for tests and tools).
@@ -172,11 +195,14 @@ fn flush_run(run: &mut String, emit: &mut impl FnMut(&str, Kind)) {
 
 /// Rules 3 to 7 for one run (lowercased).
 fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
-    let s = run.trim_matches(is_joiner);
-    if s.is_empty() {
+    // Joiners are ASCII: trimming and finding them by bytes keeps to char boundaries.
+    let b = run.as_bytes();
+    let Some(start) = b.iter().position(|&c| !is_joiner_byte(c)) else {
         return;
-    }
-    if !s.contains(is_joiner) {
+    };
+    let end = b.iter().rposition(|&c| !is_joiner_byte(c)).map_or(start, |e| e + 1);
+    let s = &run[start..end];
+    if !s.bytes().any(is_joiner_byte) {
         word(s, emit);
         return;
     }
@@ -208,15 +234,14 @@ fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
 
 /// Rule 7.
 fn word(w: &str, emit: &mut impl FnMut(&str, Kind)) {
-    let chars = w.chars().count();
-    if chars > MAX_CHARS {
+    if w.len() > MAX_CHARS && w.chars().count() > MAX_CHARS {
         return;
     }
     if w.bytes().all(|b| b.is_ascii_digit()) || is_attack(w) {
         emit(w, Kind::Exact);
         return;
     }
-    if chars == 1 || STOP_WORDS.contains(&w) {
+    if w.chars().nth(1).is_none() || (w.len() <= 5 && STOP_WORDS.contains(&w)) {
         return;
     }
     emit(stem(w), Kind::Word);
