@@ -510,6 +510,21 @@ impl Session {
                 Err(_) => return Ok(None),
             }
         }
+        // Related coverage follows titles, TLDRs and the ATT&CK ids of bodies: the posts
+        // whose list changed are rendered again.
+        let posts_changed = replaced.iter().any(|(p, ..)| matches!(p, Place::Post(_)));
+        let mut related_changed = Vec::new();
+        if posts_changed {
+            let fresh = index::auto_related(
+                &last.site.posts,
+                &last.site.related,
+                last.config.related_posts,
+            );
+            related_changed = (0..fresh.len())
+                .filter(|&j| fresh[j] != last.site.related_posts[j])
+                .collect();
+            last.site.related_posts = fresh;
+        }
         let renderer = last.renderer();
         let mut jobs: Vec<Job> = replaced
             .iter()
@@ -527,6 +542,15 @@ impl Session {
         }
         if in_feeds {
             jobs.extend(renderer.plan_feeds()?);
+        }
+        jobs.extend(related_changed.iter().map(|&j| renderer.plan_post(j)));
+        // The search index covers every post's text: planned again, and the files it no
+        // longer has are removed (shards are named by their first term).
+        let mut search_files: Option<HashSet<PathBuf>> = None;
+        if posts_changed && last.config.search {
+            let search = renderer.plan_search();
+            search_files = Some(search.iter().map(|j| j.path.clone()).collect());
+            jobs.extend(search);
         }
         let mut seen = HashSet::new();
         jobs.retain(|j| seen.insert(j.path.clone()));
@@ -551,7 +575,20 @@ impl Session {
             |src, rel| update.copy(src, rel),
         )?;
         let written: Vec<PathBuf> = changed_jobs.iter().map(|j| j.path.clone()).collect();
-        update.commit(&written, &[])?;
+        let mut deleted: Vec<PathBuf> = match &search_files {
+            Some(now) => manifest
+                .files
+                .keys()
+                .filter(|p| p.starts_with(render::search::index::DIR) && !now.contains(*p))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        deleted.sort();
+        update.commit(&written, &deleted)?;
+        for d in &deleted {
+            manifest.files.remove(d);
+        }
         timings.lap("render and move in the changed outputs");
         let files = manifest.files.len();
         manifest.files.extend(states);

@@ -1,6 +1,8 @@
 //! Stage 3: the site index — posts sorted, taxonomies, related links resolved, and the
 //! table of every route, so two things that want the same URL are caught before rendering.
 
+pub mod related;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -97,6 +99,9 @@ pub struct Site {
     pub taxonomies: Vec<Taxonomy>,
     /// For each post, its related links.
     pub related: Vec<Vec<Related>>,
+    /// For each post, its automatically related posts ("Related coverage"), best first:
+    /// indices into `posts`, none of them in its `related` links.
+    pub related_posts: Vec<Vec<usize>>,
     pub assets: Vec<Asset>,
     /// For each taxonomy and term slug, the index of the term in its taxonomy.
     term_index: HashMap<(TaxonomyKind, String), usize>,
@@ -173,11 +178,13 @@ pub fn index(content: Content, config: &Config, urls: &Urls) -> Result<Site, Vec
         }
     };
 
+    let related_posts = auto_related(&posts, &related, config.related_posts);
     let mut site = Site {
         posts,
         pages,
         taxonomies,
         related,
+        related_posts,
         assets,
         term_index,
         outputs: HashSet::new(),
@@ -190,6 +197,15 @@ pub fn index(content: Content, config: &Config, urls: &Urls) -> Result<Site, Vec
     } else {
         Err(errors)
     }
+}
+
+/// Each post's automatically related posts, leaving out its front matter `related` posts.
+pub fn auto_related(posts: &[Arc<Page>], related: &[Vec<Related>], n: usize) -> Vec<Vec<usize>> {
+    let exclude: Vec<Vec<usize>> = related
+        .iter()
+        .map(|list| list.iter().filter_map(|r| r.post).collect())
+        .collect();
+    related::related_posts(posts, n, &exclude)
 }
 
 /// Each post's related links, `post:` entries resolved to the post's title and link.
