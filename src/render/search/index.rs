@@ -1,10 +1,11 @@
 //! The search index, as static JSON files the client fetches piece by piece:
 //!
-//! - `search/index.json`, the manifest: the number of posts, the record chunk size and the
-//!   first term of every shard, in order;
+//! - `search/index.json`, the manifest: the number of posts, the record chunk size and a
+//!   key for every shard, in order: the shortest prefix of its first term that sorts after
+//!   the last term of the shard before;
 //! - `search/s/k<hex>.json`, the shards: terms in sorted order (UTF-16 code units, the order
 //!   of JavaScript's `<`), each `[term, posts with the term, [id gap, impact, …]]`. A shard is
-//!   named by the UTF-8 bytes of its first term in hex, so the client knows the file from the
+//!   named by the UTF-8 bytes of its key in hex, so the client knows the file from the
 //!   manifest alone and a shard keeps its name while its first term stays;
 //! - `search/r/<n>.json`, the records: `[url, title, date, [tldr], [tags]]` of posts
 //!   `n * CHUNK` to `n * CHUNK + CHUNK - 1`.
@@ -160,35 +161,37 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
         .collect();
 
     let mut files = Vec::new();
+    // Each shard's key: the shortest prefix of its first term that sorts after the last
+    // term of the shard before (the manifest stays small; lookups find the same shard).
     let mut keys: Vec<&str> = Vec::new();
     let mut shard = String::new();
-    let mut first = "";
-    let flush = |shard: &mut String, first: &str, files: &mut Vec<(String, Vec<u8>)>| {
+    let mut key = "";
+    let mut last: Option<&str> = None;
+    let flush = |shard: &mut String, key: &str, files: &mut Vec<(String, Vec<u8>)>| {
         if shard.is_empty() {
             return;
         }
         shard.push(']');
-        files.push((shard_path(first), std::mem::take(shard).into_bytes()));
+        files.push((shard_path(key), std::mem::take(shard).into_bytes()));
     };
     for (t, e) in &entries {
         if !shard.is_empty() && shard.len() + e.len() > SHARD_MAX {
-            flush(&mut shard, first, &mut files);
+            flush(&mut shard, key, &mut files);
         }
         if shard.is_empty() {
             shard.push('[');
-            first = t;
-            keys.push(t);
+            key = separator(last, t);
+            keys.push(key);
         } else {
             shard.push(',');
         }
         shard.push_str(e);
-        if shard.len() >= SHARD_MIN
-            && xxhash_rust::xxh3::xxh3_64(t.as_bytes()) % BOUNDARY == 0
-        {
-            flush(&mut shard, first, &mut files);
+        last = Some(t);
+        if shard.len() >= SHARD_MIN && xxhash_rust::xxh3::xxh3_64(t.as_bytes()) % BOUNDARY == 0 {
+            flush(&mut shard, key, &mut files);
         }
     }
-    flush(&mut shard, first, &mut files);
+    flush(&mut shard, key, &mut files);
 
     let manifest = serde_json::json!({
         "version": 1,
@@ -196,7 +199,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
         "chunk": CHUNK,
         "shards": keys,
     });
-    files.push((MANIFEST.to_string(), manifest.to_string().into_bytes()));
+    files.push((MANIFEST.to_string(), json(&manifest)));
 
     // Records, oldest first.
     let chunks: Vec<(String, Vec<u8>)> = (0..n.div_ceil(CHUNK))
@@ -207,7 +210,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
                 .collect();
             (
                 format!("{DIR}/r/{c}.json"),
-                serde_json::Value::from(records).to_string().into_bytes(),
+                json(&serde_json::Value::from(records)),
             )
         })
         .collect();
@@ -215,7 +218,29 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// The file of the shard whose first term is `first`.
+/// JSON text with `<`, `>`, `&` and `'` as `\u` escapes: the same data, and no markup
+/// whatever a browser takes the file for.
+fn json(value: &serde_json::Value) -> Vec<u8> {
+    crate::support::escape::json_for_html(&value.to_string()).into_bytes()
+}
+
+/// The shortest prefix of `first` that sorts after `last` (in UTF-16 order); empty for the
+/// first shard.
+fn separator<'t>(last: Option<&str>, first: &'t str) -> &'t str {
+    let Some(last) = last else {
+        return "";
+    };
+    let last: Vec<u16> = last.encode_utf16().collect();
+    for (i, c) in first.char_indices() {
+        let prefix = &first[..i + c.len_utf8()];
+        if prefix.encode_utf16().cmp(last.iter().copied()) == std::cmp::Ordering::Greater {
+            return prefix;
+        }
+    }
+    first
+}
+
+/// The file of the shard with the key `first`.
 pub fn shard_path(first: &str) -> String {
     let mut p = format!("{DIR}/s/k");
     for b in first.as_bytes() {
@@ -246,7 +271,9 @@ fn entry(term: &str, mut list: Vec<(u32, u8)>) -> String {
         list.sort_unstable_by_key(|p| p.0);
     }
     let mut s = String::with_capacity(term.len() + 16 + list.len() * 6);
-    s.push_str(&serde_json::Value::from(term).to_string());
+    s.push_str(&crate::support::escape::json_for_html(
+        &serde_json::Value::from(term).to_string(),
+    ));
     let _ = write!(s, ",{df},[");
     s.insert(0, '[');
     let mut last = 0u32;
@@ -366,7 +393,15 @@ mod tests {
     }
 
     #[test]
-    fn shard_names_are_the_first_term_in_hex() {
+    fn shard_keys_are_the_shortest_separating_prefix() {
+        assert_eq!(separator(None, "apple"), "");
+        assert_eq!(separator(Some("apple"), "apricot"), "apr");
+        assert_eq!(separator(Some("ab"), "abc"), "abc");
+        assert_eq!(separator(Some("zz"), "日本"), "日");
+    }
+
+    #[test]
+    fn shard_names_are_the_key_in_hex() {
         assert_eq!(shard_path("ab"), "search/s/k6162.json");
         assert_eq!(shard_path("日"), "search/s/ke697a5.json");
     }
