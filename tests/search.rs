@@ -219,6 +219,75 @@ fn the_index_finds_ids_words_and_cjk_exactly() {
     assert!(s.exists("search.js"));
 }
 
+/// The client's engine (search.js, in node) over a built site: each query's result URLs.
+fn client_results(public: &Path, queries: &[&str]) -> Option<Vec<Vec<String>>> {
+    let out = match Command::new("node")
+        .arg("tests/search/query.cjs")
+        .arg(public)
+        .args(queries)
+        .output()
+    {
+        Ok(o) => o,
+        Err(_) if std::env::var_os("SITREP_SKIP_BROWSER").is_some() => return None,
+        Err(e) => panic!("node is needed to test the search client: {e}"),
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn the_client_finds_what_the_issue_asks_for() {
+    let s = search_site();
+    s.build(&["--no-cache"]).ok();
+    let queries = [
+        "CVE-2024-3400",
+        "cve-2024-3400",
+        "2024-3400",
+        "CVE-2024-34003",
+        "T1059",
+        "T1059.003",
+        "ransom",
+        "exploiting",
+        "globalprotect command",
+        "能動的サイバー防御",
+        "ガベージコレクション",
+        "防",
+        "payload.dll",
+        "203.0.113.7",
+        "nothing-like-this",
+    ];
+    let Some(got) = client_results(&s.public(), &queries) else {
+        return;
+    };
+    let pan = "/posts/pan/".to_string();
+    let other = "/posts/other/".to_string();
+    let jp = "/posts/jp/".to_string();
+    let want: [Vec<String>; 15] = [
+        vec![pan.clone()],
+        vec![pan.clone()],
+        vec![pan.clone()],
+        vec![other.clone()],
+        vec![pan.clone(), jp.clone()],
+        vec![pan.clone()],
+        vec![other.clone()],
+        vec![pan.clone()],
+        vec![pan.clone()],
+        vec![jp.clone()],
+        vec![jp.clone()],
+        vec![jp.clone()],
+        vec![other.clone()],
+        vec![pan.clone()],
+        vec![],
+    ];
+    for ((q, got), want) in queries.iter().zip(&got).zip(&want) {
+        let mut got = got.clone();
+        let mut want = want.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "query {q:?}");
+    }
+}
+
 #[test]
 fn title_and_tags_outrank_the_body() {
     let s = TestSite::new();

@@ -115,38 +115,6 @@
     return out;
   }
 
-  if (typeof module !== "undefined" && module.exports) {
-    module.exports = { tokenize: tokenize };
-  }
-  if (typeof document === "undefined") return;
-
-  var form = document.querySelector("[data-search]");
-  if (!form || !window.fetch) return;
-  var input = form.querySelector("input[name=q]");
-  var list = document.querySelector("[data-search-results]");
-  var status = document.querySelector("[data-search-status]");
-  var more = document.querySelector("[data-search-more]");
-  var manifestUrl = form.getAttribute("data-search-index");
-  var dir = manifestUrl.slice(0, manifestUrl.lastIndexOf("/") + 1);
-  var PAGE = 10;
-  var cache = new Map();
-  var seq = 0;
-  var shown = { hits: [], terms: [], count: 0 };
-  var dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-    { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-
-  document.querySelectorAll("[data-search-fallback]").forEach(function (el) { el.hidden = true; });
-
-  function get(url) {
-    if (!cache.has(url)) {
-      cache.set(url, fetch(url).then(function (r) {
-        if (!r.ok) throw new Error(url + ": " + r.status);
-        return r.json();
-      }).catch(function (e) { cache.delete(url); throw e; }));
-    }
-    return cache.get(url);
-  }
-
   function hex(s) {
     return Array.from(new TextEncoder().encode(s), function (b) {
       return (b < 16 ? "0" : "") + b.toString(16);
@@ -176,54 +144,93 @@
   }
 
   /* For one query term: post id -> score, from the shards it may be in. */
-  function scores(m, term) {
-    var keys = m.shards, first = shardOf(keys, term.t), wanted = [];
-    if (term.prefix) {
-      for (var i = Math.max(first, 0); i < keys.length && wanted.length < 4; i++) {
-        if (i > Math.max(first, 0) && keys[i].slice(0, term.t.length) !== term.t) break;
-        wanted.push(i);
-      }
-    } else if (first >= 0) wanted.push(first);
-    return Promise.all(wanted.map(function (i) {
-      return get(dir + "s/k" + hex(keys[i]) + ".json");
-    })).then(function (shards) {
-      var best = new Map();
-      shards.forEach(function (entries) {
-        entries.forEach(function (e) {
-          var name = e[0], exact = name === term.t;
-          if (!exact && !(term.prefix && name.slice(0, term.t.length) === term.t)) return;
-          var df = e[1], p = e[2], id = 0;
-          var idf = Math.log(1 + (m.posts - df + 0.5) / (df + 0.5)) * (exact ? 1 : 0.7);
-          for (var j = 0; j < p.length; j += 2) {
-            id += p[j];
-            var s = idf * p[j + 1];
-            if (!(best.get(id) >= s)) best.set(id, s);
-          }
-        });
+  function best(m, term, shards) {
+    var out = new Map();
+    shards.forEach(function (entries) {
+      entries.forEach(function (e) {
+        var name = e[0], exact = name === term.t;
+        if (!exact && !(term.prefix && name.slice(0, term.t.length) === term.t)) return;
+        var df = e[1], p = e[2], id = 0;
+        var idf = Math.log(1 + (m.posts - df + 0.5) / (df + 0.5)) * (exact ? 1 : 0.7);
+        for (var j = 0; j < p.length; j += 2) {
+          id += p[j];
+          var s = idf * p[j + 1];
+          if (!(out.get(id) >= s)) out.set(id, s);
+        }
       });
-      return best;
     });
+    return out;
   }
 
-  function search(q) {
-    var terms = queryTerms(q);
-    if (!terms.length) return Promise.resolve({ hits: [], terms: terms });
-    return get(manifestUrl).then(function (m) {
-      return Promise.all(terms.map(function (t) { return scores(m, t); })).then(function (maps) {
-        maps.sort(function (a, b) { return a.size - b.size; });
-        var hits = [];
-        maps[0].forEach(function (s, id) {
-          for (var k = 1; k < maps.length; k++) {
-            var x = maps[k].get(id);
-            if (x === undefined) return;
-            s += x;
-          }
-          hits.push([id, s]);
+  /* A search over the index at `manifestUrl`, fetching files with `get(url)` (a promise of
+   * the parsed JSON): `search(q)` gives {hits: [[post id, score]…] best first, terms, chunk}. */
+  function searcher(manifestUrl, get) {
+    var dir = manifestUrl.slice(0, manifestUrl.lastIndexOf("/") + 1);
+    function scores(m, term) {
+      var keys = m.shards, first = shardOf(keys, term.t), wanted = [];
+      if (term.prefix) {
+        for (var i = Math.max(first, 0); i < keys.length && wanted.length < 4; i++) {
+          if (i > Math.max(first, 0) && keys[i].slice(0, term.t.length) !== term.t) break;
+          wanted.push(i);
+        }
+      } else if (first >= 0) wanted.push(first);
+      return Promise.all(wanted.map(function (i) {
+        return get(dir + "s/k" + hex(keys[i]) + ".json");
+      })).then(function (shards) { return best(m, term, shards); });
+    }
+    return function search(q) {
+      var terms = queryTerms(q);
+      if (!terms.length) return Promise.resolve({ hits: [], terms: terms });
+      return get(manifestUrl).then(function (m) {
+        return Promise.all(terms.map(function (t) { return scores(m, t); })).then(function (maps) {
+          maps.sort(function (a, b) { return a.size - b.size; });
+          var hits = [];
+          maps[0].forEach(function (s, id) {
+            for (var k = 1; k < maps.length; k++) {
+              var x = maps[k].get(id);
+              if (x === undefined) return;
+              s += x;
+            }
+            hits.push([id, s]);
+          });
+          hits.sort(function (a, b) { return b[1] - a[1] || b[0] - a[0]; });
+          return { hits: hits, terms: terms, chunk: m.chunk };
         });
-        hits.sort(function (a, b) { return b[1] - a[1] || b[0] - a[0]; });
-        return { hits: hits, terms: terms, chunk: m.chunk };
       });
-    });
+    };
+  }
+
+  if (typeof module !== "undefined" && module.exports) {
+    module.exports = { tokenize: tokenize, searcher: searcher };
+  }
+  if (typeof document === "undefined") return;
+
+  var form = document.querySelector("[data-search]");
+  if (!form || !window.fetch) return;
+  var input = form.querySelector("input[name=q]");
+  var list = document.querySelector("[data-search-results]");
+  var status = document.querySelector("[data-search-status]");
+  var more = document.querySelector("[data-search-more]");
+  var manifestUrl = form.getAttribute("data-search-index");
+  var dir = manifestUrl.slice(0, manifestUrl.lastIndexOf("/") + 1);
+  var search = searcher(manifestUrl, get);
+  var PAGE = 10;
+  var cache = new Map();
+  var seq = 0;
+  var shown = { hits: [], terms: [], count: 0 };
+  var dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+    { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
+  document.querySelectorAll("[data-search-fallback]").forEach(function (el) { el.hidden = true; });
+
+  function get(url) {
+    if (!cache.has(url)) {
+      cache.set(url, fetch(url).then(function (r) {
+        if (!r.ok) throw new Error(url + ": " + r.status);
+        return r.json();
+      }).catch(function (e) { cache.delete(url); throw e; }));
+    }
+    return cache.get(url);
   }
 
   /* `text` with the words that match the query in <mark>, as DOM nodes. */
