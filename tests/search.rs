@@ -352,3 +352,76 @@ fn a_page_at_search_clashes_with_the_search_page() {
     assert!(err.contains("/search/"), "{err}");
 }
 
+
+#[test]
+fn related_coverage_follows_shared_cves_and_skips_front_matter_links() {
+    let s = TestSite::new();
+    s.write("site.toml", common::SITE_TOML);
+    s.write(
+        "content/posts/a.md",
+        &post(
+            "First report",
+            "2024-04-12",
+            "tags: [firewall]\ncves: [CVE-2024-3400]\nrelated:\n  - post: c\n",
+            "Body.\n",
+        ),
+    );
+    s.write(
+        "content/posts/b.md",
+        &post(
+            "Patch out",
+            "2024-04-14",
+            "tags: [firewall]\ncves: [CVE-2024-3400]\ntldr: [\"Hotfixes ship.\"]\n",
+            "Body.\n",
+        ),
+    );
+    s.write(
+        "content/posts/c.md",
+        &post(
+            "Follow-up",
+            "2024-04-20",
+            "tags: [firewall]\ncves: [CVE-2024-3400]\n",
+            "Body.\n",
+        ),
+    );
+    s.write(
+        "content/posts/d.md",
+        &post("Unrelated", "2024-04-13", "tags: [phishing]\n", "Body.\n"),
+    );
+    s.build(&["--no-cache"]).ok();
+    let a = s.read("posts/a/index.html");
+    let coverage = &a[a.find("Related coverage").expect("a section")..];
+    let coverage = &coverage[..coverage.find("</section>").unwrap()];
+    // b shares the CVE and tag; c is already a front matter link, so not repeated.
+    assert!(coverage.contains("href=\"/posts/b/\""), "{coverage}");
+    assert!(coverage.contains("Hotfixes ship."), "{coverage}");
+    assert!(!coverage.contains("/posts/c/"), "{coverage}");
+    assert!(!coverage.contains("/posts/d/"), "{coverage}");
+    assert!(a.contains("Related links"));
+    // related_posts = 0: no section.
+    s.write(
+        "site.toml",
+        &format!("{}\nrelated_posts = 0\n", common::SITE_TOML.trim_end()),
+    );
+    s.build(&["--no-cache"]).ok();
+    assert!(!s.read("posts/b/index.html").contains("Related coverage"));
+}
+
+#[test]
+fn cjk_reading_time_counts_characters_at_their_rate() {
+    let s = TestSite::new();
+    s.write("site.toml", common::SITE_TOML);
+    // 1,500 CJK characters: 3 minutes at 500 a minute (as one "word", 1 minute before).
+    let body = "能動的サイバー防御".repeat(166) + "防御一二三四";
+    assert_eq!(body.chars().count(), 1500);
+    s.write("content/posts/jp.md", &post("日本語の記事", "2024-01-01", "", &body));
+    s.build(&["--no-cache"]).ok();
+    let page = s.read("posts/jp/index.html");
+    assert!(page.contains("3 min read"), "{page}");
+    s.write(
+        "site.toml",
+        &format!("{}\ncjk_chars_per_minute = 300\n", common::SITE_TOML.trim_end()),
+    );
+    s.build(&["--no-cache"]).ok();
+    assert!(s.read("posts/jp/index.html").contains("5 min read"));
+}

@@ -21,7 +21,7 @@ use crate::render::search::tokenizer::{self, Kind};
 use crate::support::slug::slugify;
 
 /// Posts read from each feature's list, around the post.
-pub const WINDOW: usize = 256;
+pub const WINDOW: usize = 64;
 
 const W_CVE: f32 = 8.0;
 const W_ATTACK: f32 = 5.0;
@@ -106,36 +106,53 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
         .collect();
     (0..posts.len())
         .into_par_iter()
-        .map(|i| {
-            let mut scores: HashMap<u32, f32> = HashMap::new();
-            for &(f, w) in &feats[i] {
-                let list = &lists[f as usize];
-                if list.len() < 2 {
-                    continue;
-                }
-                let at = list.partition_point(|&j| (j as usize) < i);
-                let lo = at.saturating_sub(WINDOW / 2);
-                let hi = (lo + WINDOW).min(list.len());
-                let lo = hi.saturating_sub(WINDOW);
-                for &j in &list[lo..hi] {
-                    if j as usize != i {
-                        *scores.entry(j).or_insert(0.0) += w * rarity[f as usize];
+        .map_init(
+            // Scores by post, and the posts scored: reset after each post.
+            || (vec![0f32; posts.len()], Vec::<u32>::new()),
+            |(scores, touched), i| {
+                for &(f, w) in &feats[i] {
+                    let list = &lists[f as usize];
+                    if list.len() < 2 {
+                        continue;
+                    }
+                    let at = list.partition_point(|&j| (j as usize) < i);
+                    let lo = at.saturating_sub(WINDOW / 2);
+                    let hi = (lo + WINDOW).min(list.len());
+                    let lo = hi.saturating_sub(WINDOW);
+                    let add = w * rarity[f as usize];
+                    for &j in &list[lo..hi] {
+                        if j as usize != i {
+                            if scores[j as usize] == 0.0 {
+                                touched.push(j);
+                            }
+                            scores[j as usize] += add;
+                        }
                     }
                 }
-            }
-            let mut ranked: Vec<(u32, f32)> = scores
-                .into_iter()
-                .filter(|(j, _)| !exclude.get(i).is_some_and(|e| e.contains(&(*j as usize))))
-                .collect();
-            let distance = |j: u32| (j as usize).abs_diff(i);
-            ranked.sort_by(|a, b| {
-                b.1.total_cmp(&a.1)
-                    .then(distance(a.0).cmp(&distance(b.0)))
-                    .then(a.0.cmp(&b.0))
-            });
-            ranked.truncate(n);
-            ranked.into_iter().map(|(j, _)| j as usize).collect()
-        })
+                let excluded = |j: u32| exclude.get(i).is_some_and(|e| e.contains(&(j as usize)));
+                let mut ranked: Vec<(u32, f32)> = touched
+                    .iter()
+                    .filter(|&&j| !excluded(j))
+                    .map(|&j| (j, scores[j as usize]))
+                    .collect();
+                for &j in touched.iter() {
+                    scores[j as usize] = 0.0;
+                }
+                touched.clear();
+                let distance = |j: u32| (j as usize).abs_diff(i);
+                let best = |a: &(u32, f32), b: &(u32, f32)| {
+                    b.1.total_cmp(&a.1)
+                        .then(distance(a.0).cmp(&distance(b.0)))
+                        .then(a.0.cmp(&b.0))
+                };
+                if ranked.len() > n {
+                    ranked.select_nth_unstable_by(n - 1, best);
+                    ranked.truncate(n);
+                }
+                ranked.sort_by(best);
+                ranked.into_iter().map(|(j, _)| j as usize).collect()
+            },
+        )
         .collect()
 }
 
