@@ -70,9 +70,15 @@ fn javascript_tokenizer_agrees_with_rust() {
             eprintln!("skipped: node is not available ({e})");
             return;
         }
-        Err(e) => panic!("node is needed to test the search client (or set SITREP_SKIP_BROWSER=1): {e}"),
+        Err(e) => {
+            panic!("node is needed to test the search client (or set SITREP_SKIP_BROWSER=1): {e}")
+        }
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let js: Value = serde_json::from_slice(&out.stdout).unwrap();
     for (case, got) in cases().iter().zip(js.as_array().unwrap()) {
         let got: Vec<(String, String)> = got
@@ -81,7 +87,13 @@ fn javascript_tokenizer_agrees_with_rust() {
             .iter()
             .map(|t| (t[0].as_str().unwrap().into(), t[1].as_str().unwrap().into()))
             .collect();
-        assert_eq!(got, expected(case), "JS, rule {}: {:?}", case["rule"], case["text"]);
+        assert_eq!(
+            got,
+            expected(case),
+            "JS, rule {}: {:?}",
+            case["rule"],
+            case["text"]
+        );
     }
 }
 
@@ -213,7 +225,10 @@ fn the_index_finds_ids_words_and_cjk_exactly() {
     assert!(idx.urls("nothing").is_empty());
     // The search page points at the manifest and has a form that works without script.
     let page = s.read("search/index.html");
-    assert!(page.contains("data-search-index=\"/search/index.json\""), "{page}");
+    assert!(
+        page.contains("data-search-index=\"/search/index.json\""),
+        "{page}"
+    );
     assert!(page.contains("<input type=\"search\" name=\"q\""), "{page}");
     assert!(page.contains("data-search-results"));
     assert!(s.exists("search.js"));
@@ -231,7 +246,11 @@ fn client_results(public: &Path, queries: &[&str]) -> Option<Vec<Vec<String>>> {
         Err(_) if std::env::var_os("SITREP_SKIP_BROWSER").is_some() => return None,
         Err(e) => panic!("node is needed to test the search client: {e}"),
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
@@ -298,7 +317,12 @@ fn title_and_tags_outrank_the_body() {
     );
     s.write(
         "content/posts/b.md",
-        &post("Other news", "2024-01-02", "", "It mentions kerberoasting once.\n"),
+        &post(
+            "Other news",
+            "2024-01-02",
+            "",
+            "It mentions kerberoasting once.\n",
+        ),
     );
     s.build(&["--no-cache"]).ok();
     let idx = Index::open(&s.public());
@@ -351,7 +375,6 @@ fn a_page_at_search_clashes_with_the_search_page() {
     assert!(err.contains("content/search.md"), "{err}");
     assert!(err.contains("/search/"), "{err}");
 }
-
 
 #[test]
 fn related_coverage_follows_shared_cves_and_skips_front_matter_links() {
@@ -414,13 +437,19 @@ fn cjk_reading_time_counts_characters_at_their_rate() {
     // 1,500 CJK characters: 3 minutes at 500 a minute (as one "word", 1 minute before).
     let body = "能動的サイバー防御".repeat(166) + "防御一二三四";
     assert_eq!(body.chars().count(), 1500);
-    s.write("content/posts/jp.md", &post("日本語の記事", "2024-01-01", "", &body));
+    s.write(
+        "content/posts/jp.md",
+        &post("日本語の記事", "2024-01-01", "", &body),
+    );
     s.build(&["--no-cache"]).ok();
     let page = s.read("posts/jp/index.html");
     assert!(page.contains("3 min read"), "{page}");
     s.write(
         "site.toml",
-        &format!("{}\ncjk_chars_per_minute = 300\n", common::SITE_TOML.trim_end()),
+        &format!(
+            "{}\ncjk_chars_per_minute = 300\n",
+            common::SITE_TOML.trim_end()
+        ),
     );
     s.build(&["--no-cache"]).ok();
     assert!(s.read("posts/jp/index.html").contains("5 min read"));

@@ -68,9 +68,13 @@ fn features(p: &Page) -> Vec<(String, f32)> {
 /// `t1059` or `t1059.001`.
 fn is_attack_term(t: &str) -> bool {
     let b = t.as_bytes();
-    let technique = |b: &[u8]| b.len() == 5 && b[0] == b't' && b[1..].iter().all(u8::is_ascii_digit);
+    let technique =
+        |b: &[u8]| b.len() == 5 && b[0] == b't' && b[1..].iter().all(u8::is_ascii_digit);
     technique(b)
-        || (b.len() == 9 && technique(&b[..5]) && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit))
+        || (b.len() == 9
+            && technique(&b[..5])
+            && b[5] == b'.'
+            && b[6..].iter().all(u8::is_ascii_digit))
 }
 
 /// For each post (newest first, as the site sorts them), up to `n` related posts, best
@@ -194,11 +198,41 @@ mod tests {
     /// Posts newest first: 0 is the newest.
     fn fixture() -> Vec<Arc<Page>> {
         vec![
-            post("pan-follow-up", "GlobalProtect exploitation continues", &["firewall"], &["CVE-2024-3400"], "More on it."),
-            post("edge-roundup", "Edge devices under attack", &["firewall", "vpn"], &[], "Uses T1190."),
-            post("pan-patch", "Palo Alto patches GlobalProtect", &["vpn"], &["CVE-2024-3400"], "Exploit T1190."),
-            post("phishing", "Phishing kit sold", &["phishing"], &[], "Nothing shared."),
-            post("ivanti", "Ivanti VPN flaws", &["vpn"], &["CVE-2023-46805"], "Also T1190."),
+            post(
+                "pan-follow-up",
+                "GlobalProtect exploitation continues",
+                &["firewall"],
+                &["CVE-2024-3400"],
+                "More on it.",
+            ),
+            post(
+                "edge-roundup",
+                "Edge devices under attack",
+                &["firewall", "vpn"],
+                &[],
+                "Uses T1190.",
+            ),
+            post(
+                "pan-patch",
+                "Palo Alto patches GlobalProtect",
+                &["vpn"],
+                &["CVE-2024-3400"],
+                "Exploit T1190.",
+            ),
+            post(
+                "phishing",
+                "Phishing kit sold",
+                &["phishing"],
+                &[],
+                "Nothing shared.",
+            ),
+            post(
+                "ivanti",
+                "Ivanti VPN flaws",
+                &["vpn"],
+                &["CVE-2023-46805"],
+                "Also T1190.",
+            ),
         ]
     }
 
@@ -232,7 +266,10 @@ mod tests {
     fn deterministic_and_zero_means_none() {
         let posts = fixture();
         let none = vec![vec![]; posts.len()];
-        assert_eq!(related_posts(&posts, 3, &none), related_posts(&posts, 3, &none));
+        assert_eq!(
+            related_posts(&posts, 3, &none),
+            related_posts(&posts, 3, &none)
+        );
         assert!(related_posts(&posts, 0, &none).iter().all(Vec::is_empty));
     }
 
@@ -240,7 +277,15 @@ mod tests {
     fn the_window_bounds_the_work() {
         // A tag every post has: each post reads at most WINDOW posts of its list.
         let posts: Vec<Arc<Page>> = (0..WINDOW * 3)
-            .map(|i| post(&format!("p{i}"), &format!("Story {i}"), &["common"], &[], ""))
+            .map(|i| {
+                post(
+                    &format!("p{i}"),
+                    &format!("Story {i}"),
+                    &["common"],
+                    &[],
+                    "",
+                )
+            })
             .collect();
         let r = related_posts(&posts, 3, &vec![vec![]; posts.len()]);
         // With equal scores, the nearest posts in date come first.

@@ -130,7 +130,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
     // Posting lists, gathered in parallel by ranges of first byte: each post's body terms
     // are sorted by bytes, so each range is a slice of them.
     let ranges: Vec<(u8, u8)> = FIRST_BYTE_RANGES.to_vec();
-    let parts: Vec<Vec<(&str, Vec<(u32, u8)>)>> = ranges
+    let parts: Vec<Vec<Postings<'_>>> = ranges
         .par_iter()
         .enumerate()
         .map(|(r, &(lo, hi))| {
@@ -141,7 +141,10 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
                 let id = (n - 1 - i) as u32;
                 let (from, to) = (imp.cuts[r], imp.cuts[r + 1]);
                 let (bytes, index) = (from.0 as usize..to.0 as usize, from.1 as usize);
-                for (t, q) in p.body_terms.terms[bytes].split_terminator('\n').zip(&imp.body[index..]) {
+                for (t, q) in p.body_terms.terms[bytes]
+                    .split_terminator('\n')
+                    .zip(&imp.body[index..])
+                {
                     map.entry(t).or_default().push((id, *q));
                 }
                 for (t, q) in &imp.fields {
@@ -153,7 +156,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
             map.into_iter().collect()
         })
         .collect();
-    let mut terms: Vec<(&str, Vec<(u32, u8)>)> = parts.into_iter().flatten().collect();
+    let mut terms: Vec<Postings<'_>> = parts.into_iter().flatten().collect();
     terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     let entries: Vec<(&str, String)> = terms
         .into_par_iter()
@@ -287,6 +290,9 @@ fn entry(term: &str, mut list: Vec<(u32, u8)>) -> String {
     s.push_str("]]");
     s
 }
+
+/// A term and its postings: (post id, impact), by id.
+type Postings<'a> = (&'a str, Vec<(u32, u8)>);
 
 /// A post's impacts: one per body term, in order, and the terms only its other fields
 /// (title, TLDR, tags, categories, CVEs) have.

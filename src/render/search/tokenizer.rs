@@ -200,7 +200,10 @@ fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
     let Some(start) = b.iter().position(|&c| !is_joiner_byte(c)) else {
         return;
     };
-    let end = b.iter().rposition(|&c| !is_joiner_byte(c)).map_or(start, |e| e + 1);
+    let end = b
+        .iter()
+        .rposition(|&c| !is_joiner_byte(c))
+        .map_or(start, |e| e + 1);
     let s = &run[start..end];
     if !s.bytes().any(is_joiner_byte) {
         word(s, emit);
@@ -284,8 +287,7 @@ pub fn stem(w: &str) -> &str {
         s = x; // `vulnerabilities` -> `vulnerabilit`, as `vulnerability` below
     } else if s.ends_with("sses") {
         s = &s[..s.len() - 2];
-    } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is")
-    {
+    } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is") {
         s = &s[..s.len() - 1];
     }
     for suffix in ["ation", "ing", "ed", "er", "e", "y"] {
@@ -315,7 +317,10 @@ mod tests {
 
     #[test]
     fn rule1_fullwidth_and_case() {
-        assert_eq!(t("ＣＶＥ－２０２４－３４００"), ["cve-2024-3400", "2024-3400"]);
+        assert_eq!(
+            t("ＣＶＥ－２０２４－３４００"),
+            ["cve-2024-3400", "2024-3400"]
+        );
         assert_eq!(t("OpenSSH"), ["openssh"]);
         assert_eq!(t("ÉCOLE Straße"), ["école", "straße"]);
     }
@@ -324,18 +329,28 @@ mod tests {
     fn rule2_cjk_bigrams() {
         assert_eq!(
             t("ガベージコレクション"),
-            ["ガベ", "ベー", "ージ", "ジコ", "コレ", "レク", "クシ", "ショ", "ョン"]
+            [
+                "ガベ", "ベー", "ージ", "ジコ", "コレ", "レク", "クシ", "ショ", "ョン"
+            ]
         );
         assert_eq!(
             t("能動的サイバー防御"),
-            ["能動", "動的", "的サ", "サイ", "イバ", "バー", "ー防", "防御"]
+            [
+                "能動", "動的", "的サ", "サイ", "イバ", "バー", "ー防", "防御"
+            ]
         );
         // A single character stays, and matches by prefix; CJK punctuation separates.
         assert_eq!(kinds("脆"), [("脆".to_string(), "word")]);
         assert_eq!(t("日本、中国"), ["日本", "中国"]);
         // Scripts switch without spaces.
-        assert_eq!(t("CVE-2024-3400を悪用"), ["cve-2024-3400", "2024-3400", "を悪", "悪用"]);
-        assert_eq!(t("韓国語 보안 취약점"), ["韓国", "国語", "보안", "취약", "약점"]);
+        assert_eq!(
+            t("CVE-2024-3400を悪用"),
+            ["cve-2024-3400", "2024-3400", "を悪", "悪用"]
+        );
+        assert_eq!(
+            t("韓国語 보안 취약점"),
+            ["韓国", "国語", "보안", "취약", "약점"]
+        );
     }
 
     #[test]
@@ -401,7 +416,10 @@ mod tests {
             ]
         );
         assert_eq!(t("2001:db8::1"), ["2001:db8::1", "2001", "db8", "1"]);
-        assert_eq!(t("log4j-core-2.14.1.jar"), ["log4j-core-2.14.1.jar", "log4j", "cor", "jar"]);
+        assert_eq!(
+            t("log4j-core-2.14.1.jar"),
+            ["log4j-core-2.14.1.jar", "log4j", "cor", "jar"]
+        );
         let long = format!("{}.com", "a".repeat(130));
         assert_eq!(t(&long), ["com"]);
     }
@@ -412,10 +430,19 @@ mod tests {
         assert_eq!(t("a I the of"), Vec::<String>::new());
         let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         assert_eq!(kinds(sha), [(sha.to_string(), "word")]);
-        assert_eq!(t("exploited exploits exploitation exploiting"), ["exploit"; 4]);
+        assert_eq!(
+            t("exploited exploits exploitation exploiting"),
+            ["exploit"; 4]
+        );
         assert_eq!(t("patches patched patch"), ["patch"; 3]);
-        assert_eq!(t("vulnerabilities vulnerability"), ["vulnerabilit", "vulnerabilit"]);
-        assert_eq!(t("process processes user users virus"), ["process", "process", "user", "user", "virus"]);
+        assert_eq!(
+            t("vulnerabilities vulnerability"),
+            ["vulnerabilit", "vulnerabilit"]
+        );
+        assert_eq!(
+            t("process processes user users virus"),
+            ["process", "process", "user", "user", "virus"]
+        );
     }
 
     #[test]
