@@ -4,34 +4,40 @@
 //! config::Config::load      site.toml
 //!   -> content::load        walk content/, parse front matter, render Markdown (parallel;
 //!                           pages whose source did not change come from the cache)
-//!   -> index::index         sort, taxonomies, related, every route checked for clashes
+//!   -> index::index         sort, taxonomies, related
 //!   -> theme::load + templates::Templates::new
-//!   -> render::Renderer     plan every output with a fingerprint of its inputs
-//!   -> write_outputs        cold: render everything into output::Staging, swap it in;
+//!   -> render::Renderer     plan every output with a fingerprint of its inputs, each path
+//!                           claimed once (render::routes)
+//!   -> write::write_outputs cold: render everything into output::Staging, swap it in;
 //!                           warm: render only changed outputs, output::Update moves them in
 //! ```
 //!
 //! [`load`] runs everything up to rendering and is shared by `build` and `check`.
+//! [`Session`] (in `session.rs`) is `serve`'s: it keeps the last build in memory and takes
+//! a fast path for edits that touch only a post's own page or its summary. `timings.rs`
+//! measures the stages for `--timings`.
+
+mod session;
+mod timings;
+mod write;
+
+pub use session::Session;
+pub use timings::Timings;
+use write::{check_output_dir, write_outputs};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use std::collections::HashSet;
-use std::sync::Arc;
-
-use rayon::prelude::*;
-
 use crate::config::{self, Config};
+use crate::content;
 use crate::content::highlight::Highlighter;
-use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::index::{self, Site};
-use crate::output::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
-use crate::output::{self, Staging, Update};
+use crate::output;
+use crate::output::cache::{self, Cache, NoStore, Store};
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
-use crate::render::{self, Job, JobKind, Renderer};
-use crate::support::fingerprint::{Builder, Fingerprint};
+use crate::render::{self, Renderer};
 use crate::urls::Urls;
 
 /// What to build and how.
@@ -58,50 +64,6 @@ impl BuildOptions {
             None => self.root.join("public"),
         }
     }
-}
-
-/// How long each stage took (`sitrep build --timings`).
-#[derive(Debug, Clone)]
-pub struct Timings {
-    last: Instant,
-    /// Each stage's name, duration and the process's resident memory after it (MiB, 0
-    /// where unknown).
-    pub laps: Vec<(&'static str, Duration, u64)>,
-}
-
-impl Default for Timings {
-    fn default() -> Self {
-        Timings {
-            last: Instant::now(),
-            laps: Vec::new(),
-        }
-    }
-}
-
-impl Timings {
-    /// Records the time since the previous lap under `name`.
-    pub fn lap(&mut self, name: &'static str) {
-        let now = Instant::now();
-        self.laps.push((name, now - self.last, resident_mib()));
-        self.last = now;
-    }
-
-    /// One line per stage.
-    pub fn report(&self) -> String {
-        self.laps
-            .iter()
-            .map(|(n, d, rss)| format!("{:>10.1} ms {rss:>6} MiB  {n}", d.as_secs_f64() * 1000.0))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// The process's resident memory in MiB (Linux), or 0.
-fn resident_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
 }
 
 /// A loaded, checked site, ready to render.
@@ -167,11 +129,6 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
     }
 }
 
-/// The fingerprint of everything in the config.
-fn config_fingerprint(config: &Config) -> Fingerprint {
-    Builder::new("config").str(&format!("{config:?}")).finish()
-}
-
 /// `use_content_cache`: whether pages may come from `store`.
 fn load_with(
     opts: &BuildOptions,
@@ -181,54 +138,12 @@ fn load_with(
 ) -> Result<Loaded, BuildError> {
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
-    let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
-    diags.extend(warnings);
-    if let Some(url) = &opts.base_url {
-        if let Err(why) = config::check_base_url(url) {
-            diags.push(
-                Diagnostic::error("--base-url", format!("{url:?} {why}"))
-                    .with_help("pass an absolute http(s) URL, such as http://127.0.0.1:1111"),
-            );
-            return Err(BuildError::new(diags.take()));
-        }
-        config.base_url = url.trim_end_matches('/').to_string();
-    }
-    let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
-    if config.markdown.highlight_code && syntax_css.is_none() {
-        diags.push(
-            Diagnostic::error(
-                config::CONFIG_FILE,
-                format!(
-                    "`markdown.highlight_theme` = {:?} is not a known theme",
-                    config.markdown.highlight_theme
-                ),
-            )
-            .with_help(format!("use one of: {}", hl.theme_names().join(", "))),
-        );
-    }
+    let (config, syntax_css) = load_config(opts, hl, &mut diags)?;
     let urls = Urls::new(&config.base_url);
     timings.lap("config");
-
-    let theme = match theme::load(&opts.root, &config.theme) {
-        Ok(t) => Some(t),
-        Err(errors) => {
-            diags.extend(errors);
-            None
-        }
-    };
-    let templates =
-        theme
-            .as_ref()
-            .and_then(|t| match Templates::new(&t.templates, urls.origin()) {
-                Ok(t) => Some(t),
-                Err(errors) => {
-                    diags.extend(errors);
-                    None
-                }
-            });
-
+    let (theme, templates) = load_theme(opts, &config, &urls, &mut diags);
     timings.lap("templates");
-    let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
+    let content_key = cache::content_key(config.fingerprint(), opts.drafts);
     let content_cache = if use_content_cache {
         store.load_content(content_key)
     } else {
@@ -257,7 +172,7 @@ fn load_with(
     diags.extend(std::mem::take(&mut content.warnings));
     let content_changed =
         content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
-    let site = index::index(content, &config, &urls).map_err(|errors| {
+    let site = index::index(content, &urls, config.related_posts).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
@@ -279,6 +194,68 @@ fn load_with(
         timings,
         content_changed,
     })
+}
+
+/// Stage 1: site.toml with `--base-url` applied, and the highlighting stylesheet. Problems
+/// go into `diags`; a bad `--base-url` stops at once.
+fn load_config(
+    opts: &BuildOptions,
+    hl: &Highlighter,
+    diags: &mut Diagnostics,
+) -> Result<(Config, Option<String>), BuildError> {
+    let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
+    diags.extend(warnings);
+    if let Some(url) = &opts.base_url {
+        if let Err(why) = config::check_base_url(url) {
+            diags.push(
+                Diagnostic::flag("--base-url", format!("{url:?} {why}"))
+                    .with_help("pass an absolute http(s) URL, such as http://127.0.0.1:1111"),
+            );
+            return Err(BuildError::new(diags.take()));
+        }
+        config.base_url = url.trim_end_matches('/').to_string();
+    }
+    let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
+    if config.markdown.highlight_code && syntax_css.is_none() {
+        diags.push(
+            Diagnostic::error(
+                config::CONFIG_FILE,
+                format!(
+                    "`markdown.highlight_theme` = {:?} is not a known theme",
+                    config.markdown.highlight_theme
+                ),
+            )
+            .with_help(format!("use one of: {}", hl.theme_names().join(", "))),
+        );
+    }
+    Ok((config, syntax_css))
+}
+
+/// The theme's files and its compiled templates, or their problems in `diags`.
+fn load_theme(
+    opts: &BuildOptions,
+    config: &Config,
+    urls: &Urls,
+    diags: &mut Diagnostics,
+) -> (Option<ThemeFiles>, Option<Templates>) {
+    let theme = match theme::load(&opts.root, &config.theme) {
+        Ok(t) => Some(t),
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    };
+    let templates =
+        theme
+            .as_ref()
+            .and_then(|t| match Templates::new(&t.templates, urls.origin()) {
+                Ok(t) => Some(t),
+                Err(errors) => {
+                    diags.extend(errors);
+                    None
+                }
+            });
+    (theme, templates)
 }
 
 /// Builds the site into its output folder. On any error the old output is left as it was.
@@ -312,7 +289,7 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let mut loaded = match load_with(opts, hl, store, old.is_some()) {
+    let loaded = match load_with(opts, hl, store, old.is_some()) {
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.
@@ -322,14 +299,21 @@ fn build_keeping(
             return Err(e);
         }
     };
-    let fail = |warnings: &[Diagnostic], d: Diagnostic| {
-        let mut all = vec![d];
+    let fail = |warnings: &[Diagnostic], mut all: Vec<Diagnostic>| {
         all.extend(warnings.iter().cloned());
         BuildError::new(all)
     };
     let renderer = loaded.renderer();
-    let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
-    let jobs = last_job_per_path(jobs);
+    let jobs = match renderer.plan() {
+        Ok(jobs) => jobs,
+        Err(errors) => {
+            // Nothing was written: the manifest still describes the output.
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(fail(&loaded.warnings, errors));
+        }
+    };
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
     let (manifest, written) = write_outputs(
@@ -340,11 +324,10 @@ fn build_keeping(
         store.verify_outputs(),
         &mut timings,
     )
-    .map_err(|d| fail(&loaded.warnings, d))?;
+    .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
-    loaded.warnings.extend(plan_warnings);
     store.save_manifest(manifest);
-    let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
+    let key = cache::content_key(loaded.config.fingerprint(), opts.drafts);
     let all_pages = loaded
         .site
         .posts
@@ -354,20 +337,32 @@ fn build_keeping(
         .collect();
     store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
     timings.lap("keep the cache");
-    let report = BuildReport {
-        posts: loaded.site.posts.len(),
-        pages: loaded.site.pages.len(),
-        files: jobs.len(),
-        written,
-        output,
-        elapsed: start.elapsed(),
-        warnings: loaded.warnings.clone(),
-        timings,
-    };
+    let report = loaded.report(output, jobs.len(), written, start, timings);
     Ok((report, loaded))
 }
 
 impl Loaded {
+    /// What a build of this site did.
+    fn report(
+        &self,
+        output: PathBuf,
+        files: usize,
+        written: usize,
+        start: Instant,
+        timings: Timings,
+    ) -> BuildReport {
+        BuildReport {
+            posts: self.site.posts.len(),
+            pages: self.site.pages.len(),
+            files,
+            written,
+            output,
+            elapsed: start.elapsed(),
+            warnings: self.warnings.clone(),
+            timings,
+        }
+    }
+
     /// A renderer of this site.
     pub fn renderer(&self) -> Renderer<'_> {
         Renderer::new(
@@ -380,413 +375,4 @@ impl Loaded {
             self.syntax_css.as_deref(),
         )
     }
-}
-
-/// Successive builds of one site in one process (`serve`): pages, the output manifest and
-/// the highlighter stay in memory, and files the caller says did not change are not read
-/// again. Each build writes exactly what a cold build would.
-///
-/// When only the bodies of existing posts or pages changed (what a post shows anywhere but
-/// on its own page is the same: [`Page::same_outside_own_page`]), or what a post's summary
-/// shows changed but not its place in the site ([`Page::same_place`]), the site is not
-/// indexed and planned again: only the pages that show those posts (and the feeds, if they
-/// list them) are planned and rendered, and that is all a full build would change.
-pub struct Session {
-    opts: BuildOptions,
-    highlighter: Highlighter,
-    store: MemoryStore,
-    /// The site as the last successful build left it.
-    last: Option<Loaded>,
-}
-
-impl Session {
-    pub fn new(opts: BuildOptions) -> Session {
-        Session {
-            opts,
-            highlighter: Highlighter::new(),
-            store: MemoryStore::default(),
-            last: None,
-        }
-    }
-
-    pub fn options(&self) -> &BuildOptions {
-        &self.opts
-    }
-
-    /// Builds. `changed` lists the files changed since the last build (relative to the site
-    /// root); when it is empty, nothing is assumed and every source file is read.
-    pub fn build(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
-        let start = Instant::now();
-        // When the fast path fails, the full build below finds and reports the same error.
-        if let Ok(Some(report)) = self.small_edits(changed, start) {
-            return Ok(report);
-        }
-        self.last = None;
-        let changed = (!changed.is_empty()).then(|| changed.iter().cloned().collect());
-        self.store.set_changed(changed);
-        let (report, loaded) = build_keeping(&self.opts, &self.highlighter, &mut self.store)?;
-        self.last = Some(loaded);
-        Ok(report)
-    }
-
-    /// The fast path: `Ok(None)` when it does not apply.
-    fn small_edits(
-        &mut self,
-        changed: &[PathBuf],
-        start: Instant,
-    ) -> Result<Option<BuildReport>, Diagnostic> {
-        let Some(last) = self.last.as_mut() else {
-            return Ok(None);
-        };
-        if changed.is_empty() {
-            return Ok(None);
-        }
-        let mut timings = Timings::default();
-        // Until the manifest is taken below, giving up (`Ok(None)`) leaves nothing to undo:
-        // the full build that follows reads the replaced pages again anyway.
-        // Every changed file must be an existing post or page whose new version differs only
-        // on its own page.
-        let mut replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)> = Vec::new();
-        // Posts whose summary (title, TLDR...) changed, though not their place in the site.
-        let mut summaries: Vec<usize> = Vec::new();
-        for file in changed {
-            let place = (last
-                .site
-                .posts
-                .iter()
-                .position(|p| &p.file == file)
-                .map(Place::Post))
-            .or_else(|| {
-                last.site
-                    .pages
-                    .iter()
-                    .position(|p| &p.file == file)
-                    .map(Place::Page)
-            });
-            let Some(place) = place else {
-                return Ok(None);
-            };
-            let old = match place {
-                Place::Post(i) => &last.site.posts[i],
-                Place::Page(j) => &last.site.pages[j],
-            };
-            let parsed = content::parse_one(
-                &self.opts.root,
-                file,
-                &last.config,
-                &self.highlighter,
-                self.opts.drafts,
-                &last.urls.cve_prefix(),
-            );
-            match (parsed, place) {
-                (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
-                    replaced.push((place, page, warnings))
-                }
-                (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
-                    summaries.push(i);
-                    replaced.push((place, page, warnings))
-                }
-                _ => return Ok(None),
-            }
-        }
-        timings.lap("parse the changed files");
-        let mut in_feeds = false;
-        for (place, page, warnings) in &replaced {
-            match *place {
-                Place::Post(i) => {
-                    in_feeds |= i < last.config.feed_limit;
-                    last.site.posts[i] = Arc::clone(page);
-                }
-                Place::Page(j) => last.site.pages[j] = Arc::clone(page),
-            }
-            last.warnings.retain(|w| w.file != page.file);
-            last.warnings.extend(warnings.iter().cloned());
-            self.store.replace_page(Arc::clone(page), warnings);
-        }
-        if !summaries.is_empty() {
-            // Related links name posts by their (possibly new) titles.
-            match index::resolve_related(&last.site.posts, &last.urls) {
-                Ok(related) => last.site.related = related,
-                Err(_) => return Ok(None),
-            }
-        }
-        // Related coverage follows titles, TLDRs and the ATT&CK ids of bodies: the posts
-        // whose list changed are rendered again.
-        let posts_changed = replaced.iter().any(|(p, ..)| matches!(p, Place::Post(_)));
-        let mut related_changed = Vec::new();
-        if posts_changed {
-            let fresh = index::auto_related(
-                &last.site.posts,
-                &last.site.related,
-                last.config.related_posts,
-            );
-            related_changed = (0..fresh.len())
-                .filter(|&j| fresh[j] != last.site.related_posts[j])
-                .collect();
-            last.site.related_posts = fresh;
-        }
-        let renderer = last.renderer();
-        let mut jobs: Vec<Job> = replaced
-            .iter()
-            .map(|(place, ..)| match *place {
-                Place::Post(i) => renderer.plan_post(i),
-                Place::Page(j) => renderer.plan_page(j),
-            })
-            .collect();
-        for &i in &summaries {
-            match renderer.plan_showing_summary(i) {
-                Some(more) => jobs.extend(more),
-                // In the sidebar of nearly every page: the full path is as quick.
-                None => return Ok(None),
-            }
-        }
-        if in_feeds {
-            jobs.extend(renderer.plan_feeds()?);
-        }
-        jobs.extend(related_changed.iter().map(|&j| renderer.plan_post(j)));
-        // The search index covers every post's text: planned again, and the files it no
-        // longer has are removed (shards are named by their first term).
-        let mut search_files: Option<HashSet<PathBuf>> = None;
-        if posts_changed && last.config.search {
-            let search = renderer.plan_search();
-            search_files = Some(search.iter().map(|j| j.path.clone()).collect());
-            jobs.extend(search);
-        }
-        let mut seen = HashSet::new();
-        jobs.retain(|j| seen.insert(j.path.clone()));
-        let output = self.opts.output_dir();
-        let Some(mut manifest) = self.store.load_manifest(&output) else {
-            return Ok(None);
-        };
-        let changed_jobs: Vec<&Job> = jobs
-            .iter()
-            .filter(|j| {
-                manifest
-                    .files
-                    .get(&j.path)
-                    .is_none_or(|s| s.fingerprint != j.fingerprint)
-            })
-            .collect();
-        let update = Update::create(&output)?;
-        let states = execute(
-            &renderer,
-            &changed_jobs,
-            |rel, bytes| update.write(rel, bytes),
-            |src, rel| update.copy(src, rel),
-        )?;
-        let written: Vec<PathBuf> = changed_jobs.iter().map(|j| j.path.clone()).collect();
-        let mut deleted: Vec<PathBuf> = match &search_files {
-            Some(now) => manifest
-                .files
-                .keys()
-                .filter(|p| p.starts_with(render::search::index::DIR) && !now.contains(*p))
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        };
-        deleted.sort();
-        update.commit(&written, &deleted)?;
-        for d in &deleted {
-            manifest.files.remove(d);
-        }
-        timings.lap("render and move in the changed outputs");
-        let files = manifest.files.len();
-        manifest.files.extend(states);
-        self.store.save_manifest(manifest);
-        Ok(Some(BuildReport {
-            posts: last.site.posts.len(),
-            pages: last.site.pages.len(),
-            files,
-            written: written.len(),
-            output,
-            elapsed: start.elapsed(),
-            warnings: last.warnings.clone(),
-            timings,
-        }))
-    }
-}
-
-/// Where a page is in the site: posts or standalone pages.
-#[derive(Clone, Copy)]
-enum Place {
-    Post(usize),
-    Page(usize),
-}
-
-/// Keeps the last job of each output path (a generated page after a static file).
-fn last_job_per_path(jobs: Vec<Job>) -> Vec<Job> {
-    let mut seen = HashSet::with_capacity(jobs.len());
-    let mut kept: Vec<Job> = jobs
-        .into_iter()
-        .rev()
-        .filter(|j| seen.insert(j.path.clone()))
-        .collect();
-    kept.reverse();
-    kept
-}
-
-/// Writes the outputs: only the changed ones when `old` describes the output folder as it
-/// is and few changed, else all of them into a fresh folder. Returns the new manifest and
-/// how many files were written.
-fn write_outputs(
-    renderer: &Renderer<'_>,
-    jobs: &[Job],
-    output: &Path,
-    old: Option<Manifest>,
-    verify: bool,
-    timings: &mut Timings,
-) -> Result<(Manifest, usize), Diagnostic> {
-    if let Some(old) = old {
-        let changed: Vec<&Job> = jobs
-            .par_iter()
-            .filter(|j| match old.files.get(&j.path) {
-                Some(state) if state.fingerprint == j.fingerprint => {
-                    verify && !on_disk_as_recorded(&output.join(&j.path), state)
-                }
-                _ => true,
-            })
-            .collect();
-        let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
-        let mut deleted: Vec<PathBuf> = old
-            .files
-            .keys()
-            .filter(|p| !planned.contains(p.as_path()))
-            .cloned()
-            .collect();
-        deleted.sort();
-        timings.lap("compare with the last build");
-        // Past a third of the site, a fresh folder is as fast and simpler.
-        if changed.len() * 3 <= jobs.len() {
-            let update = Update::create(output)?;
-            let states = execute(
-                renderer,
-                &changed,
-                |rel, bytes| update.write(rel, bytes),
-                |src, rel| update.copy(src, rel),
-            )?;
-            timings.lap("render changed outputs");
-            let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
-            update.commit(&written, &deleted)?;
-            timings.lap("move them in");
-            let mut files = old.files;
-            for d in &deleted {
-                files.remove(d);
-            }
-            files.extend(states);
-            return Ok((manifest_for(output, files), changed.len()));
-        }
-    }
-    let staging = Staging::create(output)?;
-    let all: Vec<&Job> = jobs.iter().collect();
-    let states = execute(
-        renderer,
-        &all,
-        |rel, bytes| staging.write(rel, bytes),
-        |src, rel| staging.copy(src, rel),
-    )?;
-    timings.lap("render every output");
-    staging.commit()?;
-    timings.lap("swap in the new output");
-    Ok((
-        manifest_for(output, states.into_iter().collect()),
-        jobs.len(),
-    ))
-}
-
-fn manifest_for(
-    output: &Path,
-    files: std::collections::HashMap<PathBuf, cache::FileState>,
-) -> Manifest {
-    let (device, inode) = cache::dir_identity(output).unwrap_or_default();
-    Manifest {
-        output: std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf()),
-        device,
-        inode,
-        files,
-    }
-}
-
-/// Whether the file on disk is still the one the manifest recorded.
-fn on_disk_as_recorded(path: &Path, state: &cache::FileState) -> bool {
-    std::fs::symlink_metadata(path)
-        .is_ok_and(|m| m.is_file() && cache::file_state(&m, state.fingerprint) == *state)
-}
-
-/// Renders (or copies) `jobs` in parallel through `write` and `copy`; returns each file's
-/// recorded state.
-fn execute(
-    renderer: &Renderer<'_>,
-    jobs: &[&Job],
-    write: impl Fn(&Path, &[u8]) -> Result<std::fs::Metadata, Diagnostic> + Sync,
-    copy: impl Fn(&Path, &Path) -> Result<std::fs::Metadata, Diagnostic> + Sync,
-) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
-    jobs.par_iter()
-        .map_init(
-            || Vec::with_capacity(64 * 1024),
-            |buf, job| {
-                let meta = match &job.kind {
-                    JobKind::Copy(src) => copy(src, &job.path)?,
-                    kind => {
-                        renderer.render(kind, buf)?;
-                        write(&job.path, buf)?
-                    }
-                };
-                Ok((job.path.clone(), cache::file_state(&meta, job.fingerprint)))
-            },
-        )
-        .collect()
-}
-
-/// Refuses output folders that would swallow the site itself.
-fn check_output_dir(root: &Path, output: &Path) -> Result<(), BuildError> {
-    let abs = |p: &Path| -> PathBuf {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        // Canonicalize the longest existing ancestor, keep the rest as written.
-        let mut existing = p.clone();
-        let mut rest = Vec::new();
-        while !existing.exists() {
-            match (existing.file_name(), existing.parent()) {
-                (Some(name), Some(parent)) => {
-                    rest.push(name.to_os_string());
-                    existing = parent.to_path_buf();
-                }
-                _ => break,
-            }
-        }
-        let mut out = existing.canonicalize().unwrap_or(existing);
-        for r in rest.into_iter().rev() {
-            out.push(r);
-        }
-        out
-    };
-    let root_abs = abs(root);
-    let out_abs = abs(output);
-    let bad = |why: &str| {
-        Err(BuildError::from(
-            Diagnostic::error(output, format!("refusing to build into this folder: {why}"))
-                .with_help("choose an output folder of its own, such as --output public"),
-        ))
-    };
-    if out_abs
-        .components()
-        .any(|c| matches!(c, std::path::Component::ParentDir))
-    {
-        return bad("it is not a plain path");
-    }
-    if root_abs.starts_with(&out_abs) {
-        return bad("it contains the site itself, which the build would replace");
-    }
-    for protected in ["content", "static", "templates", "themes"] {
-        if out_abs.starts_with(root_abs.join(protected)) {
-            return bad(&format!("it is inside the site's {protected}/ folder"));
-        }
-    }
-    if out_abs == root_abs.join(config::CONFIG_FILE) {
-        return bad("it is the site's configuration");
-    }
-    Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
 use crate::content::highlight::{Outcome, Session};
+use crate::error::Problem;
 use crate::support::escape;
 use crate::support::slug::slugify;
 
@@ -47,9 +48,9 @@ pub struct Link {
 /// A warning about the body, at a byte offset in the Markdown source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
+    /// Byte offset in the body, placed on a line by the caller.
     pub offset: usize,
-    pub message: String,
-    pub help: String,
+    pub problem: Problem,
 }
 
 /// A rendered body.
@@ -104,50 +105,61 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         0,
         Warning {
             offset: first_nul,
-            message: "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})".into(),
-            help: "remove them: a NUL byte usually means a damaged file or pasted binary data"
-                .into(),
+            problem: Problem::new(
+                "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})",
+                "remove them: a NUL byte usually means a damaged file or pasted binary data",
+            ),
         },
     );
     out
 }
 
 fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
-    let mut out = Rendered::default();
-    let mut events: Vec<Event<'_>> = Vec::with_capacity(src.len() / 16);
-    let mut seen_cves: HashSet<String> = HashSet::new();
-    let mut ids = HeadingIds::default();
-
-    let mut code: Option<(String, String, usize)> = None; // (lang, text, offset)
-    let mut highlight_spent = Duration::ZERO;
-    let mut link_depth = 0usize;
-    let mut image_depth = 0usize;
-    let mut heading: Option<(usize, String)> = None; // (index of the Start event, text)
-    let mut paragraph_state = ParagraphState::Before;
-
+    let mut walk = Walk {
+        opts,
+        hl,
+        out: Rendered::default(),
+        events: Vec::with_capacity(src.len() / 16),
+        seen_cves: HashSet::new(),
+        ids: HeadingIds::default(),
+        code: None,
+        highlight_spent: Duration::ZERO,
+        link_depth: 0,
+        image_depth: 0,
+        heading: None,
+        paragraph: ParagraphState::Before,
+    };
     for (event, range) in Parser::new_ext(src, cmark_options()).into_offset_iter() {
-        if let Some((_, text, _)) = code.as_mut() {
-            match event {
-                Event::Text(t) => {
-                    text.push_str(&t);
-                    continue;
-                }
-                Event::End(TagEnd::CodeBlock) => {
-                    let (lang, text, offset) = code.take().unwrap_or_default();
-                    out.count(&text);
-                    events.push(Event::Html(CowStr::from(code_block(
-                        &lang,
-                        &text,
-                        offset,
-                        opts,
-                        hl,
-                        &mut out.warnings,
-                        &mut highlight_spent,
-                    ))));
-                    continue;
-                }
-                _ => continue,
-            }
+        walk.event(event, range.start);
+    }
+    walk.finish(src.len())
+}
+
+/// One walk over a body's Markdown events: what it has seen so far, and the events it
+/// hands on to pulldown-cmark's HTML writer (code blocks highlighted, headings given ids,
+/// tables wrapped, CVE ids linked).
+struct Walk<'src, 'o, 'h, 'hl> {
+    opts: &'o Options,
+    hl: &'h mut Session<'hl>,
+    out: Rendered,
+    events: Vec<Event<'src>>,
+    seen_cves: HashSet<String>,
+    ids: HeadingIds,
+    /// The code block being read: language, text, offset.
+    code: Option<(String, String, usize)>,
+    highlight_spent: Duration,
+    link_depth: usize,
+    image_depth: usize,
+    /// The heading being read: index of its Start event, its text so far.
+    heading: Option<(usize, String)>,
+    paragraph: ParagraphState,
+}
+
+impl<'src> Walk<'src, '_, '_, '_> {
+    fn event(&mut self, event: Event<'src>, offset: usize) {
+        if self.code.is_some() {
+            self.in_code_block(event);
+            return;
         }
         match &event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -157,119 +169,162 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
                     }
                     CodeBlockKind::Indented => String::new(),
                 };
-                code = Some((lang, String::new(), range.start));
-                continue;
+                self.code = Some((lang, String::new(), offset));
+                return;
             }
             Event::Start(Tag::Heading { .. }) => {
-                heading = Some((events.len(), String::new()));
+                self.heading = Some((self.events.len(), String::new()));
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some((idx, text)) = heading.take()
-                    && let Event::Start(Tag::Heading {
-                        level,
-                        id,
-                        classes,
-                        attrs,
-                    }) = &events[idx]
-                {
-                    let text = text.trim().to_string();
-                    let id = ids.claim(id.as_deref(), &text);
-                    out.headings.push(Heading {
-                        level: *level as u8,
-                        id: id.clone(),
-                        text,
-                    });
-                    events[idx] = Event::Start(Tag::Heading {
-                        level: *level,
-                        id: Some(CowStr::from(id)),
-                        classes: classes.clone(),
-                        attrs: attrs.clone(),
-                    });
-                }
-            }
+            Event::End(TagEnd::Heading(_)) => self.end_heading(),
             Event::Start(Tag::Link { dest_url, .. }) => {
-                link_depth += 1;
-                out.links.push(Link {
-                    dest: dest_url.to_string(),
-                    offset: range.start,
-                    is_image: false,
-                });
+                self.link_depth += 1;
+                self.link(dest_url, offset, false);
             }
-            Event::End(TagEnd::Link) => link_depth = link_depth.saturating_sub(1),
+            Event::End(TagEnd::Link) => self.link_depth = self.link_depth.saturating_sub(1),
             Event::Start(Tag::Image { dest_url, .. }) => {
-                image_depth += 1;
-                out.links.push(Link {
-                    dest: dest_url.to_string(),
-                    offset: range.start,
-                    is_image: true,
-                });
+                self.image_depth += 1;
+                self.link(dest_url, offset, true);
             }
-            Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            Event::End(TagEnd::Image) => self.image_depth = self.image_depth.saturating_sub(1),
             // Wide tables scroll in a box that keyboard users can focus.
-            Event::Start(Tag::Table(_)) => events.push(Event::Html(CowStr::Borrowed(
+            Event::Start(Tag::Table(_)) => self.events.push(Event::Html(CowStr::Borrowed(
                 "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">\n",
             ))),
             Event::End(TagEnd::Table) => {
-                events.push(event);
-                events.push(Event::Html(CowStr::Borrowed("</div>\n")));
-                continue;
+                self.events.push(event);
+                self.events.push(Event::Html(CowStr::Borrowed("</div>\n")));
+                return;
             }
-            Event::Start(Tag::Paragraph) if paragraph_state == ParagraphState::Before => {
-                paragraph_state = ParagraphState::In;
+            Event::Start(Tag::Paragraph) if self.paragraph == ParagraphState::Before => {
+                self.paragraph = ParagraphState::In;
             }
-            Event::End(TagEnd::Paragraph) if paragraph_state == ParagraphState::In => {
-                paragraph_state = ParagraphState::Done;
+            Event::End(TagEnd::Paragraph) if self.paragraph == ParagraphState::In => {
+                self.paragraph = ParagraphState::Done;
             }
-            Event::Code(t) => {
-                out.count(t);
-                if let Some((_, h)) = heading.as_mut() {
-                    h.push_str(t);
-                }
-                if paragraph_state == ParagraphState::In {
-                    out.first_paragraph.push_str(t);
-                }
-            }
-            Event::SoftBreak | Event::HardBreak if paragraph_state == ParagraphState::In => {
-                out.first_paragraph.push(' ');
+            Event::Code(t) => self.words(t),
+            Event::SoftBreak | Event::HardBreak if self.paragraph == ParagraphState::In => {
+                self.out.first_paragraph.push(' ');
             }
             _ => {}
         }
         if matches!(event, Event::End(_) | Event::SoftBreak | Event::HardBreak) {
-            out.text.push(' ');
+            self.out.text.push(' ');
         }
         if let Event::Text(t) = event {
-            out.count(&t);
-            if let Some((_, h)) = heading.as_mut() {
-                h.push_str(&t);
-            }
-            if paragraph_state == ParagraphState::In {
-                out.first_paragraph.push_str(&t);
-            }
-            let link_it = link_depth == 0 && image_depth == 0;
-            push_text_with_cves(t, link_it, opts, &mut events, &mut out.cves, &mut seen_cves);
+            self.words(&t);
+            let link_it = self.link_depth == 0 && self.image_depth == 0;
+            push_text_with_cves(
+                t,
+                link_it,
+                self.opts,
+                &mut self.events,
+                &mut self.out.cves,
+                &mut self.seen_cves,
+            );
         } else {
-            events.push(event);
+            self.events.push(event);
         }
     }
 
-    out.html = String::with_capacity(src.len() + src.len() / 2);
-    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
-    if !opts.unsafe_html {
-        let depth = nesting_depth(&out.html);
-        if depth > MAX_SANITIZED_DEPTH {
-            out.errors.push(Warning {
-                offset: 0,
-                message: format!(
-                    "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
-                ),
-                help: "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth".into(),
-            });
-            out.html.clear();
-        } else {
-            out.html = sanitize(&out.html);
+    /// Inside a code block: gather its text; at its end, hand on the highlighted block.
+    fn in_code_block(&mut self, event: Event<'src>) {
+        match event {
+            Event::Text(t) => {
+                if let Some((_, text, _)) = self.code.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                let (lang, text, offset) = self.code.take().unwrap_or_default();
+                self.out.count(&text);
+                let html = code_block(
+                    &lang,
+                    &text,
+                    offset,
+                    self.opts,
+                    self.hl,
+                    &mut self.out.warnings,
+                    &mut self.highlight_spent,
+                );
+                self.events.push(Event::Html(CowStr::from(html)));
+            }
+            _ => {}
         }
     }
-    out
+
+    /// Counts the words of text or inline code, and keeps it for the heading or the first
+    /// paragraph being read.
+    fn words(&mut self, t: &str) {
+        self.out.count(t);
+        if let Some((_, h)) = self.heading.as_mut() {
+            h.push_str(t);
+        }
+        if self.paragraph == ParagraphState::In {
+            self.out.first_paragraph.push_str(t);
+        }
+    }
+
+    fn link(&mut self, dest: &str, offset: usize, is_image: bool) {
+        self.out.links.push(Link {
+            dest: dest.to_string(),
+            offset,
+            is_image,
+        });
+    }
+
+    /// A heading's end: give it a unique id and note it for the table of contents.
+    fn end_heading(&mut self) {
+        let Some((idx, text)) = self.heading.take() else {
+            return;
+        };
+        let Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) = &self.events[idx]
+        else {
+            return;
+        };
+        let text = text.trim().to_string();
+        let id = self.ids.claim(id.as_deref(), &text);
+        self.out.headings.push(Heading {
+            level: *level as u8,
+            id: id.clone(),
+            text,
+        });
+        self.events[idx] = Event::Start(Tag::Heading {
+            level: *level,
+            id: Some(CowStr::from(id)),
+            classes: classes.clone(),
+            attrs: attrs.clone(),
+        });
+    }
+
+    /// The HTML of the events, sanitised when the site asks for it.
+    fn finish(self, src_len: usize) -> Rendered {
+        let mut out = self.out;
+        out.html = String::with_capacity(src_len + src_len / 2);
+        pulldown_cmark::html::push_html(&mut out.html, self.events.into_iter());
+        if !self.opts.unsafe_html {
+            let depth = nesting_depth(&out.html);
+            if depth > MAX_SANITIZED_DEPTH {
+                out.errors.push(Warning {
+                    offset: 0,
+                    problem: Problem::new(
+                        format!(
+                            "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
+                        ),
+                        "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth",
+                    ),
+                });
+                out.html.clear();
+            } else {
+                out.html = sanitize(&out.html);
+            }
+        }
+        out
+    }
 }
 
 /// The time all code blocks of one body may spend being highlighted; blocks after it are
@@ -325,18 +380,21 @@ pub fn nesting_depth(html: &str) -> usize {
 /// Cleans rendered HTML with ammonia: raw HTML is cut down to harmless markup (no scripts,
 /// event handlers, styles, frames, forms or `javascript:` URLs), while everything sitrep's
 /// own Markdown rendering makes survives: highlighting classes, `data-lang`, heading ids,
-/// footnotes, table alignment, task list checkboxes and CVE links.
+/// footnotes, table alignment, task list checkboxes, CVE links, and the accessibility of
+/// scrollable blocks (`tabindex="0"` on code blocks and table wrappers, which also carry
+/// `role="region"` and an `aria-label`, so keyboard users can scroll them). Those three
+/// attributes pass only with the values sitrep writes: `tabindex="0"`, `role="region"`.
 pub fn sanitize(html: &str) -> String {
     static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut b = ammonia::Builder::default();
         b.link_rel(None)
             .add_tags(["input"])
             .add_tag_attributes("a", ["class"])
-            .add_tag_attributes("pre", ["class", "data-lang"])
+            .add_tag_attributes("pre", ["class", "data-lang", "tabindex"])
             .add_tag_attributes("code", ["class"])
             .add_tag_attributes("span", ["class"])
             .add_tag_attributes("sup", ["class"])
-            .add_tag_attributes("div", ["class", "id"])
+            .add_tag_attributes("div", ["class", "id", "tabindex", "role", "aria-label"])
             .add_tag_attributes("th", ["style"])
             .add_tag_attributes("td", ["style"])
             .add_tag_attributes("input", ["checked"])
@@ -347,8 +405,11 @@ pub fn sanitize(html: &str) -> String {
         }
         b.attribute_filter(|_element, attribute, value| {
             // Table alignment is the only style Markdown writes; no other CSS gets through.
-            if attribute == "style" && !TABLE_ALIGN.contains(&value) {
-                return None;
+            match attribute {
+                "style" if !TABLE_ALIGN.contains(&value) => return None,
+                "tabindex" if value != "0" => return None,
+                "role" if value != "region" => return None,
+                _ => {}
             }
             Some(value.into())
         });
@@ -423,13 +484,13 @@ fn code_block(
                 MAX_FILE_HIGHLIGHT_TIME.as_secs()
             ))
         } else {
-            let start = std::time::Instant::now();
+            let start = hl.now();
             let outcome = hl.highlight_for(
                 lang,
                 code,
                 left.min(crate::content::highlight::MAX_BLOCK_TIME),
             );
-            *spent += start.elapsed();
+            *spent += hl.now().saturating_sub(start);
             outcome
         }
     } else {
@@ -441,9 +502,10 @@ fn code_block(
         Outcome::TooLarge(why) => {
             warnings.push(Warning {
                 offset,
-                message: format!("code block not highlighted: {why}"),
-                help: "it is shown as plain text; split it or link to a file to get highlighting"
-                    .into(),
+                problem: Problem::new(
+                    format!("code block not highlighted: {why}"),
+                    "it is shown as plain text; split it or link to a file to get highlighting",
+                ),
             });
             escape::html(code)
         }
@@ -743,7 +805,8 @@ mod tests {
             "<th style=\"text-align: left\">a</th>",
             "<td style=\"text-align: center\">2</td>",
             "<td style=\"text-align: right\">3</td>",
-            "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "<pre class=\"code\" tabindex=\"0\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">",
             "&lt;b&gt;",
         ] {
             assert!(html.contains(kept), "{kept} lost:\n{html}");
@@ -775,9 +838,13 @@ mod tests {
             "<a href=\"data:text/html,<script>alert(6)</script>\">d</a>\n\n",
             "| a |\n|---|\n| <td style=\"background:url(javascript:alert(7))\"> |\n\n",
             "## Heading {onclick=alert(8) style=color:red}\n\n",
-            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n",
+            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n\n",
+            "<div tabindex=\"-1\" role=\"button\" aria-label=\"Pay <b>\">mimic</div>\n",
         );
         let html = sanitized(src);
+        // Only the values sitrep writes pass; a label is text, escaped.
+        assert!(!html.contains("tabindex=\"-1\"") && !html.contains("role=\"button\""));
+        assert!(html.contains("aria-label=\"Pay &lt;b&gt;\""), "{html}");
         let lower = html.to_ascii_lowercase();
         for gone in [
             "<script",
@@ -851,7 +918,7 @@ mod tests {
             assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
             assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
             assert!(
-                r.errors[0].message.contains("levels deep"),
+                r.errors[0].problem.message.contains("levels deep"),
                 "{:?}",
                 r.errors
             );
@@ -903,5 +970,42 @@ mod tests {
         assert!(!is_cve_id("CVE-2024-123"));
         assert!(!is_cve_id("CVE-2024-3400/../x"));
         assert!(!is_cve_id("cve-2024-3400"));
+    }
+
+    #[test]
+    fn block_and_file_highlighting_budgets_are_kept() {
+        use crate::content::highlight::{Clock, Highlighter};
+        // Every clock reading is 100 ms on: a block of 30 lines "takes" over 2 s, and
+        // blocks of 5 lines about 0.7 s each, so the file's 10 s run out after 15 of them.
+        let hl = Highlighter::with_clock(Clock::Counted(Duration::from_millis(100)));
+        let block = |lines: usize| format!("```java\n{}```\n\n", "int x = 1;\n".repeat(lines));
+        let mut src = block(30);
+        for _ in 0..20 {
+            src.push_str(&block(5));
+        }
+        let r = render(&src, &opts(), &mut hl.session());
+        let messages: Vec<&str> = r
+            .warnings
+            .iter()
+            .map(|w| w.problem.message.as_str())
+            .collect();
+        assert_eq!(
+            messages[0],
+            "code block not highlighted: highlighting it took longer than 2.0 s"
+        );
+        assert_eq!(r.warnings[0].offset, 0);
+        let over_file = messages
+            .iter()
+            .filter(|m| m.contains("the code blocks before it took 10 s to highlight"))
+            .count();
+        assert!((1..20).contains(&over_file), "{messages:?}");
+        // Every block is either highlighted or named in a warning: none is lost.
+        let highlighted = r.html.matches("<span class=\"hl-").count() > 0;
+        assert!(
+            highlighted,
+            "the first blocks within the file budget are highlighted"
+        );
+        let blocks = r.html.matches("<pre class=\"code\"").count();
+        assert_eq!(blocks, 21);
     }
 }

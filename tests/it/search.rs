@@ -1,13 +1,11 @@
 //! Built-in search: the tokenizer rules in Rust and in the client's JavaScript, on one table
 //! of cases; and the index a build writes, read the way the client reads it.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{TestSite, post};
+use crate::common::{self, TestSite, post};
 use serde_json::Value;
 use sitrep::render::search::tokenizer;
 

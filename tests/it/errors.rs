@@ -1,51 +1,20 @@
 //! Failure paths of `sitrep build`: each error names its file (and line), exits non-zero,
 //! leaves the previous output exactly as it was, and writes nothing outside the output.
 
-mod common;
+use crate::common::{Snapshot, TestSite, built_with, fails, post, snapshot};
 
-use common::{TestSite, post, snapshot};
-
-/// A site that builds, built once, so failures can be checked against its output.
-fn built() -> (TestSite, std::collections::BTreeMap<String, Vec<u8>>) {
-    let s = TestSite::new();
-    s.write(
-        "content/posts/good.md",
-        &post("Good", "2024-05-01", "", "Fine."),
-    );
-    s.write(
-        "content/posts/other.md",
-        &post("Other", "2024-05-02", "", "Fine too."),
-    );
-    s.build(&[]).ok();
-    let before = snapshot(&s.public());
-    assert!(!before.is_empty());
-    (s, before)
-}
-
-/// Runs a failing build and checks that the old output and the site folder are untouched.
-fn fails(s: &TestSite, before: &std::collections::BTreeMap<String, Vec<u8>>) -> String {
-    let top_before: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    let err = s.build(&[]).failed();
-    assert!(
-        &snapshot(&s.public()) == before,
-        "the old output changed after a failed build"
-    );
-    let top_after: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert_eq!(
-        top_before.len(),
-        top_after.len(),
-        "a failed build left files: {top_after:?}"
-    );
-    assert!(err.contains("was left as it was"), "{err}");
-    err
+/// A site with two posts, built once, so failures can be checked against its output.
+fn built() -> (TestSite, Snapshot) {
+    built_with(&[
+        (
+            "content/posts/good.md",
+            &post("Good", "2024-05-01", "", "Fine."),
+        ),
+        (
+            "content/posts/other.md",
+            &post("Other", "2024-05-02", "", "Fine too."),
+        ),
+    ])
 }
 
 #[test]
@@ -238,7 +207,7 @@ fn missing_template_is_named() {
     s.write("themes/bare/templates/index.html", "x");
     s.write(
         "site.toml",
-        &format!("{}theme = \"bare\"\n", common::SITE_TOML),
+        &format!("{}theme = \"bare\"\n", crate::common::SITE_TOML),
     );
     let err = fails(&s, &before);
     assert!(err.contains("the template `post.html` is missing"), "{err}");
@@ -275,7 +244,7 @@ fn unknown_theme_is_named() {
     let (s, before) = built();
     s.write(
         "site.toml",
-        &format!("{}theme = \"fancy\"\n", common::SITE_TOML),
+        &format!("{}theme = \"fancy\"\n", crate::common::SITE_TOML),
     );
     let err = fails(&s, &before);
     assert!(err.contains("theme `fancy` not found"), "{err}");
@@ -363,4 +332,154 @@ fn bad_base_url_flag() {
     let err = s.build(&["--base-url", "javascript:alert(1)"]).failed();
     assert!(err.contains("--base-url"), "{err}");
     assert!(snapshot(&s.public()) == before);
+}
+
+/// Every generated path, claimed by a content file, an alias or a static file: each an error
+/// naming both claimants, the old output untouched. Nothing is replaced in silence.
+#[test]
+fn every_generated_path_has_one_owner() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (file to add, its text, what the error names, the other claimant)
+        (
+            "content/page/1.md",
+            "---\ntitle: Page one\n---\nx\n",
+            "content/page/1.md: this page has the URL /page/1/",
+            "the redirect from the first home page to the home page",
+        ),
+        (
+            "content/page/2.md",
+            "---\ntitle: Page two\n---\nx\n",
+            "content/page/2.md: this page has the URL /page/2/",
+            "the home page",
+        ),
+        (
+            "content/tags.md",
+            "---\ntitle: Tags\n---\nx\n",
+            "content/tags.md: this page has the URL /tags/",
+            "the list of tags",
+        ),
+        (
+            "content/cve.md",
+            "---\ntitle: CVEs\n---\nx\n",
+            "content/cve.md: this page has the URL /cve/",
+            "the list of cve",
+        ),
+        (
+            "content/tags/shared.md",
+            "---\ntitle: Shared tag\n---\nx\n",
+            "content/tags/shared.md: this page has the URL /tags/shared/",
+            "the tags page of `shared`",
+        ),
+        (
+            "content/rss.xml",
+            "<rss/>",
+            "content/rss.xml: this file has the URL /rss.xml",
+            "the RSS feed",
+        ),
+        (
+            "content/atom.xml",
+            "<feed/>",
+            "content/atom.xml: this file has the URL /atom.xml",
+            "the Atom feed",
+        ),
+        (
+            "content/feed.json",
+            "{}",
+            "content/feed.json: this file has the URL /feed.json",
+            "the JSON feed",
+        ),
+        (
+            "content/sitemap.xml",
+            "<urlset/>",
+            "content/sitemap.xml: this file has the URL /sitemap.xml",
+            "the sitemap",
+        ),
+        (
+            "content/robots.txt",
+            "User-agent: *",
+            "content/robots.txt: this file has the URL /robots.txt",
+            "the generated robots.txt",
+        ),
+        (
+            "content/404.html",
+            "<p>lost</p>",
+            "content/404.html: this file has the URL /404.html",
+            "the 404 page",
+        ),
+        (
+            "content/_headers",
+            "/*\n  X-A: b",
+            "content/_headers: this file has the URL /_headers",
+            "the generated _headers",
+        ),
+        (
+            "content/syntax.css",
+            "body{}",
+            "content/syntax.css: this file has the URL /syntax.css",
+            "the highlighting stylesheet",
+        ),
+        (
+            "static/rss.xml",
+            "<rss/>",
+            "static/rss.xml: this static file has the URL /rss.xml",
+            "the RSS feed",
+        ),
+        (
+            "static/posts/good/index.html",
+            "<p>mine</p>",
+            "content/posts/good.md: this post has the URL /posts/good/",
+            "which the static file static/posts/good/index.html already has",
+        ),
+        (
+            "content/posts/alias.md",
+            "---\ntitle: Alias\ndate: 2024-05-03\naliases: [/tags/]\n---\nx\n",
+            "content/posts/alias.md: an alias in this file has the URL /tags/",
+            "the list of tags",
+        ),
+        (
+            "content/posts/alias2.md",
+            "---\ntitle: Alias two\ndate: 2024-05-03\naliases: [/posts/good/]\n---\nx\n",
+            "content/posts/alias2.md: an alias in this file has the URL /posts/good/",
+            "which the post content/posts/good.md already has",
+        ),
+    ];
+    for (file, text, names, other) in cases {
+        let (s, before) = built();
+        s.write(
+            "content/posts/tagged.md",
+            &post(
+                "Tagged",
+                "2024-05-04",
+                "tags: [shared]\ncves: [CVE-2024-3400]\n",
+                "x",
+            ),
+        );
+        // Twelve posts: the home page has a page 2.
+        for n in 0..10 {
+            s.write(
+                &format!("content/posts/more-{n}.md"),
+                &post(&format!("More {n}"), "2024-04-01", "", "x"),
+            );
+        }
+        s.build(&[]).ok();
+        let before_this = snapshot(&s.public());
+        assert_ne!(before_this, before);
+        s.write(file, text);
+        let err = fails(&s, &before_this);
+        assert!(err.contains(&format!("error: {names}")), "{file}: {err}");
+        assert!(err.contains(other), "{file}: {err}");
+        assert!(err.contains("which "), "{file}: {err}");
+    }
+}
+
+/// The one explicit exception: a site's own `static/_headers` and `static/robots.txt`
+/// replace the generated ones.
+#[test]
+fn static_headers_and_robots_replace_the_generated_ones() {
+    let (s, _) = built();
+    s.write("static/_headers", "/*\n  X-Mine: yes\n");
+    s.write("static/robots.txt", "User-agent: *\nDisallow: /mine/\n");
+    s.build(&[]).ok();
+    assert_eq!(s.read("_headers"), "/*\n  X-Mine: yes\n");
+    assert_eq!(s.read("robots.txt"), "User-agent: *\nDisallow: /mine/\n");
 }
