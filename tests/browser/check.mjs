@@ -33,13 +33,15 @@ const CVE = '/cve/CVE-2024-3400/';
 const MISSING = '/no-such-story/';
 const PAN = '/posts/pan-os-globalprotect-cve-2024-3400/';
 // Search queries on the demo site: the query, a post that must be in the results, posts
-// that must not be, and whether the first result must be that post.
+// that must not be, whether the first result must be that post, and whether a result shows
+// a matched word in <mark> (results show titles, TLDRs and tags; T1059.004 and the Japanese
+// words are only in the bodies).
 const SEARCHES = [
-  ['CVE-2024-3400', PAN, [], true],
-  ['2024-3400', PAN, [], true],
-  ['T1059', PAN, [], true],
-  ['ransomw', '/posts/change-healthcare-ransomware-attack/', [], false],
-  ['能動的サイバー防御', '/posts/japan-active-cyber-defence-law-enacted/', [PAN], true],
+  ['CVE-2024-3400', PAN, [], true, true],
+  ['2024-3400', PAN, [], true, true],
+  ['T1059', PAN, [], true, false],
+  ['ransomw', '/posts/change-healthcare-ransomware-attack/', [], false, true],
+  ['能動的サイバー防御', '/posts/japan-active-cyber-defence-law-enacted/', [PAN], true, false],
 ];
 
 const failures = [];
@@ -351,7 +353,7 @@ async function main() {
 
     // 6. Search: /search/?q=… shows results on load, with the matched words marked; typing
     // updates them and the URL; clean in light and dark mode.
-    for (const [q, want, unwanted, first] of SEARCHES) {
+    for (const [q, want, unwanted, first, marked] of SEARCHES) {
       const url = '/search/?q=' + encodeURIComponent(q);
       for (const scheme of ['light', 'dark']) {
         const r = await visit(context, base, url, { width: 1280, scheme });
@@ -368,7 +370,7 @@ async function main() {
         if (!got.links.includes(want)) fail(where, `results ${JSON.stringify(got.links)} lack ${want}`);
         if (first && got.links[0] !== want) fail(where, `first result is ${got.links[0]}, not ${want}`);
         for (const u of unwanted) if (got.links.includes(u)) fail(where, `results include ${u}`);
-        if (!got.marks.length) fail(where, 'no matched term is marked');
+        if (marked && !got.marks.length) fail(where, 'no matched term is marked');
         if (!/result/.test(got.status)) fail(where, `status says ${JSON.stringify(got.status)}`);
         if (got.input !== q) fail(where, `the box shows ${JSON.stringify(got.input)}`);
         if (!got.fallbackHidden) fail(where, 'the no-script advice is still shown');
