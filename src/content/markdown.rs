@@ -540,7 +540,10 @@ impl Rendered {
 /// how many of those there were. Other words are counted as [`count_words`] counts them.
 pub fn count_words_cjk(text: &str) -> (usize, usize) {
     use crate::render::search::tokenizer::is_cjk;
-    if text.is_ascii() {
+    // CJK characters start with one of these bytes in UTF-8 (U+1xxx, U+3xxx to U+Dxxx,
+    // U+Fxxx and beyond); text without them is counted byte by byte.
+    let may_have_cjk = |b: &u8| matches!(b, 0xE1 | 0xE3..=0xED | 0xEF | 0xF0..);
+    if !text.as_bytes().iter().any(may_have_cjk) {
         return (count_words(text), 0);
     }
     let (mut words, mut cjk) = (0, 0);

@@ -85,7 +85,8 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
     }
     let per_post: Vec<Vec<(String, f32)>> = posts.par_iter().map(|p| features(p)).collect();
     // Feature ids, and each feature's posts in site order (newest first).
-    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut ids: HashMap<&str, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+        HashMap::with_capacity_and_hasher(posts.len() * 4, Default::default());
     let mut lists: Vec<Vec<u32>> = Vec::new();
     let feats: Vec<Vec<(u32, f32)>> = per_post
         .iter()
