@@ -32,6 +32,7 @@ use crate::config::{self, Config};
 use crate::content;
 use crate::content::highlight::Highlighter;
 use crate::error::{BuildError, Diagnostic, Diagnostics};
+use crate::index::schedule::{self, Held, Schedule};
 use crate::index::{self, Site};
 use crate::output;
 use crate::output::cache::{self, Cache, NoStore, Store};
@@ -53,9 +54,24 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Neither read nor write the build cache: a cold build.
     pub no_cache: bool,
+    /// The moment the site is built for: posts dated (or `publish_at`) later are left
+    /// out, posts whose `expires` has passed too. Read once by the command line (`--now`,
+    /// `SOURCE_DATE_EPOCH` or the clock); the build never reads the clock. `None` publishes
+    /// every post whatever its dates.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Publish scheduled posts too, marked as scheduled (`--future`).
+    pub future: bool,
 }
 
 impl BuildOptions {
+    /// The moment and what to do with scheduled posts.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            now: self.now,
+            future: self.future,
+        }
+    }
+
     /// The output folder this build writes.
     pub fn output_dir(&self) -> PathBuf {
         match &self.output {
@@ -81,6 +97,8 @@ pub struct Loaded {
     pub timings: Timings,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
+    /// Scheduled and expired pages, left out of `site` (kept for the cache and reports).
+    pub held: Held,
 }
 
 /// What a successful build did.
@@ -96,9 +114,46 @@ pub struct BuildReport {
     pub elapsed: Duration,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Scheduled posts and pages left out, and when the next one goes live.
+    pub scheduled: usize,
+    pub next_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// Expired posts and pages left out.
+    pub expired: usize,
+    /// Scheduled posts and pages published anyway (`--future`).
+    pub previews: usize,
 }
 
 impl BuildReport {
+    /// What the build left out or published early, for the terminal; none when nothing.
+    /// It names no post: build logs may be public, embargoed titles must not be.
+    pub fn editorial(&self) -> Option<String> {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let mut parts = Vec::new();
+        if self.scheduled > 0 {
+            let due = self
+                .next_due
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                .unwrap_or_default();
+            parts.push(format!(
+                "{} held back; the next is due {due} (rebuild then)",
+                plural(self.scheduled, "scheduled post")
+            ));
+        }
+        if self.previews > 0 {
+            parts.push(format!(
+                "{} published early for --future",
+                plural(self.previews, "scheduled post")
+            ));
+        }
+        if self.expired > 0 {
+            parts.push(format!(
+                "{} taken down",
+                plural(self.expired, "expired post")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
     /// The one-line summary printed at the end of a build.
     pub fn summary(&self) -> String {
         let written = if self.written == self.files {
@@ -172,7 +227,13 @@ fn load_with(
     diags.extend(std::mem::take(&mut content.warnings));
     let content_changed =
         content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
-    let site = index::index(content, &urls, config.related_posts).map_err(|errors| {
+    // Embargoes: scheduled and expired pages leave here, before anything is indexed.
+    // Their warnings depend on the moment, so they stay out of `warnings`, which the
+    // content cache keeps with each file.
+    let (editorial, mut held, editorial_warnings) =
+        schedule::split(&mut content, opts.schedule(), config.editorial.expired);
+    held.warnings = editorial_warnings;
+    let site = index::index(content, &urls, editorial, config.related_posts).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
@@ -193,6 +254,7 @@ fn load_with(
         warnings: diags.take(),
         timings,
         content_changed,
+        held,
     })
 }
 
@@ -333,6 +395,7 @@ fn build_keeping(
         .posts
         .iter()
         .chain(&loaded.site.pages)
+        .chain(loaded.held.pages())
         .cloned()
         .collect();
     store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
@@ -342,6 +405,15 @@ fn build_keeping(
 }
 
 impl Loaded {
+    /// The build's warnings and those about held-back posts.
+    pub fn all_warnings(&self) -> Vec<Diagnostic> {
+        self.warnings
+            .iter()
+            .chain(&self.held.warnings)
+            .cloned()
+            .collect()
+    }
+
     /// What a build of this site did.
     fn report(
         &self,
@@ -358,8 +430,12 @@ impl Loaded {
             written,
             output,
             elapsed: start.elapsed(),
-            warnings: self.warnings.clone(),
+            warnings: self.all_warnings(),
             timings,
+            scheduled: self.held.scheduled.len(),
+            next_due: self.held.next_due(),
+            expired: self.held.expired.len(),
+            previews: self.held.previews.len(),
         }
     }
 

@@ -12,7 +12,6 @@ use super::{BuildOptions, BuildReport, Loaded, Timings, build_keeping};
 use crate::content::highlight::Highlighter;
 use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic};
-use crate::index;
 use crate::output::cache::{MemoryStore, Store};
 use crate::render::{Job, Renderer};
 
@@ -87,7 +86,7 @@ impl Session {
         let in_feeds = apply_small_edits(last, &edits, &mut self.store);
         if !edits.summaries.is_empty() {
             // Related links name posts by their (possibly new) titles.
-            match index::resolve_related(&last.site.posts, &last.urls) {
+            match last.site.resolve_related(&last.urls) {
                 Ok(related) => last.site.related = related,
                 Err(_) => return Ok(None),
             }
@@ -100,7 +99,7 @@ impl Session {
             .any(|(p, ..)| matches!(p, Place::Post(_)));
         let mut related_changed = Vec::new();
         if posts_changed {
-            let fresh = index::auto_related(
+            let fresh = crate::index::auto_related(
                 &last.site.posts,
                 &last.site.related,
                 last.config.related_posts,

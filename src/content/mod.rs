@@ -10,6 +10,7 @@
 //! HTML here so the text is walked once.
 
 pub mod body;
+pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
 pub mod markdown;
@@ -51,7 +52,14 @@ pub struct Page {
     pub slug: String,
     pub title: String,
     pub date: Option<Date>,
+    /// `updated`, else the newest of `updates`.
     pub updated: Option<Date>,
+    /// When the page goes live, if not at `date` (see [`Page::publish_moment`]).
+    pub publish_at: Option<Date>,
+    /// When the page is taken down.
+    pub expires: Option<Date>,
+    /// Dated update notes, newest first.
+    pub updates: Vec<editorial::UpdateNote>,
     pub tldr: Vec<String>,
     /// From `description`, else the TLDR, else the first paragraph.
     pub description: String,
@@ -334,6 +342,12 @@ pub fn parse_one(
 }
 
 impl Page {
+    /// The moment the page goes live: `publish_at`, else `date` (none for an undated page,
+    /// which is always live).
+    pub fn publish_moment(&self) -> Option<Date> {
+        editorial::publish_moment(self.publish_at, self.date)
+    }
+
     /// Whether another version of this page shows the same everywhere but on its own page:
     /// in listings, sidebars, neighbours, related links, taxonomies, feeds' item headers,
     /// the sitemap and the routes. Only its body, table of contents, `extra` and word count
@@ -358,6 +372,8 @@ impl Page {
             && self.slug == other.slug
             && self.date == other.date
             && self.updated == other.updated
+            && self.publish_at == other.publish_at
+            && self.expires == other.expires
             && self.tags == other.tags
             && self.categories == other.categories
             && self.related == other.related

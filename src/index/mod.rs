@@ -1,10 +1,13 @@
 //! Stage 3: the site index — posts sorted, taxonomies built, related links resolved. The
 //! table of every route is the renderer's plan (`render::routes`), where every output of
 //! every kind is claimed once.
+//! Scheduled and expired pages never get here: [`schedule::split`] takes them out first.
 
 pub mod related;
+pub mod schedule;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::content::{Asset, Content, Page, RelatedRef};
@@ -102,6 +105,13 @@ pub struct Site {
     /// indices into `posts`, none of them in its `related` links.
     pub related_posts: Vec<Vec<usize>>,
     pub assets: Vec<Asset>,
+    /// Source files of scheduled posts published by `--future` (shown as "Scheduled").
+    pub previews: HashSet<PathBuf>,
+    /// URLs of expired posts that get a "withdrawn" page (`[editorial] expired = "gone"`).
+    pub withdrawn: Vec<schedule::Withdrawn>,
+    /// Slugs of held-back posts: related links to them are left out (with a warning from
+    /// [`schedule::split`]) rather than errors.
+    held_slugs: HashSet<String>,
     /// For each taxonomy and term slug, the index of the term in its taxonomy.
     term_index: HashMap<(TaxonomyKind, String), usize>,
 }
@@ -120,6 +130,16 @@ impl Site {
         self.term_index.get(&(kind, kind.slug(name))).copied()
     }
 
+    /// Whether post or page `p` is a scheduled one published by `--future`.
+    pub fn is_preview(&self, p: &Page) -> bool {
+        !self.previews.is_empty() && self.previews.contains(&p.file)
+    }
+
+    /// Each post's related links resolved again (after a post's title changed).
+    pub fn resolve_related(&self, urls: &Urls) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
+        resolve_related_except(&self.posts, urls, &self.held_slugs)
+    }
+
     /// "Latest from Blog": the `n` newest posts other than `exclude`.
     pub fn latest(&self, n: usize, exclude: Option<usize>) -> Vec<usize> {
         (0..self.posts.len())
@@ -135,9 +155,15 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
 }
 
 /// Sorts, builds taxonomies and resolves related links. (Routes are claimed when the renderer
-/// plans the outputs: `render::routes`.)
-/// `related_posts`: how many automatically related posts each post gets.
-pub fn index(content: Content, urls: &Urls, related_posts: usize) -> Result<Site, Vec<Diagnostic>> {
+/// plans the outputs: `render::routes`.) `editorial` is what [`schedule::split`] decided
+/// (the default when nothing was split); `related_posts`: how many automatically related
+/// posts each post gets.
+pub fn index(
+    content: Content,
+    urls: &Urls,
+    editorial: schedule::Editorial,
+    related_posts: usize,
+) -> Result<Site, Vec<Diagnostic>> {
     let Content {
         mut posts,
         mut pages,
@@ -163,7 +189,7 @@ pub fn index(content: Content, urls: &Urls, related_posts: usize) -> Result<Site
         taxonomies.push(tax);
     }
 
-    let related = match resolve_related(&posts, urls) {
+    let related = match resolve_related_except(&posts, urls, &editorial.held_slugs) {
         Ok(r) => r,
         Err(e) => {
             errors.extend(e);
@@ -179,6 +205,9 @@ pub fn index(content: Content, urls: &Urls, related_posts: usize) -> Result<Site
         related,
         related_posts,
         assets,
+        previews: editorial.previews,
+        withdrawn: editorial.withdrawn,
+        held_slugs: editorial.held_slugs,
         term_index,
     };
     if errors.is_empty() {
@@ -202,6 +231,16 @@ pub fn resolve_related(
     posts: &[Arc<Page>],
     urls: &Urls,
 ) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
+    resolve_related_except(posts, urls, &HashSet::new())
+}
+
+/// [`resolve_related`], leaving out entries that name a post in `held` (scheduled or
+/// expired posts).
+fn resolve_related_except(
+    posts: &[Arc<Page>],
+    urls: &Urls,
+    held: &HashSet<String>,
+) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
     let by_slug: HashMap<&str, usize> = posts
         .iter()
         .enumerate()
@@ -218,6 +257,7 @@ pub fn resolve_related(
                     url: url.clone(),
                     post: None,
                 }),
+                RelatedRef::Post { slug, .. } if held.contains(slug) => {}
                 RelatedRef::Post { slug, title, line } => match by_slug.get(slug.as_str()) {
                     Some(&i) => list.push(Related {
                         title: title.clone().unwrap_or_else(|| posts[i].title.clone()),
