@@ -26,11 +26,13 @@ pub use timings::Timings;
 use write::{check_output_dir, write_outputs};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{self, Config};
 use crate::content;
 use crate::content::highlight::Highlighter;
+use crate::content::shortcodes::Shortcodes;
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::index::schedule::{self, Held, Schedule};
 use crate::index::{self, Site};
@@ -39,6 +41,7 @@ use crate::output::cache::{self, Cache, NoStore, Store};
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Renderer};
+use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls::Urls;
 
 /// What to build and how.
@@ -97,6 +100,8 @@ pub struct Loaded {
     pub timings: Timings,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
+    /// The shortcode templates the content was rendered with.
+    pub shortcodes: Option<Arc<Shortcodes>>,
     /// Scheduled and expired pages, left out of `site` (kept for the cache and reports).
     pub held: Held,
 }
@@ -184,6 +189,14 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
     }
 }
 
+/// What cached pages depend on besides their source: the config and the shortcode templates.
+fn content_fingerprint(config: &Config, shortcodes: Option<&Shortcodes>) -> Fingerprint {
+    Builder::new("content")
+        .fp(config.fingerprint())
+        .fp(shortcodes.map_or(0, Shortcodes::fingerprint))
+        .finish()
+}
+
 /// `use_content_cache`: whether pages may come from `store`.
 fn load_with(
     opts: &BuildOptions,
@@ -197,8 +210,14 @@ fn load_with(
     let urls = Urls::new(&config.base_url);
     timings.lap("config");
     let (theme, templates) = load_theme(opts, &config, &urls, &mut diags);
+    let shortcodes = theme
+        .as_ref()
+        .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
     timings.lap("templates");
-    let content_key = cache::content_key(config.fingerprint(), opts.drafts);
+    let content_key = cache::content_key(
+        content_fingerprint(&config, shortcodes.as_deref()),
+        opts.drafts,
+    );
     let content_cache = if use_content_cache {
         store.load_content(content_key)
     } else {
@@ -212,6 +231,7 @@ fn load_with(
         opts.drafts,
         &urls.cve_prefix(),
         content_cache.as_ref().map(|c| c as &dyn content::Reuse),
+        shortcodes.clone(),
     ) {
         Ok(c) => Some(c),
         Err(errors) => {
@@ -254,6 +274,7 @@ fn load_with(
         warnings: diags.take(),
         timings,
         content_changed,
+        shortcodes,
         held,
     })
 }
@@ -389,7 +410,10 @@ fn build_keeping(
     .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
     store.save_manifest(manifest);
-    let key = cache::content_key(loaded.config.fingerprint(), opts.drafts);
+    let key = cache::content_key(
+        content_fingerprint(&loaded.config, loaded.shortcodes.as_deref()),
+        opts.drafts,
+    );
     let all_pages = loaded
         .site
         .posts

@@ -193,6 +193,8 @@ mod tests {
             word_count: 0,
             reading_time: 1,
             body_terms: crate::render::search::index::BodyTerms::of(body),
+            iocs: Vec::new(),
+            features: Vec::new(),
             headings: vec![],
             links: vec![],
             source_hash: 0,

@@ -283,6 +283,8 @@ mod tests {
             body_terms: Default::default(),
             headings: Vec::new(),
             links: Vec::new(),
+            iocs: Vec::new(),
+            features: Vec::new(),
             source_hash: 0,
         }
     }

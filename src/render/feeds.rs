@@ -313,6 +313,8 @@ mod tests {
             body_terms: Default::default(),
             headings: vec![],
             links: vec![],
+            iocs: vec![],
+            features: vec![],
             source_hash: 0,
         }
     }

@@ -13,6 +13,7 @@
 pub mod editorial;
 pub mod feeds;
 mod generated;
+pub mod ioc_exports;
 mod listing;
 mod post;
 pub mod routes;

@@ -13,6 +13,7 @@ mod escaping;
 mod malformed;
 mod messages;
 mod resources;
+mod rich;
 mod scaffold;
 mod search;
 mod serve;
