@@ -164,6 +164,7 @@ impl Renderer<'_> {
                 "the highlighting stylesheet",
             ));
         }
+        jobs.extend(self.plan_search());
         Ok(jobs)
     }
 }
