@@ -121,6 +121,12 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
             }
         }
     }
+    // Body images are checked above, like links; a missing front matter `image` only here.
+    problems.extend(
+        (loaded.images.missing.iter())
+            .filter(|d| d.message.starts_with("`image`"))
+            .cloned(),
+    );
     // Hugo and Liquid syntax a migrated site still has: shown as text by sitrep.
     problems.extend(crate::content::shortcodes::migration::problems(
         &opts.root,
@@ -154,7 +160,8 @@ pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Vec<Diagnostic>> 
         &loaded.theme,
         &loaded.site_value,
         loaded.syntax_css.as_deref(),
-    );
+    )
+    .with_images(&loaded.images);
     let jobs = renderer.plan()?;
     Ok(jobs.iter().map(|j| slashed(&j.path)).collect())
 }

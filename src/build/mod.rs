@@ -96,6 +96,8 @@ pub struct Loaded {
     pub site_value: tera::Value,
     /// The stylesheet of the code highlighting theme (none when code is not highlighted).
     pub syntax_css: Option<String>,
+    /// Image variants, social cards and favicons, ready to be written.
+    pub images: render::images::Images,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
     /// Whether the content cache should be saved (something was parsed, or went away).
@@ -119,6 +121,10 @@ pub struct BuildReport {
     pub elapsed: Duration,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Source images this build decoded (0 when the image cache had everything).
+    pub images_decoded: usize,
+    /// Social cards this build drew (0 when the image cache had them all).
+    pub cards_drawn: usize,
     /// Scheduled posts and pages left out, and when the next one goes live.
     pub scheduled: usize,
     pub next_due: Option<chrono::DateTime<chrono::Utc>>,
@@ -183,9 +189,10 @@ impl BuildReport {
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
     if opts.no_cache {
-        load_with(opts, hl, &mut NoStore, false)
+        load_with(opts, hl, &mut NoStore, false, false)
     } else {
-        load_with(opts, hl, &mut Cache::new(&opts.root), true)
+        // Images are made in a temporary folder: loading (for `check`) writes nothing.
+        load_with(opts, hl, &mut Cache::new(&opts.root), true, false)
     }
 }
 
@@ -197,12 +204,15 @@ fn content_fingerprint(config: &Config, shortcodes: Option<&Shortcodes>) -> Fing
         .finish()
 }
 
-/// `use_content_cache`: whether pages may come from `store`.
+/// `use_content_cache`: whether pages may come from `store`; `use_image_cache`: whether
+/// images are made in (and taken from) the site's `.sitrep-cache/images/` rather than a
+/// temporary folder.
 fn load_with(
     opts: &BuildOptions,
     hl: &Highlighter,
     store: &mut dyn Store,
     use_content_cache: bool,
+    use_image_cache: bool,
 ) -> Result<Loaded, BuildError> {
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
@@ -260,9 +270,31 @@ fn load_with(
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    let site_value = render::site_value(&site, &config, &urls);
+    let site_value = render::site_value(
+        &site,
+        &config,
+        &urls,
+        render::images::favicons::enabled(&config, &theme),
+    );
     templates.set_site(site_value.clone());
     timings.lap("index");
+    let image_cache = use_image_cache.then(|| {
+        opts.root
+            .join(cache::CACHE_DIR)
+            .join(render::images::CACHE_SUBDIR)
+    });
+    let images =
+        match render::images::prepare(&config, &urls, &theme, &templates, &site, image_cache) {
+            Ok((images, warnings)) => {
+                diags.extend(warnings);
+                images
+            }
+            Err(errors) => {
+                diags.extend(errors);
+                return Err(BuildError::new(diags.take()));
+            }
+        };
+    timings.lap("images (probe, variants, cards, favicons)");
     Ok(Loaded {
         config,
         urls,
@@ -271,6 +303,7 @@ fn load_with(
         templates,
         site_value,
         syntax_css,
+        images,
         warnings: diags.take(),
         timings,
         content_changed,
@@ -372,7 +405,16 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let loaded = match load_with(opts, hl, store, old.is_some()) {
+    let loaded = match load_with(opts, hl, store, old.is_some(), !opts.no_cache) {
+        // Missing images fail the build; `check` reports them with the links instead.
+        Ok(loaded) if !loaded.images.missing.is_empty() => {
+            let mut all = loaded.images.missing.clone();
+            all.extend(loaded.warnings.iter().cloned());
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(BuildError::new(all));
+        }
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.
@@ -456,6 +498,8 @@ impl Loaded {
             elapsed: start.elapsed(),
             warnings: self.all_warnings(),
             timings,
+            images_decoded: self.images.decoded,
+            cards_drawn: self.images.cards_drawn,
             scheduled: self.held.scheduled.len(),
             next_due: self.held.next_due(),
             expired: self.held.expired.len(),
@@ -474,5 +518,6 @@ impl Loaded {
             &self.site_value,
             self.syntax_css.as_deref(),
         )
+        .with_images(&self.images)
     }
 }

@@ -155,13 +155,11 @@ impl Session {
         let files = manifest.files.len();
         manifest.files.extend(states);
         self.store.save_manifest(manifest);
-        Ok(Some(last.report(
-            output,
-            files,
-            changed_jobs.len(),
-            start,
-            timings,
-        )))
+        let mut report = last.report(output, files, changed_jobs.len(), start, timings);
+        // Nothing of the images was made again on this path.
+        report.images_decoded = 0;
+        report.cards_drawn = 0;
+        Ok(Some(report))
     }
 }
 
@@ -202,6 +200,14 @@ fn reparse_small_edits(
             &last.urls.cve_prefix(),
             last.shortcodes.clone(),
         );
+        // Images and social cards are prepared for the whole site: a page that shows any,
+        // or may now, takes the full path.
+        let images_involved = |p: &Page| {
+            p.links.iter().any(|l| l.is_image) || p.image.is_some() || last.images.of(p).is_some()
+        };
+        if images_involved(old) || matches!(&parsed, Ok((Some(p), _)) if images_involved(p)) {
+            return None;
+        }
         match (parsed, place) {
             (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
                 edits.replaced.push((place, page, warnings))

@@ -57,6 +57,10 @@ pub fn run(args: Args) -> ExitCode {
             print_diagnostics(&report.warnings);
             if args.timings {
                 eprintln!("{}", report.timings.report());
+                eprintln!(
+                    "images: {} decoded, {} social cards drawn",
+                    report.images_decoded, report.cards_drawn
+                );
             }
             println!("{}", report.summary());
             if let Some(line) = report.editorial() {

@@ -5,6 +5,7 @@
 //! unknown key is a warning that suggests the closest known one.
 
 pub mod headers;
+pub mod images;
 mod keys;
 
 use std::path::Path;
@@ -15,6 +16,7 @@ use crate::error::{Diagnostic, Severity, closest, line_col};
 pub use crate::index::schedule::ExpiredMode;
 use crate::support::fingerprint::{self, Builder, Fingerprint};
 use headers::HeadersConfig;
+use images::ImagesConfig;
 
 /// The file name of the configuration, at the site root.
 pub const CONFIG_FILE: &str = "site.toml";
@@ -46,6 +48,8 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     /// `[headers]`: the `_headers` file with the Content-Security-Policy.
     pub headers: HeadersConfig,
+    /// `[images]`: responsive images, social cards, favicons.
+    pub images: ImagesConfig,
     /// `[editorial]`: what happens at an expired post's URL.
     pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
@@ -102,6 +106,7 @@ impl Default for Config {
             search: true,
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
+            images: ImagesConfig::default(),
             editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
@@ -237,6 +242,13 @@ impl Config {
                 "use a BCP 47 tag such as \"en\", \"en-GB\" or \"ja\"",
             ));
         }
+        for (key, message, help) in self.images.problems() {
+            errors.push(
+                Diagnostic::error(CONFIG_FILE, message)
+                    .at_opt(table_key_line(text, "images", key))
+                    .with_help(help),
+            );
+        }
         for (key, p) in self.headers.problems() {
             let line = table_key_line(text, "headers", &key)
                 .or_else(|| table_key_line(text, "headers.extra", &key));
@@ -351,6 +363,7 @@ fn unknown_key(text: &str, path: &str) -> Diagnostic {
         "" => keys::fields_of::<Config>(),
         "markdown." => keys::fields_of::<MarkdownConfig>(),
         "headers." => keys::fields_of::<HeadersConfig>(),
+        "images." => keys::fields_of::<ImagesConfig>(),
         "editorial." => keys::fields_of::<EditorialConfig>(),
         _ => &[],
     };

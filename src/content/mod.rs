@@ -14,6 +14,7 @@ pub mod callouts;
 pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
+pub mod images;
 pub mod ioc;
 pub mod markdown;
 mod page;

@@ -13,6 +13,7 @@
 pub mod editorial;
 pub mod feeds;
 mod generated;
+pub mod images;
 pub mod ioc_exports;
 mod listing;
 mod post;
@@ -127,6 +128,8 @@ pub struct Renderer<'a> {
     latest_html: Vec<OnceLock<Result<Value, Diagnostic>>>,
     /// The stylesheet of the highlighting theme, if code is highlighted.
     syntax_css: Option<&'a str>,
+    /// Images of bodies, social cards, favicons ([`images::prepare`]); none: no images.
+    images: Option<&'a images::Images>,
 }
 
 impl<'a> Renderer<'a> {
@@ -178,7 +181,14 @@ impl<'a> Renderer<'a> {
             latest_top,
             latest_without,
             syntax_css,
+            images: None,
         }
+    }
+
+    /// This renderer, showing the images `images` prepared and planning their outputs.
+    pub fn with_images(mut self, images: &'a images::Images) -> Self {
+        self.images = Some(images);
+        self
     }
 
     /// A context with what every page gets.
@@ -329,6 +339,9 @@ impl<'a> Renderer<'a> {
         jobs.extend(terms);
         jobs.extend(redirects);
         jobs.extend(generated.map_err(|d| vec![d])?);
+        if let Some(im) = self.images {
+            jobs.extend(im.jobs.iter().cloned());
+        }
         routes::claim_all(jobs, self.site)
     }
 
@@ -353,7 +366,7 @@ impl<'a> Renderer<'a> {
 }
 
 /// The global `site` variable.
-pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
+pub fn site_value(site: &Site, config: &Config, urls: &Urls, favicons: bool) -> Value {
     let taxonomies: Vec<Value> = site
         .taxonomies
         .iter()
@@ -399,6 +412,14 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
         ("taxonomies", Value::from(taxonomies)),
         ("pages", Value::from(pages)),
         ("post_count", Value::from(site.posts.len())),
+        (
+            "manifest_url",
+            if favicons {
+                Value::from(urls.url(images::favicons::MANIFEST))
+            } else {
+                Value::none()
+            },
+        ),
         ("extra", Value::from_serializable(&config.extra)),
         (
             "generator",

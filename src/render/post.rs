@@ -72,7 +72,7 @@ impl Renderer<'_> {
         let p = &self.site.posts[i];
         let mut m = self.summary(i).into_map().unwrap_or_default();
         m.insert("word_count".into(), Value::from(p.word_count));
-        m.insert("content".into(), Value::safe_string(p.html.get()?));
+        self.body_and_social(p, &mut m)?;
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
@@ -115,7 +115,8 @@ impl Renderer<'_> {
         let mut b = Builder::new("post")
             .fp(self.global)
             .fp(self.summary_fp_of(i))
-            .fp(self.site.posts[i].source_hash);
+            .fp(self.site.posts[i].source_hash)
+            .fp(self.images_fp(&self.site.posts[i]));
         for r in &self.site.related[i] {
             b = b
                 .str(&r.title)
@@ -140,13 +141,51 @@ impl Renderer<'_> {
         let mut m = self.shown_of_every_page(p);
         m.insert("description".into(), Value::from(p.description.as_str()));
         m.insert("word_count".into(), Value::from(p.word_count));
-        m.insert("content".into(), Value::safe_string(p.html.get()?));
+        self.body_and_social(p, &mut m)?;
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
         m.insert("updates".into(), super::editorial::updates_value(p));
         m.insert("scheduled".into(), self.scheduled(p));
         Ok(Value::from(m))
+    }
+
+    /// A page's body with its images' attributes ([`super::images`]), and its social image
+    /// fields: its own `image`, else its card.
+    fn body_and_social(&self, p: &Page, m: &mut Map) -> Result<(), Diagnostic> {
+        let html = p.html.get()?;
+        let (body, social) = match self.images {
+            Some(im) => (im.body(p, html), im.of(p).and_then(|x| x.social.clone())),
+            None => (html.to_string(), None),
+        };
+        m.insert("content".into(), Value::safe_string(&body));
+        let social = social.or_else(|| {
+            p.image.as_deref().map(|i| super::images::Social {
+                url: self.urls.absolutize(i),
+                width: None,
+                height: None,
+                alt: p.title.clone(),
+            })
+        });
+        let (url, w, h, alt) = match social {
+            Some(s) => (
+                Value::from(s.url),
+                s.width.map_or_else(Value::none, Value::from),
+                s.height.map_or_else(Value::none, Value::from),
+                Value::from(s.alt),
+            ),
+            None => (Value::none(), Value::none(), Value::none(), Value::none()),
+        };
+        m.insert("social_image".into(), url);
+        m.insert("social_image_width".into(), w);
+        m.insert("social_image_height".into(), h);
+        m.insert("social_image_alt".into(), alt);
+        Ok(())
+    }
+
+    /// Covers what [`Renderer::body_and_social`] adds from images.
+    fn images_fp(&self, p: &Page) -> Fingerprint {
+        self.images.map_or(0, |im| im.fingerprint(p))
     }
 
     /// The fields posts and standalone pages show alike.
@@ -225,6 +264,7 @@ impl Renderer<'_> {
         let fp = Builder::new("page")
             .fp(self.global)
             .fp(p.source_hash)
+            .fp(self.images_fp(p))
             .fp(self.scheduled_fp(p))
             .fp(self.list_fp(&self.latest_top))
             .finish();
@@ -242,6 +282,7 @@ impl Renderer<'_> {
             let fp = Builder::new("page")
                 .fp(self.global)
                 .fp(p.source_hash)
+                .fp(self.images_fp(p))
                 .fp(self.scheduled_fp(p))
                 .fp(latest_top_fp)
                 .finish();

@@ -45,7 +45,7 @@ impl Templates {
             .map(|(n, f)| (n.clone(), f.shown.clone()))
             .collect();
         let mut tera = Tera::new();
-        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        tera.autoescape_on(vec![".html", ".htm", ".xml", ".svg"]);
         // Tera's fast escape leaves `'` alone; sitrep's escapes it too.
         tera.set_escape_fn(crate::support::escape::html_to);
         register_filters(&mut tera, origin);

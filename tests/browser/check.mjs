@@ -31,6 +31,8 @@ const POST = '/posts/ldp-active-cyber-defence-debate/';
 const TERM = '/tags/policy/';
 const CVE = '/cve/CVE-2024-3400/';
 const MISSING = '/no-such-story/';
+// A post with a wide image: width/height, lazy loading, WebP srcset.
+const IMAGE_POST = '/posts/pan-os-globalprotect-cve-2024-3400/';
 const PAN = '/posts/pan-os-globalprotect-cve-2024-3400/';
 // Search queries on the demo site: the query, a post that must be in the results, posts
 // that must not be, whether the first result must be that post, and whether a result shows
@@ -77,7 +79,7 @@ const TYPES = {
   '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml', '.xml': 'application/xml; charset=utf-8',
   '.json': 'application/json; charset=utf-8', '.txt': 'text/plain; charset=utf-8',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp',
+  '.png': 'image/png', '.webmanifest': 'application/manifest+json', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp',
   '.gif': 'image/gif', '.ico': 'image/x-icon',
 };
 
@@ -279,7 +281,7 @@ async function main() {
     // 4. Screenshots, page weight, axe in light and dark.
     const shots = [['home', '/'], ['post', POST], ['term', TERM], ['cve', CVE],
       ['code', '/posts/xz-utils-backdoor-cve-2024-3094/'], ['table', '/posts/incident-reporting-deadlines-compared/'],
-      ['tags', '/tags/'], ['about', '/about/'], ['404', MISSING], ['rich', RICH]];
+      ['tags', '/tags/'], ['about', '/about/'], ['404', MISSING], ['rich', RICH], ['image', IMAGE_POST]];
     for (const [name, url] of shots) {
       for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
         const expectStatus = url === MISSING ? 404 : 200;
@@ -354,7 +356,82 @@ async function main() {
       await r.page.close();
     }
 
-    // 6. Search: /search/?q=… shows results on load, with the matched words marked; typing
+    // 6. No layout shift on any post page (CLS 0 from the PerformanceObserver API), with
+    //    the page scrolled to the end so lazy images load; and images have their sizes.
+    {
+      const posts = htmlPages(SITE).filter((u) => u.startsWith('/posts/'));
+      let withImages = 0;
+      for (const url of posts) {
+        for (const width of [1280, 390]) {
+          const r = await visit(context, base, url, { width });
+          const shift = await r.page.evaluate(async () => {
+            let cls = 0;
+            const seen = [];
+            new PerformanceObserver((list) => {
+              for (const e of list.getEntries()) {
+                if (!e.hadRecentInput) { cls += e.value; seen.push(e.value); }
+              }
+            }).observe({ type: 'layout-shift', buffered: true });
+            for (let y = 0; y <= document.body.scrollHeight; y += 300) {
+              window.scrollTo(0, y);
+              await new Promise((res) => setTimeout(res, 30));
+            }
+            await Promise.all([...document.images].map((img) => (img.complete ? null : new Promise((res) => { img.onload = img.onerror = res; }))));
+            await new Promise((res) => setTimeout(res, 200));
+            const imgs = [...document.querySelectorAll('main img')].map((i) => ({
+              src: i.getAttribute('src'), w: i.getAttribute('width'), h: i.getAttribute('height'),
+              srcset: i.getAttribute('srcset'), current: i.currentSrc, natural: i.naturalWidth,
+            }));
+            return { cls, seen, imgs };
+          });
+          if (shift.cls !== 0) fail(url, `layout shift at ${width} px: CLS ${shift.cls} (${shift.seen.join(', ')})`);
+          for (const i of shift.imgs) {
+            if (!i.w || !i.h) fail(url, `image without width/height: ${JSON.stringify(i)}`);
+            if (!i.natural) fail(url, `image did not load: ${JSON.stringify(i)}`);
+          }
+          if (width === 1280 && shift.imgs.some((i) => i.srcset)) {
+            withImages += 1;
+            const i = shift.imgs.find((x) => x.srcset);
+            if (!i.current.endsWith('.webp')) fail(url, `the browser did not pick a WebP variant: ${JSON.stringify(i)}`);
+          }
+          await r.page.close();
+        }
+      }
+      if (withImages === 0) fail('images', 'no demo post has a responsive image to check');
+      console.log(`CLS 0 checked on ${posts.length} post pages at 1280 and 390 px (${withImages} with a srcset image)`);
+    }
+
+    // 7. Social cards: the post's og:image is its card; the demo's cards are kept.
+    {
+      const r = await visit(context, base, POST, { width: 1280 });
+      const og = await r.page.evaluate(() => ({
+        image: document.querySelector('meta[property="og:image"]')?.content,
+        w: document.querySelector('meta[property="og:image:width"]')?.content,
+        h: document.querySelector('meta[property="og:image:height"]')?.content,
+        twitter: document.querySelector('meta[name="twitter:card"]')?.content,
+      }));
+      if (og.image !== `https://news.example.com${POST}card.png` || og.w !== '1200' || og.h !== '630' || og.twitter !== 'summary_large_image') {
+        fail(POST, `social card metadata: ${JSON.stringify(og)}`);
+      }
+      await r.page.close();
+      const card = await context.newPage();
+      const resp = await card.goto(`${base}${POST}card.png`);
+      if (!resp || resp.status() !== 200 || resp.headers()['content-type'] !== 'image/png') fail(POST, 'card.png is not served as a PNG');
+      await card.close();
+      const cardsDir = path.join(SHOTS, 'cards');
+      fs.mkdirSync(cardsDir, { recursive: true });
+      let n = 0;
+      for (const url of htmlPages(SITE).filter((u) => u.startsWith('/posts/'))) {
+        const file = path.join(SITE, url, 'card.png');
+        if (fs.existsSync(file)) {
+          fs.copyFileSync(file, path.join(cardsDir, `${url.split('/').filter(Boolean).pop()}.png`));
+          n += 1;
+        }
+      }
+      console.log(`${n} social cards copied to ${cardsDir}`);
+    }
+
+    // 8. Search: /search/?q=… shows results on load, with the matched words marked; typing
     // updates them and the URL; clean in light and dark mode.
     for (const [q, want, unwanted, first, marked] of SEARCHES) {
       const url = '/search/?q=' + encodeURIComponent(q);
@@ -400,7 +477,7 @@ async function main() {
       await r.page.close();
     }
 
-    // 7. The rich post: nothing from another host until the reader clicks a video; the
+    // 9. The rich post: nothing from another host until the reader clicks a video; the
     //    click swaps in a youtube-nocookie.com player that the CSP's frame-src allows; IOC
     //    copy buttons copy the real (refanged) value.
     {

@@ -53,7 +53,10 @@ fn sample() -> TestSite {
         "content/posts/bundle/index.md",
         &post("Bundle post", "2024-04-01", "", "![chart](chart.png)"),
     );
-    s.write_bytes("content/posts/bundle/chart.png", b"\x89PNG fake");
+    s.write_bytes(
+        "content/posts/bundle/chart.png",
+        &crate::common::png(40, 30),
+    );
     s.write(
         "content/about.md",
         "---\ntitle: About us\n---\n\nWho we are.\n",
@@ -104,7 +107,7 @@ fn writes_every_output_of_the_spec() {
     assert!(!s.exists("posts/draft/index.html"));
     assert_eq!(
         std::fs::read(s.public().join("posts/bundle/chart.png")).unwrap(),
-        b"\x89PNG fake"
+        crate::common::png(40, 30)
     );
 }
 

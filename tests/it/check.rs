@@ -26,8 +26,11 @@ fn good_site() -> TestSite {
             "![chart](chart.png)\n\n![logo](/images/logo.png)",
         ),
     );
-    s.write_bytes("content/posts/bundle/chart.png", b"png");
-    s.write_bytes("static/images/logo.png", b"png");
+    s.write_bytes(
+        "content/posts/bundle/chart.png",
+        &crate::common::png(40, 30),
+    );
+    s.write_bytes("static/images/logo.png", &crate::common::png(16, 16));
     s.write(
         "content/about.md",
         "---\ntitle: About\n---\n\n## Contact us\n",

@@ -225,3 +225,15 @@ pub fn fails(s: &TestSite, before: &Snapshot) -> String {
     assert!(err.contains("was left as it was"), "{err}");
     err
 }
+
+/// A small real PNG, `w` x `h` (posts that show an image need a real one: sitrep reads its
+/// size and decodes it once).
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img =
+        image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 128]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}

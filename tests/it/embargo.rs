@@ -57,7 +57,7 @@ fn site() -> TestSite {
     );
     s.write_bytes(
         "content/posts/embargoed/zqximage.png",
-        b"\x89PNG\r\n\x1a\nzqximage",
+        &crate::common::png(12, 12),
     );
     s
 }

@@ -183,6 +183,7 @@ fn site(extra_toml: &str, body: &str) -> TestSite {
         )),
     );
     s.write("content/posts/evil.md", &fm);
+    s.write_bytes("static/img.png", &crate::common::png(8, 8));
     s.write(
         "content/posts/other.md",
         &format!(

@@ -6,10 +6,12 @@
 mod common;
 
 mod build;
+mod cards;
 mod check;
 mod embargo;
 mod errors;
 mod escaping;
+mod images;
 mod malformed;
 mod messages;
 mod resources;

@@ -451,6 +451,9 @@ fn nul_bytes_in_the_body() {
         run.stderr
     );
     for (name, bytes) in snapshot(&s.public()) {
+        if name.ends_with(".png") {
+            continue; // the favicons and card are binary files
+        }
         assert!(!bytes.contains(&0), "NUL byte in {name}");
     }
     assert!(page(&s, "posts/good/index.html").contains("<p>before \u{FFFD} after</p>"));

@@ -11,6 +11,9 @@ fn site_with(body: &str, front: &str) -> TestSite {
         "content/posts/rich.md",
         &post("Rich post", "2024-04-15T07:45:00Z", front, body),
     );
+    // The figures show real images (a build reads their sizes and decodes them once).
+    s.write_bytes("static/img/a.png", &crate::common::png(64, 36));
+    s.write_bytes("static/a.png", &crate::common::png(64, 36));
     s
 }
 

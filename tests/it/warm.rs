@@ -309,3 +309,53 @@ fn a_corrupt_cache_is_ignored() {
         "a corrupt cache means a cold build: {out}"
     );
 }
+
+#[test]
+fn image_edits_match_a_cold_build() {
+    let fixture = |name: &str| {
+        std::fs::read(format!(
+            "{}/tests/fixtures/images/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let s = site();
+    s.write_bytes("content/posts/shots/wide.png", &fixture("wide.png"));
+    s.write_bytes("static/img/small.png", &fixture("small.png"));
+    s.write(
+        "content/posts/shots/index.md",
+        &post(
+            "Shots",
+            "2024-01-10",
+            "",
+            "![Wide](wide.png)\n\n![Small](/img/small.png)\n",
+        ),
+    );
+    s.build(&[]).ok();
+    assert_warm_equals_cold(&s, "images unchanged");
+    // The same file name, other pixels and size: the post's Markdown did not change, its
+    // page must.
+    s.write_bytes("content/posts/shots/wide.png", &fixture("photo.jpg"));
+    assert_warm_equals_cold(&s, "image replaced");
+    assert!(
+        s.read("posts/shots/index.html")
+            .contains("width=\"1200\" height=\"800\"")
+    );
+    s.write_bytes("static/img/small.png", &fixture("big.webp"));
+    assert_warm_equals_cold(&s, "static image replaced");
+    assert!(s.exists("img/small-1440w.webp"));
+    // Removed from the body: its variants go.
+    s.write(
+        "content/posts/shots/index.md",
+        &post("Shots", "2024-01-10", "", "No images.\n"),
+    );
+    assert_warm_equals_cold(&s, "image removed");
+    assert!(!s.exists("img/small-1440w.webp"));
+    // A post gains its own image: its card goes.
+    s.write(
+        "content/posts/shots/index.md",
+        &post("Shots", "2024-01-10", "image: /img/small.png\n", "Cover.\n"),
+    );
+    assert_warm_equals_cold(&s, "own image");
+    assert!(!s.exists("posts/shots/card.png"));
+}
