@@ -28,6 +28,7 @@ use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::index::{self, Site};
 use crate::output::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
 use crate::output::{self, Staging, Update};
+use crate::render::deploy::assets::Assets;
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Job, JobKind, Renderer};
@@ -47,6 +48,10 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Neither read nor write the build cache: a cold build.
     pub no_cache: bool,
+    /// The time of the build, in Unix seconds, as the command passed it down (a build
+    /// never reads the clock): `security_txt.expires` is checked against it. `None` skips
+    /// the checks that need it.
+    pub now: Option<i64>,
 }
 
 impl BuildOptions {
@@ -193,6 +198,24 @@ fn load_with(
         }
         config.base_url = url.trim_end_matches('/').to_string();
     }
+    if let (Some(now), Some(s)) = (opts.now, &config.security_txt) {
+        use crate::config::deploy::Expiry;
+        let at = |d: Diagnostic| d.at_opt(s.expires_line);
+        match s.expiry(now) {
+            Expiry::Fine => {}
+            Expiry::Soon(message) => {
+                diags.push(at(Diagnostic::warning(config::CONFIG_FILE, message)
+                    .with_help(
+                        "set a new `expires` in [security_txt] soon, less than a year ahead",
+                    )))
+            }
+            Expiry::Wrong(message, help) => {
+                diags.push(at(
+                    Diagnostic::error(config::CONFIG_FILE, message).with_help(help)
+                ))
+            }
+        }
+    }
     let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
     if config.markdown.highlight_code && syntax_css.is_none() {
         diags.push(
@@ -216,16 +239,25 @@ fn load_with(
             None
         }
     };
-    let templates =
-        theme
-            .as_ref()
-            .and_then(|t| match Templates::new(&t.templates, urls.origin()) {
-                Ok(t) => Some(t),
-                Err(errors) => {
-                    diags.extend(errors);
-                    None
-                }
-            });
+    let assets = theme.as_ref().and_then(|t| {
+        let hash = config.deploy.hash_assets;
+        match Assets::new(t, syntax_css.as_deref(), hash, &urls) {
+            Ok(a) => Some(Arc::new(a)),
+            Err(errors) => {
+                diags.extend(errors);
+                None
+            }
+        }
+    });
+    let templates = theme.as_ref().zip(assets.as_ref()).and_then(|(t, a)| {
+        match Templates::with_assets(&t.templates, urls.origin(), Arc::clone(a)) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                diags.extend(errors);
+                None
+            }
+        }
+    });
 
     timings.lap("templates");
     let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
@@ -264,7 +296,7 @@ fn load_with(
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    let site_value = render::site_value(&site, &config, &urls);
+    let site_value = render::site_value(&site, &config, &urls, templates.assets());
     templates.set_site(site_value.clone());
     timings.lap("index");
     Ok(Loaded {

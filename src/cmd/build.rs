@@ -38,6 +38,7 @@ pub fn run(args: Args) -> ExitCode {
         drafts: args.drafts,
         base_url: args.base_url,
         no_cache: args.no_cache,
+        now: Some(super::now()),
     };
     match sitrep::build(&opts, &Highlighter::new()) {
         Ok(report) => {

@@ -22,6 +22,7 @@ pub fn run(args: Args) -> ExitCode {
     let opts = BuildOptions {
         root: args.root,
         drafts: args.drafts,
+        now: Some(super::now()),
         ..BuildOptions::default()
     };
     match sitrep::check::check(&opts, &Highlighter::new()) {

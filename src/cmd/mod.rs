@@ -28,6 +28,12 @@ pub fn count(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
+/// The time of this run, in Unix seconds: the `now` a command passes down to the build
+/// (which never reads the clock itself).
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// Today's date, YYYY-MM-DD, in local time.
 pub fn today() -> String {
     chrono::Local::now()

@@ -37,6 +37,7 @@ pub fn run(args: Args) -> ExitCode {
         port: args.port,
         drafts: args.drafts,
         output: args.output,
+        now: Some(super::now()),
     };
     let server = match Server::bind(&opts) {
         Ok(s) => s,

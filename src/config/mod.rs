@@ -4,6 +4,7 @@
 //! the wrong type is an error naming `site.toml`, the line, the column and the key; an
 //! unknown key is a warning that suggests the closest known one.
 
+pub mod deploy;
 pub mod headers;
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, closest, line_col};
+use deploy::{DeployConfig, SecurityTxtConfig};
 use headers::HeadersConfig;
 
 /// The file name of the configuration, at the site root.
@@ -37,6 +39,10 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     /// `[headers]`: the `_headers` file with the Content-Security-Policy.
     pub headers: HeadersConfig,
+    /// `[deploy]`: host files, asset names, precompression.
+    pub deploy: DeployConfig,
+    /// `[security_txt]`: `/.well-known/security.txt`, when the section is there.
+    pub security_txt: Option<SecurityTxtConfig>,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -79,6 +85,8 @@ impl Default for Config {
             words_per_minute: 200,
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
+            deploy: DeployConfig::default(),
+            security_txt: None,
             extra: toml::Table::new(),
         }
     }
@@ -96,6 +104,8 @@ const KNOWN_KEYS: &[&str] = &[
     "words_per_minute",
     "markdown",
     "headers",
+    "deploy",
+    "security_txt",
     "extra",
 ];
 const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
@@ -152,10 +162,20 @@ impl Config {
                 let known = known_headers_keys();
                 warn_unknown(text, h, &known, "headers.", &mut warnings);
             }
+            if let Some(toml::Value::Table(d)) = table.get("deploy") {
+                warn_unknown(text, d, deploy::DEPLOY_KEYS, "deploy.", &mut warnings);
+            }
+            if let Some(toml::Value::Table(s)) = table.get("security_txt") {
+                let known = deploy::SECURITY_TXT_KEYS;
+                warn_unknown(text, s, known, "security_txt.", &mut warnings);
+            }
         }
         let errors = config.validate(text);
         if errors.is_empty() {
             let mut config = config;
+            if let Some(s) = config.security_txt.as_mut() {
+                s.expires_line = table_key_line(text, "security_txt", "expires");
+            }
             config.base_url = config.base_url.trim_end_matches('/').to_string();
             Ok((config, warnings))
         } else {
@@ -233,8 +253,28 @@ impl Config {
                     .with_help(p.help),
             );
         }
+        if let Some(s) = &self.security_txt {
+            for p in s.problems() {
+                errors.push(
+                    Diagnostic::error(CONFIG_FILE, p.message)
+                        .at_opt(
+                            table_key_line(text, "security_txt", p.key)
+                                .or_else(|| section_line(text, "security_txt")),
+                        )
+                        .with_help(p.help),
+                );
+            }
+        }
         errors
     }
+}
+
+/// The 1-based line of the header `[table]`.
+fn section_line(text: &str, table: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    text.lines()
+        .position(|l| l.split('#').next().unwrap_or("").trim() == header)
+        .map(|i| i + 1)
 }
 
 /// Validates `--base-url` the same way as the key in site.toml.

@@ -10,6 +10,7 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+pub mod deploy;
 pub mod feeds;
 pub mod templates;
 pub mod theme;
@@ -612,11 +613,14 @@ impl<'a> Renderer<'a> {
                 )
             },
         );
-        let (mut jobs, warnings) = statics;
+        let (mut jobs, mut warnings) = statics;
         jobs.extend(pages);
         jobs.extend(terms);
         jobs.extend(redirects);
         jobs.extend(generated?);
+        let (deploy_jobs, deploy_warnings) = self.plan_deploy();
+        jobs.extend(deploy_jobs);
+        warnings.extend(deploy_warnings);
         Ok((jobs, warnings))
     }
 
@@ -649,6 +653,15 @@ impl<'a> Renderer<'a> {
                     (fingerprint::of_bytes(bytes), JobKind::Embedded(bytes))
                 }
             };
+            // The copy named by its content (`[deploy] hash_assets`).
+            let rel_s = rel.to_string_lossy().replace('\\', "/");
+            if let Some(hashed) = self.templates.assets().hashed_of(&rel_s) {
+                jobs.push(Job {
+                    path: PathBuf::from(hashed),
+                    fingerprint: fp,
+                    kind: kind.clone(),
+                });
+            }
             jobs.push(Job {
                 path: rel.clone(),
                 fingerprint: fp,
@@ -883,12 +896,59 @@ impl<'a> Renderer<'a> {
         // Security headers, unless turned off or the site ships its own `_headers`.
         if self.config.headers.enabled && !self.theme.statics.contains_key(Path::new(headers::FILE))
         {
-            bytes(&mut jobs, headers::FILE, self.config.headers.file());
+            let rules = self.deploy_rules();
+            let feeds = deploy::netlify::feed_links(self.urls);
+            bytes(
+                &mut jobs,
+                headers::FILE,
+                deploy::netlify::headers_file(&rules, &feeds),
+            );
         }
         if let Some(css) = self.syntax_css {
             bytes(&mut jobs, urls::SYNTAX_CSS, css.to_string());
+            if let Some(hashed) = self.templates.assets().hashed_of(urls::SYNTAX_CSS) {
+                bytes(&mut jobs, hashed, css.to_string());
+            }
         }
         Ok(jobs)
+    }
+}
+
+impl Renderer<'_> {
+    /// What any host must do to serve this site (see [`deploy::Rules`]).
+    pub fn deploy_rules(&self) -> deploy::Rules {
+        deploy::Rules::new(self.site, self.config, self.urls, self.templates.assets())
+    }
+
+    /// The host files of `[deploy]` and `/.well-known/security.txt`; warnings about what a
+    /// server configuration had to leave to the redirect pages.
+    fn plan_deploy(&self) -> (Vec<Job>, Vec<Diagnostic>) {
+        let d = &self.config.deploy;
+        let mut jobs = Vec::new();
+        let mut warnings = Vec::new();
+        let own = |path: &str| self.theme.statics.contains_key(Path::new(path));
+        let rules = self.deploy_rules();
+        if d.redirects && !own(deploy::netlify::REDIRECTS) {
+            jobs.push(bytes_job(
+                deploy::netlify::REDIRECTS,
+                deploy::netlify::redirects_file(&rules, d.force_redirects),
+            ));
+        }
+        if d.nojekyll {
+            jobs.push(bytes_job(deploy::meta::NOJEKYLL, String::new()));
+        }
+        if d.htaccess && !own(deploy::apache::FILE) {
+            let (text, w) = deploy::apache::file(&rules);
+            jobs.push(bytes_job(deploy::apache::FILE, text));
+            warnings.extend(w);
+        }
+        if let Some(s) = &self.config.security_txt {
+            jobs.push(bytes_job(
+                deploy::security_txt::PATH,
+                deploy::security_txt::file(s, &self.config.title, self.urls),
+            ));
+        }
+        (jobs, warnings)
     }
 }
 
@@ -933,7 +993,20 @@ fn toc(p: &Page) -> Value {
 }
 
 /// The global `site` variable.
-pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
+pub fn site_value(
+    site: &Site,
+    config: &Config,
+    urls: &Urls,
+    assets: &deploy::assets::Assets,
+) -> Value {
+    let syntax_css_url = assets
+        .link(urls::SYNTAX_CSS)
+        .map_or_else(|| urls.url(urls::SYNTAX_CSS), str::to_string);
+    let security_meta = if config.deploy.meta_tags && config.headers.enabled {
+        deploy::meta::tags(&config.headers)
+    } else {
+        String::new()
+    };
     let taxonomies: Vec<Value> = site
         .taxonomies
         .iter()
@@ -967,7 +1040,8 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
         ("atom_url", Value::from(urls.url(urls::ATOM))),
         ("json_feed_url", Value::from(urls.url(urls::JSON_FEED))),
         ("sitemap_url", Value::from(urls.url(urls::SITEMAP))),
-        ("syntax_css_url", Value::from(urls.url(urls::SYNTAX_CSS))),
+        ("syntax_css_url", Value::from(syntax_css_url)),
+        ("security_meta", Value::safe_string(&security_meta)),
         ("taxonomies", Value::from(taxonomies)),
         ("pages", Value::from(pages)),
         ("post_count", Value::from(site.posts.len())),

@@ -61,6 +61,8 @@ pub struct ServeOptions {
     pub drafts: bool,
     /// Where to build; a new temporary folder (removed on Ctrl-C) when `None`.
     pub output: Option<PathBuf>,
+    /// The time serve started, in Unix seconds (see `BuildOptions::now`).
+    pub now: Option<i64>,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -117,6 +119,7 @@ impl Server {
             output: Some(output),
             drafts: opts.drafts,
             base_url: Some(format!("http://{addr}")),
+            now: opts.now,
             ..BuildOptions::default()
         };
         Ok(Server {
