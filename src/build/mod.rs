@@ -27,6 +27,7 @@ use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::index::{self, Site};
 use crate::output::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
+use crate::output::precompress::{self, Precompress};
 use crate::output::{self, Staging, Update};
 use crate::render::deploy::assets::Assets;
 use crate::render::templates::Templates;
@@ -361,12 +362,14 @@ fn build_keeping(
     };
     let renderer = loaded.renderer();
     let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
-    let jobs = last_job_per_path(jobs);
+    let mut jobs = last_job_per_path(jobs);
+    let pre = precompression(&loaded.config, &mut jobs);
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
     let (manifest, written) = write_outputs(
         &renderer,
         &jobs,
+        pre,
         &output,
         old,
         store.verify_outputs(),
@@ -562,6 +565,7 @@ impl Session {
         }
         let mut seen = HashSet::new();
         jobs.retain(|j| seen.insert(j.path.clone()));
+        let pre = precompression(&last.config, &mut jobs);
         let output = self.opts.output_dir();
         let Some(mut manifest) = self.store.load_manifest(&output) else {
             return Ok(None);
@@ -579,12 +583,19 @@ impl Session {
         let states = execute(
             &renderer,
             &changed_jobs,
+            pre,
             |rel, bytes| update.write(rel, bytes),
             |src, rel| update.copy(src, rel),
         )?;
-        let written: Vec<PathBuf> = changed_jobs.iter().map(|j| j.path.clone()).collect();
-        update.commit(&written, &[])?;
+        let written: Vec<PathBuf> = states.iter().map(|(p, _)| p.clone()).collect();
+        let rendered: HashSet<&Path> = changed_jobs.iter().map(|j| j.path.as_path()).collect();
+        let written_set: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
+        let stale = stale_companions(manifest.files.keys(), &rendered, &written_set);
+        update.commit(&written, &stale)?;
         timings.lap("render and move in the changed outputs");
+        for s in &stale {
+            manifest.files.remove(s);
+        }
         let files = manifest.files.len();
         manifest.files.extend(states);
         self.store.save_manifest(manifest);
@@ -623,9 +634,11 @@ fn last_job_per_path(jobs: Vec<Job>) -> Vec<Job> {
 /// Writes the outputs: only the changed ones when `old` describes the output folder as it
 /// is and few changed, else all of them into a fresh folder. Returns the new manifest and
 /// how many files were written.
+#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     renderer: &Renderer<'_>,
     jobs: &[Job],
+    pre: Option<Precompress>,
     output: &Path,
     old: Option<Manifest>,
     verify: bool,
@@ -642,13 +655,21 @@ fn write_outputs(
             })
             .collect();
         let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
+        let rendered: HashSet<&Path> = changed.iter().map(|j| j.path.as_path()).collect();
+        // A compressed copy stays while its file stays as it was.
+        let kept_companion = |p: &Path| {
+            precompress::companion_of(p).is_some_and(|parent| {
+                pre.is_some()
+                    && planned.contains(parent.as_path())
+                    && !rendered.contains(parent.as_path())
+            })
+        };
         let mut deleted: Vec<PathBuf> = old
             .files
             .keys()
-            .filter(|p| !planned.contains(p.as_path()))
+            .filter(|p| !planned.contains(p.as_path()) && !kept_companion(p))
             .cloned()
             .collect();
-        deleted.sort();
         timings.lap("compare with the last build");
         // Past a third of the site, a fresh folder is as fast and simpler.
         if changed.len() * 3 <= jobs.len() {
@@ -656,19 +677,25 @@ fn write_outputs(
             let states = execute(
                 renderer,
                 &changed,
+                pre,
                 |rel, bytes| update.write(rel, bytes),
                 |src, rel| update.copy(src, rel),
             )?;
             timings.lap("render changed outputs");
-            let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
+            let written: Vec<PathBuf> = states.iter().map(|(p, _)| p.clone()).collect();
+            let written_set: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
+            // Compressed copies written again are not deleted.
+            deleted.retain(|d| !written_set.contains(d.as_path()));
+            deleted.sort();
             update.commit(&written, &deleted)?;
             timings.lap("move them in");
             let mut files = old.files;
             for d in &deleted {
                 files.remove(d);
             }
+            let written_files = states.len();
             files.extend(states);
-            return Ok((manifest_for(output, files), changed.len()));
+            return Ok((manifest_for(output, files), written_files));
         }
     }
     let staging = Staging::create(output)?;
@@ -676,16 +703,15 @@ fn write_outputs(
     let states = execute(
         renderer,
         &all,
+        pre,
         |rel, bytes| staging.write(rel, bytes),
         |src, rel| staging.copy(src, rel),
     )?;
     timings.lap("render every output");
     staging.commit()?;
     timings.lap("swap in the new output");
-    Ok((
-        manifest_for(output, states.into_iter().collect()),
-        jobs.len(),
-    ))
+    let written = states.len();
+    Ok((manifest_for(output, states.into_iter().collect()), written))
 }
 
 fn manifest_for(
@@ -707,28 +733,74 @@ fn on_disk_as_recorded(path: &Path, state: &cache::FileState) -> bool {
         .is_ok_and(|m| m.is_file() && cache::file_state(&m, state.fingerprint) == *state)
 }
 
-/// Renders (or copies) `jobs` in parallel through `write` and `copy`; returns each file's
-/// recorded state.
+/// Renders (or copies) `jobs` in parallel through `write` and `copy`, with their
+/// compressed copies when `pre` says so; returns each written file's recorded state.
 fn execute(
     renderer: &Renderer<'_>,
     jobs: &[&Job],
+    pre: Option<Precompress>,
     write: impl Fn(&Path, &[u8]) -> Result<std::fs::Metadata, Diagnostic> + Sync,
     copy: impl Fn(&Path, &Path) -> Result<std::fs::Metadata, Diagnostic> + Sync,
 ) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
-    jobs.par_iter()
+    let per_job: Vec<Vec<(PathBuf, cache::FileState)>> = jobs
+        .par_iter()
         .map_init(
             || Vec::with_capacity(64 * 1024),
             |buf, job| {
                 let meta = match &job.kind {
-                    JobKind::Copy(src) => copy(src, &job.path)?,
+                    JobKind::Copy(src) => {
+                        let meta = copy(src, &job.path)?;
+                        if pre.is_some() && precompress::is_text(&job.path) {
+                            *buf =
+                                std::fs::read(src).map_err(|e| Diagnostic::io(src, "read", &e))?;
+                        } else {
+                            buf.clear();
+                        }
+                        meta
+                    }
                     kind => {
                         renderer.render(kind, buf)?;
                         write(&job.path, buf)?
                     }
                 };
-                Ok((job.path.clone(), cache::file_state(&meta, job.fingerprint)))
+                let mut states =
+                    vec![(job.path.clone(), cache::file_state(&meta, job.fingerprint))];
+                if let Some(pre) = pre {
+                    for (path, bytes, fp) in pre.companions(&job.path, buf, job.fingerprint) {
+                        let meta = write(&path, &bytes)?;
+                        states.push((path, cache::file_state(&meta, fp)));
+                    }
+                }
+                Ok(states)
             },
         )
+        .collect::<Result<_, Diagnostic>>()?;
+    Ok(per_job.into_iter().flatten().collect())
+}
+
+/// The precompression of this build (`[deploy] precompress`), folded into every job's
+/// fingerprint so that turning it on or off rewrites every file.
+fn precompression(config: &Config, jobs: &mut [Job]) -> Option<Precompress> {
+    let pre = Precompress::of(config.deploy.precompress, config.deploy.brotli)?;
+    for j in jobs.iter_mut() {
+        j.fingerprint = pre.fingerprint(j.fingerprint);
+    }
+    Some(pre)
+}
+
+/// Compressed copies in `files` of the re-rendered `rendered` files that this build did
+/// not write again (the file is now too small): to delete.
+fn stale_companions<'a>(
+    files: impl Iterator<Item = &'a PathBuf>,
+    rendered: &HashSet<&Path>,
+    written: &HashSet<&Path>,
+) -> Vec<PathBuf> {
+    files
+        .filter(|p| {
+            precompress::companion_of(p).is_some_and(|parent| rendered.contains(parent.as_path()))
+                && !written.contains(p.as_path())
+        })
+        .cloned()
         .collect()
 }
 
