@@ -120,9 +120,10 @@ pub fn server_block(rules: &Rules, root: &Path, at: &Listen) -> (String, Vec<Dia
     if base.is_empty() {
         o.push_str("    location / {\n");
     } else {
+        o.push_str(&format!("    location = {} {{\n", quoted(base)));
+        head(&mut o, REVALIDATE);
         o.push_str(&format!(
-            "    location = {} {{\n        return 301 {};\n    }}\n",
-            quoted(base),
+            "        return 301 {};\n    }}\n",
             quoted(&rules.root())
         ));
         o.push_str(&format!("    location {} {{\n", quoted(&rules.root())));
