@@ -33,7 +33,6 @@ use crate::render::deploy::assets::Assets;
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Job, JobKind, Renderer};
-use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls::Urls;
 
 /// What to build and how.
@@ -173,11 +172,6 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
     }
 }
 
-/// The fingerprint of everything in the config.
-fn config_fingerprint(config: &Config) -> Fingerprint {
-    Builder::new("config").str(&format!("{config:?}")).finish()
-}
-
 /// `use_content_cache`: whether pages may come from `store`.
 fn load_with(
     opts: &BuildOptions,
@@ -192,7 +186,7 @@ fn load_with(
     if let Some(url) = &opts.base_url {
         if let Err(why) = config::check_base_url(url) {
             diags.push(
-                Diagnostic::error("--base-url", format!("{url:?} {why}"))
+                Diagnostic::flag("--base-url", format!("{url:?} {why}"))
                     .with_help("pass an absolute http(s) URL, such as http://127.0.0.1:1111"),
             );
             return Err(BuildError::new(diags.take()));
@@ -204,17 +198,16 @@ fn load_with(
         let at = |d: Diagnostic| d.at_opt(s.expires_line);
         match s.expiry(now) {
             Expiry::Fine => {}
-            Expiry::Soon(message) => {
-                diags.push(at(Diagnostic::warning(config::CONFIG_FILE, message)
-                    .with_help(
-                        "set a new `expires` in [security_txt] soon, less than a year ahead",
-                    )))
-            }
-            Expiry::Wrong(message, help) => {
-                diags.push(at(
-                    Diagnostic::error(config::CONFIG_FILE, message).with_help(help)
-                ))
-            }
+            Expiry::Soon(message) => diags.push(at(Diagnostic::warning(
+                config::CONFIG_FILE,
+                message,
+            )
+            .with_help("set a new `expires` in [security_txt] soon, less than a year ahead"))),
+            Expiry::Wrong(message, help) => diags.push(at(Diagnostic::error(
+                config::CONFIG_FILE,
+                message,
+            )
+            .with_help(help))),
         }
     }
     let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
@@ -261,7 +254,7 @@ fn load_with(
     });
 
     timings.lap("templates");
-    let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
+    let content_key = cache::content_key(config.fingerprint(), opts.drafts);
     let content_cache = if use_content_cache {
         store.load_content(content_key)
     } else {
@@ -290,7 +283,7 @@ fn load_with(
     diags.extend(std::mem::take(&mut content.warnings));
     let content_changed =
         content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
-    let site = index::index(content, config.posts_per_page, &urls).map_err(|errors| {
+    let site = index::index(content, &urls).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
@@ -345,7 +338,7 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let mut loaded = match load_with(opts, hl, store, old.is_some()) {
+    let loaded = match load_with(opts, hl, store, old.is_some()) {
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.
@@ -355,15 +348,23 @@ fn build_keeping(
             return Err(e);
         }
     };
-    let fail = |warnings: &[Diagnostic], d: Diagnostic| {
-        let mut all = vec![d];
+    let fail = |warnings: &[Diagnostic], mut all: Vec<Diagnostic>| {
         all.extend(warnings.iter().cloned());
         BuildError::new(all)
     };
     let renderer = loaded.renderer();
-    let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
-    let mut jobs = last_job_per_path(jobs);
+    let mut jobs = match renderer.plan() {
+        Ok(jobs) => jobs,
+        Err(errors) => {
+            // Nothing was written: the manifest still describes the output.
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(fail(&loaded.warnings, errors));
+        }
+    };
     let pre = precompression(&loaded.config, &mut jobs);
+    let deploy_warnings = renderer.deploy_warnings();
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
     let (manifest, written) = write_outputs(
@@ -375,11 +376,12 @@ fn build_keeping(
         store.verify_outputs(),
         &mut timings,
     )
-    .map_err(|d| fail(&loaded.warnings, d))?;
+    .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
-    loaded.warnings.extend(plan_warnings);
+    let mut loaded = loaded;
+    loaded.warnings.extend(deploy_warnings);
     store.save_manifest(manifest);
-    let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
+    let key = cache::content_key(loaded.config.fingerprint(), opts.drafts);
     let all_pages = loaded
         .site
         .posts
@@ -389,20 +391,32 @@ fn build_keeping(
         .collect();
     store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
     timings.lap("keep the cache");
-    let report = BuildReport {
-        posts: loaded.site.posts.len(),
-        pages: loaded.site.pages.len(),
-        files: jobs.len(),
-        written,
-        output,
-        elapsed: start.elapsed(),
-        warnings: loaded.warnings.clone(),
-        timings,
-    };
+    let report = loaded.report(output, jobs.len(), written, start, timings);
     Ok((report, loaded))
 }
 
 impl Loaded {
+    /// What a build of this site did.
+    fn report(
+        &self,
+        output: PathBuf,
+        files: usize,
+        written: usize,
+        start: Instant,
+        timings: Timings,
+    ) -> BuildReport {
+        BuildReport {
+            posts: self.site.posts.len(),
+            pages: self.site.pages.len(),
+            files,
+            written,
+            output,
+            elapsed: start.elapsed(),
+            warnings: self.warnings.clone(),
+            timings,
+        }
+    }
+
     /// A renderer of this site.
     pub fn renderer(&self) -> Renderer<'_> {
         Renderer::new(
@@ -464,7 +478,9 @@ impl Session {
         Ok(report)
     }
 
-    /// The fast path: `Ok(None)` when it does not apply.
+    /// The fast path: `Ok(None)` when it does not apply. Every changed file must be an
+    /// existing post or page whose new version differs only on its own page, or (for a post)
+    /// in its summary but not its place in the site.
     fn small_edits(
         &mut self,
         changed: &[PathBuf],
@@ -479,66 +495,12 @@ impl Session {
         let mut timings = Timings::default();
         // Until the manifest is taken below, giving up (`Ok(None)`) leaves nothing to undo:
         // the full build that follows reads the replaced pages again anyway.
-        // Every changed file must be an existing post or page whose new version differs only
-        // on its own page.
-        let mut replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)> = Vec::new();
-        // Posts whose summary (title, TLDR...) changed, though not their place in the site.
-        let mut summaries: Vec<usize> = Vec::new();
-        for file in changed {
-            let place = (last
-                .site
-                .posts
-                .iter()
-                .position(|p| &p.file == file)
-                .map(Place::Post))
-            .or_else(|| {
-                last.site
-                    .pages
-                    .iter()
-                    .position(|p| &p.file == file)
-                    .map(Place::Page)
-            });
-            let Some(place) = place else {
-                return Ok(None);
-            };
-            let old = match place {
-                Place::Post(i) => &last.site.posts[i],
-                Place::Page(j) => &last.site.pages[j],
-            };
-            let parsed = content::parse_one(
-                &self.opts.root,
-                file,
-                &last.config,
-                &self.highlighter,
-                self.opts.drafts,
-                &last.urls.cve_prefix(),
-            );
-            match (parsed, place) {
-                (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
-                    replaced.push((place, page, warnings))
-                }
-                (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
-                    summaries.push(i);
-                    replaced.push((place, page, warnings))
-                }
-                _ => return Ok(None),
-            }
-        }
+        let Some(edits) = reparse_small_edits(last, changed, &self.opts, &self.highlighter) else {
+            return Ok(None);
+        };
         timings.lap("parse the changed files");
-        let mut in_feeds = false;
-        for (place, page, warnings) in &replaced {
-            match *place {
-                Place::Post(i) => {
-                    in_feeds |= i < last.config.feed_limit;
-                    last.site.posts[i] = Arc::clone(page);
-                }
-                Place::Page(j) => last.site.pages[j] = Arc::clone(page),
-            }
-            last.warnings.retain(|w| w.file != page.file);
-            last.warnings.extend(warnings.iter().cloned());
-            self.store.replace_page(Arc::clone(page), warnings);
-        }
-        if !summaries.is_empty() {
+        let in_feeds = apply_small_edits(last, &edits, &mut self.store);
+        if !edits.summaries.is_empty() {
             // Related links name posts by their (possibly new) titles.
             match index::resolve_related(&last.site.posts, &last.urls) {
                 Ok(related) => last.site.related = related,
@@ -546,25 +508,9 @@ impl Session {
             }
         }
         let renderer = last.renderer();
-        let mut jobs: Vec<Job> = replaced
-            .iter()
-            .map(|(place, ..)| match *place {
-                Place::Post(i) => renderer.plan_post(i),
-                Place::Page(j) => renderer.plan_page(j),
-            })
-            .collect();
-        for &i in &summaries {
-            match renderer.plan_showing_summary(i) {
-                Some(more) => jobs.extend(more),
-                // In the sidebar of nearly every page: the full path is as quick.
-                None => return Ok(None),
-            }
-        }
-        if in_feeds {
-            jobs.extend(renderer.plan_feeds()?);
-        }
-        let mut seen = HashSet::new();
-        jobs.retain(|j| seen.insert(j.path.clone()));
+        let Some(mut jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
+            return Ok(None);
+        };
         let pre = precompression(&last.config, &mut jobs);
         let output = self.opts.output_dir();
         let Some(mut manifest) = self.store.load_manifest(&output) else {
@@ -579,37 +525,179 @@ impl Session {
                     .is_none_or(|s| s.fingerprint != j.fingerprint)
             })
             .collect();
-        let update = Update::create(&output)?;
-        let states = execute(
-            &renderer,
-            &changed_jobs,
-            pre,
-            |rel, bytes| update.write(rel, bytes),
-            |src, rel| update.copy(src, rel),
-        )?;
-        let written: Vec<PathBuf> = states.iter().map(|(p, _)| p.clone()).collect();
-        let rendered: HashSet<&Path> = changed_jobs.iter().map(|j| j.path.as_path()).collect();
-        let written_set: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
-        let stale = stale_companions(manifest.files.keys(), &rendered, &written_set);
-        update.commit(&written, &stale)?;
+        let (states, deleted) =
+            update_in_place(&renderer, &changed_jobs, pre, &output, &manifest, Vec::new())?;
         timings.lap("render and move in the changed outputs");
-        for s in &stale {
-            manifest.files.remove(s);
+        for d in &deleted {
+            manifest.files.remove(d);
         }
         let files = manifest.files.len();
         manifest.files.extend(states);
         self.store.save_manifest(manifest);
-        Ok(Some(BuildReport {
-            posts: last.site.posts.len(),
-            pages: last.site.pages.len(),
-            files,
-            written: written.len(),
+        Ok(Some(last.report(
             output,
-            elapsed: start.elapsed(),
-            warnings: last.warnings.clone(),
+            files,
+            changed_jobs.len(),
+            start,
             timings,
-        }))
+        )))
     }
+}
+
+/// Changed files parsed again for the fast path.
+struct SmallEdits {
+    /// Each changed page: where it is, its new version, its warnings.
+    replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)>,
+    /// Posts whose summary (title, TLDR...) changed, though not their place in the site.
+    summaries: Vec<usize>,
+}
+
+/// Parses the changed files again; `None` unless each is a post or page of the last build
+/// whose new version keeps its place in the site.
+fn reparse_small_edits(
+    last: &Loaded,
+    changed: &[PathBuf],
+    opts: &BuildOptions,
+    hl: &Highlighter,
+) -> Option<SmallEdits> {
+    let mut edits = SmallEdits {
+        replaced: Vec::new(),
+        summaries: Vec::new(),
+    };
+    for file in changed {
+        let place = (last.site.posts.iter().position(|p| &p.file == file))
+            .map(Place::Post)
+            .or_else(|| (last.site.pages.iter().position(|p| &p.file == file)).map(Place::Page))?;
+        let old = match place {
+            Place::Post(i) => &last.site.posts[i],
+            Place::Page(j) => &last.site.pages[j],
+        };
+        let parsed = content::parse_one(
+            &opts.root,
+            file,
+            &last.config,
+            hl,
+            opts.drafts,
+            &last.urls.cve_prefix(),
+        );
+        match (parsed, place) {
+            (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
+                edits.replaced.push((place, page, warnings))
+            }
+            (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
+                edits.summaries.push(i);
+                edits.replaced.push((place, page, warnings))
+            }
+            _ => return None,
+        }
+    }
+    Some(edits)
+}
+
+/// Puts the new pages and their warnings in place of the old ones, in the site and the
+/// store. Returns whether any of them is in the feeds.
+fn apply_small_edits(last: &mut Loaded, edits: &SmallEdits, store: &mut MemoryStore) -> bool {
+    let mut in_feeds = false;
+    for (place, page, warnings) in &edits.replaced {
+        match *place {
+            Place::Post(i) => {
+                in_feeds |= i < last.config.feed_limit;
+                last.site.posts[i] = Arc::clone(page);
+            }
+            Place::Page(j) => last.site.pages[j] = Arc::clone(page),
+        }
+        last.warnings
+            .retain(|w| w.file() != Some(page.file.as_path()));
+        last.warnings.extend(warnings.iter().cloned());
+        store.replace_page(Arc::clone(page), warnings);
+    }
+    in_feeds
+}
+
+/// The outputs the edits touch, each once; `None` when one of them is in the "Latest from
+/// Blog" sidebar of nearly every page (the full path is as quick).
+fn plan_small_edits(
+    renderer: &Renderer<'_>,
+    edits: &SmallEdits,
+    in_feeds: bool,
+) -> Result<Option<Vec<Job>>, Diagnostic> {
+    let mut jobs: Vec<Job> = edits
+        .replaced
+        .iter()
+        .map(|(place, ..)| match *place {
+            Place::Post(i) => renderer.plan_post(i),
+            Place::Page(j) => renderer.plan_page(j),
+        })
+        .collect();
+    for &i in &edits.summaries {
+        match renderer.plan_showing_summary(i) {
+            Some(more) => jobs.extend(more),
+            None => return Ok(None),
+        }
+    }
+    if in_feeds {
+        jobs.extend(renderer.plan_feeds()?);
+    }
+    let mut seen = HashSet::new();
+    jobs.retain(|j| seen.insert(j.path.clone()));
+    Ok(Some(jobs))
+}
+
+/// Renders `changed` (with their compressed copies) beside the output folder and moves
+/// them in, deleting `deleted` and the compressed copies in `old` of re-rendered files
+/// that did not get new ones (a file now too small), as one journaled update. Returns the
+/// new states of the written files, and every file deleted.
+fn update_in_place(
+    renderer: &Renderer<'_>,
+    changed: &[&Job],
+    pre: Option<Precompress>,
+    output: &Path,
+    old: &Manifest,
+    mut deleted: Vec<PathBuf>,
+) -> Result<(Vec<(PathBuf, cache::FileState)>, Vec<PathBuf>), Diagnostic> {
+    let update = Update::create(output)?;
+    let states = execute(
+        renderer,
+        changed,
+        pre,
+        |rel, bytes| update.write(rel, bytes),
+        |src, rel| update.copy(src, rel),
+    )?;
+    let written: Vec<PathBuf> = states.iter().map(|(p, _)| p.clone()).collect();
+    let written_set: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
+    let rendered: HashSet<&Path> = changed.iter().map(|j| j.path.as_path()).collect();
+    deleted.extend(stale_companions(old.files.keys(), &rendered, &written_set));
+    deleted.retain(|d| !written_set.contains(d.as_path()));
+    deleted.sort();
+    deleted.dedup();
+    update.commit(&written, &deleted)?;
+    Ok((states, deleted))
+}
+
+/// Compressed copies in `files` of the re-rendered `rendered` files that this build did
+/// not write again (the file is now too small).
+fn stale_companions<'a>(
+    files: impl Iterator<Item = &'a PathBuf>,
+    rendered: &HashSet<&Path>,
+    written: &HashSet<&Path>,
+) -> Vec<PathBuf> {
+    files
+        .filter(|p| {
+            precompress::companion_of(p).is_some_and(|parent| rendered.contains(parent.as_path()))
+                && !written.contains(p.as_path())
+        })
+        .cloned()
+        .collect()
+}
+
+/// The precompression of this build (`[deploy] precompress`), folded into every job's
+/// fingerprint so that turning it on or off rewrites every file.
+fn precompression(config: &Config, jobs: &mut [Job]) -> Option<Precompress> {
+    let pre = Precompress::of(config.deploy.precompress, config.deploy.brotli)?;
+    for j in jobs.iter_mut() {
+        j.fingerprint = pre.fingerprint(j.fingerprint);
+    }
+    Some(pre)
 }
 
 /// Where a page is in the site: posts or standalone pages.
@@ -619,22 +707,9 @@ enum Place {
     Page(usize),
 }
 
-/// Keeps the last job of each output path (a generated page after a static file).
-fn last_job_per_path(jobs: Vec<Job>) -> Vec<Job> {
-    let mut seen = HashSet::with_capacity(jobs.len());
-    let mut kept: Vec<Job> = jobs
-        .into_iter()
-        .rev()
-        .filter(|j| seen.insert(j.path.clone()))
-        .collect();
-    kept.reverse();
-    kept
-}
-
 /// Writes the outputs: only the changed ones when `old` describes the output folder as it
 /// is and few changed, else all of them into a fresh folder. Returns the new manifest and
 /// how many files were written.
-#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     renderer: &Renderer<'_>,
     jobs: &[Job],
@@ -655,47 +730,32 @@ fn write_outputs(
             })
             .collect();
         let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
-        let rendered: HashSet<&Path> = changed.iter().map(|j| j.path.as_path()).collect();
-        // A compressed copy stays while its file stays as it was.
-        let kept_companion = |p: &Path| {
-            precompress::companion_of(p).is_some_and(|parent| {
-                pre.is_some()
-                    && planned.contains(parent.as_path())
-                    && !rendered.contains(parent.as_path())
-            })
+        // A compressed copy stays while its file stays (update_in_place deletes those of
+        // re-rendered files that get none).
+        let companion_kept = |p: &Path| {
+            pre.is_some()
+                && precompress::companion_of(p)
+                    .is_some_and(|parent| planned.contains(parent.as_path()))
         };
-        let mut deleted: Vec<PathBuf> = old
+        let deleted: Vec<PathBuf> = old
             .files
             .keys()
-            .filter(|p| !planned.contains(p.as_path()) && !kept_companion(p))
+            .filter(|p| !planned.contains(p.as_path()) && !companion_kept(p))
             .cloned()
             .collect();
         timings.lap("compare with the last build");
         // Past a third of the site, a fresh folder is as fast and simpler.
         if changed.len() * 3 <= jobs.len() {
-            let update = Update::create(output)?;
-            let states = execute(
-                renderer,
-                &changed,
-                pre,
-                |rel, bytes| update.write(rel, bytes),
-                |src, rel| update.copy(src, rel),
-            )?;
-            timings.lap("render changed outputs");
-            let written: Vec<PathBuf> = states.iter().map(|(p, _)| p.clone()).collect();
-            let written_set: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
-            // Compressed copies written again are not deleted.
-            deleted.retain(|d| !written_set.contains(d.as_path()));
-            deleted.sort();
-            update.commit(&written, &deleted)?;
-            timings.lap("move them in");
+            let (states, deleted) =
+                update_in_place(renderer, &changed, pre, output, &old, deleted)?;
+            timings.lap("render changed outputs and move them in");
+            let written = states.len();
             let mut files = old.files;
             for d in &deleted {
                 files.remove(d);
             }
-            let written_files = states.len();
             files.extend(states);
-            return Ok((manifest_for(output, files), written_files));
+            return Ok((manifest_for(output, files), written));
         }
     }
     let staging = Staging::create(output)?;
@@ -750,11 +810,9 @@ fn execute(
                 let meta = match &job.kind {
                     JobKind::Copy(src) => {
                         let meta = copy(src, &job.path)?;
+                        buf.clear();
                         if pre.is_some() && precompress::is_text(&job.path) {
-                            *buf =
-                                std::fs::read(src).map_err(|e| Diagnostic::io(src, "read", &e))?;
-                        } else {
-                            buf.clear();
+                            *buf = std::fs::read(src).map_err(|e| Diagnostic::io(src, "read", &e))?;
                         }
                         meta
                     }
@@ -763,8 +821,7 @@ fn execute(
                         write(&job.path, buf)?
                     }
                 };
-                let mut states =
-                    vec![(job.path.clone(), cache::file_state(&meta, job.fingerprint))];
+                let mut states = vec![(job.path.clone(), cache::file_state(&meta, job.fingerprint))];
                 if let Some(pre) = pre {
                     for (path, bytes, fp) in pre.companions(&job.path, buf, job.fingerprint) {
                         let meta = write(&path, &bytes)?;
@@ -776,32 +833,6 @@ fn execute(
         )
         .collect::<Result<_, Diagnostic>>()?;
     Ok(per_job.into_iter().flatten().collect())
-}
-
-/// The precompression of this build (`[deploy] precompress`), folded into every job's
-/// fingerprint so that turning it on or off rewrites every file.
-fn precompression(config: &Config, jobs: &mut [Job]) -> Option<Precompress> {
-    let pre = Precompress::of(config.deploy.precompress, config.deploy.brotli)?;
-    for j in jobs.iter_mut() {
-        j.fingerprint = pre.fingerprint(j.fingerprint);
-    }
-    Some(pre)
-}
-
-/// Compressed copies in `files` of the re-rendered `rendered` files that this build did
-/// not write again (the file is now too small): to delete.
-fn stale_companions<'a>(
-    files: impl Iterator<Item = &'a PathBuf>,
-    rendered: &HashSet<&Path>,
-    written: &HashSet<&Path>,
-) -> Vec<PathBuf> {
-    files
-        .filter(|p| {
-            precompress::companion_of(p).is_some_and(|parent| rendered.contains(parent.as_path()))
-                && !written.contains(p.as_path())
-        })
-        .cloned()
-        .collect()
 }
 
 /// Refuses output folders that would swallow the site itself.

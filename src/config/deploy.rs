@@ -7,12 +7,14 @@
 //! that the build calls with the `now` its command passed down: a build never reads the
 //! clock itself.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::Problem;
 
 use crate::support::date::Date;
 
 /// `[deploy]` in site.toml. Every switch that costs nothing is on by default.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DeployConfig {
     /// `_redirects` (Netlify, Cloudflare Pages): every alias as a 301.
@@ -52,21 +54,9 @@ impl Default for DeployConfig {
     }
 }
 
-/// Keys of `[deploy]`.
-pub const DEPLOY_KEYS: &[&str] = &[
-    "redirects",
-    "force_redirects",
-    "meta_tags",
-    "nojekyll",
-    "htaccess",
-    "precompress",
-    "brotli",
-    "hash_assets",
-];
-
 /// `[security_txt]` in site.toml: the fields of RFC 9116. `contact` and `expires` are
 /// required; `Canonical` is made from the base URL.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(default)]
 pub struct SecurityTxtConfig {
     /// `mailto:`, `tel:` or `https://` URIs, most preferred first.
@@ -90,25 +80,6 @@ pub struct SecurityTxtConfig {
     pub expires_line: Option<usize>,
 }
 
-/// Keys of `[security_txt]`.
-pub const SECURITY_TXT_KEYS: &[&str] = &[
-    "contact",
-    "expires",
-    "encryption",
-    "acknowledgments",
-    "policy",
-    "hiring",
-    "preferred_languages",
-];
-
-/// A problem with one key: the key, the message, how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub key: &'static str,
-    pub message: String,
-    pub help: String,
-}
-
 /// What a check of `expires` against the time of the build found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expiry {
@@ -127,30 +98,20 @@ impl SecurityTxtConfig {
         Date::parse(&self.expires).ok()
     }
 
-    /// What is wrong with the values, without looking at the clock.
-    pub fn problems(&self) -> Vec<Problem> {
+    /// What is wrong with the values, each with its key, without looking at the clock.
+    pub fn problems(&self) -> Vec<(&'static str, Problem)> {
         let mut out = Vec::new();
+        let mut push = |key: &'static str, message: String, help: String| {
+            out.push((key, Problem::new(message, help)));
+        };
         if self.contact.is_empty() {
-            out.push(Problem {
-                key: "contact",
-                message: "`security_txt.contact` is required".into(),
-                help:
-                    "add contact = \"mailto:security@example.com\" (or an https:// page, or tel:)"
-                        .into(),
-            });
+            push("contact", "`security_txt.contact` is required".to_string(), "add contact = \"mailto:security@example.com\" (or an https:// page, or tel:)"
+                        .to_string());
         }
         if self.expires.trim().is_empty() {
-            out.push(Problem {
-                key: "expires",
-                message: "`security_txt.expires` is required".into(),
-                help: "add expires = \"2026-12-31T23:59:59Z\", less than a year from now".into(),
-            });
+            push("expires", "`security_txt.expires` is required".to_string(), "add expires = \"2026-12-31T23:59:59Z\", less than a year from now".to_string());
         } else if let Err(e) = Date::parse(&self.expires) {
-            out.push(Problem {
-                key: "expires",
-                message: format!("`security_txt.expires`: {e}"),
-                help: "write an RFC 3339 date-time such as \"2026-12-31T23:59:59Z\"".into(),
-            });
+            push("expires", format!("`security_txt.expires`: {e}"), "write an RFC 3339 date-time such as \"2026-12-31T23:59:59Z\"".to_string());
         }
         let lists: [(&'static str, &[String], &[&str]); 5] = [
             ("contact", &self.contact, &["mailto:", "tel:", "https://"]),
@@ -167,11 +128,7 @@ impl SecurityTxtConfig {
             for v in values {
                 let v = v.trim();
                 if v.chars().any(|c| c.is_control() || c.is_whitespace()) || v.is_empty() {
-                    out.push(Problem {
-                        key,
-                        message: format!("`security_txt.{key}`: {v:?} is not a URI (it is empty or has spaces or line breaks)"),
-                        help: "write one URI per entry, such as \"https://example.com/security\"".into(),
-                    });
+                    push(key, format!("`security_txt.{key}`: {v:?} is not a URI (it is empty or has spaces or line breaks)"), "write one URI per entry, such as \"https://example.com/security\"".to_string());
                 } else if !schemes
                     .iter()
                     .any(|s| v.len() > s.len() && v[..s.len()].eq_ignore_ascii_case(s))
@@ -184,14 +141,10 @@ impl SecurityTxtConfig {
                             schemes.join(" or ")
                         )
                     };
-                    out.push(Problem {
-                        key,
-                        message: format!(
+                    push(key, format!(
                             "`security_txt.{key}`: {v:?} does not start with {}",
                             schemes.join(", ")
-                        ),
-                        help: hint,
-                    });
+                        ), hint);
                 }
             }
         }
@@ -200,13 +153,9 @@ impl SecurityTxtConfig {
                 && lang.len() <= 35
                 && lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
-                out.push(Problem {
-                    key: "preferred_languages",
-                    message: format!(
+                push("preferred_languages", format!(
                         "`security_txt.preferred_languages`: {lang:?} is not a language tag"
-                    ),
-                    help: "use language tags such as [\"en\", \"de\"]".into(),
-                });
+                    ), "use language tags such as [\"en\", \"de\"]".to_string());
             }
         }
         out
@@ -287,7 +236,7 @@ mod tests {
     #[test]
     fn missing_and_malformed_fields_are_problems() {
         let t = SecurityTxtConfig::default();
-        let keys: Vec<_> = t.problems().iter().map(|p| p.key).collect();
+        let keys: Vec<_> = t.problems().iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["contact", "expires"]);
         let t = SecurityTxtConfig {
             contact: vec!["security@example.com".into(), "http://example.com/x".into()],
@@ -297,7 +246,7 @@ mod tests {
             ..Default::default()
         };
         let p = t.problems();
-        let keys: Vec<_> = p.iter().map(|p| p.key).collect();
+        let keys: Vec<_> = p.iter().map(|(k, _)| *k).collect();
         assert_eq!(
             keys,
             [
@@ -308,7 +257,7 @@ mod tests {
                 "preferred_languages"
             ]
         );
-        assert_eq!(p[1].help, "write \"mailto:security@example.com\"");
+        assert_eq!(p[1].1.help, "write \"mailto:security@example.com\"");
     }
 
     #[test]

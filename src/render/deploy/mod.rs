@@ -20,6 +20,8 @@ pub mod netlify;
 pub mod nginx;
 pub mod security_txt;
 
+use super::generated::bytes_job;
+use super::{Job, Renderer};
 use crate::config::Config;
 use crate::error::Diagnostic;
 use crate::index::{Site, TaxonomyKind};
@@ -147,6 +149,56 @@ impl Rules {
     /// `/` or `/blog/`.
     pub fn root(&self) -> String {
         format!("{}/", self.base_path)
+    }
+}
+
+impl Renderer<'_> {
+    /// What any host must do to serve this site (see [`Rules`]).
+    pub fn deploy_rules(&self) -> Rules {
+        Rules::new(self.site, self.config, self.urls, self.templates.assets())
+    }
+
+    /// The host files of `[deploy]` and `/.well-known/security.txt`.
+    pub(super) fn plan_deploy(&self) -> Vec<Job> {
+        let d = &self.config.deploy;
+        let mut jobs = Vec::new();
+        let rules = self.deploy_rules();
+        if d.redirects {
+            // A site's own static/_redirects replaces it (routes::SITE_FILE_REPLACES).
+            jobs.push(bytes_job(
+                netlify::REDIRECTS,
+                netlify::redirects_file(&rules, d.force_redirects),
+                "the generated _redirects",
+            ));
+        }
+        if d.nojekyll {
+            jobs.push(bytes_job(meta::NOJEKYLL, String::new(), "the generated .nojekyll"));
+        }
+        if d.htaccess {
+            jobs.push(bytes_job(
+                apache::FILE,
+                apache::file(&rules).0,
+                "the generated .htaccess",
+            ));
+        }
+        if let Some(s) = &self.config.security_txt {
+            jobs.push(bytes_job(
+                security_txt::PATH,
+                security_txt::file(s, &self.config.title, self.urls),
+                "the generated security.txt",
+            ));
+        }
+        jobs
+    }
+
+    /// Warnings about what the host files leave to the alias pages (aliases a server
+    /// configuration cannot match safely), for the build's report.
+    pub fn deploy_warnings(&self) -> Vec<Diagnostic> {
+        if self.config.deploy.htaccess {
+            self.deploy_rules().server_redirects(apache::FILE).1
+        } else {
+            Vec::new()
+        }
     }
 }
 
