@@ -198,16 +198,17 @@ fn load_with(
         let at = |d: Diagnostic| d.at_opt(s.expires_line);
         match s.expiry(now) {
             Expiry::Fine => {}
-            Expiry::Soon(message) => diags.push(at(Diagnostic::warning(
-                config::CONFIG_FILE,
-                message,
-            )
-            .with_help("set a new `expires` in [security_txt] soon, less than a year ahead"))),
-            Expiry::Wrong(message, help) => diags.push(at(Diagnostic::error(
-                config::CONFIG_FILE,
-                message,
-            )
-            .with_help(help))),
+            Expiry::Soon(message) => {
+                diags.push(at(Diagnostic::warning(config::CONFIG_FILE, message)
+                    .with_help(
+                        "set a new `expires` in [security_txt] soon, less than a year ahead",
+                    )))
+            }
+            Expiry::Wrong(message, help) => {
+                diags.push(at(
+                    Diagnostic::error(config::CONFIG_FILE, message).with_help(help)
+                ))
+            }
         }
     }
     let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
@@ -525,8 +526,14 @@ impl Session {
                     .is_none_or(|s| s.fingerprint != j.fingerprint)
             })
             .collect();
-        let (states, deleted) =
-            update_in_place(&renderer, &changed_jobs, pre, &output, &manifest, Vec::new())?;
+        let (states, deleted) = update_in_place(
+            &renderer,
+            &changed_jobs,
+            pre,
+            &output,
+            &manifest,
+            Vec::new(),
+        )?;
         timings.lap("render and move in the changed outputs");
         for d in &deleted {
             manifest.files.remove(d);
@@ -643,6 +650,9 @@ fn plan_small_edits(
     Ok(Some(jobs))
 }
 
+/// Each written file and its recorded state.
+type States = Vec<(PathBuf, cache::FileState)>;
+
 /// Renders `changed` (with their compressed copies) beside the output folder and moves
 /// them in, deleting `deleted` and the compressed copies in `old` of re-rendered files
 /// that did not get new ones (a file now too small), as one journaled update. Returns the
@@ -654,7 +664,7 @@ fn update_in_place(
     output: &Path,
     old: &Manifest,
     mut deleted: Vec<PathBuf>,
-) -> Result<(Vec<(PathBuf, cache::FileState)>, Vec<PathBuf>), Diagnostic> {
+) -> Result<(States, Vec<PathBuf>), Diagnostic> {
     let update = Update::create(output)?;
     let states = execute(
         renderer,
@@ -812,7 +822,8 @@ fn execute(
                         let meta = copy(src, &job.path)?;
                         buf.clear();
                         if pre.is_some() && precompress::is_text(&job.path) {
-                            *buf = std::fs::read(src).map_err(|e| Diagnostic::io(src, "read", &e))?;
+                            *buf =
+                                std::fs::read(src).map_err(|e| Diagnostic::io(src, "read", &e))?;
                         }
                         meta
                     }
@@ -821,7 +832,8 @@ fn execute(
                         write(&job.path, buf)?
                     }
                 };
-                let mut states = vec![(job.path.clone(), cache::file_state(&meta, job.fingerprint))];
+                let mut states =
+                    vec![(job.path.clone(), cache::file_state(&meta, job.fingerprint))];
                 if let Some(pre) = pre {
                     for (path, bytes, fp) in pre.companions(&job.path, buf, job.fingerprint) {
                         let meta = write(&path, &bytes)?;

@@ -105,13 +105,25 @@ impl SecurityTxtConfig {
             out.push((key, Problem::new(message, help)));
         };
         if self.contact.is_empty() {
-            push("contact", "`security_txt.contact` is required".to_string(), "add contact = \"mailto:security@example.com\" (or an https:// page, or tel:)"
-                        .to_string());
+            push(
+                "contact",
+                "`security_txt.contact` is required".to_string(),
+                "add contact = \"mailto:security@example.com\" (or an https:// page, or tel:)"
+                    .to_string(),
+            );
         }
         if self.expires.trim().is_empty() {
-            push("expires", "`security_txt.expires` is required".to_string(), "add expires = \"2026-12-31T23:59:59Z\", less than a year from now".to_string());
+            push(
+                "expires",
+                "`security_txt.expires` is required".to_string(),
+                "add expires = \"2026-12-31T23:59:59Z\", less than a year from now".to_string(),
+            );
         } else if let Err(e) = Date::parse(&self.expires) {
-            push("expires", format!("`security_txt.expires`: {e}"), "write an RFC 3339 date-time such as \"2026-12-31T23:59:59Z\"".to_string());
+            push(
+                "expires",
+                format!("`security_txt.expires`: {e}"),
+                "write an RFC 3339 date-time such as \"2026-12-31T23:59:59Z\"".to_string(),
+            );
         }
         let lists: [(&'static str, &[String], &[&str]); 5] = [
             ("contact", &self.contact, &["mailto:", "tel:", "https://"]),
@@ -128,7 +140,14 @@ impl SecurityTxtConfig {
             for v in values {
                 let v = v.trim();
                 if v.chars().any(|c| c.is_control() || c.is_whitespace()) || v.is_empty() {
-                    push(key, format!("`security_txt.{key}`: {v:?} is not a URI (it is empty or has spaces or line breaks)"), "write one URI per entry, such as \"https://example.com/security\"".to_string());
+                    push(
+                        key,
+                        format!(
+                            "`security_txt.{key}`: {v:?} is not a URI (it is empty or has spaces or line breaks)"
+                        ),
+                        "write one URI per entry, such as \"https://example.com/security\""
+                            .to_string(),
+                    );
                 } else if !schemes
                     .iter()
                     .any(|s| v.len() > s.len() && v[..s.len()].eq_ignore_ascii_case(s))
@@ -141,10 +160,14 @@ impl SecurityTxtConfig {
                             schemes.join(" or ")
                         )
                     };
-                    push(key, format!(
+                    push(
+                        key,
+                        format!(
                             "`security_txt.{key}`: {v:?} does not start with {}",
                             schemes.join(", ")
-                        ), hint);
+                        ),
+                        hint,
+                    );
                 }
             }
         }
@@ -153,9 +176,11 @@ impl SecurityTxtConfig {
                 && lang.len() <= 35
                 && lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
-                push("preferred_languages", format!(
-                        "`security_txt.preferred_languages`: {lang:?} is not a language tag"
-                    ), "use language tags such as [\"en\", \"de\"]".to_string());
+                push(
+                    "preferred_languages",
+                    format!("`security_txt.preferred_languages`: {lang:?} is not a language tag"),
+                    "use language tags such as [\"en\", \"de\"]".to_string(),
+                );
             }
         }
         out

@@ -172,7 +172,11 @@ impl Renderer<'_> {
             ));
         }
         if d.nojekyll {
-            jobs.push(bytes_job(meta::NOJEKYLL, String::new(), "the generated .nojekyll"));
+            jobs.push(bytes_job(
+                meta::NOJEKYLL,
+                String::new(),
+                "the generated .nojekyll",
+            ));
         }
         if d.htaccess {
             jobs.push(bytes_job(
