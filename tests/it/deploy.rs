@@ -3,9 +3,7 @@
 //! `/.well-known/security.txt` and its Expires checks, and `sitrep deploy-config`.
 //! (tests/deploy_servers.rs puts them behind real servers.)
 
-mod common;
-
-use common::{SITE_TOML, TestSite, post};
+use crate::common::{SITE_TOML, TestSite, post};
 
 fn site(extra_toml: &str) -> TestSite {
     let s = TestSite::new();

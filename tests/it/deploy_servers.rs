@@ -18,8 +18,6 @@
 //! `apache2` and `caddy` packages: a missing one fails its test with what to install; set
 //! `SITREP_SKIP_SERVERS=1` to skip these tests where they cannot be had.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestSite, post};
+use crate::common::{TestSite, post};
 use sitrep::check::{LinkTarget, resolve_link};
 use sitrep::urls::Urls;
 

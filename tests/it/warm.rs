@@ -1,15 +1,13 @@
 //! Warm builds: after any edit, a build that reuses the cache writes exactly what a cold
 //! build (`--no-cache`) of the same site writes.
 
-mod common;
-
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 
 fn site() -> TestSite {
     let s = TestSite::new();
     s.write(
         "site.toml",
-        &common::SITE_TOML
+        &crate::common::SITE_TOML
             .replace("posts_per_page = 10", "posts_per_page = 2")
             .replace("latest_posts = 5", "latest_posts = 2"),
     );
@@ -284,7 +282,7 @@ fn precompressed_copies_follow_their_files_in_warm_builds() {
     let with = |extra: &str| {
         format!(
             "{}\n[deploy]\nprecompress = true\n{extra}",
-            common::SITE_TOML
+            crate::common::SITE_TOML
                 .replace("posts_per_page = 10", "posts_per_page = 2")
                 .replace("latest_posts = 5", "latest_posts = 2")
         )
