@@ -116,7 +116,7 @@ impl SecurityTxtConfig {
             push(
                 "expires",
                 "`security_txt.expires` is required".to_string(),
-                "add expires = \"2026-12-31T23:59:59Z\", less than a year from now".to_string(),
+                "add an RFC 3339 date less than a year ahead, such as expires = \"2027-01-31T00:00:00Z\"".to_string(),
             );
         } else if let Err(e) = Date::parse(&self.expires) {
             push(
