@@ -172,6 +172,11 @@ words_per_minute = 200   # for "3 min read"
 highlight_theme = "base16-ocean.dark"   # any syntect theme; code gets CSS classes
 highlight_code = true
 
+[editorial]
+# A post with `expires:` in the past is taken down. "absent": its URL answers with the
+# 404 page; "gone": a small "this post was withdrawn" page is written there.
+expired = "absent"
+
 # Files for the host the site is published on; see docs/deploy.md in sitrep's repository.
 [deploy]
 redirects = true         # _redirects (Netlify, Cloudflare Pages): every alias as a 301
@@ -187,7 +192,7 @@ hash_assets = true       # theme CSS/JS/SVG get content-hashed copies, cacheable
 # Uncomment, fill in, and renew `expires` before it passes (the build fails after that).
 # [security_txt]
 # contact = "mailto:security@example.com"
-# expires = "2026-12-31T23:59:59Z"     # less than a year ahead
+# expires = "2027-01-31T00:00:00Z"     # less than a year ahead
 # policy = "https://example.com/disclosure-policy"
 # preferred_languages = "en"
 

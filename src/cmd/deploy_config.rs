@@ -34,14 +34,22 @@ pub struct Args {
     /// address becomes http://ADDRESS (default: the base URL's host, with automatic HTTPS).
     #[arg(long, value_name = "ADDRESS")]
     listen: Option<String>,
+    /// The moment to configure for, as `build --now` (the posts published then, and the
+    /// security.txt checks). Default: SOURCE_DATE_EPOCH, else now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let now = match super::now(args.now.as_deref()) {
+        Ok(now) => now,
+        Err(d) => return super::fail(&d),
+    };
     let opts = BuildOptions {
         root: args.root,
         output: args.output,
         base_url: args.base_url,
-        now: Some(super::now()),
+        now: Some(now),
         ..BuildOptions::default()
     };
     let loaded = match sitrep::build::load(&opts, &Highlighter::new()) {

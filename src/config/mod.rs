@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Severity, closest, line_col};
+pub use crate::index::schedule::ExpiredMode;
 use crate::support::fingerprint::{self, Builder, Fingerprint};
 use deploy::{DeployConfig, SecurityTxtConfig};
 use headers::HeadersConfig;
@@ -45,6 +46,8 @@ pub struct Config {
     pub deploy: DeployConfig,
     /// `[security_txt]`: `/.well-known/security.txt`, when the section is there.
     pub security_txt: Option<SecurityTxtConfig>,
+    /// `[editorial]`: what happens at an expired post's URL.
+    pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -61,6 +64,15 @@ pub struct MarkdownConfig {
     /// body with ammonia, keeping what Markdown itself makes (highlighting, heading ids,
     /// footnotes, tables, task lists, CVE links).
     pub unsafe_html: bool,
+}
+
+/// `[editorial]` in site.toml.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct EditorialConfig {
+    /// `"absent"` (the default: the URL answers with the 404 page) or `"gone"` (a small
+    /// "this post was withdrawn" page is written there).
+    pub expired: ExpiredMode,
 }
 
 impl Default for MarkdownConfig {
@@ -89,6 +101,7 @@ impl Default for Config {
             headers: HeadersConfig::default(),
             deploy: DeployConfig::default(),
             security_txt: None,
+            editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
     }
@@ -350,6 +363,7 @@ fn unknown_key(text: &str, path: &str) -> Diagnostic {
         "headers." => keys::fields_of::<HeadersConfig>(),
         "deploy." => keys::fields_of::<DeployConfig>(),
         "security_txt." => keys::fields_of::<SecurityTxtConfig>(),
+        "editorial." => keys::fields_of::<EditorialConfig>(),
         _ => &[],
     };
     let help = match closest(key, known) {

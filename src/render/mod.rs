@@ -11,6 +11,7 @@
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 pub mod deploy;
+pub mod editorial;
 pub mod feeds;
 mod generated;
 mod listing;
@@ -73,6 +74,9 @@ pub enum PageJob {
     /// Taxonomy, term, page number.
     Term(usize, usize, usize),
     NotFound,
+    /// Where an expired post was (`[editorial] expired = "gone"`): index into
+    /// `Site::withdrawn`.
+    Withdrawn(usize),
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -246,6 +250,12 @@ impl<'a> Renderer<'a> {
                 self.insert_latest(&mut ctx, 0)?;
                 (urls::NOT_FOUND.to_string(), "404.html", ctx)
             }
+            PageJob::Withdrawn(w) => {
+                let route = &site.withdrawn[w].route;
+                let mut ctx = self.context("withdrawn", route, "Post withdrawn");
+                self.insert_latest(&mut ctx, 0)?;
+                (route.clone(), editorial::WITHDRAWN_TEMPLATE, ctx)
+            }
         })
     }
 
@@ -253,6 +263,19 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, kind: &JobKind, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
         buf.clear();
         match kind {
+            JobKind::Page(PageJob::Withdrawn(_))
+                if !self.templates.has(editorial::WITHDRAWN_TEMPLATE) =>
+            {
+                buf.extend_from_slice(
+                    editorial::withdrawn_html(
+                        &self.config.language,
+                        &self.config.title,
+                        &self.urls.url(""),
+                    )
+                    .as_bytes(),
+                );
+                Ok(())
+            }
             JobKind::Page(job) => {
                 let (_, template, ctx) = self.page_context(*job)?;
                 self.templates.render_to(template, &ctx, buf)
@@ -306,6 +329,7 @@ impl<'a> Renderer<'a> {
             PageJob::TaxonomyList(k) => Origin::TaxonomyList(k),
             PageJob::Term(k, t, _) => Origin::Term(k, t),
             PageJob::NotFound => Origin::Generated("the 404 page"),
+            PageJob::Withdrawn(w) => Origin::Withdrawn(w),
         };
         Job {
             path: urls::output_file(route),

@@ -61,8 +61,10 @@ pub struct ServeOptions {
     pub drafts: bool,
     /// Where to build; a new temporary folder (removed on Ctrl-C) when `None`.
     pub output: Option<PathBuf>,
-    /// The time serve started, in Unix seconds (see `BuildOptions::now`).
-    pub now: Option<i64>,
+    /// The moment to build for (fixed while serving; see `BuildOptions::now`).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Show scheduled posts, marked as such.
+    pub future: bool,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -120,6 +122,7 @@ impl Server {
             drafts: opts.drafts,
             base_url: Some(format!("http://{addr}")),
             now: opts.now,
+            future: opts.future,
             ..BuildOptions::default()
         };
         Ok(Server {

@@ -24,9 +24,13 @@ fn site(extra_toml: &str) -> TestSite {
     s
 }
 
-/// An RFC 3339 time `days` from now (the build checks Expires against its own time).
+/// The moment the builds of these tests are for (`--now`): Expires is checked against it.
+const NOW: &str = "2026-06-01T12:00:00Z";
+
+/// An RFC 3339 time `days` after [`NOW`].
 fn days_from_now(days: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::days(days))
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap();
+    (now + chrono::Duration::days(days))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
 }
@@ -185,7 +189,7 @@ fn security_txt_from_the_config() {
     let s = site(&format!(
         "[security_txt]\ncontact = [\"mailto:security@example.com\", \"https://example.com/report\"]\nexpires = \"{expires}\"\nencryption = \"https://example.com/pgp.asc\"\npolicy = \"https://example.com/policy\"\npreferred_languages = \"en, de\"\n"
     ));
-    let run = s.build(&[]).ok();
+    let run = s.build(&["--now", NOW]).ok();
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     assert_eq!(
         s.read(".well-known/security.txt"),
@@ -209,11 +213,13 @@ fn security_txt_expiry_is_checked_against_the_build_time() {
     };
     // Within 30 days: built, with a warning naming the line.
     let s = site(&toml(&days_from_now(10)));
-    let run = s.build(&[]).ok();
+    let run = s.build(&["--now", NOW]).ok();
     assert!(
         run.stderr
             .contains("warning: site.toml:8: `security_txt.expires`")
-            && run.stderr.contains("days away"),
+            && run
+                .stderr
+                .contains("= 2026-06-11T12:00:00Z is 10 days away"),
         "{}",
         run.stderr
     );
@@ -226,7 +232,7 @@ fn security_txt_expiry_is_checked_against_the_build_time() {
         (days_from_now(400), "more than a year away"),
     ] {
         s.write("site.toml", &format!("{SITE_TOML}{}", toml(&expires)));
-        let err = s.build(&[]).failed();
+        let err = s.build(&["--now", NOW]).failed();
         assert!(
             err.contains("error: site.toml:8: `security_txt.expires`") && err.contains(what),
             "{err}"

@@ -31,15 +31,15 @@ use sitrep::urls::Urls;
 
 const BASE_URL: &str = "https://user.example.io/blog";
 const BASE: &str = "/blog";
+/// The moment the site is built for.
+const NOW: &str = "2026-06-01T00:00:00Z";
 
 // ------------------------------------------------------------------ the site
 
 fn site() -> TestSite {
     let s = TestSite::new();
-    // `sitrep build` checks Expires against the time of the build: half a year ahead.
-    let expires = (chrono::Utc::now() + chrono::Duration::days(180))
-        .format("%Y-%m-%dT00:00:00Z")
-        .to_string();
+    // `sitrep build` checks Expires against its moment (`--now`, below).
+    let expires = "2026-12-01T00:00:00Z";
     s.write(
         "site.toml",
         &format!(
@@ -78,7 +78,7 @@ fn site() -> TestSite {
         "content/about.md",
         "---\ntitle: About\naliases: [/who/]\n---\n\nWe write about security.\n",
     );
-    s.build(&[]).ok();
+    s.build(&["--now", NOW]).ok();
     // Servers that drop root (to `nobody`) must read the site.
     open_up(s.root());
     s
@@ -199,7 +199,9 @@ fn start(
 }
 
 fn deploy_config(s: &TestSite, server: &str, listen: &str) -> String {
-    let run = s.run(&["deploy-config", server, "--listen", listen]).ok();
+    let run = s
+        .run(&["deploy-config", server, "--listen", listen, "--now", NOW])
+        .ok();
     run.stdout
 }
 

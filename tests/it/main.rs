@@ -9,6 +9,7 @@ mod build;
 mod check;
 mod deploy;
 mod deploy_servers;
+mod embargo;
 mod errors;
 mod escaping;
 mod malformed;
