@@ -162,6 +162,12 @@ impl Renderer<'_> {
                 "the generated _headers",
             ));
         }
+        for (route, text, origin) in super::ioc_exports::files(site, self.config, self.urls) {
+            jobs.push(Job {
+                origin,
+                ..bytes_job(&route, text, "")
+            });
+        }
         if let Some(css) = self.syntax_css {
             jobs.push(bytes_job(
                 urls::SYNTAX_CSS,

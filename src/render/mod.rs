@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod editorial;
 pub mod feeds;
 mod generated;
+pub mod ioc_exports;
 mod listing;
 mod post;
 pub mod routes;
@@ -351,7 +352,7 @@ pub fn site_value(
         .link(urls::SYNTAX_CSS)
         .map_or_else(|| urls.url(urls::SYNTAX_CSS), str::to_string);
     let security_meta = if config.deploy.meta_tags && config.headers.enabled {
-        deploy::meta::tags(&config.headers)
+        deploy::meta::tags(&config.headers.with_frames(&ioc_exports::frame_hosts(site)))
     } else {
         String::new()
     };

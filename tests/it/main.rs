@@ -15,6 +15,7 @@ mod escaping;
 mod malformed;
 mod messages;
 mod resources;
+mod rich;
 mod scaffold;
 mod serve;
 mod session;

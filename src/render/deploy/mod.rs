@@ -67,9 +67,12 @@ pub struct Rules {
 
 impl Rules {
     pub fn new(site: &Site, config: &Config, urls: &Urls, assets: &Assets) -> Rules {
+        // `frame-src` for the players of the embeds the site's pages use.
+        let with_frames = config
+            .headers
+            .with_frames(&super::ioc_exports::frame_hosts(site));
         let headers = if config.headers.enabled {
-            config
-                .headers
+            with_frames
                 .headers()
                 .into_iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
