@@ -182,6 +182,7 @@ impl Renderer<'_> {
                 ));
             }
         }
+        jobs.extend(self.plan_search());
         Ok(jobs)
     }
 }

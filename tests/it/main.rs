@@ -17,6 +17,7 @@ mod messages;
 mod resources;
 mod rich;
 mod scaffold;
+mod search;
 mod serve;
 mod session;
 mod warm;
