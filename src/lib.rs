@@ -33,6 +33,7 @@ pub mod output;
 pub mod render;
 
 pub mod check;
+pub mod ci;
 pub mod scaffold;
 pub mod serve;
 

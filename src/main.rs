@@ -34,6 +34,8 @@ enum Command {
     Init(cmd::init::Args),
     /// Everything `build` checks, plus internal links, anchors and images; writes nothing.
     Check(cmd::check::Args),
+    /// Print a server configuration for the site: nginx or Caddy.
+    DeployConfig(cmd::deploy_config::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +45,6 @@ fn main() -> ExitCode {
         Command::New(args) => cmd::new::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::DeployConfig(args) => cmd::deploy_config::run(args),
     }
 }

@@ -189,6 +189,25 @@ favicons = true          # PNG icons and site.webmanifest from favicon.svg
 # 404 page; "gone": a small "this post was withdrawn" page is written there.
 expired = "absent"
 
+# Files for the host the site is published on; see docs/deploy.md in sitrep's repository.
+[deploy]
+redirects = true         # _redirects (Netlify, Cloudflare Pages): every alias as a 301
+force_redirects = false  # true on Netlify: `301!`, so the redirect wins over the alias page
+meta_tags = true         # the CSP and referrer policy as <meta> tags (GitHub and GitLab Pages)
+nojekyll = true          # .nojekyll, so GitHub Pages serves the folder as it is
+htaccess = false         # .htaccess for Apache
+precompress = false      # .gz and .br beside text files over 1 kB (nginx, Caddy, Apache)
+brotli = true            # with precompress: the .br files too
+hash_assets = true       # theme CSS/JS/SVG get content-hashed copies, cacheable for a year
+
+# /.well-known/security.txt (RFC 9116): how to report a security problem to you.
+# Uncomment, fill in, and renew `expires` before it passes (the build fails after that).
+# [security_txt]
+# contact = "mailto:security@example.com"
+# expires = "2027-01-31T00:00:00Z"     # less than a year ahead
+# policy = "https://example.com/disclosure-policy"
+# preferred_languages = "en"
+
 [extra]                  # free-form, handed to templates as site.extra
 "#;
 

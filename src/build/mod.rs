@@ -38,6 +38,7 @@ use crate::index::schedule::{self, Held, Schedule};
 use crate::index::{self, Site};
 use crate::output;
 use crate::output::cache::{self, Cache, NoStore, Store};
+use crate::render::deploy::assets::Assets;
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Renderer};
@@ -219,7 +220,7 @@ fn load_with(
     let (config, syntax_css) = load_config(opts, hl, &mut diags)?;
     let urls = Urls::new(&config.base_url);
     timings.lap("config");
-    let (theme, templates) = load_theme(opts, &config, &urls, &mut diags);
+    let (theme, templates) = load_theme(opts, &config, &urls, syntax_css.as_deref(), &mut diags);
     let shortcodes = theme
         .as_ref()
         .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
@@ -275,6 +276,7 @@ fn load_with(
         &config,
         &urls,
         render::images::favicons::enabled(&config, &theme),
+        templates.assets(),
     );
     templates.set_site(site_value.clone());
     timings.lap("index");
@@ -331,6 +333,24 @@ fn load_config(
         }
         config.base_url = url.trim_end_matches('/').to_string();
     }
+    if let (Some(now), Some(s)) = (opts.now, &config.security_txt) {
+        use crate::config::deploy::Expiry;
+        let at = |d: Diagnostic| d.at_opt(s.expires_line);
+        match s.expiry(now.timestamp()) {
+            Expiry::Fine => {}
+            Expiry::Soon(message) => {
+                diags.push(at(Diagnostic::warning(config::CONFIG_FILE, message)
+                    .with_help(
+                        "set a new `expires` in [security_txt] soon, less than a year ahead",
+                    )))
+            }
+            Expiry::Wrong(message, help) => {
+                diags.push(at(
+                    Diagnostic::error(config::CONFIG_FILE, message).with_help(help)
+                ))
+            }
+        }
+    }
     let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
     if config.markdown.highlight_code && syntax_css.is_none() {
         diags.push(
@@ -347,11 +367,14 @@ fn load_config(
     Ok((config, syntax_css))
 }
 
-/// The theme's files and its compiled templates, or their problems in `diags`.
+/// The theme's files and its compiled templates, or their problems in `diags`. The
+/// static files' links (`asset_url`, hashed names with `[deploy] hash_assets`) are known
+/// to the templates.
 fn load_theme(
     opts: &BuildOptions,
     config: &Config,
     urls: &Urls,
+    syntax_css: Option<&str>,
     diags: &mut Diagnostics,
 ) -> (Option<ThemeFiles>, Option<Templates>) {
     let theme = match theme::load(&opts.root, &config.theme) {
@@ -361,16 +384,24 @@ fn load_theme(
             None
         }
     };
-    let templates =
-        theme
-            .as_ref()
-            .and_then(|t| match Templates::new(&t.templates, urls.origin()) {
-                Ok(t) => Some(t),
-                Err(errors) => {
-                    diags.extend(errors);
-                    None
-                }
-            });
+    let assets = theme.as_ref().and_then(|t| {
+        match Assets::new(t, syntax_css, config.deploy.hash_assets, urls) {
+            Ok(a) => Some(Arc::new(a)),
+            Err(errors) => {
+                diags.extend(errors);
+                None
+            }
+        }
+    });
+    let templates = theme.as_ref().zip(assets).and_then(|(t, a)| {
+        match Templates::with_assets(&t.templates, urls.origin(), a) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                diags.extend(errors);
+                None
+            }
+        }
+    });
     (theme, templates)
 }
 
@@ -429,7 +460,7 @@ fn build_keeping(
         BuildError::new(all)
     };
     let renderer = loaded.renderer();
-    let jobs = match renderer.plan() {
+    let mut jobs = match renderer.plan() {
         Ok(jobs) => jobs,
         Err(errors) => {
             // Nothing was written: the manifest still describes the output.
@@ -439,11 +470,14 @@ fn build_keeping(
             return Err(fail(&loaded.warnings, errors));
         }
     };
+    let pre = write::precompression(&loaded.config, &mut jobs);
+    let deploy_warnings = renderer.deploy_warnings();
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
     let (manifest, written) = write_outputs(
         &renderer,
         &jobs,
+        pre,
         &output,
         old,
         store.verify_outputs(),
@@ -451,6 +485,8 @@ fn build_keeping(
     )
     .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
+    let mut loaded = loaded;
+    loaded.warnings.extend(deploy_warnings);
     store.save_manifest(manifest);
     let key = cache::content_key(
         content_fingerprint(&loaded.config, loaded.shortcodes.as_deref()),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::write::update_in_place;
+use super::write::{precompression, update_in_place};
 use super::{BuildOptions, BuildReport, Loaded, Timings, build_keeping};
 use crate::content::highlight::Highlighter;
 use crate::content::{self, Page};
@@ -124,6 +124,7 @@ impl Session {
         }
         let mut seen = HashSet::new();
         jobs.retain(|j| seen.insert(j.path.clone()));
+        let pre = precompression(&last.config, &mut jobs);
         let output = self.opts.output_dir();
         let Some(mut manifest) = self.store.load_manifest(&output) else {
             return Ok(None);
@@ -142,16 +143,21 @@ impl Session {
                 .files
                 .keys()
                 .filter(|p| p.starts_with(crate::render::search::index::DIR) && !now.contains(*p))
+                // A compressed copy goes with its file (update_in_place drops stale ones).
+                .filter(|p| {
+                    !crate::output::precompress::companion_of(p).is_some_and(|f| now.contains(&f))
+                })
                 .cloned()
                 .collect(),
             None => Vec::new(),
         };
         deleted.sort();
-        let states = update_in_place(&renderer, &changed_jobs, &output, &deleted)?;
+        let (states, deleted) =
+            update_in_place(&renderer, &changed_jobs, pre, &output, &manifest, deleted)?;
+        timings.lap("render and move in the changed outputs");
         for d in &deleted {
             manifest.files.remove(d);
         }
-        timings.lap("render and move in the changed outputs");
         let files = manifest.files.len();
         manifest.files.extend(states);
         self.store.save_manifest(manifest);

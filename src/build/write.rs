@@ -10,27 +10,68 @@ use super::Timings;
 use crate::config;
 use crate::error::{BuildError, Diagnostic};
 use crate::output::cache::{self, Manifest};
+use crate::output::precompress::{self, Precompress};
 use crate::output::{Staging, Update};
 use crate::render::{Job, JobKind, Renderer};
 
-/// Renders `changed` beside the output folder and moves them in, deleting `deleted`, as
-/// one journaled update. Returns the new states of the written files.
+/// Each written file and its recorded state.
+pub(super) type States = Vec<(PathBuf, cache::FileState)>;
+
+/// Renders `changed` (with their compressed copies) beside the output folder and moves
+/// them in, deleting `deleted` and the compressed copies in `old` of re-rendered files
+/// that did not get new ones (a file now too small), as one journaled update. Returns the
+/// new states of the written files, and every file deleted.
 pub(super) fn update_in_place(
     renderer: &Renderer<'_>,
     changed: &[&Job],
+    pre: Option<Precompress>,
     output: &Path,
-    deleted: &[PathBuf],
-) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
+    old: &Manifest,
+    mut deleted: Vec<PathBuf>,
+) -> Result<(States, Vec<PathBuf>), Diagnostic> {
     let update = Update::create(output)?;
     let states = execute(
         renderer,
         changed,
+        pre,
         |rel, bytes| update.write(rel, bytes),
         |src, rel| update.copy(src, rel),
     )?;
-    let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
-    update.commit(&written, deleted)?;
-    Ok(states)
+    let written: Vec<PathBuf> = states.iter().map(|(p, _)| p.clone()).collect();
+    let written_set: HashSet<&Path> = written.iter().map(PathBuf::as_path).collect();
+    let rendered: HashSet<&Path> = changed.iter().map(|j| j.path.as_path()).collect();
+    deleted.extend(stale_companions(old.files.keys(), &rendered, &written_set));
+    deleted.retain(|d| !written_set.contains(d.as_path()));
+    deleted.sort();
+    deleted.dedup();
+    update.commit(&written, &deleted)?;
+    Ok((states, deleted))
+}
+
+/// Compressed copies in `files` of the re-rendered `rendered` files that this build did
+/// not write again (the file is now too small).
+fn stale_companions<'a>(
+    files: impl Iterator<Item = &'a PathBuf>,
+    rendered: &HashSet<&Path>,
+    written: &HashSet<&Path>,
+) -> Vec<PathBuf> {
+    files
+        .filter(|p| {
+            precompress::companion_of(p).is_some_and(|parent| rendered.contains(parent.as_path()))
+                && !written.contains(p.as_path())
+        })
+        .cloned()
+        .collect()
+}
+
+/// The precompression of this build (`[deploy] precompress`), folded into every job's
+/// fingerprint so that turning it on or off rewrites every file.
+pub(super) fn precompression(config: &config::Config, jobs: &mut [Job]) -> Option<Precompress> {
+    let pre = Precompress::of(config.deploy.precompress, config.deploy.brotli)?;
+    for j in jobs.iter_mut() {
+        j.fingerprint = pre.fingerprint(j.fingerprint);
+    }
+    Some(pre)
 }
 
 /// Writes the outputs: only the changed ones when `old` describes the output folder as it
@@ -39,6 +80,7 @@ pub(super) fn update_in_place(
 pub(super) fn write_outputs(
     renderer: &Renderer<'_>,
     jobs: &[Job],
+    pre: Option<Precompress>,
     output: &Path,
     old: Option<Manifest>,
     verify: bool,
@@ -55,24 +97,32 @@ pub(super) fn write_outputs(
             })
             .collect();
         let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
-        let mut deleted: Vec<PathBuf> = old
+        // A compressed copy stays while its file stays (update_in_place deletes those of
+        // re-rendered files that get none).
+        let companion_kept = |p: &Path| {
+            pre.is_some()
+                && precompress::companion_of(p)
+                    .is_some_and(|parent| planned.contains(parent.as_path()))
+        };
+        let deleted: Vec<PathBuf> = old
             .files
             .keys()
-            .filter(|p| !planned.contains(p.as_path()))
+            .filter(|p| !planned.contains(p.as_path()) && !companion_kept(p))
             .cloned()
             .collect();
-        deleted.sort();
         timings.lap("compare with the last build");
         // Past a third of the site, a fresh folder is as fast and simpler.
         if changed.len() * 3 <= jobs.len() {
-            let states = update_in_place(renderer, &changed, output, &deleted)?;
+            let (states, deleted) =
+                update_in_place(renderer, &changed, pre, output, &old, deleted)?;
             timings.lap("render changed outputs and move them in");
+            let written = states.len();
             let mut files = old.files;
             for d in &deleted {
                 files.remove(d);
             }
             files.extend(states);
-            return Ok((manifest_for(output, files), changed.len()));
+            return Ok((manifest_for(output, files), written));
         }
     }
     let staging = Staging::create(output)?;
@@ -80,16 +130,15 @@ pub(super) fn write_outputs(
     let states = execute(
         renderer,
         &all,
+        pre,
         |rel, bytes| staging.write(rel, bytes),
         |src, rel| staging.copy(src, rel),
     )?;
     timings.lap("render every output");
     staging.commit()?;
     timings.lap("swap in the new output");
-    Ok((
-        manifest_for(output, states.into_iter().collect()),
-        jobs.len(),
-    ))
+    let written = states.len();
+    Ok((manifest_for(output, states.into_iter().collect()), written))
 }
 
 pub(super) fn manifest_for(
@@ -111,29 +160,48 @@ pub(super) fn on_disk_as_recorded(path: &Path, state: &cache::FileState) -> bool
         .is_ok_and(|m| m.is_file() && cache::file_state(&m, state.fingerprint) == *state)
 }
 
-/// Renders (or copies) `jobs` in parallel through `write` and `copy`; returns each file's
-/// recorded state.
+/// Renders (or copies) `jobs` in parallel through `write` and `copy`, with their
+/// compressed copies when `pre` says so; returns each written file's recorded state.
 pub(super) fn execute(
     renderer: &Renderer<'_>,
     jobs: &[&Job],
+    pre: Option<Precompress>,
     write: impl Fn(&Path, &[u8]) -> Result<std::fs::Metadata, Diagnostic> + Sync,
     copy: impl Fn(&Path, &Path) -> Result<std::fs::Metadata, Diagnostic> + Sync,
-) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
-    jobs.par_iter()
+) -> Result<States, Diagnostic> {
+    let per_job: Vec<States> = jobs
+        .par_iter()
         .map_init(
             || Vec::with_capacity(64 * 1024),
             |buf, job| {
                 let meta = match &job.kind {
-                    JobKind::Copy(src) => copy(src, &job.path)?,
+                    JobKind::Copy(src) => {
+                        let meta = copy(src, &job.path)?;
+                        buf.clear();
+                        if pre.is_some() && precompress::is_text(&job.path) {
+                            *buf =
+                                std::fs::read(src).map_err(|e| Diagnostic::io(src, "read", &e))?;
+                        }
+                        meta
+                    }
                     kind => {
                         renderer.render(kind, buf)?;
                         write(&job.path, buf)?
                     }
                 };
-                Ok((job.path.clone(), cache::file_state(&meta, job.fingerprint)))
+                let mut states =
+                    vec![(job.path.clone(), cache::file_state(&meta, job.fingerprint))];
+                if let Some(pre) = pre {
+                    for (path, bytes, fp) in pre.companions(&job.path, buf, job.fingerprint) {
+                        let meta = write(&path, &bytes)?;
+                        states.push((path, cache::file_state(&meta, fp)));
+                    }
+                }
+                Ok(states)
             },
         )
-        .collect()
+        .collect::<Result<_, Diagnostic>>()?;
+    Ok(per_job.into_iter().flatten().collect())
 }
 
 /// Refuses output folders that would swallow the site itself.

@@ -152,8 +152,14 @@ impl HeadersConfig {
     /// is). A policy without `frame-src` gets `frame-src 'self' HOSTS`, so frames it allowed
     /// through `default-src 'self'` stay allowed.
     pub fn file_with_frames(&self, hosts: &[&str]) -> String {
+        self.with_frames(hosts).file()
+    }
+
+    /// These headers with `frame-src` in the Content-Security-Policy allowing `hosts` too
+    /// (see [`HeadersConfig::file_with_frames`]).
+    pub fn with_frames(&self, hosts: &[&str]) -> HeadersConfig {
         if hosts.is_empty() || self.content_security_policy.trim().is_empty() {
-            return self.file();
+            return self.clone();
         }
         let mut directives: Vec<String> = self
             .content_security_policy
@@ -183,7 +189,6 @@ impl HeadersConfig {
             content_security_policy: directives.join("; "),
             ..self.clone()
         }
-        .file()
     }
 
     /// The text of `_headers`: one rule for every path.

@@ -4,6 +4,7 @@
 //! the wrong type is an error naming `site.toml`, the line, the column and the key; an
 //! unknown key is a warning that suggests the closest known one.
 
+pub mod deploy;
 pub mod headers;
 pub mod images;
 mod keys;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Diagnostic, Severity, closest, line_col};
 pub use crate::index::schedule::ExpiredMode;
 use crate::support::fingerprint::{self, Builder, Fingerprint};
+use deploy::{DeployConfig, SecurityTxtConfig};
 use headers::HeadersConfig;
 use images::ImagesConfig;
 
@@ -50,6 +52,10 @@ pub struct Config {
     pub headers: HeadersConfig,
     /// `[images]`: responsive images, social cards, favicons.
     pub images: ImagesConfig,
+    /// `[deploy]`: host files, asset names, precompression.
+    pub deploy: DeployConfig,
+    /// `[security_txt]`: `/.well-known/security.txt`, when the section is there.
+    pub security_txt: Option<SecurityTxtConfig>,
     /// `[editorial]`: what happens at an expired post's URL.
     pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
@@ -107,6 +113,8 @@ impl Default for Config {
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
             images: ImagesConfig::default(),
+            deploy: DeployConfig::default(),
+            security_txt: None,
             editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
@@ -167,6 +175,9 @@ impl Config {
         let errors = config.validate(text);
         if errors.is_empty() {
             let mut config = config;
+            if let Some(s) = config.security_txt.as_mut() {
+                s.expires_line = table_key_line(text, "security_txt", "expires");
+            }
             config.base_url = config.base_url.trim_end_matches('/').to_string();
             Ok((config, warnings))
         } else {
@@ -254,8 +265,23 @@ impl Config {
                 .or_else(|| table_key_line(text, "headers.extra", &key));
             errors.push(p.in_file(Severity::Error, CONFIG_FILE).at_opt(line));
         }
+        if let Some(s) = &self.security_txt {
+            for (key, p) in s.problems() {
+                let line = table_key_line(text, "security_txt", key)
+                    .or_else(|| section_line(text, "security_txt"));
+                errors.push(p.in_file(Severity::Error, CONFIG_FILE).at_opt(line));
+            }
+        }
         errors
     }
+}
+
+/// The 1-based line of the header `[table]`.
+fn section_line(text: &str, table: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    text.lines()
+        .position(|l| l.split('#').next().unwrap_or("").trim() == header)
+        .map(|i| i + 1)
 }
 
 /// Validates `--base-url` the same way as the key in site.toml.
@@ -364,6 +390,8 @@ fn unknown_key(text: &str, path: &str) -> Diagnostic {
         "markdown." => keys::fields_of::<MarkdownConfig>(),
         "headers." => keys::fields_of::<HeadersConfig>(),
         "images." => keys::fields_of::<ImagesConfig>(),
+        "deploy." => keys::fields_of::<DeployConfig>(),
+        "security_txt." => keys::fields_of::<SecurityTxtConfig>(),
         "editorial." => keys::fields_of::<EditorialConfig>(),
         _ => &[],
     };

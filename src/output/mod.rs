@@ -9,6 +9,7 @@
 //! that could leave the staging folder: `..`, absolute paths, drive prefixes, backslashes.
 
 pub mod cache;
+pub mod precompress;
 
 use std::fs;
 use std::io::Write;

@@ -28,6 +28,16 @@ impl Renderer<'_> {
                     (fingerprint::of_bytes(bytes), JobKind::Embedded(bytes))
                 }
             };
+            // The copy named by its content (`[deploy] hash_assets`).
+            let rel_s = rel.to_string_lossy().replace('\\', "/");
+            if let Some(hashed) = self.templates.assets().hashed_of(&rel_s) {
+                jobs.push(Job {
+                    path: PathBuf::from(hashed),
+                    fingerprint: fp,
+                    kind: kind.clone(),
+                    origin: Origin::Static(shown.clone()),
+                });
+            }
             jobs.push(Job {
                 path: rel.clone(),
                 fingerprint: fp,
@@ -143,11 +153,12 @@ impl Renderer<'_> {
             "the generated robots.txt",
         ));
         if self.config.headers.enabled {
-            // `frame-src` for the players of the embeds the site's pages use.
-            let frames = super::ioc_exports::frame_hosts(site);
+            // The security headers, and caching for hashed assets and feeds.
+            let rules = self.deploy_rules();
+            let feeds = super::deploy::netlify::feed_links(self.urls);
             jobs.push(bytes_job(
                 headers::FILE,
-                self.config.headers.file_with_frames(&frames),
+                super::deploy::netlify::headers_file(&rules, &feeds),
                 "the generated _headers",
             ));
         }
@@ -163,6 +174,13 @@ impl Renderer<'_> {
                 css.to_string(),
                 "the highlighting stylesheet",
             ));
+            if let Some(hashed) = self.templates.assets().hashed_of(urls::SYNTAX_CSS) {
+                jobs.push(bytes_job(
+                    hashed,
+                    css.to_string(),
+                    "the content-hashed copy of the highlighting stylesheet",
+                ));
+            }
         }
         jobs.extend(self.plan_search());
         Ok(jobs)

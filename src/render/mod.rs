@@ -10,6 +10,7 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+pub mod deploy;
 pub mod editorial;
 pub mod feeds;
 mod generated;
@@ -342,6 +343,7 @@ impl<'a> Renderer<'a> {
         if let Some(im) = self.images {
             jobs.extend(im.jobs.iter().cloned());
         }
+        jobs.extend(self.plan_deploy());
         routes::claim_all(jobs, self.site)
     }
 
@@ -366,7 +368,21 @@ impl<'a> Renderer<'a> {
 }
 
 /// The global `site` variable.
-pub fn site_value(site: &Site, config: &Config, urls: &Urls, favicons: bool) -> Value {
+pub fn site_value(
+    site: &Site,
+    config: &Config,
+    urls: &Urls,
+    favicons: bool,
+    assets: &deploy::assets::Assets,
+) -> Value {
+    let syntax_css_url = assets
+        .link(urls::SYNTAX_CSS)
+        .map_or_else(|| urls.url(urls::SYNTAX_CSS), str::to_string);
+    let security_meta = if config.deploy.meta_tags && config.headers.enabled {
+        deploy::meta::tags(&config.headers.with_frames(&ioc_exports::frame_hosts(site)))
+    } else {
+        String::new()
+    };
     let taxonomies: Vec<Value> = site
         .taxonomies
         .iter()
@@ -400,7 +416,8 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls, favicons: bool) -> 
         ("atom_url", Value::from(urls.url(urls::ATOM))),
         ("json_feed_url", Value::from(urls.url(urls::JSON_FEED))),
         ("sitemap_url", Value::from(urls.url(urls::SITEMAP))),
-        ("syntax_css_url", Value::from(urls.url(urls::SYNTAX_CSS))),
+        ("syntax_css_url", Value::from(syntax_css_url)),
+        ("security_meta", Value::safe_string(&security_meta)),
         (
             "search_url",
             if config.search {

@@ -20,7 +20,11 @@ use crate::index::Site;
 use crate::urls;
 
 /// Generated files that a static file of the same path replaces (the static file wins).
-pub const SITE_FILE_REPLACES: &[&str] = &[headers::FILE, urls::ROBOTS];
+pub const SITE_FILE_REPLACES: &[&str] = &[
+    headers::FILE,
+    urls::ROBOTS,
+    crate::render::deploy::netlify::REDIRECTS,
+];
 
 /// Who wants an output file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,10 +6,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tera::{Context, ErrorKind, Kwargs, State, Tera, TeraResult, Value};
 
 use crate::error::Diagnostic;
+use crate::render::deploy::assets::Assets;
 use crate::render::theme::TemplateFile;
 use crate::support::date::Date;
 use crate::support::fingerprint::{Builder, Fingerprint};
@@ -32,13 +34,25 @@ pub struct Templates {
     fingerprint: Fingerprint,
     /// Template name -> the file it came from.
     shown: HashMap<String, PathBuf>,
+    /// The static files `asset_url` links to.
+    assets: Arc<Assets>,
 }
 
 impl Templates {
     /// Parses every template; reports all syntax errors and missing required templates.
+    /// `asset_url` knows no files.
     pub fn new(
         files: &BTreeMap<String, TemplateFile>,
         origin: &str,
+    ) -> Result<Templates, Vec<Diagnostic>> {
+        Templates::with_assets(files, origin, Arc::new(Assets::default()))
+    }
+
+    /// [`Templates::new`], with the static files `asset_url(path=…)` links to.
+    pub fn with_assets(
+        files: &BTreeMap<String, TemplateFile>,
+        origin: &str,
+        assets: Arc<Assets>,
     ) -> Result<Templates, Vec<Diagnostic>> {
         let shown: HashMap<String, PathBuf> = files
             .iter()
@@ -49,6 +63,7 @@ impl Templates {
         // Tera's fast escape leaves `'` alone; sitrep's escapes it too.
         tera.set_escape_fn(crate::support::escape::html_to);
         register_filters(&mut tera, origin);
+        register_asset_url(&mut tera, &assets);
         let mut errors: Vec<Diagnostic> = REQUIRED
             .iter()
             .filter(|name| !files.contains_key(**name))
@@ -66,6 +81,7 @@ impl Templates {
         for (name, file) in files {
             let mut one = Tera::new();
             register_filters(&mut one, origin);
+            register_asset_url(&mut one, &assets);
             if let Err(e) = one.add_raw_template(name, &file.text)
                 && matches!(e.kind(), ErrorKind::SyntaxError(_))
             {
@@ -88,11 +104,13 @@ impl Templates {
                 .fold(Builder::new("templates"), |b, (name, f)| {
                     b.str(name).str(&f.text)
                 })
+                .fp(assets.fingerprint())
                 .finish();
             Ok(Templates {
                 tera,
                 fingerprint,
                 shown,
+                assets,
             })
         } else {
             Err(errors)
@@ -107,6 +125,11 @@ impl Templates {
     /// A fingerprint of every template: when it changes, every page may change.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
+    }
+
+    /// The static files and their links (hashed names included).
+    pub fn assets(&self) -> &Assets {
+        &self.assets
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -225,6 +248,20 @@ pub(crate) fn register_filters(tera: &mut Tera, origin: &str) {
         } else {
             s.to_string()
         }
+    });
+}
+
+/// `{{ asset_url(path="style.css") }}`: the link to a static file, by its hashed name when
+/// it has one. A path that is no static file is an error.
+fn register_asset_url(tera: &mut Tera, assets: &Arc<Assets>) {
+    let assets = Arc::clone(assets);
+    tera.register_function("asset_url", move |kwargs: Kwargs, _: &State| {
+        let path = kwargs.must_get::<&str>("path")?;
+        assets.link(path).map(str::to_string).ok_or_else(|| {
+            tera::Error::message(format!(
+                "asset_url: the site has no static file {path:?} (in the theme's or the site's static/ folder)"
+            ))
+        })
     });
 }
 

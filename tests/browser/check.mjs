@@ -88,8 +88,10 @@ const PROBE = '/__csp-probe.html';
 const PROBE_HTML = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>probe</title></head>'
   + '<body><p style="color: red">inline style</p><script>document.title = "ran";</script></body></html>';
 
-function serve(root) {
-  const rules = readHeaders(path.join(root, '_headers'));
+// `headers: false` serves the files alone, as a host without header control does (GitHub
+// Pages): then only the pages' own <meta> Content-Security-Policy protects them.
+function serve(root, { headers = true } = {}) {
+  const rules = headers ? readHeaders(path.join(root, '_headers')) : [];
   const server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const send = (status, file, body) => {
@@ -145,7 +147,7 @@ const CSP_LISTENER = `
 `;
 
 /** Opens `url` in a fresh page and collects what went wrong. */
-async function visit(context, base, url, { width = 390, scheme = 'light', expectStatus = 200 } = {}) {
+async function visit(context, base, url, { width = 390, scheme = 'light', expectStatus = 200, cspHeader = true } = {}) {
   const page = await context.newPage();
   await page.setViewportSize({ width, height: 900 });
   await page.emulateMedia({ colorScheme: scheme, media: 'screen' });
@@ -167,7 +169,9 @@ async function visit(context, base, url, { width = 390, scheme = 'light', expect
   });
   const main = await page.goto(base + url, { waitUntil: 'load' });
   if (main.status() !== expectStatus) problems.push(`status ${main.status()}, expected ${expectStatus}`);
-  if (!main.headers()['content-security-policy'] && url !== PROBE) problems.push('no Content-Security-Policy header');
+  const hasHeader = Boolean(main.headers()['content-security-policy']);
+  if (cspHeader && !hasHeader && url !== PROBE) problems.push('no Content-Security-Policy header');
+  if (!cspHeader && hasHeader) problems.push('a Content-Security-Policy header where none was expected');
   const csp = await page.evaluate(() => window.__csp || []);
   for (const v of csp) problems.push('CSP violation: ' + v);
   return { page, problems, responses, main };
@@ -329,7 +333,7 @@ async function main() {
       want(meta.ogTitle === meta.h1 && meta.ogType === 'article' && meta.ogUrl === meta.canonical, 'Open Graph');
       want(meta.twitter === 'summary' || meta.twitter === 'summary_large_image', 'Twitter card');
       want(['application/rss+xml', 'application/atom+xml', 'application/feed+json'].every((t) => meta.feeds.includes(t)), 'feed links');
-      want(meta.icon === '/favicon.svg', 'favicon');
+      want(/^\/favicon\.[0-9a-f]{16}\.svg$/.test(meta.icon), 'favicon (its content-hashed copy)');
       want(meta.inline === 0, 'inline script or style');
       const ld = meta.ld[0] || {};
       want(meta.ld.length === 1 && ld['@type'] === 'NewsArticle' && ld.headline === meta.h1, 'JSON-LD NewsArticle');
@@ -539,6 +543,40 @@ async function main() {
       for (const p of problems) fail(RICH, p);
       await page.screenshot({ path: path.join(SHOTS, 'rich-after-click.png'), fullPage: true });
       await page.close();
+    }
+
+    // 7. Without headers, as on GitHub Pages: the <meta> CSP alone, and no violation.
+    {
+      const bare = await serve(SITE, { headers: false });
+      const bareBase = `http://127.0.0.1:${bare.address().port}`;
+      await context.route('**/*', (route) => {
+        const u = new URL(route.request().url());
+        if (u.origin === bareBase || u.origin === base) return route.continue();
+        failures.push(`request to another host: ${u.href}`);
+        return route.abort('blockedbyclient');
+      });
+      try {
+        for (const url of ['/', POST, '/posts/xz-utils-backdoor-cve-2024-3094/', CVE, MISSING]) {
+          const expectStatus = url === MISSING ? 404 : 200;
+          const r = await visit(context, bareBase, url, { width: 1280, expectStatus, cspHeader: false });
+          for (const p of r.problems) fail(`${url} (meta CSP only)`, p);
+          const meta = await r.page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? null);
+          if (!meta || !meta.includes("default-src 'self'")) fail(`${url} (meta CSP only)`, `no <meta> CSP: ${meta}`);
+          // The tag is in force: an inline script added to the page is blocked and reported.
+          const probe = await r.page.evaluate(async () => {
+            const s = document.createElement('script');
+            s.textContent = 'window.__ran = true;';
+            document.body.append(s);
+            await new Promise((done) => setTimeout(done, 100));
+            return { ran: window.__ran === true, reported: window.__csp.length };
+          });
+          if (probe.ran || probe.reported !== 1) fail(`${url} (meta CSP only)`, `the <meta> CSP did not block an inline script: ${JSON.stringify(probe)}`);
+          await r.page.close();
+        }
+        console.log('checked 5 pages served without headers: the <meta> CSP holds, no violations');
+      } finally {
+        bare.close();
+      }
     }
   } finally {
     await context.close();

@@ -615,7 +615,9 @@ fn security_headers_file_and_no_inline_code() {
         headers.contains("  Strict-Transport-Security: max-age=63072000\n"),
         "{headers}"
     );
-    assert!(headers.ends_with("  X-Robots-Tag: noai\n"), "{headers}");
+    // The `/*` rule: built-in headers first, then `extra`; caching rules follow it.
+    let every_path = headers.split("\n\n").next().unwrap();
+    assert!(every_path.ends_with("  X-Robots-Tag: noai"), "{headers}");
 
     // The site's own static/_headers wins.
     s.write("site.toml", crate::common::SITE_TOML);

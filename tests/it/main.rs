@@ -8,6 +8,8 @@ mod common;
 mod build;
 mod cards;
 mod check;
+mod deploy;
+mod deploy_servers;
 mod embargo;
 mod errors;
 mod escaping;

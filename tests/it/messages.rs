@@ -191,6 +191,29 @@ message!(
     &[("site.toml", &format!("{SITE_TOML}theme = \"fancy\"\n"))]
 );
 message!(
+    config_security_txt_fields,
+    &[(
+        "site.toml",
+        &format!(
+            "{SITE_TOML}[security_txt]\ncontact = [\"security@example.com\", \"http://example.com/report\"]\npolicy = \"https://example.com/a b\"\n"
+        )
+    )]
+);
+message!(
+    config_unknown_deploy_key,
+    &[(
+        "site.toml",
+        &format!("{SITE_TOML}[deploy]\nprecompres = true\n")
+    )]
+);
+message!(
+    template_asset_url_missing_file,
+    &[(
+        "templates/404.html",
+        "<!DOCTYPE html>\n<title>x</title>\n<link rel=\"stylesheet\" href=\"{{ asset_url(path=\"nope.css\") }}\">\n"
+    )]
+);
+message!(
     template_syntax_error,
     &[("templates/post.html", "{% if %}\n")]
 );

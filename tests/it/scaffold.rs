@@ -188,3 +188,74 @@ fn init_refuses_a_folder_that_is_not_empty() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a folder"));
 }
+
+#[test]
+fn init_ci_writes_a_workflow_into_a_new_or_existing_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sitrep"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
+    };
+    // A new site with the GitHub workflow.
+    let out = run(&["init", "gh", "--ci", "github"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wf = std::fs::read_to_string(tmp.path().join("gh/.github/workflows/sitrep.yml")).unwrap();
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&wf).unwrap();
+    let steps = yaml["jobs"]["build"]["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.iter().any(|r| r.starts_with("sitrep build")), "{wf}");
+    assert!(
+        runs.iter().any(|r| r.contains("cargo install sitrep")),
+        "{wf}"
+    );
+    assert!(
+        wf.contains(".sitrep-cache") && wf.contains("actions/deploy-pages"),
+        "{wf}"
+    );
+    assert!(tmp.path().join("gh/site.toml").is_file());
+
+    // An existing site gets only the GitLab workflow, once.
+    let out = run(&["init", "gh", "--ci", "gitlab"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gl = std::fs::read_to_string(tmp.path().join("gh/.gitlab-ci.yml")).unwrap();
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&gl).unwrap();
+    let script: Vec<&str> = yaml["pages"]["script"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(script.contains(&"sitrep build --output public"), "{gl}");
+    assert!(gl.contains("- .sitrep-cache/"), "{gl}");
+    let again = run(&["init", "gh", "--ci", "gitlab"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already there"));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("gh/.gitlab-ci.yml")).unwrap(),
+        gl
+    );
+
+    // The new site still builds without a warning (its site.toml lists [deploy]).
+    let out = run(&["build", "--root", "gh"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

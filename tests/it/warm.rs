@@ -359,3 +359,53 @@ fn image_edits_match_a_cold_build() {
     assert_warm_equals_cold(&s, "own image");
     assert!(!s.exists("posts/shots/card.png"));
 }
+
+#[test]
+fn precompressed_copies_follow_their_files_in_warm_builds() {
+    let s = site();
+    let with = |extra: &str| {
+        format!(
+            "{}\n[deploy]\nprecompress = true\n{extra}",
+            crate::common::SITE_TOML
+                .replace("posts_per_page = 10", "posts_per_page = 2")
+                .replace("latest_posts = 5", "latest_posts = 2")
+        )
+    };
+    s.write("site.toml", &with(""));
+    s.build(&[]).ok();
+    assert!(s.exists("posts/p1/index.html.gz") && s.exists("posts/p1/index.html.br"));
+    assert!(s.exists("style.css.gz"), "copied text files too");
+    assert!(!s.exists("robots-note.txt.gz"), "not over 1 kB");
+    assert_warm_equals_cold(&s, "precompress on");
+    assert_eq!(written(&assert_warm_equals_cold(&s, "nothing changed")), 0);
+
+    // A small text file grows past 1 kB, then shrinks again.
+    s.write("static/robots-note.txt", &"hello\n".repeat(400));
+    let out = assert_warm_equals_cold(&s, "a static file grows");
+    assert!(s.exists("robots-note.txt.gz") && s.exists("robots-note.txt.br"));
+    assert_eq!(written(&out), 3, "{out}");
+    s.write("static/robots-note.txt", "hello\n");
+    assert_warm_equals_cold(&s, "a static file shrinks");
+    assert!(!s.exists("robots-note.txt.gz") && !s.exists("robots-note.txt.br"));
+
+    // A post goes: its copies go with it.
+    s.remove("content/posts/p8.md");
+    assert_warm_equals_cold(&s, "a post deleted");
+    assert!(!s.exists("posts/p8/index.html.gz"));
+
+    // Brotli off, then precompression off: every copy goes.
+    s.write("site.toml", &with("brotli = false\n"));
+    assert_warm_equals_cold(&s, "brotli off");
+    assert!(s.exists("posts/p1/index.html.gz") && !s.exists("posts/p1/index.html.br"));
+    s.write(
+        "site.toml",
+        &with("").replace("precompress = true", "precompress = false"),
+    );
+    assert_warm_equals_cold(&s, "precompress off");
+    let left: Vec<String> = s
+        .listing()
+        .into_iter()
+        .filter(|f| f.ends_with(".gz") || f.ends_with(".br"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
