@@ -4,6 +4,7 @@
 //! the wrong type is an error naming `site.toml`, the line, the column and the key; an
 //! unknown key is a warning that suggests the closest known one.
 
+pub mod data;
 pub mod headers;
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, closest, line_col};
+use data::DataConfig;
 use headers::HeadersConfig;
 
 /// The file name of the configuration, at the site root.
@@ -37,6 +39,12 @@ pub struct Config {
     pub markdown: MarkdownConfig,
     /// `[headers]`: the `_headers` file with the Content-Security-Policy.
     pub headers: HeadersConfig,
+    /// `[data]`: threat-intelligence data files (CVE records, KEV, EPSS, ATT&CK).
+    pub data: DataConfig,
+    /// The ATT&CK technique ids the data knows (set after loading the data, not from
+    /// site.toml): ids in running text link to their page only when listed here.
+    #[serde(skip)]
+    pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -79,6 +87,8 @@ impl Default for Config {
             words_per_minute: 200,
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
+            data: DataConfig::default(),
+            attack_ids: Default::default(),
             extra: toml::Table::new(),
         }
     }
@@ -96,6 +106,7 @@ const KNOWN_KEYS: &[&str] = &[
     "words_per_minute",
     "markdown",
     "headers",
+    "data",
     "extra",
 ];
 const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
@@ -151,6 +162,9 @@ impl Config {
             if let Some(toml::Value::Table(h)) = table.get("headers") {
                 let known = known_headers_keys();
                 warn_unknown(text, h, &known, "headers.", &mut warnings);
+            }
+            if let Some(toml::Value::Table(d)) = table.get("data") {
+                warn_unknown(text, d, data::KEYS, "data.", &mut warnings);
             }
         }
         let errors = config.validate(text);

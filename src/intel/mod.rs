@@ -1,0 +1,467 @@
+//! Threat intelligence from local data files: CVE JSON 5 records, the CISA KEV catalog,
+//! FIRST EPSS scores and MITRE ATT&CK (STIX), read from the site's `data/` folder (paths
+//! under `[data]` in site.toml). Builds never touch the network; `sitrep data sync`
+//! ([`sync`]) refreshes the files.
+//!
+//! Only the CVEs and techniques the site mentions are kept. Every data file is optional:
+//! with none, the site builds exactly as without this module. Bad data is an error naming
+//! the file and the line or record; with `data.strict = false` a bad record is left out
+//! with a warning instead. KEV and EPSS extracts and the ATT&CK table are kept in the
+//! build cache keyed on the files' hashes, so a warm build with unchanged data does not
+//! parse them again.
+
+pub mod attack;
+pub mod cve5;
+pub mod epss;
+pub mod kev;
+pub mod sync;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::data::DataConfig;
+use crate::error::Diagnostic;
+use crate::output::cache::CACHE_DIR;
+use crate::support::fingerprint::{self, Builder, Fingerprint};
+
+pub use attack::Technique;
+pub use cve5::CveRecord;
+pub use epss::{Epss, EpssMeta};
+pub use kev::{KevCatalog, KevEntry};
+
+/// Something wrong in a data file, before it is tied to its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl Problem {
+    pub fn msg(message: impl Into<String>) -> Problem {
+        Problem {
+            message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn json(e: serde_json::Error) -> Problem {
+        let (line, column) = (e.line(), e.column());
+        let message = match e.classify() {
+            serde_json::error::Category::Eof => "the file ends in the middle of the JSON (truncated?)".to_string(),
+            _ => e.to_string(),
+        };
+        Problem {
+            message,
+            line: (line > 0).then_some(line),
+            column: (column > 0).then_some(column),
+        }
+    }
+
+    pub fn at(mut self, line: Option<usize>) -> Problem {
+        if line.is_some() {
+            self.line = line;
+        }
+        self
+    }
+
+    fn diagnostic(&self, file: &Path, strict: bool, help: &str) -> Diagnostic {
+        let d = if strict {
+            Diagnostic::error(file, self.message.clone())
+        } else {
+            Diagnostic::warning(file, format!("{} (left out)", self.message))
+        };
+        let d = match (self.line, self.column) {
+            (Some(l), Some(c)) => d.at(l, c),
+            (Some(l), None) => d.at_line(l),
+            _ => d,
+        };
+        d.with_help(help)
+    }
+}
+
+/// `YYYY-MM-DD` from a date or date-time as the data writes it.
+pub fn ymd(s: &str) -> Option<String> {
+    let d = s.get(..10)?;
+    let b = d.as_bytes();
+    let ok = b.iter().enumerate().all(|(i, c)| match i {
+        4 | 7 => *c == b'-',
+        _ => c.is_ascii_digit(),
+    });
+    let month: u32 = d[5..7].parse().ok()?;
+    let day: u32 = d[8..10].parse().ok()?;
+    (ok && (1..=12).contains(&month) && (1..=31).contains(&day)).then(|| d.to_string())
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+pub fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.find(needle)
+        .map(|at| text[..at].bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
+/// Everything the site shows of one CVE.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CveFacts {
+    pub record: Option<CveRecord>,
+    pub kev: Option<KevEntry>,
+    pub epss: Option<Epss>,
+}
+
+/// Threat intelligence on what the site mentions.
+#[derive(Debug, Clone, Default)]
+pub struct Intel {
+    /// Facts on each mentioned CVE that any data file knows.
+    pub cves: BTreeMap<String, CveFacts>,
+    /// The mentioned techniques the ATT&CK data knows (and the parents and replacements
+    /// their pages name).
+    pub techniques: BTreeMap<String, Technique>,
+    pub kev_catalog: Option<KevCatalog>,
+    pub epss_meta: Option<EpssMeta>,
+    /// Whether an ATT&CK bundle was read.
+    pub has_attack: bool,
+}
+
+/// The ATT&CK table: every technique of the bundle, for linking ids in text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AttackTable {
+    pub techniques: BTreeMap<String, Technique>,
+}
+
+/// The path of a data file under the site root.
+fn data_path(root: &Path, rel: &str) -> PathBuf {
+    root.join(rel)
+}
+
+/// Reads `path` if it exists: `Ok(None)` when it does not.
+fn read_optional(path: &Path, shown: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Diagnostic::io(shown, "read", &e)),
+    }
+}
+
+/// A small cache of parsed data, one file per kind, under `.sitrep-cache/`.
+struct DiskCache {
+    dir: Option<PathBuf>,
+}
+
+impl DiskCache {
+    fn get<T: for<'de> Deserialize<'de>>(&self, name: &str, key: Fingerprint) -> Option<T> {
+        let bytes = std::fs::read(self.dir.as_ref()?.join(name)).ok()?;
+        let (k, value): (Fingerprint, T) = rmp_serde::from_slice(&bytes).ok()?;
+        (k == key).then_some(value)
+    }
+
+    fn put<T: Serialize>(&self, name: &str, key: Fingerprint, value: &T) {
+        let Some(dir) = &self.dir else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        if let Ok(bytes) = rmp_serde::to_vec(&(key, value)) {
+            let tmp = dir.join(format!("{name}.tmp"));
+            if std::fs::write(&tmp, bytes).is_ok() {
+                let _ = std::fs::rename(&tmp, dir.join(name));
+            }
+        }
+    }
+}
+
+fn disk_cache(root: &Path, use_cache: bool) -> DiskCache {
+    DiskCache {
+        dir: use_cache.then(|| root.join(CACHE_DIR).join("intel")),
+    }
+}
+
+const DATA_HELP: &str = "fix or replace the data file (`sitrep data sync` downloads fresh copies), or set `[data] strict = false` in site.toml to leave bad records out with a warning";
+
+/// Loads the ATT&CK table (before content, so ids in text link only when known). `None`
+/// when the site has no ATT&CK file. Returns the table and warnings, or errors.
+#[allow(clippy::type_complexity)]
+pub fn load_attack(
+    root: &Path,
+    data: &DataConfig,
+    use_cache: bool,
+) -> Result<(Option<Arc<AttackTable>>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let shown = PathBuf::from(&data.attack);
+    let Some(bytes) = read_optional(&data_path(root, &data.attack), &shown).map_err(|d| vec![d])?
+    else {
+        return Ok((None, Vec::new()));
+    };
+    let cache = disk_cache(root, use_cache);
+    let key = Builder::new("attack-v1")
+        .fp(fingerprint::of_bytes(&bytes))
+        .num(data.strict.into())
+        .finish();
+    if let Some((table, warnings)) = cache.get::<(AttackTable, Vec<(String, Option<usize>)>)>("attack.bin", key) {
+        let warnings = warnings
+            .into_iter()
+            .map(|(m, l)| Problem { message: m, line: l, column: None }.diagnostic(&shown, false, DATA_HELP))
+            .collect();
+        return Ok((Some(Arc::new(table)), warnings));
+    }
+    let mut problems = Vec::new();
+    let techniques = attack::parse(&bytes, &mut problems)
+        .map_err(|p| vec![p.diagnostic(&shown, true, DATA_HELP)])?;
+    if data.strict && !problems.is_empty() {
+        return Err(problems.iter().map(|p| p.diagnostic(&shown, true, DATA_HELP)).collect());
+    }
+    let table = AttackTable { techniques };
+    let kept: Vec<(String, Option<usize>)> =
+        problems.iter().map(|p| (p.message.clone(), p.line)).collect();
+    cache.put("attack.bin", key, &(&table, &kept));
+    let warnings = problems.iter().map(|p| p.diagnostic(&shown, false, DATA_HELP)).collect();
+    Ok((Some(Arc::new(table)), warnings))
+}
+
+/// The EPSS file: the configured path, or the same plus `.gz` when that is missing.
+fn epss_file(root: &Path, data: &DataConfig) -> (PathBuf, PathBuf) {
+    let p = data_path(root, &data.epss);
+    if !p.exists() && !data.epss.ends_with(".gz") {
+        let gz = format!("{}.gz", data.epss);
+        if data_path(root, &gz).exists() {
+            return (data_path(root, &gz), PathBuf::from(gz));
+        }
+    }
+    (p, PathBuf::from(&data.epss))
+}
+
+/// What KEV and EPSS give for the mentioned CVEs (the cached part).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Feeds {
+    kev_catalog: Option<KevCatalog>,
+    kev: BTreeMap<String, KevEntry>,
+    epss_meta: Option<EpssMeta>,
+    epss: BTreeMap<String, Epss>,
+    /// (file, message, line) of problems left out (strict = false).
+    warnings: Vec<(PathBuf, String, Option<usize>)>,
+}
+
+impl Intel {
+    /// Loads the facts on `cves` and `techniques` (the ids the site mentions).
+    pub fn load(
+        root: &Path,
+        data: &DataConfig,
+        cves: &BTreeSet<String>,
+        techniques: &BTreeSet<String>,
+        attack: Option<&AttackTable>,
+        use_cache: bool,
+    ) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let strict = data.strict;
+        let cache = disk_cache(root, use_cache);
+
+        // KEV and EPSS, from the cache when the files and the mentioned CVEs are the same.
+        let kev_shown = PathBuf::from(&data.kev);
+        let kev_bytes = read_optional(&data_path(root, &data.kev), &kev_shown);
+        let (epss_path, epss_shown) = epss_file(root, data);
+        let epss_bytes = read_optional(&epss_path, &epss_shown);
+        let (kev_bytes, epss_bytes) = match (kev_bytes, epss_bytes) {
+            (Ok(k), Ok(e)) => (k, e),
+            (k, e) => {
+                errors.extend(k.err());
+                errors.extend(e.err());
+                return Err(errors);
+            }
+        };
+        let mut key = Builder::new("feeds-v1")
+            .num(strict.into())
+            .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
+            .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
+            .str(&epss_shown.to_string_lossy());
+        for id in cves {
+            key = key.str(id);
+        }
+        let key = key.finish();
+        let feeds = match cache.get::<Feeds>("feeds.bin", key) {
+            Some(f) => f,
+            None => {
+                let mut f = Feeds::default();
+                if let Some(bytes) = &kev_bytes {
+                    let mut problems = Vec::new();
+                    let text = String::from_utf8_lossy(bytes);
+                    match kev::parse(&text, cves, &mut problems) {
+                        Ok((catalog, entries)) => {
+                            f.kev_catalog = Some(catalog);
+                            f.kev = entries;
+                        }
+                        Err(p) => problems.push(p),
+                    }
+                    for p in problems {
+                        if strict {
+                            errors.push(p.diagnostic(&kev_shown, true, DATA_HELP));
+                        } else {
+                            f.warnings.push((kev_shown.clone(), p.message, p.line));
+                        }
+                    }
+                }
+                if let Some(bytes) = &epss_bytes {
+                    let mut problems = Vec::new();
+                    let gz = bytes.starts_with(&[0x1f, 0x8b]);
+                    let result = if gz {
+                        let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..]));
+                        epss::parse(reader, cves, &mut problems)
+                    } else {
+                        epss::parse(&bytes[..], cves, &mut problems)
+                    };
+                    match result {
+                        Ok((meta, rows)) => {
+                            f.epss_meta = Some(meta);
+                            f.epss = rows;
+                        }
+                        Err(p) => problems.push(p),
+                    }
+                    for p in problems {
+                        if strict {
+                            errors.push(p.diagnostic(&epss_shown, true, DATA_HELP));
+                        } else {
+                            f.warnings.push((epss_shown.clone(), p.message, p.line));
+                        }
+                    }
+                }
+                if errors.is_empty() {
+                    cache.put("feeds.bin", key, &f);
+                }
+                f
+            }
+        };
+        for (file, message, line) in &feeds.warnings {
+            warnings.push(
+                Problem { message: message.clone(), line: *line, column: None }
+                    .diagnostic(file, false, DATA_HELP),
+            );
+        }
+
+        // CVE records: a few small files, read each build.
+        let mut intel = Intel {
+            kev_catalog: feeds.kev_catalog,
+            epss_meta: feeds.epss_meta,
+            has_attack: attack.is_some(),
+            ..Intel::default()
+        };
+        let cve_dir = data_path(root, &data.cve_dir);
+        let have_records = cve_dir.is_dir();
+        for id in cves {
+            let mut facts = CveFacts {
+                kev: feeds.kev.get(id).cloned(),
+                epss: feeds.epss.get(id).copied(),
+                record: None,
+            };
+            if have_records {
+                for path in cve5::candidates(&cve_dir, id) {
+                    let shown = Path::new(&data.cve_dir).join(path.strip_prefix(&cve_dir).unwrap_or(&path));
+                    let bytes = match read_optional(&path, &shown) {
+                        Ok(Some(b)) => b,
+                        Ok(None) => continue,
+                        Err(d) => {
+                            errors.push(d);
+                            break;
+                        }
+                    };
+                    match cve5::parse(&String::from_utf8_lossy(&bytes), id) {
+                        Ok(r) => facts.record = Some(r),
+                        Err(p) if strict => errors.push(p.diagnostic(&shown, true, DATA_HELP)),
+                        Err(p) => warnings.push(p.diagnostic(&shown, false, DATA_HELP)),
+                    }
+                    break;
+                }
+            }
+            if facts != CveFacts::default() {
+                intel.cves.insert(id.clone(), facts);
+            }
+        }
+
+        // Techniques: the mentioned ones, their parents and replacements.
+        if let Some(table) = attack {
+            let mut want: Vec<&String> = techniques.iter().collect();
+            while let Some(id) = want.pop() {
+                if intel.techniques.contains_key(id) {
+                    continue;
+                }
+                if let Some(t) = table.techniques.get(id) {
+                    intel.techniques.insert(id.clone(), t.clone());
+                    want.extend(t.parent.iter());
+                    want.extend(t.replaced_by.iter());
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok((intel, warnings))
+        } else {
+            errors.extend(warnings);
+            Err(errors)
+        }
+    }
+
+    /// Whether any data file gave anything.
+    pub fn is_empty(&self) -> bool {
+        self.cves.is_empty()
+            && self.techniques.is_empty()
+            && self.kev_catalog.is_none()
+            && self.epss_meta.is_none()
+    }
+
+    /// The fingerprint of what the site shows of CVE `id` (and the sources' dates).
+    pub fn cve_fingerprint(&self, id: &str) -> Fingerprint {
+        let facts = self.cves.get(id);
+        let json = serde_json::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
+        fingerprint::of_bytes(&json)
+    }
+
+    /// The fingerprint of technique `id` as its page shows it.
+    pub fn technique_fingerprint(&self, id: &str) -> Fingerprint {
+        let t = self.techniques.get(id);
+        let related: Vec<Option<&Technique>> = t
+            .map(|t| {
+                vec![
+                    t.parent.as_ref().and_then(|p| self.techniques.get(p)),
+                    t.replaced_by.as_ref().and_then(|p| self.techniques.get(p)),
+                ]
+            })
+            .unwrap_or_default();
+        fingerprint::of_bytes(&serde_json::to_vec(&(t, related)).unwrap_or_default())
+    }
+
+    /// How bad, for sorting: CVSS score, then KEV, then EPSS (higher first).
+    pub fn rank(&self, id: &str) -> (i64, bool, i64) {
+        let f = self.cves.get(id);
+        let score = f
+            .and_then(|f| f.record.as_ref())
+            .and_then(|r| r.cvss.as_ref())
+            .map_or(-1, |c| (c.score * 10.0).round() as i64);
+        let kev = f.is_some_and(|f| f.kev.is_some());
+        let epss = f.and_then(|f| f.epss).map_or(-1, |e| (e.score * 100_000.0).round() as i64);
+        (score, kev, epss)
+    }
+}
+
+/// Reads a gzip or plain file fully (for `sync`'s checks).
+pub fn decompressed(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+        Ok(out)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(ymd("2025-08-25T17:04:19.9796Z").as_deref(), Some("2025-08-25"));
+        assert_eq!(ymd("2024-04-12").as_deref(), Some("2024-04-12"));
+        assert_eq!(ymd("2024-13-12"), None);
+        assert_eq!(ymd("yesterday"), None);
+        assert_eq!(ymd("2024-4-12x"), None);
+    }
+}
