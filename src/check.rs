@@ -457,6 +457,7 @@ mod tests {
                 cve_prefix: "/cve/".into(),
                 highlight: false,
                 unsafe_html: true,
+                attack_ids: Default::default(),
             },
             &mut hl.session(),
         );
@@ -475,6 +476,7 @@ mod tests {
             authors: vec![],
             related: vec![],
             cves: vec![],
+            attack: vec![],
             draft: false,
             image: None,
             aliases: vec![],

@@ -117,6 +117,8 @@ pub struct Loaded {
     pub syntax_css: Option<String>,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Threat intelligence on what the site mentions, from its data files.
+    pub intel: Arc<crate::intel::Intel>,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
 }
@@ -209,6 +211,22 @@ fn load_with(
     let urls = Urls::new(&config.base_url);
     timings.lap("config");
 
+    // The ATT&CK table comes first: ids in running text link only when the data knows them.
+    let attack = match crate::intel::load_attack(&opts.root, &config.data, !opts.no_cache) {
+        Ok((table, warnings)) => {
+            diags.extend(warnings);
+            if let Some(t) = &table {
+                config.attack_ids = Arc::new(t.techniques.keys().cloned().collect());
+            }
+            table
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    };
+    timings.lap("ATT&CK data");
+
     let theme = match theme::load(&opts.root, &config.theme) {
         Ok(t) => Some(t),
         Err(errors) => {
@@ -261,6 +279,17 @@ fn load_with(
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
+    let intel = match crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), !opts.no_cache) {
+        Ok((intel, warnings)) => {
+            diags.extend(warnings);
+            intel
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            return Err(BuildError::new(diags.take()));
+        }
+    };
+    timings.lap("data (CVE records, KEV, EPSS)");
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
@@ -277,6 +306,7 @@ fn load_with(
         syntax_css,
         warnings: diags.take(),
         timings,
+        intel: Arc::new(intel),
         content_changed,
     })
 }
@@ -379,6 +409,7 @@ impl Loaded {
             &self.site_value,
             self.syntax_css.as_deref(),
         )
+        .with_intel(&self.intel)
     }
 }
 

@@ -60,6 +60,10 @@ pub struct Page {
     pub related: Vec<RelatedRef>,
     /// Front matter `cves` and the ids found in the body, in that order, without repeats.
     pub cves: Vec<String>,
+    /// Front matter `attack` and the known technique ids found in the body, in that order,
+    /// without repeats.
+    #[serde(default)]
+    pub attack: Vec<String>,
     pub draft: bool,
     pub image: Option<String>,
     /// Routes of the redirect pages (`old/path/` or `old.html`).
@@ -255,6 +259,7 @@ fn markdown_options(config: &Config, cve_prefix: &str) -> markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
         unsafe_html: config.markdown.unsafe_html,
+        attack_ids: config.attack_ids.clone(),
     }
 }
 
@@ -323,6 +328,7 @@ impl Page {
             && self.categories == other.categories
             && self.related == other.related
             && self.cves == other.cves
+            && self.attack == other.attack
             && self.draft == other.draft
             && self.aliases == other.aliases
     }
@@ -796,6 +802,23 @@ fn build_page(
         }
     }
 
+    let attack_line = parsed.line_of_key("attack");
+    let mut attack = Vec::new();
+    for t in &fm.attack.0 {
+        let id = t.trim().to_ascii_uppercase();
+        if crate::intel::attack::is_technique_id(&id) {
+            if !attack.contains(&id) {
+                attack.push(id);
+            }
+        } else {
+            r.errors.push(err(
+                format!("attack: {t:?} is not an ATT&CK technique id"),
+                locate(t).or(attack_line),
+                "write technique ids as T1234 or T1234.001, for example T1190",
+            ));
+        }
+    }
+
     let related_line = parsed.line_of_key("related");
     let aliases_line = parsed.line_of_key("aliases");
     let mut related = Vec::new();
@@ -892,6 +915,11 @@ fn build_page(
             cves.push(id.clone());
         }
     }
+    for id in &body.attack {
+        if !attack.contains(id) {
+            attack.push(id.clone());
+        }
+    }
     let links = link_lines(parsed, &body.links);
     for l in &links {
         if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
@@ -929,6 +957,7 @@ fn build_page(
         authors,
         related,
         cves,
+        attack,
         draft,
         image,
         aliases,

@@ -101,6 +101,70 @@ pub fn technique_url(id: &str) -> String {
     format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"))
 }
 
+/// Byte ranges of the technique ids of `known` standing as words in `text`. A
+/// sub-technique id (`T1059.001`) matches whole or not at all.
+pub fn find_ids(text: &str, known: &std::collections::BTreeSet<String>) -> Vec<(usize, usize)> {
+    if known.is_empty() {
+        return Vec::new();
+    }
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = text[i..].find('T') {
+        let start = i + pos;
+        i = start + 1;
+        if start > 0 && word(b[start - 1]) {
+            continue;
+        }
+        let digits = |from: usize, n: usize| {
+            b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
+        };
+        if !digits(start + 1, 4) {
+            continue;
+        }
+        let mut end = start + 5;
+        if b.get(end) == Some(&b'.') && digits(end + 1, 3) {
+            end += 4;
+        }
+        if b.get(end).is_some_and(|&c| word(c)) {
+            continue;
+        }
+        // `T1059.` followed by digits that are not three: not an id.
+        if b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            continue;
+        }
+        if known.contains(&text[start..end]) {
+            out.push((start, end));
+        }
+        i = end;
+    }
+    out
+}
+
+/// The ids of `found` in `text` that are not in `seen` yet, each once.
+pub fn new_ids(text: &str, found: &[(usize, usize)], seen: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for &(s, e) in found {
+        let id = &text[s..e];
+        if !seen.iter().any(|x| x == id) && !out.iter().any(|x| x == id) {
+            out.push(id.to_string());
+        }
+    }
+    out
+}
+
+/// The URL path prefix of technique pages, from the CVE pages' (`/blog/cve/` ->
+/// `/blog/attack/`).
+pub fn prefix_from_cve(cve_prefix: &str) -> String {
+    format!("{}attack/", cve_prefix.strip_suffix("cve/").unwrap_or("/"))
+}
+
+/// The opening tag of a link to technique `id`'s page.
+pub fn link_open(cve_prefix: &str, id: &str) -> String {
+    format!("<a class=\"attack\" href=\"{}{id}/\">", prefix_from_cve(cve_prefix))
+}
+
 /// Every technique of the bundle by id. Objects that are not techniques are skipped; a
 /// technique object without a STIX id or ATT&CK id goes to `problems`.
 pub fn parse(
@@ -228,6 +292,16 @@ mod tests {
         assert!(!t.contains_key("T1190"));
         assert_eq!(p.len(), 1);
         assert!(p[0].message.contains("objects[0]"), "{:?}", p[0]);
+    }
+
+    #[test]
+    fn finds_only_known_ids_as_words() {
+        let known: std::collections::BTreeSet<String> =
+            ["T1190", "T1059.001", "T1059"].iter().map(|s| s.to_string()).collect();
+        let text = "T1190, xT1190 T11900 T1059.001. T1059.01 T1059 T1027 (T1190)";
+        let found: Vec<&str> = find_ids(text, &known).iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(found, ["T1190", "T1059.001", "T1059", "T1190"]);
+        assert_eq!(prefix_from_cve("/blog/cve/"), "/blog/attack/");
     }
 
     #[test]

@@ -441,6 +441,56 @@ impl Intel {
     }
 }
 
+/// Loads the intel of an indexed site: facts on its CVE terms and on the techniques its
+/// posts name. Warns about posts naming techniques the data does not know, or revoked or
+/// deprecated ones.
+pub fn load_for_site(
+    root: &Path,
+    config: &crate::config::Config,
+    site: &crate::index::Site,
+    attack: Option<&AttackTable>,
+    use_cache: bool,
+) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let cves: BTreeSet<String> = site
+        .taxonomy(crate::index::TaxonomyKind::Cve)
+        .terms
+        .iter()
+        .map(|t| t.slug.clone())
+        .collect();
+    let mut techniques = BTreeSet::new();
+    let mut warnings = Vec::new();
+    for p in site.posts.iter().chain(&site.pages) {
+        for id in &p.attack {
+            techniques.insert(id.clone());
+            let Some(table) = attack else { continue };
+            match table.techniques.get(id) {
+                None => warnings.push(
+                    Diagnostic::warning(&p.file, format!("attack: {id} is not in the ATT&CK data ({})", config.data.attack))
+                        .with_help("check the id; `sitrep data sync` refreshes the ATT&CK bundle"),
+                ),
+                Some(t) if t.revoked => warnings.push(
+                    Diagnostic::warning(
+                        &p.file,
+                        match &t.replaced_by {
+                            Some(new) => format!("{id} ({}) is revoked in ATT&CK: it is now {new}", t.name),
+                            None => format!("{id} ({}) is revoked in ATT&CK", t.name),
+                        },
+                    )
+                    .with_help("name the current technique; the page of the revoked id points to its replacement"),
+                ),
+                Some(t) if t.deprecated => warnings.push(
+                    Diagnostic::warning(&p.file, format!("{id} ({}) is deprecated in ATT&CK", t.name))
+                        .with_help("ATT&CK no longer maintains this technique; name a current one if there is"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    let (intel, more) = Intel::load(root, &config.data, &cves, &techniques, attack, use_cache)?;
+    warnings.extend(more);
+    Ok((intel, warnings))
+}
+
 /// Reads a gzip or plain file fully (for `sync`'s checks).
 pub fn decompressed(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     if bytes.starts_with(&[0x1f, 0x8b]) {

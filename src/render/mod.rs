@@ -11,6 +11,7 @@
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
 pub mod feeds;
+pub mod intel;
 pub mod templates;
 pub mod theme;
 
@@ -68,6 +69,8 @@ pub enum PageJob {
     /// Taxonomy, term, page number.
     Term(usize, usize, usize),
     NotFound,
+    /// A threat-intelligence page (`/cve/kev/`, `/attack/...`).
+    Intel(intel::IntelPage),
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -115,6 +118,8 @@ pub struct Renderer<'a> {
     latest_html: Vec<OnceLock<Result<Value, Diagnostic>>>,
     /// The stylesheet of the highlighting theme, if code is highlighted.
     syntax_css: Option<&'a str>,
+    /// Threat intelligence from the data files ([`Renderer::with_intel`]).
+    intel: Option<intel::IntelView<'a>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -166,6 +171,7 @@ impl<'a> Renderer<'a> {
             latest_top,
             latest_without,
             syntax_css,
+            intel: None,
         }
     }
 
@@ -179,6 +185,11 @@ impl<'a> Renderer<'a> {
                 .str(&term.name)
                 .str(&term.slug)
                 .num(term.posts.len() as u64)
+                .fp(if tax.kind == TaxonomyKind::Cve {
+                    self.cve_intel_fp(&term.slug)
+                } else {
+                    0
+                })
                 .finish()
         })
     }
@@ -213,10 +224,13 @@ impl<'a> Renderer<'a> {
                 let tax = &self.site.taxonomies[k];
                 let term = &tax.terms[t];
                 let route = urls::term(tax.kind.name(), &term.slug, 1);
-                let record = if tax.kind == TaxonomyKind::Cve {
-                    Value::from(urls::cve_record(&term.slug))
+                let (record, intel) = if tax.kind == TaxonomyKind::Cve {
+                    (
+                        Value::from(urls::cve_record(&term.slug)),
+                        self.cve_intel_value(&term.slug),
+                    )
                 } else {
-                    Value::none()
+                    (Value::none(), Value::none())
                 };
                 map([
                     ("name", Value::from(term.name.as_str())),
@@ -225,6 +239,7 @@ impl<'a> Renderer<'a> {
                     ("permalink", Value::from(self.urls.permalink(&route))),
                     ("count", Value::from(term.posts.len())),
                     ("record_url", record),
+                    ("intel", intel),
                 ])
             })
             .clone()
@@ -354,6 +369,7 @@ impl<'a> Renderer<'a> {
         m.insert("content".into(), Value::safe_string(p.html.get()?));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        m.insert("attack".into(), self.attack_links(&p.attack));
         m.insert(
             "related".into(),
             Value::from(
@@ -388,7 +404,8 @@ impl<'a> Renderer<'a> {
         let mut b = Builder::new("post")
             .fp(self.global)
             .fp(self.summary_fp_of(i))
-            .fp(self.site.posts[i].source_hash);
+            .fp(self.site.posts[i].source_hash)
+            .fp(self.attack_links_fp(&self.site.posts[i].attack));
         for r in &self.site.related[i] {
             b = b
                 .str(&r.title)
@@ -539,6 +556,10 @@ impl<'a> Renderer<'a> {
                 let mut ctx = self.context("taxonomy", &route, kind.title());
                 ctx.insert_value("taxonomy", self.taxonomy_value(k, true));
                 self.insert_latest(&mut ctx, 0)?;
+                if kind == TaxonomyKind::Cve {
+                    ctx.insert_value("cves_ranked", self.cves_ranked(k));
+                    ctx.insert_value("data_notice", self.data_notice(true, false));
+                }
                 let template = if kind == TaxonomyKind::Cve && self.templates.has("cve_list.html") {
                     "cve_list.html"
                 } else {
@@ -557,6 +578,9 @@ impl<'a> Renderer<'a> {
                 ctx.insert_value("term", self.term_value(k, t));
                 ctx.insert_value("paginator", self.paginator(&first, &term.posts, n));
                 self.insert_latest(&mut ctx, 0)?;
+                if tax.kind == TaxonomyKind::Cve {
+                    ctx.insert_value("data_notice", self.data_notice(true, false));
+                }
                 let template = if tax.kind == TaxonomyKind::Cve && self.templates.has("cve.html") {
                     "cve.html"
                 } else {
@@ -564,6 +588,7 @@ impl<'a> Renderer<'a> {
                 };
                 (route, template, ctx)
             }
+            PageJob::Intel(page) => self.intel_context(page)?,
             PageJob::NotFound => {
                 let mut ctx = self.context("404", urls::NOT_FOUND, "Page not found");
                 self.insert_latest(&mut ctx, 0)?;
@@ -617,6 +642,7 @@ impl<'a> Renderer<'a> {
         jobs.extend(terms);
         jobs.extend(redirects);
         jobs.extend(generated?);
+        jobs.extend(self.plan_intel(latest_top_fp)?);
         Ok((jobs, warnings))
     }
 
@@ -874,7 +900,12 @@ impl<'a> Renderer<'a> {
         let mut jobs = self.plan_feeds()?;
         let bytes =
             |jobs: &mut Vec<Job>, route: &str, text: String| jobs.push(bytes_job(route, text));
-        for (route, text) in feeds::sitemaps(&sitemap_entries(site, self.urls), self.urls) {
+        let mut entries = sitemap_entries(site, self.urls);
+        entries.extend(self.intel_routes().into_iter().map(|r| SitemapEntry {
+            loc: self.urls.permalink(&r),
+            lastmod: None,
+        }));
+        for (route, text) in feeds::sitemaps(&entries, self.urls) {
             bytes(&mut jobs, &route, text);
         }
         if !self.theme.statics.contains_key(Path::new(urls::ROBOTS)) {
