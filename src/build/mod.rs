@@ -163,9 +163,9 @@ impl BuildReport {
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
     if opts.no_cache {
-        load_with(opts, hl, &mut NoStore, false)
+        load_with(opts, hl, &mut NoStore, false, false)
     } else {
-        load_with(opts, hl, &mut Cache::new(&opts.root), true)
+        load_with(opts, hl, &mut Cache::new(&opts.root), true, false)
     }
 }
 
@@ -180,7 +180,12 @@ fn load_with(
     hl: &Highlighter,
     store: &mut dyn Store,
     use_content_cache: bool,
+    keep_data_cache: bool,
 ) -> Result<Loaded, BuildError> {
+    let data_cache = crate::intel::CacheMode {
+        read: !opts.no_cache,
+        write: !opts.no_cache && keep_data_cache,
+    };
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
     let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
@@ -212,7 +217,7 @@ fn load_with(
     timings.lap("config");
 
     // The ATT&CK table comes first: ids in running text link only when the data knows them.
-    let attack = match crate::intel::load_attack(&opts.root, &config.data, !opts.no_cache) {
+    let attack = match crate::intel::load_attack(&opts.root, &config.data, data_cache) {
         Ok((table, warnings)) => {
             diags.extend(warnings);
             if let Some(t) = &table {
@@ -279,7 +284,7 @@ fn load_with(
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
-    let intel = match crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), !opts.no_cache) {
+    let intel = match crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), data_cache) {
         Ok((intel, warnings)) => {
             diags.extend(warnings);
             intel
@@ -342,7 +347,8 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let mut loaded = match load_with(opts, hl, store, old.is_some()) {
+    let keep_data = store.keeps_data_cache();
+    let mut loaded = match load_with(opts, hl, store, old.is_some(), keep_data) {
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.

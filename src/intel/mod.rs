@@ -146,9 +146,18 @@ fn read_optional(path: &Path, shown: &Path) -> Result<Option<Vec<u8>>, Diagnosti
     }
 }
 
+/// Whether the data cache may be read and written (`check` reads it and writes nothing;
+/// `--no-cache` does neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheMode {
+    pub read: bool,
+    pub write: bool,
+}
+
 /// A small cache of parsed data, one file per kind, under `.sitrep-cache/`.
 struct DiskCache {
     dir: Option<PathBuf>,
+    write: bool,
 }
 
 impl DiskCache {
@@ -159,7 +168,9 @@ impl DiskCache {
     }
 
     fn put<T: Serialize>(&self, name: &str, key: Fingerprint, value: &T) {
-        let Some(dir) = &self.dir else { return };
+        let Some(dir) = self.dir.as_ref().filter(|_| self.write) else {
+            return;
+        };
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
@@ -172,9 +183,10 @@ impl DiskCache {
     }
 }
 
-fn disk_cache(root: &Path, use_cache: bool) -> DiskCache {
+fn disk_cache(root: &Path, mode: CacheMode) -> DiskCache {
     DiskCache {
-        dir: use_cache.then(|| root.join(CACHE_DIR).join("intel")),
+        dir: mode.read.then(|| root.join(CACHE_DIR).join("intel")),
+        write: mode.write,
     }
 }
 
@@ -186,14 +198,14 @@ const DATA_HELP: &str = "fix or replace the data file (`sitrep data sync` downlo
 pub fn load_attack(
     root: &Path,
     data: &DataConfig,
-    use_cache: bool,
+    cache: CacheMode,
 ) -> Result<(Option<Arc<AttackTable>>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let shown = PathBuf::from(&data.attack);
     let Some(bytes) = read_optional(&data_path(root, &data.attack), &shown).map_err(|d| vec![d])?
     else {
         return Ok((None, Vec::new()));
     };
-    let cache = disk_cache(root, use_cache);
+    let cache = disk_cache(root, cache);
     let key = Builder::new("attack-v1")
         .fp(fingerprint::of_bytes(&bytes))
         .num(data.strict.into())
@@ -250,12 +262,12 @@ impl Intel {
         cves: &BTreeSet<String>,
         techniques: &BTreeSet<String>,
         attack: Option<&AttackTable>,
-        use_cache: bool,
+        cache: CacheMode,
     ) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let strict = data.strict;
-        let cache = disk_cache(root, use_cache);
+        let cache = disk_cache(root, cache);
 
         // KEV and EPSS, from the cache when the files and the mentioned CVEs are the same.
         let kev_shown = PathBuf::from(&data.kev);
@@ -279,7 +291,9 @@ impl Intel {
             key = key.str(id);
         }
         let key = key.finish();
-        let feeds = match cache.get::<Feeds>("feeds.bin", key) {
+        let any_feed = kev_bytes.is_some() || epss_bytes.is_some();
+        let cached = if any_feed { cache.get::<Feeds>("feeds.bin", key) } else { None };
+        let feeds = match cached {
             Some(f) => f,
             None => {
                 let mut f = Feeds::default();
@@ -325,7 +339,7 @@ impl Intel {
                         }
                     }
                 }
-                if errors.is_empty() {
+                if errors.is_empty() && any_feed {
                     cache.put("feeds.bin", key, &f);
                 }
                 f
@@ -449,7 +463,7 @@ pub fn load_for_site(
     config: &crate::config::Config,
     site: &crate::index::Site,
     attack: Option<&AttackTable>,
-    use_cache: bool,
+    cache: CacheMode,
 ) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
     let cves: BTreeSet<String> = site
         .taxonomy(crate::index::TaxonomyKind::Cve)
@@ -486,7 +500,7 @@ pub fn load_for_site(
             }
         }
     }
-    let (intel, more) = Intel::load(root, &config.data, &cves, &techniques, attack, use_cache)?;
+    let (intel, more) = Intel::load(root, &config.data, &cves, &techniques, attack, cache)?;
     warnings.extend(more);
     Ok((intel, warnings))
 }
