@@ -100,7 +100,7 @@ impl<'a> Renderer<'a> {
             json!({
                 "score": e.score,
                 "percentile": e.percentile,
-                "score_percent": percent(e.score, 2),
+                "score_percent": percent(e.score, if e.score >= 0.001 { 1 } else { 3 }),
                 "percentile_percent": percent(e.percentile, 1),
             })
         });
