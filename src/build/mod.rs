@@ -298,7 +298,7 @@ fn load_with(
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    let site_value = render::site_value(&site, &config, &urls);
+    let site_value = render::intel::site_links(render::site_value(&site, &config, &urls), &site, &intel, &urls);
     templates.set_site(site_value.clone());
     timings.lap("index");
     Ok(Loaded {

@@ -520,6 +520,44 @@ pub fn decompressed(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn fixture_site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel");
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::fs::copy(fx.join("kev.json"), dir.path().join("data/kev.json")).unwrap();
+        std::fs::copy(fx.join("epss.csv"), dir.path().join("data/epss.csv")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn unchanged_data_comes_from_the_cache_without_parsing() {
+        let dir = fixture_site();
+        let data = DataConfig::default();
+        let cves: BTreeSet<String> = ["CVE-2024-3400".to_string()].into();
+        let rw = CacheMode { read: true, write: true };
+        let (first, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
+        assert_eq!(first.cves["CVE-2024-3400"].epss.unwrap().score, 0.94326);
+        // Replace the cached extract (same key) with a marker value: a load that parsed the
+        // files would not see it.
+        let cache = disk_cache(dir.path(), rw);
+        let bin = dir.path().join(CACHE_DIR).join("intel/feeds.bin");
+        let (key, mut feeds): (Fingerprint, Feeds) =
+            rmp_serde::from_slice(&std::fs::read(&bin).unwrap()).unwrap();
+        feeds.epss.get_mut("CVE-2024-3400").unwrap().score = 0.5;
+        cache.put("feeds.bin", key, &feeds);
+        let (second, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
+        assert_eq!(second.cves["CVE-2024-3400"].epss.unwrap().score, 0.5);
+        // A changed file, or another set of CVEs, is parsed again.
+        let more: BTreeSet<String> = ["CVE-2024-3400".to_string(), "CVE-2024-6387".to_string()].into();
+        let (third, _) = Intel::load(dir.path(), &data, &more, &BTreeSet::new(), None, rw).unwrap();
+        assert_eq!(third.cves["CVE-2024-3400"].epss.unwrap().score, 0.94326);
+        // Read-only (check): nothing written.
+        let dir = fixture_site();
+        let ro = CacheMode { read: true, write: false };
+        Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, ro).unwrap();
+        assert!(!dir.path().join(CACHE_DIR).exists());
+    }
+
     #[test]
     fn dates() {
         assert_eq!(ymd("2025-08-25T17:04:19.9796Z").as_deref(), Some("2025-08-25"));

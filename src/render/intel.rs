@@ -55,6 +55,28 @@ fn percent(x: f64, digits: usize) -> String {
     format!("{:.*}%", digits, x * 100.0)
 }
 
+/// The global `site` value with the intel pages' links: `site.attack_url` (the ATT&CK
+/// list, when techniques have pages) and `site.kev_url` (when the KEV catalog is there);
+/// none otherwise.
+pub fn site_links(site_value: Value, site: &crate::index::Site, intel: &Intel, urls: &urls::Urls) -> Value {
+    let Some(mut m) = site_value.clone().into_map() else {
+        return site_value;
+    };
+    let attack = site
+        .posts
+        .iter()
+        .any(|p| p.attack.iter().any(|id| intel.techniques.contains_key(id)));
+    m.insert(
+        "attack_url".into(),
+        if attack { Value::from(urls.url(ATTACK_ROUTE)) } else { Value::none() },
+    );
+    m.insert(
+        "kev_url".into(),
+        if intel.kev_catalog.is_some() { Value::from(urls.url(KEV_ROUTE)) } else { Value::none() },
+    );
+    Value::from(m)
+}
+
 impl<'a> Renderer<'a> {
     /// This renderer with the build's threat intelligence.
     pub fn with_intel(mut self, intel: &'a Intel) -> Self {
