@@ -34,6 +34,8 @@ enum Command {
     Init(cmd::init::Args),
     /// Everything `build` checks, plus internal links, anchors and images; writes nothing.
     Check(cmd::check::Args),
+    /// Threat-intelligence data: `data sync` downloads it into data/.
+    Data(cmd::data::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +45,6 @@ fn main() -> ExitCode {
         Command::New(args) => cmd::new::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Data(args) => cmd::data::run(args),
     }
 }

@@ -10,8 +10,12 @@ use std::path::Path;
 use common::{TestSite, post, snapshot};
 
 fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel").join(rel))
-        .unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/intel")
+            .join(rel),
+    )
+    .unwrap()
 }
 
 fn fixture_text(rel: &str) -> String {
@@ -34,7 +38,10 @@ fn site() -> TestSite {
     }
     s.write_bytes("data/kev.json", &fixture("kev.json"));
     s.write_bytes("data/epss.csv", &fixture("epss.csv"));
-    s.write_bytes("data/attack/enterprise-attack.json", &fixture("attack/enterprise-attack.json"));
+    s.write_bytes(
+        "data/attack/enterprise-attack.json",
+        &fixture("attack/enterprise-attack.json"),
+    );
     s.write(
         "content/posts/panos.md",
         &post(
@@ -55,7 +62,12 @@ fn site() -> TestSite {
     );
     s.write(
         "content/posts/sharepoint.md",
-        &post("ToolShell", "2025-07-21", "attack: [t1190]\n", "CVE-2025-53770 in SharePoint."),
+        &post(
+            "ToolShell",
+            "2025-07-21",
+            "attack: [t1190]\n",
+            "CVE-2025-53770 in SharePoint.",
+        ),
     );
     s
 }
@@ -64,7 +76,13 @@ fn text_of(html: &str, selector: &str) -> Vec<String> {
     let doc = scraper::Html::parse_document(html);
     let sel = scraper::Selector::parse(selector).unwrap();
     doc.select(&sel)
-        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -76,15 +94,29 @@ fn cve_pages_show_the_facts_of_the_real_records() {
     let facts = text_of(&page, ".facts dd").join(" | ");
     assert!(facts.contains("Critical 10.0 CVSS 3.1 base score from the CNA (palo_alto) CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"), "{facts}");
     assert!(facts.contains("Known exploited On CISA's KEV catalog since 2024-04-12; remediation due for US federal agencies by 2024-04-19. Known ransomware use: Known."), "{facts}");
-    assert!(facts.contains("Palo Alto Networks PAN-OS Command Injection Vulnerability"), "{facts}");
+    assert!(
+        facts.contains("Palo Alto Networks PAN-OS Command Injection Vulnerability"),
+        "{facts}"
+    );
     assert!(facts.contains("EPSS 94.3%"), "{facts}");
-    assert!(facts.contains("higher than 99.9% of all scored CVEs (scores of 2025-08-15)"), "{facts}");
-    assert!(facts.contains("Palo Alto Networks PAN-OS"), "KEV's vendor and product: {facts}");
+    assert!(
+        facts.contains("higher than 99.9% of all scored CVEs (scores of 2025-08-15)"),
+        "{facts}"
+    );
+    assert!(
+        facts.contains("Palo Alto Networks PAN-OS"),
+        "KEV's vendor and product: {facts}"
+    );
     assert!(facts.contains("CWE-77: Improper Neutralization of Special Elements used in a Command ('Command Injection')"), "{facts}");
-    assert!(facts.contains("2024-04-12, record updated 2025-07-28"), "{facts}");
+    assert!(
+        facts.contains("2024-04-12, record updated 2025-07-28"),
+        "{facts}"
+    );
     assert_eq!(
         text_of(&page, ".intel-name"),
-        ["PAN-OS: Arbitrary File Creation Leads to OS Command Injection Vulnerability in GlobalProtect"]
+        [
+            "PAN-OS: Arbitrary File Creation Leads to OS Command Injection Vulnerability in GlobalProtect"
+        ]
     );
     // The description is the record's text value, not its supportingMedia HTML.
     let description = text_of(&page, ".cve-description").join("");
@@ -92,11 +124,20 @@ fn cve_pages_show_the_facts_of_the_real_records() {
     assert!(!page.contains("<br><br>Cloud NGFW"));
     assert!(page.contains("href=\"https://nvd.nist.gov/vuln/detail/CVE-2024-3400\""));
     assert!(page.contains("href=\"https://www.cisa.gov/known-exploited-vulnerabilities-catalog?field_cve=CVE-2024-3400\""));
-    assert!(page.contains("href=\"https://www.cve.org/CVERecord?id=CVE-2024-3400\""), "record link");
+    assert!(
+        page.contains("href=\"https://www.cve.org/CVERecord?id=CVE-2024-3400\""),
+        "record link"
+    );
     // Attribution with the data's own dates.
     let notice = text_of(&page, ".data-notice").join(" ");
-    assert!(notice.contains("KEV catalog 2025.08.25 of 2025-08-25"), "{notice}");
-    assert!(notice.contains("EPSS model v2025.03.14 scores of 2025-08-15, by FIRST"), "{notice}");
+    assert!(
+        notice.contains("KEV catalog 2025.08.25 of 2025-08-25"),
+        "{notice}"
+    );
+    assert!(
+        notice.contains("EPSS model v2025.03.14 scores of 2025-08-15, by FIRST"),
+        "{notice}"
+    );
     assert!(notice.contains("CVE Terms of Use"), "{notice}");
     // JSON-LD about the CVE.
     let ld = text_of(&page, "script[type=\"application/ld+json\"]").join("");
@@ -107,8 +148,14 @@ fn cve_pages_show_the_facts_of_the_real_records() {
     // CVSS 4.0 preferred; the first of two scenarios.
     let page = s.read("cve/CVE-2024-0012/index.html");
     let facts = text_of(&page, ".facts dd").join(" | ");
-    assert!(facts.contains("Critical 9.3 CVSS 4.0 base score"), "{facts}");
-    assert!(facts.contains("Not on CISA's KEV catalog of 2025-08-25."), "{facts}");
+    assert!(
+        facts.contains("Critical 9.3 CVSS 4.0 base score"),
+        "{facts}"
+    );
+    assert!(
+        facts.contains("Not on CISA's KEV catalog of 2025-08-25."),
+        "{facts}"
+    );
 
     // An old record: no score, no CWE, `n/a` products left out.
     let page = s.read("cve/CVE-2006-5051/index.html");
@@ -119,11 +166,21 @@ fn cve_pages_show_the_facts_of_the_real_records() {
     // Chips on cards: severity as text, and the exploited marker.
     let home = s.read("index.html");
     let chips = text_of(&home, ".cve-chip").join(" | ");
-    assert!(chips.contains("CVE-2024-3400 Critical severity, CVSS 10.0 Exploited"), "{chips}");
-    assert!(chips.contains("CVE-2024-6387 High severity, CVSS 8.1"), "{chips}");
+    assert!(
+        chips.contains("CVE-2024-3400 Critical severity, CVSS 10.0 Exploited"),
+        "{chips}"
+    );
+    assert!(
+        chips.contains("CVE-2024-6387 High severity, CVSS 8.1"),
+        "{chips}"
+    );
     // Post CVE box too.
     let p = s.read("posts/ssh/index.html");
-    assert!(text_of(&p, ".post-cves li").join(" | ").contains("CVE-2024-6387 High severity, CVSS 8.1"));
+    assert!(
+        text_of(&p, ".post-cves li")
+            .join(" | ")
+            .contains("CVE-2024-6387 High severity, CVSS 8.1")
+    );
     assert!(!out.stderr.contains("error"), "{}", out.stderr);
 }
 
@@ -135,7 +192,13 @@ fn cve_index_is_sorted_most_severe_first_and_kev_page_lists_exploited() {
     let order = text_of(&index, ".cve-table tbody th .cve-id");
     assert_eq!(
         order,
-        ["CVE-2024-3400", "CVE-2025-53770", "CVE-2024-0012", "CVE-2024-6387", "CVE-2006-5051"]
+        [
+            "CVE-2024-3400",
+            "CVE-2025-53770",
+            "CVE-2024-0012",
+            "CVE-2024-6387",
+            "CVE-2006-5051"
+        ]
     );
     let kev = s.read("cve/kev/index.html");
     let listed = text_of(&kev, ".cve-table tbody th .cve-id");
@@ -153,7 +216,13 @@ fn cve_index_is_sorted_most_severe_first_and_kev_page_lists_exploited() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|i| i["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()))
+        .flat_map(|i| {
+            i["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+        })
         .collect();
     assert!(tags.contains(&"T1086".to_string()), "{tags:?}");
 }
@@ -164,21 +233,36 @@ fn attack_ids_link_and_pages_follow_revocations() {
     let out = s.build(&[]).ok();
     // The revoked id in front matter: a warning naming the post and the replacement.
     assert!(
-        out.stderr.lines().any(|l| l.contains("content/posts/ssh.md")
-            && l.contains("T1086 (PowerShell) is revoked in ATT&CK: it is now T1059.001")),
+        out.stderr
+            .lines()
+            .any(|l| l.contains("content/posts/ssh.md")
+                && l.contains("T1086 (PowerShell) is revoked in ATT&CK: it is now T1059.001")),
         "{}",
         out.stderr
     );
     let p = s.read("posts/panos/index.html");
-    assert!(p.contains("<a class=\"attack\" href=\"/attack/T1190/\">T1190</a>"), "{p}");
+    assert!(
+        p.contains("<a class=\"attack\" href=\"/attack/T1190/\">T1190</a>"),
+        "{p}"
+    );
     assert!(p.contains("<a class=\"attack\" href=\"/attack/T1059.001/\">T1059.001</a>"));
-    assert!(!p.contains("/attack/T9999/"), "ids the data does not know stay text");
+    assert!(
+        !p.contains("/attack/T9999/"),
+        "ids the data does not know stay text"
+    );
     assert!(p.contains("<code>T1190</code>"));
     let box_ = text_of(&p, ".post-attack li").join(" | ");
-    assert_eq!(box_, "T1190 Exploit Public-Facing Application | T1059.001 PowerShell");
+    assert_eq!(
+        box_,
+        "T1190 Exploit Public-Facing Application | T1059.001 PowerShell"
+    );
 
     let t = s.read("attack/T1086/index.html");
-    assert!(text_of(&t, ".banner-rejected").join("").contains("Revoked. MITRE ATT&CK® revoked T1086: it is now T1059.001 PowerShell."));
+    assert!(
+        text_of(&t, ".banner-rejected")
+            .join("")
+            .contains("Revoked. MITRE ATT&CK® revoked T1086: it is now T1059.001 PowerShell.")
+    );
     assert!(t.contains("href=\"/attack/T1059.001/\""));
     let t = s.read("attack/T1059.001/index.html");
     let facts = text_of(&t, ".facts dd").join(" | ");
@@ -187,11 +271,22 @@ fn attack_ids_link_and_pages_follow_revocations() {
     assert!(t.contains("href=\"https://attack.mitre.org/techniques/T1059/\""));
     assert!(t.contains("href=\"https://attack.mitre.org/techniques/T1059/001/\""));
     let t = s.read("attack/T1190/index.html");
-    assert_eq!(text_of(&t, ".cards h2"), ["ToolShell", "PAN-OS flaws"], "newest first");
+    assert_eq!(
+        text_of(&t, ".cards h2"),
+        ["ToolShell", "PAN-OS flaws"],
+        "newest first"
+    );
 
     let list = s.read("attack/index.html");
-    assert_eq!(text_of(&list, ".tactic h2"), ["Initial Access TA0001", "Execution TA0002"]);
-    assert!(text_of(&list, ".data-notice").join("").contains("This site is not endorsed by MITRE"));
+    assert_eq!(
+        text_of(&list, ".tactic h2"),
+        ["Initial Access TA0001", "Execution TA0002"]
+    );
+    assert!(
+        text_of(&list, ".data-notice")
+            .join("")
+            .contains("This site is not endorsed by MITRE")
+    );
     assert!(!s.exists("attack/T9999/index.html"));
 }
 
@@ -200,15 +295,28 @@ fn a_site_without_data_shows_none_of_it() {
     let s = TestSite::new();
     s.write(
         "content/posts/a.md",
-        &post("A", "2024-01-01", "cves: [CVE-2024-3400]\nattack: [T1190]\n", "T1190 and CVE-2024-3400."),
+        &post(
+            "A",
+            "2024-01-01",
+            "cves: [CVE-2024-3400]\nattack: [T1190]\n",
+            "T1190 and CVE-2024-3400.",
+        ),
     );
     let out = s.build(&[]).ok();
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
     assert!(!s.exists("cve/kev/index.html"));
     assert!(!s.exists("attack/index.html"));
-    for f in ["index.html", "cve/index.html", "cve/CVE-2024-3400/index.html", "posts/a/index.html"] {
+    for f in [
+        "index.html",
+        "cve/index.html",
+        "cve/CVE-2024-3400/index.html",
+        "posts/a/index.html",
+    ] {
         let page = s.read(f);
-        assert!(!page.contains("data-notice") && !page.contains("class=\"sev"), "{f}");
+        assert!(
+            !page.contains("data-notice") && !page.contains("class=\"sev"),
+            "{f}"
+        );
     }
     assert!(!s.read("posts/a/index.html").contains("class=\"attack\""));
     assert!(!s.root().join(".sitrep-cache/intel").exists());
@@ -227,7 +335,10 @@ fn gzip_epss_without_comment_line() {
     let page = s.read("cve/CVE-2024-6387/index.html");
     let facts = text_of(&page, ".facts dd").join(" | ");
     assert!(facts.contains("EPSS 62.7%"), "{facts}");
-    assert!(!facts.contains("scores of"), "no date without the comment line: {facts}");
+    assert!(
+        !facts.contains("scores of"),
+        "no date without the comment line: {facts}"
+    );
 }
 
 #[test]
@@ -236,53 +347,115 @@ fn bad_data_fails_naming_file_and_line_and_keeps_the_old_output() {
     s.build(&[]).ok();
     let before = snapshot(&s.public());
     let kev = fixture_text("kev.json");
-    s.write("data/kev.json", &kev.replacen("\"dateAdded\": \"2024-04-12\"", "\"dateAdded\": \"soon\"", 1));
+    s.write(
+        "data/kev.json",
+        &kev.replacen(
+            "\"dateAdded\": \"2024-04-12\"",
+            "\"dateAdded\": \"soon\"",
+            1,
+        ),
+    );
     let err = s.build(&[]).failed();
-    let line = kev.lines().position(|l| l.contains("\"cveID\": \"CVE-2024-3400\"")).unwrap() + 1;
+    let line = kev
+        .lines()
+        .position(|l| l.contains("\"cveID\": \"CVE-2024-3400\""))
+        .unwrap()
+        + 1;
     assert!(
-        err.contains(&format!("data/kev.json:{line}")) && err.contains("(CVE-2024-3400): dateAdded \"soon\" is not a date"),
+        err.contains(&format!("data/kev.json:{line}"))
+            && err.contains("(CVE-2024-3400): dateAdded \"soon\" is not a date"),
         "{err}"
     );
-    assert!(err.contains("strict = false"), "the help says how to go on: {err}");
-    assert_eq!(snapshot(&s.public()), before, "a failed build leaves the output");
+    assert!(
+        err.contains("strict = false"),
+        "the help says how to go on: {err}"
+    );
+    assert_eq!(
+        snapshot(&s.public()),
+        before,
+        "a failed build leaves the output"
+    );
 
     // Lenient: the bad entry is left out with a warning, the rest is used.
-    s.write("site.toml", &format!("{}[data]\nstrict = false\n", common::SITE_TOML));
+    s.write(
+        "site.toml",
+        &format!("{}[data]\nstrict = false\n", common::SITE_TOML),
+    );
     let out = s.build(&[]).ok();
-    assert!(out.stderr.contains("warning: data/kev.json"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: data/kev.json"),
+        "{}",
+        out.stderr
+    );
     let page = s.read("cve/CVE-2024-3400/index.html");
     assert!(!page.contains("Known exploited"));
     assert!(page.contains("Critical 10.0"), "the record is still used");
-    assert!(s.read("cve/CVE-2025-53770/index.html").contains("Known exploited"));
+    assert!(
+        s.read("cve/CVE-2025-53770/index.html")
+            .contains("Known exploited")
+    );
     s.write("site.toml", common::SITE_TOML);
     s.write_bytes("data/kev.json", kev.as_bytes());
 
     // EPSS: a score of 11, then a wrong header.
     let epss = fixture_text("epss.csv");
-    s.write("data/epss.csv", &epss.replace("CVE-2024-3400,0.94326", "CVE-2024-3400,11"));
+    s.write(
+        "data/epss.csv",
+        &epss.replace("CVE-2024-3400,0.94326", "CVE-2024-3400,11"),
+    );
     let err = s.build(&[]).failed();
-    assert!(err.contains("data/epss.csv:5") && err.contains("must be numbers from 0 to 1"), "{err}");
-    s.write("data/epss.csv", &epss.replace("cve,epss,percentile", "cve,score"));
+    assert!(
+        err.contains("data/epss.csv:5") && err.contains("must be numbers from 0 to 1"),
+        "{err}"
+    );
+    s.write(
+        "data/epss.csv",
+        &epss.replace("cve,epss,percentile", "cve,score"),
+    );
     let err = s.build(&[]).failed();
-    assert!(err.contains("data/epss.csv:2") && err.contains("cve,epss,percentile"), "{err}");
+    assert!(
+        err.contains("data/epss.csv:2") && err.contains("cve,epss,percentile"),
+        "{err}"
+    );
     s.write_bytes("data/epss.csv", epss.as_bytes());
 
     // A record for another id, and a truncated record.
     let rec = fixture_text("cve/2024/6xxx/CVE-2024-6387.json");
-    s.write("data/cve/2024/6xxx/CVE-2024-6387.json", &fixture_text("cve/2024/3xxx/CVE-2024-3400.json"));
+    s.write(
+        "data/cve/2024/6xxx/CVE-2024-6387.json",
+        &fixture_text("cve/2024/3xxx/CVE-2024-3400.json"),
+    );
     let err = s.build(&[]).failed();
     assert!(
-        err.contains("data/cve/2024/6xxx/CVE-2024-6387.json") && err.contains("holds the record of \"CVE-2024-3400\""),
+        err.contains("data/cve/2024/6xxx/CVE-2024-6387.json")
+            && err.contains("holds the record of \"CVE-2024-3400\""),
         "{err}"
     );
-    s.write("data/cve/2024/6xxx/CVE-2024-6387.json", &rec[..rec.len() / 2]);
+    s.write(
+        "data/cve/2024/6xxx/CVE-2024-6387.json",
+        &rec[..rec.len() / 2],
+    );
     let err = s.build(&[]).failed();
-    assert!(err.contains("data/cve/2024/6xxx/CVE-2024-6387.json:") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("data/cve/2024/6xxx/CVE-2024-6387.json:") && err.contains("truncated"),
+        "{err}"
+    );
     // Lenient: that record is left out, the others stay.
-    s.write("site.toml", &format!("{}[data]\nstrict = false\n", common::SITE_TOML));
+    s.write(
+        "site.toml",
+        &format!("{}[data]\nstrict = false\n", common::SITE_TOML),
+    );
     let out = s.build(&[]).ok();
-    assert!(out.stderr.contains("warning: data/cve/2024/6xxx/CVE-2024-6387.json"), "{}", out.stderr);
-    assert!(s.read("cve/CVE-2024-3400/index.html").contains("Critical 10.0"));
+    assert!(
+        out.stderr
+            .contains("warning: data/cve/2024/6xxx/CVE-2024-6387.json"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        s.read("cve/CVE-2024-3400/index.html")
+            .contains("Critical 10.0")
+    );
     s.write("site.toml", common::SITE_TOML);
     s.write("data/cve/2024/6xxx/CVE-2024-6387.json", &rec);
 
@@ -290,13 +463,25 @@ fn bad_data_fails_naming_file_and_line_and_keeps_the_old_output() {
     let stix = fixture_text("attack/enterprise-attack.json");
     s.write(
         "data/attack/enterprise-attack.json",
-        &stix.replacen("\"id\": \"attack-pattern--3f886f2a-874f-4333-b794-aa6075009b1c\",", "", 1),
+        &stix.replacen(
+            "\"id\": \"attack-pattern--3f886f2a-874f-4333-b794-aa6075009b1c\",",
+            "",
+            1,
+        ),
     );
     let err = s.build(&[]).failed();
-    assert!(err.contains("data/attack/enterprise-attack.json") && err.contains("objects[0]: an attack-pattern with no id"), "{err}");
+    assert!(
+        err.contains("data/attack/enterprise-attack.json")
+            && err.contains("objects[0]: an attack-pattern with no id"),
+        "{err}"
+    );
     s.write("data/attack/enterprise-attack.json", &stix);
     s.build(&[]).ok();
-    assert_eq!(snapshot(&s.public()), before, "fixed data builds the same site again");
+    assert_eq!(
+        snapshot(&s.public()),
+        before,
+        "fixed data builds the same site again"
+    );
 }
 
 #[test]
@@ -319,17 +504,31 @@ fn hostile_data_is_text() {
     );
     s.write("data/kev.json", &kev);
     s.build(&[]).ok();
-    for f in ["cve/CVE-2024-3400/index.html", "cve/index.html", "cve/kev/index.html", "index.html"] {
+    for f in [
+        "cve/CVE-2024-3400/index.html",
+        "cve/index.html",
+        "cve/kev/index.html",
+        "index.html",
+    ] {
         let page = s.read(f);
         assert!(!page.contains("<script>alert"), "{f}");
         assert!(!page.contains("<img src=x"), "{f}");
     }
     let page = s.read("cve/CVE-2024-3400/index.html");
-    assert!(page.contains("&lt;&#x2F;script&gt;&lt;script&gt;alert(1)") || page.contains("&lt;/script&gt;&lt;script&gt;alert(1)"), "{page}");
+    assert!(
+        page.contains("&lt;&#x2F;script&gt;&lt;script&gt;alert(1)")
+            || page.contains("&lt;/script&gt;&lt;script&gt;alert(1)"),
+        "{page}"
+    );
     // JSON-LD still parses and holds the text.
     let ld = text_of(&page, "script[type=\"application/ld+json\"]").join("");
     let ld: serde_json::Value = serde_json::from_str(&ld).unwrap();
-    assert!(ld["about"]["description"].as_str().unwrap().starts_with("</script><script>"));
+    assert!(
+        ld["about"]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("</script><script>")
+    );
 }
 
 #[test]
@@ -354,22 +553,40 @@ fn warm_builds_equal_cold_builds_when_data_changes() {
         .replace("CVE-2024-6387,0.62715", "CVE-2024-6387,0.70000");
     s.write("data/epss.csv", &epss);
     let out = check("epss changed");
-    assert!(s.read("cve/CVE-2024-6387/index.html").contains("EPSS 70.0%"));
+    assert!(
+        s.read("cve/CVE-2024-6387/index.html")
+            .contains("EPSS 70.0%")
+    );
     assert!(!out.contains("(0 written)"), "{out}");
     // A KEV entry gone; a record gone; the ATT&CK file gone.
     let kev = fixture_text("kev.json");
     let kev: serde_json::Value = serde_json::from_str(&kev).unwrap();
     let mut slim = kev.clone();
     slim["vulnerabilities"] = serde_json::Value::Array(
-        kev["vulnerabilities"].as_array().unwrap().iter().filter(|v| v["cveID"] != "CVE-2025-53770").cloned().collect(),
+        kev["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["cveID"] != "CVE-2025-53770")
+            .cloned()
+            .collect(),
     );
-    s.write("data/kev.json", &serde_json::to_string_pretty(&slim).unwrap());
+    s.write(
+        "data/kev.json",
+        &serde_json::to_string_pretty(&slim).unwrap(),
+    );
     check("kev changed");
-    assert!(!s.read("cve/CVE-2025-53770/index.html").contains("Known exploited"));
+    assert!(
+        !s.read("cve/CVE-2025-53770/index.html")
+            .contains("Known exploited")
+    );
     s.remove("data/cve/2024/6xxx/CVE-2024-6387.json");
     check("record removed");
     s.remove("data/attack/enterprise-attack.json");
     check("attack removed");
     assert!(!s.exists("attack/index.html"));
-    assert!(!s.read("posts/panos/index.html").contains("class=\"attack\""));
+    assert!(
+        !s.read("posts/panos/index.html")
+            .contains("class=\"attack\"")
+    );
 }

@@ -284,7 +284,13 @@ fn load_with(
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
-    let intel = match crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), data_cache) {
+    let intel = match crate::intel::load_for_site(
+        &opts.root,
+        &config,
+        &site,
+        attack.as_deref(),
+        data_cache,
+    ) {
         Ok((intel, warnings)) => {
             diags.extend(warnings);
             intel
@@ -298,7 +304,12 @@ fn load_with(
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    let site_value = render::intel::site_links(render::site_value(&site, &config, &urls), &site, &intel, &urls);
+    let site_value = render::intel::site_links(
+        render::site_value(&site, &config, &urls),
+        &site,
+        &intel,
+        &urls,
+    );
     templates.set_site(site_value.clone());
     timings.lap("index");
     Ok(Loaded {

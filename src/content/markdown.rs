@@ -244,8 +244,20 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
             }
             let link_it = link_depth == 0 && image_depth == 0;
             let found = Found::of(&t, opts);
-            out.attack.extend(crate::intel::attack::new_ids(&t, &found.attack, &out.attack));
-            push_text_with_cves(t, link_it, opts, found, &mut events, &mut out.cves, &mut seen_cves);
+            out.attack.extend(crate::intel::attack::new_ids(
+                &t,
+                &found.attack,
+                &out.attack,
+            ));
+            push_text_with_cves(
+                t,
+                link_it,
+                opts,
+                found,
+                &mut events,
+                &mut out.cves,
+                &mut seen_cves,
+            );
         } else {
             events.push(event);
         }
@@ -523,7 +535,8 @@ fn push_text_with_cves<'a>(
         events.push(Event::Text(text));
         return;
     }
-    let mut all: Vec<(usize, usize, bool)> = found.cves.iter().map(|&(s, e)| (s, e, true)).collect();
+    let mut all: Vec<(usize, usize, bool)> =
+        found.cves.iter().map(|&(s, e)| (s, e, true)).collect();
     all.extend(found.attack.iter().map(|&(s, e)| (s, e, false)));
     all.sort_unstable();
     let mut last = 0;
@@ -616,7 +629,10 @@ mod tests {
     fn known_attack_ids_linked_in_text_only() {
         let o = Options {
             attack_ids: std::sync::Arc::new(
-                ["T1190", "T1059.001"].iter().map(|s| s.to_string()).collect(),
+                ["T1190", "T1059.001"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
             ),
             ..opts()
         };
@@ -626,12 +642,17 @@ mod tests {
             &mut crate::content::highlight::Highlighter::new().session(),
         );
         assert_eq!(
-            r.html.matches("<a class=\"attack\" href=\"/attack/T1190/\">T1190</a>").count(),
+            r.html
+                .matches("<a class=\"attack\" href=\"/attack/T1190/\">T1190</a>")
+                .count(),
             2,
             "{}",
             r.html
         );
-        assert!(r.html.contains("<a class=\"attack\" href=\"/attack/T1059.001/\">T1059.001</a>"));
+        assert!(
+            r.html
+                .contains("<a class=\"attack\" href=\"/attack/T1059.001/\">T1059.001</a>")
+        );
         assert!(!r.html.contains("/attack/T1027/"), "unknown ids stay text");
         assert!(r.html.contains("<code>T1190</code>"));
         assert!(r.html.contains("<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a> (<a class=\"attack\""), "{}", r.html);

@@ -46,10 +46,7 @@ pub const TACTICS: &[(&str, &str, &str)] = &[
 
 /// The display name of a tactic short name (the short name itself when unknown).
 pub fn tactic_name(short: &str) -> &str {
-    TACTICS
-        .iter()
-        .find(|t| t.0 == short)
-        .map_or(short, |t| t.1)
+    TACTICS.iter().find(|t| t.0 == short).map_or(short, |t| t.1)
 }
 
 #[derive(Deserialize)]
@@ -93,12 +90,16 @@ struct Phase {
 pub fn is_technique_id(id: &str) -> bool {
     let b = id.as_bytes();
     let main = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
-    main && (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)))
+    main && (b.len() == 5
+        || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)))
 }
 
 /// The technique's page on attack.mitre.org: `T1059.001` -> `.../techniques/T1059/001/`.
 pub fn technique_url(id: &str) -> String {
-    format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"))
+    format!(
+        "https://attack.mitre.org/techniques/{}/",
+        id.replace('.', "/")
+    )
 }
 
 /// Byte ranges of the technique ids of `known` standing as words in `text`. A
@@ -162,7 +163,10 @@ pub fn prefix_from_cve(cve_prefix: &str) -> String {
 
 /// The opening tag of a link to technique `id`'s page.
 pub fn link_open(cve_prefix: &str, id: &str) -> String {
-    format!("<a class=\"attack\" href=\"{}{id}/\">", prefix_from_cve(cve_prefix))
+    format!(
+        "<a class=\"attack\" href=\"{}{id}/\">",
+        prefix_from_cve(cve_prefix)
+    )
 }
 
 /// Every technique of the bundle by id. Objects that are not techniques are skipped; a
@@ -185,7 +189,9 @@ pub fn parse(
         match o.kind.as_str() {
             "attack-pattern" => {
                 let Some(stix_id) = o.id.as_deref() else {
-                    problems.push(Problem::msg(format!("objects[{i}]: an attack-pattern with no id")));
+                    problems.push(Problem::msg(format!(
+                        "objects[{i}]: an attack-pattern with no id"
+                    )));
                     continue;
                 };
                 let Some(id) = o
@@ -274,7 +280,10 @@ mod tests {
         assert_eq!(t["T1190"].name, "Exploit Public-Facing Application");
         assert_eq!(t["T1190"].tactics, ["initial-access"]);
         assert_eq!(t["T1059.001"].parent.as_deref(), Some("T1059"));
-        assert_eq!(t["T1059.001"].url, "https://attack.mitre.org/techniques/T1059/001/");
+        assert_eq!(
+            t["T1059.001"].url,
+            "https://attack.mitre.org/techniques/T1059/001/"
+        );
         assert!(t["T1086"].revoked);
         assert_eq!(t["T1086"].replaced_by.as_deref(), Some("T1059.001"));
         assert!(!t["T1059.001"].revoked);
@@ -296,10 +305,15 @@ mod tests {
 
     #[test]
     fn finds_only_known_ids_as_words() {
-        let known: std::collections::BTreeSet<String> =
-            ["T1190", "T1059.001", "T1059"].iter().map(|s| s.to_string()).collect();
+        let known: std::collections::BTreeSet<String> = ["T1190", "T1059.001", "T1059"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let text = "T1190, xT1190 T11900 T1059.001. T1059.01 T1059 T1027 (T1190)";
-        let found: Vec<&str> = find_ids(text, &known).iter().map(|&(s, e)| &text[s..e]).collect();
+        let found: Vec<&str> = find_ids(text, &known)
+            .iter()
+            .map(|&(s, e)| &text[s..e])
+            .collect();
         assert_eq!(found, ["T1190", "T1059.001", "T1059", "T1190"]);
         assert_eq!(prefix_from_cve("/blog/cve/"), "/blog/attack/");
     }

@@ -198,7 +198,9 @@ fn pick_cvss(c: &Container, source: &str) -> Result<Option<Cvss>, String> {
                 Some(s) => {
                     let s = s.to_ascii_uppercase();
                     if !["CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE"].contains(&s.as_str()) {
-                        return Err(format!("CVSS {version} baseSeverity {s:?} is not a severity"));
+                        return Err(format!(
+                            "CVSS {version} baseSeverity {s:?} is not a severity"
+                        ));
                     }
                     s
                 }
@@ -221,7 +223,9 @@ fn pick_cvss(c: &Container, source: &str) -> Result<Option<Cvss>, String> {
 pub fn parse(text: &str, id: &str) -> Result<CveRecord, Problem> {
     let raw: Raw = serde_json::from_str(text).map_err(Problem::json)?;
     if raw.data_type.as_deref().is_some_and(|t| t != "CVE_RECORD") {
-        return Err(Problem::msg("dataType is not CVE_RECORD: not a CVE JSON 5 record"));
+        return Err(Problem::msg(
+            "dataType is not CVE_RECORD: not a CVE JSON 5 record",
+        ));
     }
     let m = raw.cve_metadata;
     if m.cve_id != id || !is_cve_id(&m.cve_id) {
@@ -232,7 +236,10 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, Problem> {
     }
     let state = m.state.to_ascii_uppercase();
     if state != "PUBLISHED" && state != "REJECTED" {
-        return Err(Problem::msg(format!("cveMetadata.state {:?} is neither PUBLISHED nor REJECTED", m.state)));
+        return Err(Problem::msg(format!(
+            "cveMetadata.state {:?} is neither PUBLISHED nor REJECTED",
+            m.state
+        )));
     }
     let cna = &raw.containers.cna;
     let mut cvss = pick_cvss(cna, "CNA").map_err(Problem::msg)?;
@@ -307,7 +314,12 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, Problem> {
     };
     Ok(CveRecord {
         id: m.cve_id.clone(),
-        title: cna.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string),
+        title: cna
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
         description: english(&cna.descriptions),
         rejected_reason: if state == "REJECTED" {
             english(&cna.rejected_reasons)
@@ -330,7 +342,9 @@ mod tests {
 
     fn fixture(rel: &str) -> String {
         std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel/cve").join(rel),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/intel/cve")
+                .join(rel),
         )
         .unwrap()
     }
@@ -339,16 +353,24 @@ mod tests {
     fn cna_cvss_31_cwe_and_products() {
         let r = parse(&fixture("2024/3xxx/CVE-2024-3400.json"), "CVE-2024-3400").unwrap();
         let c = r.cvss.unwrap();
-        assert_eq!((c.version.as_str(), c.score, c.severity.as_str()), ("3.1", 10.0, "CRITICAL"));
+        assert_eq!(
+            (c.version.as_str(), c.score, c.severity.as_str()),
+            ("3.1", 10.0, "CRITICAL")
+        );
         assert_eq!(c.vector, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H");
         assert_eq!(c.source, "CNA");
         assert_eq!(r.cwes[0].id, "CWE-77");
         assert_eq!(
             r.cwes[0].name.as_deref(),
-            Some("Improper Neutralization of Special Elements used in a Command ('Command Injection')")
+            Some(
+                "Improper Neutralization of Special Elements used in a Command ('Command Injection')"
+            )
         );
         assert_eq!(r.cwes[1].id, "CWE-20");
-        assert_eq!(r.affected[0], ("Palo Alto Networks".into(), "PAN-OS".into()));
+        assert_eq!(
+            r.affected[0],
+            ("Palo Alto Networks".into(), "PAN-OS".into())
+        );
         assert_eq!(r.published.as_deref(), Some("2024-04-12"));
         assert_eq!(r.updated.as_deref(), Some("2025-07-28"));
         // The text value, never the supportingMedia HTML.
@@ -383,9 +405,16 @@ mod tests {
     fn bad_records_are_refused() {
         let good = fixture("2024/3xxx/CVE-2024-3400.json");
         let e = parse(&good, "CVE-2024-9999").unwrap_err();
-        assert!(e.message.contains("holds the record of \"CVE-2024-3400\""), "{}", e.message);
-        let e = parse(&good.replace("\"baseScore\": 10,", "\"baseScore\": 11,"), "CVE-2024-3400")
-            .unwrap_err();
+        assert!(
+            e.message.contains("holds the record of \"CVE-2024-3400\""),
+            "{}",
+            e.message
+        );
+        let e = parse(
+            &good.replace("\"baseScore\": 10,", "\"baseScore\": 11,"),
+            "CVE-2024-3400",
+        )
+        .unwrap_err();
         assert!(e.message.contains("baseScore 11"), "{}", e.message);
         let e = parse(&good[..good.len() / 2], "CVE-2024-3400").unwrap_err();
         assert!(e.line.is_some(), "{e:?}");

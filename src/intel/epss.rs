@@ -38,7 +38,8 @@ pub fn parse(
     let mut header_seen = false;
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
-        let line = line.map_err(|e| Problem::msg(format!("cannot read the scores: {e}")).at(Some(n)))?;
+        let line =
+            line.map_err(|e| Problem::msg(format!("cannot read the scores: {e}")).at(Some(n)))?;
         let line = line.trim_end_matches('\r');
         if !header_seen {
             if let Some(comment) = line.strip_prefix('#') {
@@ -84,7 +85,12 @@ pub fn parse(
             problems.push(Problem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
             continue;
         };
-        let num = |s: &str| s.trim().parse::<f64>().ok().filter(|x| (0.0..=1.0).contains(x));
+        let num = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+        };
         match (num(score), num(pct)) {
             (Some(score), Some(percentile)) => {
                 out.insert(cve.to_string(), Epss { score, percentile });
@@ -126,7 +132,13 @@ mod tests {
         assert_eq!(meta.model_version.as_deref(), Some("v2025.03.14"));
         assert_eq!(meta.score_date.as_deref(), Some("2025-08-15"));
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows["CVE-2024-3400"], Epss { score: 0.94326, percentile: 0.99942 });
+        assert_eq!(
+            rows["CVE-2024-3400"],
+            Epss {
+                score: 0.94326,
+                percentile: 0.99942
+            }
+        );
     }
 
     #[test]
@@ -141,8 +153,12 @@ mod tests {
 
     #[test]
     fn wrong_header_and_bad_rows() {
-        let e = parse(&b"cve,score\nCVE-2024-3400,1,1\n"[..], &want(&[]), &mut Vec::new())
-            .unwrap_err();
+        let e = parse(
+            &b"cve,score\nCVE-2024-3400,1,1\n"[..],
+            &want(&[]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(1));
         let mut p = Vec::new();
         let (_, rows) = parse(

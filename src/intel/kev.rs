@@ -63,8 +63,11 @@ pub fn parse(
 ) -> Result<(KevCatalog, BTreeMap<String, KevEntry>), Problem> {
     let raw: Raw = serde_json::from_str(text).map_err(Problem::json)?;
     let released = ymd(&raw.date_released).ok_or_else(|| {
-        Problem::msg(format!("dateReleased {:?} is not a date", raw.date_released))
-            .at(line_of(text, "\"dateReleased\""))
+        Problem::msg(format!(
+            "dateReleased {:?} is not a date",
+            raw.date_released
+        ))
+        .at(line_of(text, "\"dateReleased\""))
     })?;
     let catalog = KevCatalog {
         version: raw.catalog_version,
@@ -77,7 +80,9 @@ pub fn parse(
         let entry: RawEntry = match serde_json::from_value(v) {
             Ok(e) => e,
             Err(e) => {
-                let line = id_hint.as_ref().and_then(|id| line_of(text, &format!("\"{id}\"")));
+                let line = id_hint
+                    .as_ref()
+                    .and_then(|id| line_of(text, &format!("\"{id}\"")));
                 problems.push(
                     Problem::msg(format!(
                         "vulnerabilities[{i}]{}: {e}",
@@ -94,8 +99,11 @@ pub fn parse(
         let line = || line_of(text, &format!("\"{}\"", entry.cve_id));
         if !is_cve_id(&entry.cve_id) {
             problems.push(
-                Problem::msg(format!("vulnerabilities[{i}]: cveID {:?} is not a CVE id", entry.cve_id))
-                    .at(line()),
+                Problem::msg(format!(
+                    "vulnerabilities[{i}]: cveID {:?} is not a CVE id",
+                    entry.cve_id
+                ))
+                .at(line()),
             );
             continue;
         }
@@ -145,8 +153,12 @@ mod tests {
     #[test]
     fn keeps_only_wanted_entries() {
         let mut problems = Vec::new();
-        let (cat, entries) =
-            parse(&fixture(), &want(&["CVE-2024-3400", "CVE-1999-0001"]), &mut problems).unwrap();
+        let (cat, entries) = parse(
+            &fixture(),
+            &want(&["CVE-2024-3400", "CVE-1999-0001"]),
+            &mut problems,
+        )
+        .unwrap();
         assert!(problems.is_empty());
         assert_eq!(cat.version, "2025.08.25");
         assert_eq!(cat.released, "2025-08-25");
@@ -156,17 +168,28 @@ mod tests {
         assert_eq!(e.product, "PAN-OS");
         assert_eq!(e.date_added, "2024-04-12");
         assert_eq!(e.due_date.as_deref(), Some("2024-04-19"));
-        assert_eq!(e.name, "Palo Alto Networks PAN-OS Command Injection Vulnerability");
+        assert_eq!(
+            e.name,
+            "Palo Alto Networks PAN-OS Command Injection Vulnerability"
+        );
     }
 
     #[test]
     fn bad_entry_named_with_its_line() {
-        let text = fixture().replacen("\"dateAdded\": \"2024-04-12\"", "\"dateAdded\": \"last week\"", 1);
+        let text = fixture().replacen(
+            "\"dateAdded\": \"2024-04-12\"",
+            "\"dateAdded\": \"last week\"",
+            1,
+        );
         let mut problems = Vec::new();
         let (_, entries) = parse(&text, &want(&["CVE-2024-3400"]), &mut problems).unwrap();
         assert!(entries.is_empty());
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].message.contains("(CVE-2024-3400): dateAdded"), "{:?}", problems[0]);
+        assert!(
+            problems[0].message.contains("(CVE-2024-3400): dateAdded"),
+            "{:?}",
+            problems[0]
+        );
         assert!(problems[0].line.is_some());
     }
 

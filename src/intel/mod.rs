@@ -53,7 +53,9 @@ impl Problem {
     pub fn json(e: serde_json::Error) -> Problem {
         let (line, column) = (e.line(), e.column());
         let message = match e.classify() {
-            serde_json::error::Category::Eof => "the file ends in the middle of the JSON (truncated?)".to_string(),
+            serde_json::error::Category::Eof => {
+                "the file ends in the middle of the JSON (truncated?)".to_string()
+            }
             _ => e.to_string(),
         };
         Problem {
@@ -210,10 +212,19 @@ pub fn load_attack(
         .fp(fingerprint::of_bytes(&bytes))
         .num(data.strict.into())
         .finish();
-    if let Some((table, warnings)) = cache.get::<(AttackTable, Vec<(String, Option<usize>)>)>("attack.bin", key) {
+    if let Some((table, warnings)) =
+        cache.get::<(AttackTable, Vec<(String, Option<usize>)>)>("attack.bin", key)
+    {
         let warnings = warnings
             .into_iter()
-            .map(|(m, l)| Problem { message: m, line: l, column: None }.diagnostic(&shown, false, DATA_HELP))
+            .map(|(m, l)| {
+                Problem {
+                    message: m,
+                    line: l,
+                    column: None,
+                }
+                .diagnostic(&shown, false, DATA_HELP)
+            })
             .collect();
         return Ok((Some(Arc::new(table)), warnings));
     }
@@ -221,13 +232,21 @@ pub fn load_attack(
     let techniques = attack::parse(&bytes, &mut problems)
         .map_err(|p| vec![p.diagnostic(&shown, true, DATA_HELP)])?;
     if data.strict && !problems.is_empty() {
-        return Err(problems.iter().map(|p| p.diagnostic(&shown, true, DATA_HELP)).collect());
+        return Err(problems
+            .iter()
+            .map(|p| p.diagnostic(&shown, true, DATA_HELP))
+            .collect());
     }
     let table = AttackTable { techniques };
-    let kept: Vec<(String, Option<usize>)> =
-        problems.iter().map(|p| (p.message.clone(), p.line)).collect();
+    let kept: Vec<(String, Option<usize>)> = problems
+        .iter()
+        .map(|p| (p.message.clone(), p.line))
+        .collect();
     cache.put("attack.bin", key, &(&table, &kept));
-    let warnings = problems.iter().map(|p| p.diagnostic(&shown, false, DATA_HELP)).collect();
+    let warnings = problems
+        .iter()
+        .map(|p| p.diagnostic(&shown, false, DATA_HELP))
+        .collect();
     Ok((Some(Arc::new(table)), warnings))
 }
 
@@ -292,7 +311,11 @@ impl Intel {
         }
         let key = key.finish();
         let any_feed = kev_bytes.is_some() || epss_bytes.is_some();
-        let cached = if any_feed { cache.get::<Feeds>("feeds.bin", key) } else { None };
+        let cached = if any_feed {
+            cache.get::<Feeds>("feeds.bin", key)
+        } else {
+            None
+        };
         let feeds = match cached {
             Some(f) => f,
             None => {
@@ -319,7 +342,8 @@ impl Intel {
                     let mut problems = Vec::new();
                     let gz = bytes.starts_with(&[0x1f, 0x8b]);
                     let result = if gz {
-                        let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..]));
+                        let reader =
+                            std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..]));
                         epss::parse(reader, cves, &mut problems)
                     } else {
                         epss::parse(&bytes[..], cves, &mut problems)
@@ -347,8 +371,12 @@ impl Intel {
         };
         for (file, message, line) in &feeds.warnings {
             warnings.push(
-                Problem { message: message.clone(), line: *line, column: None }
-                    .diagnostic(file, false, DATA_HELP),
+                Problem {
+                    message: message.clone(),
+                    line: *line,
+                    column: None,
+                }
+                .diagnostic(file, false, DATA_HELP),
             );
         }
 
@@ -369,7 +397,8 @@ impl Intel {
             };
             if have_records {
                 for path in cve5::candidates(&cve_dir, id) {
-                    let shown = Path::new(&data.cve_dir).join(path.strip_prefix(&cve_dir).unwrap_or(&path));
+                    let shown =
+                        Path::new(&data.cve_dir).join(path.strip_prefix(&cve_dir).unwrap_or(&path));
                     let bytes = match read_optional(&path, &shown) {
                         Ok(Some(b)) => b,
                         Ok(None) => continue,
@@ -424,7 +453,8 @@ impl Intel {
     /// The fingerprint of what the site shows of CVE `id` (and the sources' dates).
     pub fn cve_fingerprint(&self, id: &str) -> Fingerprint {
         let facts = self.cves.get(id);
-        let json = serde_json::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
+        let json =
+            serde_json::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
         fingerprint::of_bytes(&json)
     }
 
@@ -450,7 +480,9 @@ impl Intel {
             .and_then(|r| r.cvss.as_ref())
             .map_or(-1, |c| (c.score * 10.0).round() as i64);
         let kev = f.is_some_and(|f| f.kev.is_some());
-        let epss = f.and_then(|f| f.epss).map_or(-1, |e| (e.score * 100_000.0).round() as i64);
+        let epss = f
+            .and_then(|f| f.epss)
+            .map_or(-1, |e| (e.score * 100_000.0).round() as i64);
         (score, kev, epss)
     }
 }
@@ -534,7 +566,10 @@ mod tests {
         let dir = fixture_site();
         let data = DataConfig::default();
         let cves: BTreeSet<String> = ["CVE-2024-3400".to_string()].into();
-        let rw = CacheMode { read: true, write: true };
+        let rw = CacheMode {
+            read: true,
+            write: true,
+        };
         let (first, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
         assert_eq!(first.cves["CVE-2024-3400"].epss.unwrap().score, 0.94326);
         // Replace the cached extract (same key) with a marker value: a load that parsed the
@@ -545,22 +580,30 @@ mod tests {
             rmp_serde::from_slice(&std::fs::read(&bin).unwrap()).unwrap();
         feeds.epss.get_mut("CVE-2024-3400").unwrap().score = 0.5;
         cache.put("feeds.bin", key, &feeds);
-        let (second, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
+        let (second, _) =
+            Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
         assert_eq!(second.cves["CVE-2024-3400"].epss.unwrap().score, 0.5);
         // A changed file, or another set of CVEs, is parsed again.
-        let more: BTreeSet<String> = ["CVE-2024-3400".to_string(), "CVE-2024-6387".to_string()].into();
+        let more: BTreeSet<String> =
+            ["CVE-2024-3400".to_string(), "CVE-2024-6387".to_string()].into();
         let (third, _) = Intel::load(dir.path(), &data, &more, &BTreeSet::new(), None, rw).unwrap();
         assert_eq!(third.cves["CVE-2024-3400"].epss.unwrap().score, 0.94326);
         // Read-only (check): nothing written.
         let dir = fixture_site();
-        let ro = CacheMode { read: true, write: false };
+        let ro = CacheMode {
+            read: true,
+            write: false,
+        };
         Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, ro).unwrap();
         assert!(!dir.path().join(CACHE_DIR).exists());
     }
 
     #[test]
     fn dates() {
-        assert_eq!(ymd("2025-08-25T17:04:19.9796Z").as_deref(), Some("2025-08-25"));
+        assert_eq!(
+            ymd("2025-08-25T17:04:19.9796Z").as_deref(),
+            Some("2025-08-25")
+        );
         assert_eq!(ymd("2024-04-12").as_deref(), Some("2024-04-12"));
         assert_eq!(ymd("2024-13-12"), None);
         assert_eq!(ymd("yesterday"), None);

@@ -129,7 +129,13 @@ pub fn rss(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
                 xml_escape(a)
             );
         }
-        for c in p.categories.iter().chain(&p.tags).chain(&p.cves).chain(&p.attack) {
+        for c in p
+            .categories
+            .iter()
+            .chain(&p.tags)
+            .chain(&p.cves)
+            .chain(&p.attack)
+        {
             let _ = writeln!(x, "<category>{}</category>", xml_escape(c));
         }
         let _ = writeln!(
@@ -208,7 +214,13 @@ pub fn atom(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
         for a in &p.authors {
             let _ = writeln!(x, "<author><name>{}</name></author>", xml_escape(a));
         }
-        for c in p.categories.iter().chain(&p.tags).chain(&p.cves).chain(&p.attack) {
+        for c in p
+            .categories
+            .iter()
+            .chain(&p.tags)
+            .chain(&p.cves)
+            .chain(&p.attack)
+        {
             let _ = writeln!(x, "<category term=\"{}\"/>", xml_escape(c));
         }
         let _ = writeln!(

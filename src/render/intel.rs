@@ -58,7 +58,12 @@ fn percent(x: f64, digits: usize) -> String {
 /// The global `site` value with the intel pages' links: `site.attack_url` (the ATT&CK
 /// list, when techniques have pages) and `site.kev_url` (when the KEV catalog is there);
 /// none otherwise.
-pub fn site_links(site_value: Value, site: &crate::index::Site, intel: &Intel, urls: &urls::Urls) -> Value {
+pub fn site_links(
+    site_value: Value,
+    site: &crate::index::Site,
+    intel: &Intel,
+    urls: &urls::Urls,
+) -> Value {
     let Some(mut m) = site_value.clone().into_map() else {
         return site_value;
     };
@@ -68,11 +73,19 @@ pub fn site_links(site_value: Value, site: &crate::index::Site, intel: &Intel, u
         .any(|p| p.attack.iter().any(|id| intel.techniques.contains_key(id)));
     m.insert(
         "attack_url".into(),
-        if attack { Value::from(urls.url(ATTACK_ROUTE)) } else { Value::none() },
+        if attack {
+            Value::from(urls.url(ATTACK_ROUTE))
+        } else {
+            Value::none()
+        },
     );
     m.insert(
         "kev_url".into(),
-        if intel.kev_catalog.is_some() { Value::from(urls.url(KEV_ROUTE)) } else { Value::none() },
+        if intel.kev_catalog.is_some() {
+            Value::from(urls.url(KEV_ROUTE))
+        } else {
+            Value::none()
+        },
     );
     Value::from(m)
 }
@@ -225,7 +238,12 @@ impl<'a> Renderer<'a> {
                 .cmp(&view.intel.rank(&terms[a].slug))
                 .then_with(|| terms[a].slug.cmp(&terms[b].slug))
         });
-        Value::from(order.into_iter().map(|t| self.term_value(k, t)).collect::<Vec<_>>())
+        Value::from(
+            order
+                .into_iter()
+                .map(|t| self.term_value(k, t))
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// The techniques of a post the data knows, as links.
@@ -319,7 +337,13 @@ impl<'a> Renderer<'a> {
             .fp(view.intel.technique_fingerprint(id))
             .fp(self.list_fp(posts));
         // Parent and replacement link to their own page when they have one.
-        for other in view.intel.techniques.get(id).iter().flat_map(|t| t.parent.iter().chain(&t.replaced_by)) {
+        for other in view
+            .intel
+            .techniques
+            .get(id)
+            .iter()
+            .flat_map(|t| t.parent.iter().chain(&t.replaced_by))
+        {
             b = b.num(view.pages.iter().any(|(p, _)| p == other).into());
         }
         b.finish()
@@ -351,22 +375,40 @@ impl<'a> Renderer<'a> {
                 .fp(self.global)
                 .all(
                     (0..terms.len())
-                        .filter(|&t| view.intel.cves.get(&terms[t].slug).is_some_and(|f| f.kev.is_some()))
+                        .filter(|&t| {
+                            view.intel
+                                .cves
+                                .get(&terms[t].slug)
+                                .is_some_and(|f| f.kev.is_some())
+                        })
                         .map(|t| self.term_fp(cve_k, t)),
                 )
                 .fp(latest_top_fp)
                 .finish();
-            jobs.push(Self::page_job(KEV_ROUTE, fp, PageJob::Intel(IntelPage::Kev)));
+            jobs.push(Self::page_job(
+                KEV_ROUTE,
+                fp,
+                PageJob::Intel(IntelPage::Kev),
+            ));
         }
-        if !view.pages.is_empty() && self.templates.has("attack.html") && self.templates.has("attack_list.html") {
+        if !view.pages.is_empty()
+            && self.templates.has("attack.html")
+            && self.templates.has("attack_list.html")
+        {
             clash(ATTACK_ROUTE)?;
-            let fps: Vec<Fingerprint> = (0..view.pages.len()).map(|j| self.technique_fp(j)).collect();
+            let fps: Vec<Fingerprint> = (0..view.pages.len())
+                .map(|j| self.technique_fp(j))
+                .collect();
             let fp = Builder::new("attack-list")
                 .fp(self.global)
                 .all(fps.iter().copied())
                 .fp(latest_top_fp)
                 .finish();
-            jobs.push(Self::page_job(ATTACK_ROUTE, fp, PageJob::Intel(IntelPage::AttackList)));
+            jobs.push(Self::page_job(
+                ATTACK_ROUTE,
+                fp,
+                PageJob::Intel(IntelPage::AttackList),
+            ));
             for (j, (id, _)) in view.pages.iter().enumerate() {
                 let route = technique_route(id);
                 clash(&route)?;
@@ -375,7 +417,11 @@ impl<'a> Renderer<'a> {
                     .fp(fps[j])
                     .fp(latest_top_fp)
                     .finish();
-                jobs.push(Self::page_job(&route, fp, PageJob::Intel(IntelPage::Technique(j))));
+                jobs.push(Self::page_job(
+                    &route,
+                    fp,
+                    PageJob::Intel(IntelPage::Technique(j)),
+                ));
             }
         }
         Ok(jobs)
@@ -390,7 +436,10 @@ impl<'a> Renderer<'a> {
         if view.intel.kev_catalog.is_some() && self.templates.has("cve_kev.html") {
             out.push(KEV_ROUTE.to_string());
         }
-        if !view.pages.is_empty() && self.templates.has("attack.html") && self.templates.has("attack_list.html") {
+        if !view.pages.is_empty()
+            && self.templates.has("attack.html")
+            && self.templates.has("attack_list.html")
+        {
             out.push(ATTACK_ROUTE.to_string());
             out.extend(view.pages.iter().map(|(id, _)| technique_route(id)));
         }
@@ -402,16 +451,22 @@ impl<'a> Renderer<'a> {
         &self,
         page: IntelPage,
     ) -> Result<(String, &'static str, Context), Diagnostic> {
-        let view = self.intel.as_ref().ok_or_else(|| {
-            Diagnostic::error("data", "an intel page was planned without data")
-        })?;
+        let view = self
+            .intel
+            .as_ref()
+            .ok_or_else(|| Diagnostic::error("data", "an intel page was planned without data"))?;
         let cve_k = Self::kind_index(TaxonomyKind::Cve);
         Ok(match page {
             IntelPage::Kev => {
                 let mut ctx = self.context("kev", KEV_ROUTE, "Known exploited vulnerabilities");
                 let terms = &self.site.taxonomies[cve_k].terms;
                 let mut on_kev: Vec<usize> = (0..terms.len())
-                    .filter(|&t| view.intel.cves.get(&terms[t].slug).is_some_and(|f| f.kev.is_some()))
+                    .filter(|&t| {
+                        view.intel
+                            .cves
+                            .get(&terms[t].slug)
+                            .is_some_and(|f| f.kev.is_some())
+                    })
                     .collect();
                 // Most recently added first.
                 on_kev.sort_by(|&a, &b| {
@@ -421,11 +476,18 @@ impl<'a> Renderer<'a> {
                             .as_ref()
                             .map(|k| k.date_added.clone())
                     };
-                    added(b).cmp(&added(a)).then_with(|| terms[a].slug.cmp(&terms[b].slug))
+                    added(b)
+                        .cmp(&added(a))
+                        .then_with(|| terms[a].slug.cmp(&terms[b].slug))
                 });
                 ctx.insert_value(
                     "cves",
-                    Value::from(on_kev.into_iter().map(|t| self.term_value(cve_k, t)).collect::<Vec<_>>()),
+                    Value::from(
+                        on_kev
+                            .into_iter()
+                            .map(|t| self.term_value(cve_k, t))
+                            .collect::<Vec<_>>(),
+                    ),
                 );
                 ctx.insert_value("taxonomy", self.taxonomy_value(cve_k, false));
                 ctx.insert_value("data_notice", self.data_notice(true, false));
