@@ -56,8 +56,7 @@ impl CheckReport {
 /// A site that does not load is the `Err` (the same errors `build` reports).
 pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, BuildError> {
     let loaded = build::load(opts, hl)?;
-    let failed = |d: Diagnostic| BuildError::new(vec![d]);
-    let files = site_files(&loaded).map_err(failed)?;
+    let files = site_files(&loaded).map_err(BuildError::new)?;
     let site = &loaded.site;
     let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).map(|p| &**p).collect();
     let anchors: HashMap<String, HashSet<String>> = pages
@@ -69,7 +68,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
             ))
         })
         .collect::<Result<_, Diagnostic>>()
-        .map_err(failed)?;
+        .map_err(|d: Diagnostic| BuildError::new(vec![d]))?;
     let checker = Checker {
         urls: &loaded.urls,
         files: &files,
@@ -97,7 +96,7 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
 
 /// Every file a build of this site writes, relative to the output folder, `/`-separated
 /// (`index.html`, `posts/x/index.html`, `style.css`): the paths of the build's own plan.
-pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
+pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Vec<Diagnostic>> {
     let renderer = Renderer::new(
         &loaded.site,
         &loaded.config,
@@ -107,7 +106,7 @@ pub fn site_files(loaded: &Loaded) -> Result<BTreeSet<String>, Diagnostic> {
         &loaded.site_value,
         loaded.syntax_css.as_deref(),
     );
-    let (jobs, _) = renderer.plan()?;
+    let jobs = renderer.plan()?;
     Ok(jobs.iter().map(|j| slashed(&j.path)).collect())
 }
 

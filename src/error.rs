@@ -19,12 +19,52 @@ pub enum Severity {
     Warning,
 }
 
+/// Where a problem comes from.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Origin {
+    /// A file, as the user would type it (relative to the site root).
+    File(PathBuf),
+    /// A command-line flag (`--base-url`).
+    Flag(String),
+    /// The site as a whole, no one file.
+    Site,
+}
+
+/// A problem found by a layer that does not know which file it is in (a Markdown body, a
+/// header value): what is wrong and how to fix it. The caller places it in a file as a
+/// [`Diagnostic`] with [`Problem::in_file`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub help: String,
+}
+
+impl Problem {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
+    /// This problem as an error (or warning) of `file`.
+    pub fn in_file(&self, severity: Severity, file: impl Into<PathBuf>) -> Diagnostic {
+        Diagnostic {
+            severity,
+            ..Diagnostic::error(file, self.message.clone())
+        }
+        .with_help(self.help.clone())
+    }
+}
+
 /// One problem, located as precisely as sitrep knows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// The file the problem is in, as the user would type it (relative to the site root).
-    pub file: PathBuf,
+    /// The file (or flag, or the whole site) the problem is in.
+    pub origin: Origin,
     /// 1-based line, when known.
     pub line: Option<usize>,
     /// 1-based column, when known (only with a line).
@@ -40,7 +80,7 @@ impl Diagnostic {
     pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            file: file.into(),
+            origin: Origin::File(file.into()),
             line: None,
             column: None,
             message: message.into(),
@@ -53,6 +93,30 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(file, message)
+        }
+    }
+
+    /// An error in the value of the command-line flag `flag` (`--base-url`).
+    pub fn flag(flag: &str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            origin: Origin::Flag(flag.to_string()),
+            ..Diagnostic::error("", message)
+        }
+    }
+
+    /// An error of the site as a whole, in no one file.
+    pub fn site(message: impl Into<String>) -> Self {
+        Diagnostic {
+            origin: Origin::Site,
+            ..Diagnostic::error("", message)
+        }
+    }
+
+    /// The file the problem is in, if it is in a file.
+    pub fn file(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::File(f) => Some(f),
+            _ => None,
         }
     }
 
@@ -106,12 +170,18 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{label}: {}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
+        match &self.origin {
+            Origin::File(file) => {
+                write!(f, "{label}: {}", file.display())?;
+                if let Some(line) = self.line {
+                    write!(f, ":{line}")?;
+                    if let Some(col) = self.column {
+                        write!(f, ":{col}")?;
+                    }
+                }
             }
+            Origin::Flag(flag) => write!(f, "{label}: {flag}")?,
+            Origin::Site => write!(f, "{label}")?,
         }
         write!(f, ": {}", self.message)?;
         if let Some(help) = &self.help {
@@ -195,8 +265,8 @@ impl Diagnostics {
     pub fn take(&mut self) -> Vec<Diagnostic> {
         let mut items = std::mem::take(&mut self.items);
         items.sort_by(|a, b| {
-            (a.severity, &a.file, a.line, a.column, &a.message)
-                .cmp(&(b.severity, &b.file, b.line, b.column, &b.message))
+            (a.severity, &a.origin, a.line, a.column, &a.message)
+                .cmp(&(b.severity, &b.origin, b.line, b.column, &b.message))
         });
         items.dedup();
         items
@@ -269,7 +339,8 @@ mod tests {
         ds.push(Diagnostic::error("z.md", "e2"));
         ds.push(Diagnostic::error("a.md", "e1"));
         let err = ds.check().unwrap_err();
-        let files: Vec<_> = err.diagnostics.iter().map(|d| d.file.clone()).collect();
-        assert_eq!(files, [PathBuf::from("a.md"), "z.md".into(), "b.md".into()]);
+        let files: Vec<_> = err.diagnostics.iter().map(|d| d.origin.clone()).collect();
+        let file = |f: &str| Origin::File(PathBuf::from(f));
+        assert_eq!(files, [file("a.md"), file("z.md"), file("b.md")]);
     }
 }

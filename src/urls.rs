@@ -77,6 +77,15 @@ pub fn output_file(route: &str) -> PathBuf {
     }
 }
 
+/// The route of an output file: [`output_file`] undone (`a/index.html` -> `a/`).
+pub fn route_of_output(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy();
+    match s.strip_suffix("index.html") {
+        Some(dir) if dir.is_empty() || dir.ends_with('/') => dir.to_string(),
+        _ => s.into_owned(),
+    }
+}
+
 /// Turns routes into links for one base URL.
 #[derive(Debug, Clone)]
 pub struct Urls {

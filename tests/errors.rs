@@ -364,3 +364,153 @@ fn bad_base_url_flag() {
     assert!(err.contains("--base-url"), "{err}");
     assert!(snapshot(&s.public()) == before);
 }
+
+/// Every generated path, claimed by a content file, an alias or a static file: each an error
+/// naming both claimants, the old output untouched. Nothing is replaced in silence.
+#[test]
+fn every_generated_path_has_one_owner() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (file to add, its text, what the error names, the other claimant)
+        (
+            "content/page/1.md",
+            "---\ntitle: Page one\n---\nx\n",
+            "content/page/1.md: this page has the URL /page/1/",
+            "the redirect from the first home page to the home page",
+        ),
+        (
+            "content/page/2.md",
+            "---\ntitle: Page two\n---\nx\n",
+            "content/page/2.md: this page has the URL /page/2/",
+            "the home page",
+        ),
+        (
+            "content/tags.md",
+            "---\ntitle: Tags\n---\nx\n",
+            "content/tags.md: this page has the URL /tags/",
+            "the list of tags",
+        ),
+        (
+            "content/cve.md",
+            "---\ntitle: CVEs\n---\nx\n",
+            "content/cve.md: this page has the URL /cve/",
+            "the list of cve",
+        ),
+        (
+            "content/tags/shared.md",
+            "---\ntitle: Shared tag\n---\nx\n",
+            "content/tags/shared.md: this page has the URL /tags/shared/",
+            "the tags page of `shared`",
+        ),
+        (
+            "content/rss.xml",
+            "<rss/>",
+            "content/rss.xml: this file has the URL /rss.xml",
+            "the RSS feed",
+        ),
+        (
+            "content/atom.xml",
+            "<feed/>",
+            "content/atom.xml: this file has the URL /atom.xml",
+            "the Atom feed",
+        ),
+        (
+            "content/feed.json",
+            "{}",
+            "content/feed.json: this file has the URL /feed.json",
+            "the JSON feed",
+        ),
+        (
+            "content/sitemap.xml",
+            "<urlset/>",
+            "content/sitemap.xml: this file has the URL /sitemap.xml",
+            "the sitemap",
+        ),
+        (
+            "content/robots.txt",
+            "User-agent: *",
+            "content/robots.txt: this file has the URL /robots.txt",
+            "the generated robots.txt",
+        ),
+        (
+            "content/404.html",
+            "<p>lost</p>",
+            "content/404.html: this file has the URL /404.html",
+            "the 404 page",
+        ),
+        (
+            "content/_headers",
+            "/*\n  X-A: b",
+            "content/_headers: this file has the URL /_headers",
+            "the generated _headers",
+        ),
+        (
+            "content/syntax.css",
+            "body{}",
+            "content/syntax.css: this file has the URL /syntax.css",
+            "the highlighting stylesheet",
+        ),
+        (
+            "static/rss.xml",
+            "<rss/>",
+            "static/rss.xml: this static file has the URL /rss.xml",
+            "the RSS feed",
+        ),
+        (
+            "static/posts/good/index.html",
+            "<p>mine</p>",
+            "content/posts/good.md: this post has the URL /posts/good/",
+            "which this static file already has (static/posts/good/index.html)",
+        ),
+        (
+            "content/posts/alias.md",
+            "---\ntitle: Alias\ndate: 2024-05-03\naliases: [/tags/]\n---\nx\n",
+            "content/posts/alias.md: an alias of content/posts/alias.md has the URL /tags/",
+            "the list of tags",
+        ),
+        (
+            "content/posts/alias2.md",
+            "---\ntitle: Alias two\ndate: 2024-05-03\naliases: [/posts/good/]\n---\nx\n",
+            "content/posts/alias2.md: an alias of content/posts/alias2.md has the URL /posts/good/",
+            "which this post already has (content/posts/good.md)",
+        ),
+    ];
+    for (file, text, names, other) in cases {
+        let (s, before) = built();
+        s.write(
+            "content/posts/tagged.md",
+            &post(
+                "Tagged",
+                "2024-05-04",
+                "tags: [shared]\ncves: [CVE-2024-3400]\n",
+                "x",
+            ),
+        );
+        // Twelve posts: the home page has a page 2.
+        for n in 0..10 {
+            s.write(
+                &format!("content/posts/more-{n}.md"),
+                &post(&format!("More {n}"), "2024-04-01", "", "x"),
+            );
+        }
+        s.build(&[]).ok();
+        let before_this = snapshot(&s.public());
+        assert_ne!(before_this, before);
+        s.write(file, text);
+        let err = fails(&s, &before_this);
+        assert!(err.contains(&format!("error: {names}")), "{file}: {err}");
+        assert!(err.contains(other), "{file}: {err}");
+        assert!(err.contains("which "), "{file}: {err}");
+    }
+}
+
+/// The one explicit exception: a site's own `static/_headers` and `static/robots.txt`
+/// replace the generated ones.
+#[test]
+fn static_headers_and_robots_replace_the_generated_ones() {
+    let (s, _) = built();
+    s.write("static/_headers", "/*\n  X-Mine: yes\n");
+    s.write("static/robots.txt", "User-agent: *\nDisallow: /mine/\n");
+    s.build(&[]).ok();
+    assert_eq!(s.read("_headers"), "/*\n  X-Mine: yes\n");
+    assert_eq!(s.read("robots.txt"), "User-agent: *\nDisallow: /mine/\n");
+}

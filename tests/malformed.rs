@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Far above what any of these takes on a slow machine: the bound fails a hang or
+/// runaway (quadratic) work, it does not measure speed.
+const HANG: Duration = Duration::from_secs(120);
+
 use common::{SITE_TOML, TestSite, post, snapshot};
 
 type Snapshot = BTreeMap<String, Vec<u8>>;
@@ -320,11 +324,7 @@ fn yaml_alias_bomb() {
     s.write(BAD, &format!("{fm}extra: *l8\n---\nbody\n"));
     let start = Instant::now();
     let err = fails(&s, &before);
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < HANG, "{:?}", start.elapsed());
     has(
         &err,
         "error: content/posts/bad.md:5:1: ",
@@ -364,11 +364,7 @@ fn hundred_megabyte_post_is_refused_quickly() {
     s.write(BAD, &text);
     let start = Instant::now();
     let err = fails(&s, &before);
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < HANG, "{:?}", start.elapsed());
     has(
         &err,
         "error: content/posts/bad.md: ",
@@ -385,11 +381,7 @@ fn ten_thousand_tags() {
     s.write(BAD, &post("Many tags", "2024-05-02", &fm, "x"));
     let start = Instant::now();
     let err = fails(&s, &before);
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < HANG, "{:?}", start.elapsed());
     has(
         &err,
         "error: content/posts/bad.md:4: ",
@@ -466,11 +458,7 @@ fn deep_nesting_with_sanitising_is_an_error_not_a_hang() {
     );
     let start = Instant::now();
     let err = fails(&s, &before);
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < HANG, "{:?}", start.elapsed());
     has(
         &err,
         "error: content/posts/bad.md:5: ",
@@ -821,11 +809,7 @@ fn twenty_thousand_bad_list_items_are_reported_without_slowing_down() {
     s.write(BAD, &post("Bad ids", "2024-05-02", &fm, "x"));
     let start = Instant::now();
     let err = fails(&s, &before);
-    assert!(
-        start.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < HANG, "{:?}", start.elapsed());
     assert_eq!(err.matches("is not a CVE id").count(), 20_000);
     // The first ones are on their own lines, the rest on the `cves:` line.
     has(

@@ -174,10 +174,13 @@ fn pathological(lang: &str, unit: &str, lines: usize) -> String {
 }
 
 #[test]
-fn regex_heavy_code_stops_at_the_time_budget() {
+fn regex_heavy_code_is_bounded_and_never_lost() {
     let s = TestSite::new();
-    // One block of about 12 s of Java highlighting, then more of the same: the block budget
-    // (2 s) stops the first, the file budget (10 s) the rest.
+    // About 12 s of Java highlighting in one block (on the machine this was measured on),
+    // then more of the same. How many blocks the budgets stop depends on the machine's
+    // speed (the budgets themselves are tested with a counted clock beside the code), so
+    // this asserts what holds everywhere: the build ends, and each block is either
+    // highlighted or named in a warning on its own line.
     let mut body = pathological("java", "1e", 120);
     for (lang, unit) in [
         ("cs", "1e"),
@@ -194,24 +197,28 @@ fn regex_heavy_code_stops_at_the_time_budget() {
         &post("Slow", "2024-05-01", "", &body),
     );
     let (run, took) = timed_build(&s);
-    assert!(took < Duration::from_secs(60), "{took:?}");
-    assert!(
-        run.stderr.contains(
-            "warning: content/posts/slow.md:6: code block not highlighted: highlighting it took longer than 2.0 s"
-        ),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("the code blocks before it took 10 s to highlight, the most for one file"),
-        "{}",
-        run.stderr
-    );
+    assert!(took < GENEROUS, "{took:?}");
     let html = s.read("posts/slow/index.html");
-    assert!(!code_block(&html, "java").contains("<span"));
-    assert!(
-        !code_block(&html, "rust").contains("<span"),
-        "over the file budget"
-    );
+    let blocks: Vec<&str> = html.split("<pre class=\"code\"").skip(1).collect();
+    assert_eq!(blocks.len(), 12);
+    let plain = blocks
+        .iter()
+        .filter(|b| !b[..b.find("</pre>").unwrap()].contains("<span"))
+        .count();
+    let warned = run.stderr.matches("code block not highlighted").count();
+    assert_eq!(plain, warned, "{}", run.stderr);
+    for line in run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("code block not highlighted"))
+    {
+        assert!(
+            line.starts_with("warning: content/posts/slow.md:")
+                && (line.ends_with("highlighting it took longer than 2.0 s")
+                    || line.ends_with(
+                        "the code blocks before it took 10 s to highlight, the most for one file"
+                    )),
+            "{line}"
+        );
+    }
 }

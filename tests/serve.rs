@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{TestSite, post, snapshot};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+const TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A running `sitrep serve`; killed when dropped, even when a test fails.
 struct Serve {

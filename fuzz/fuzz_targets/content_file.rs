@@ -76,6 +76,27 @@ fuzz_target!(|data: &[u8]| {
         sitrep::content::PageKind::Post => content.posts.extend([page, twin]),
         sitrep::content::PageKind::Page => content.pages.extend([page, twin]),
     }
-    // Two pages with one route: the index must refuse them, not panic.
-    assert!(index::index(content, CONFIG.posts_per_page, &urls).is_err());
+    // Two pages with one route: the route table must refuse them, not panic.
+    let Ok(site) = index::index(content, &urls) else {
+        return;
+    };
+    let jobs = site
+        .posts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p, sitrep::render::Origin::Post(i)))
+        .chain(
+            site.pages
+                .iter()
+                .enumerate()
+                .map(|(j, p)| (p, sitrep::render::Origin::Page(j))),
+        )
+        .map(|(p, origin)| sitrep::render::Job {
+            path: sitrep::urls::output_file(&p.route),
+            fingerprint: Default::default(),
+            kind: sitrep::render::JobKind::Bytes(Default::default()),
+            origin,
+        })
+        .collect();
+    assert!(sitrep::render::routes::claim_all(jobs, &site).is_err());
 });

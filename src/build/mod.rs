@@ -31,7 +31,6 @@ use crate::output::{self, Staging, Update};
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Job, JobKind, Renderer};
-use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls::Urls;
 
 /// What to build and how.
@@ -169,11 +168,6 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
     }
 }
 
-/// The fingerprint of everything in the config.
-fn config_fingerprint(config: &Config) -> Fingerprint {
-    Builder::new("config").str(&format!("{config:?}")).finish()
-}
-
 /// `use_content_cache`: whether pages may come from `store`.
 fn load_with(
     opts: &BuildOptions,
@@ -193,7 +187,7 @@ fn load_with(
     if let Some(url) = &opts.base_url {
         if let Err(why) = config::check_base_url(url) {
             diags.push(
-                Diagnostic::error("--base-url", format!("{url:?} {why}"))
+                Diagnostic::flag("--base-url", format!("{url:?} {why}"))
                     .with_help("pass an absolute http(s) URL, such as http://127.0.0.1:1111"),
             );
             return Err(BuildError::new(diags.take()));
@@ -251,7 +245,7 @@ fn load_with(
             });
 
     timings.lap("templates");
-    let content_key = cache::content_key(config_fingerprint(&config), opts.drafts);
+    let content_key = cache::content_key(config.fingerprint(), opts.drafts);
     let content_cache = if use_content_cache {
         store.load_content(content_key)
     } else {
@@ -280,7 +274,7 @@ fn load_with(
     diags.extend(std::mem::take(&mut content.warnings));
     let content_changed =
         content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
-    let site = index::index(content, config.posts_per_page, &urls).map_err(|errors| {
+    let site = index::index(content, &urls).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
@@ -359,7 +353,7 @@ fn build_keeping(
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
     let keep_data = store.keeps_data_cache();
-    let mut loaded = match load_with(opts, hl, store, old.is_some(), keep_data) {
+    let loaded = match load_with(opts, hl, store, old.is_some(), keep_data) {
         Ok(loaded) => loaded,
         Err(e) => {
             // Nothing was written: the manifest still describes the output.
@@ -369,14 +363,21 @@ fn build_keeping(
             return Err(e);
         }
     };
-    let fail = |warnings: &[Diagnostic], d: Diagnostic| {
-        let mut all = vec![d];
+    let fail = |warnings: &[Diagnostic], mut all: Vec<Diagnostic>| {
         all.extend(warnings.iter().cloned());
         BuildError::new(all)
     };
     let renderer = loaded.renderer();
-    let (jobs, plan_warnings) = renderer.plan().map_err(|d| fail(&loaded.warnings, d))?;
-    let jobs = last_job_per_path(jobs);
+    let jobs = match renderer.plan() {
+        Ok(jobs) => jobs,
+        Err(errors) => {
+            // Nothing was written: the manifest still describes the output.
+            if let Some(m) = old {
+                store.save_manifest(m);
+            }
+            return Err(fail(&loaded.warnings, errors));
+        }
+    };
     let mut timings = loaded.timings.clone();
     timings.lap("plan every output");
     let (manifest, written) = write_outputs(
@@ -387,11 +388,10 @@ fn build_keeping(
         store.verify_outputs(),
         &mut timings,
     )
-    .map_err(|d| fail(&loaded.warnings, d))?;
+    .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
-    loaded.warnings.extend(plan_warnings);
     store.save_manifest(manifest);
-    let key = cache::content_key(config_fingerprint(&loaded.config), opts.drafts);
+    let key = cache::content_key(loaded.config.fingerprint(), opts.drafts);
     let all_pages = loaded
         .site
         .posts
@@ -401,20 +401,32 @@ fn build_keeping(
         .collect();
     store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
     timings.lap("keep the cache");
-    let report = BuildReport {
-        posts: loaded.site.posts.len(),
-        pages: loaded.site.pages.len(),
-        files: jobs.len(),
-        written,
-        output,
-        elapsed: start.elapsed(),
-        warnings: loaded.warnings.clone(),
-        timings,
-    };
+    let report = loaded.report(output, jobs.len(), written, start, timings);
     Ok((report, loaded))
 }
 
 impl Loaded {
+    /// What a build of this site did.
+    fn report(
+        &self,
+        output: PathBuf,
+        files: usize,
+        written: usize,
+        start: Instant,
+        timings: Timings,
+    ) -> BuildReport {
+        BuildReport {
+            posts: self.site.posts.len(),
+            pages: self.site.pages.len(),
+            files,
+            written,
+            output,
+            elapsed: start.elapsed(),
+            warnings: self.warnings.clone(),
+            timings,
+        }
+    }
+
     /// A renderer of this site.
     pub fn renderer(&self) -> Renderer<'_> {
         Renderer::new(
@@ -477,7 +489,9 @@ impl Session {
         Ok(report)
     }
 
-    /// The fast path: `Ok(None)` when it does not apply.
+    /// The fast path: `Ok(None)` when it does not apply. Every changed file must be an
+    /// existing post or page whose new version differs only on its own page, or (for a post)
+    /// in its summary but not its place in the site.
     fn small_edits(
         &mut self,
         changed: &[PathBuf],
@@ -492,66 +506,12 @@ impl Session {
         let mut timings = Timings::default();
         // Until the manifest is taken below, giving up (`Ok(None)`) leaves nothing to undo:
         // the full build that follows reads the replaced pages again anyway.
-        // Every changed file must be an existing post or page whose new version differs only
-        // on its own page.
-        let mut replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)> = Vec::new();
-        // Posts whose summary (title, TLDR...) changed, though not their place in the site.
-        let mut summaries: Vec<usize> = Vec::new();
-        for file in changed {
-            let place = (last
-                .site
-                .posts
-                .iter()
-                .position(|p| &p.file == file)
-                .map(Place::Post))
-            .or_else(|| {
-                last.site
-                    .pages
-                    .iter()
-                    .position(|p| &p.file == file)
-                    .map(Place::Page)
-            });
-            let Some(place) = place else {
-                return Ok(None);
-            };
-            let old = match place {
-                Place::Post(i) => &last.site.posts[i],
-                Place::Page(j) => &last.site.pages[j],
-            };
-            let parsed = content::parse_one(
-                &self.opts.root,
-                file,
-                &last.config,
-                &self.highlighter,
-                self.opts.drafts,
-                &last.urls.cve_prefix(),
-            );
-            match (parsed, place) {
-                (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
-                    replaced.push((place, page, warnings))
-                }
-                (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
-                    summaries.push(i);
-                    replaced.push((place, page, warnings))
-                }
-                _ => return Ok(None),
-            }
-        }
+        let Some(edits) = reparse_small_edits(last, changed, &self.opts, &self.highlighter) else {
+            return Ok(None);
+        };
         timings.lap("parse the changed files");
-        let mut in_feeds = false;
-        for (place, page, warnings) in &replaced {
-            match *place {
-                Place::Post(i) => {
-                    in_feeds |= i < last.config.feed_limit;
-                    last.site.posts[i] = Arc::clone(page);
-                }
-                Place::Page(j) => last.site.pages[j] = Arc::clone(page),
-            }
-            last.warnings.retain(|w| w.file != page.file);
-            last.warnings.extend(warnings.iter().cloned());
-            self.store.replace_page(Arc::clone(page), warnings);
-        }
-        if !summaries.is_empty() {
+        let in_feeds = apply_small_edits(last, &edits, &mut self.store);
+        if !edits.summaries.is_empty() {
             // Related links name posts by their (possibly new) titles.
             match index::resolve_related(&last.site.posts, &last.urls) {
                 Ok(related) => last.site.related = related,
@@ -559,25 +519,9 @@ impl Session {
             }
         }
         let renderer = last.renderer();
-        let mut jobs: Vec<Job> = replaced
-            .iter()
-            .map(|(place, ..)| match *place {
-                Place::Post(i) => renderer.plan_post(i),
-                Place::Page(j) => renderer.plan_page(j),
-            })
-            .collect();
-        for &i in &summaries {
-            match renderer.plan_showing_summary(i) {
-                Some(more) => jobs.extend(more),
-                // In the sidebar of nearly every page: the full path is as quick.
-                None => return Ok(None),
-            }
-        }
-        if in_feeds {
-            jobs.extend(renderer.plan_feeds()?);
-        }
-        let mut seen = HashSet::new();
-        jobs.retain(|j| seen.insert(j.path.clone()));
+        let Some(jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
+            return Ok(None);
+        };
         let output = self.opts.output_dir();
         let Some(mut manifest) = self.store.load_manifest(&output) else {
             return Ok(None);
@@ -591,30 +535,138 @@ impl Session {
                     .is_none_or(|s| s.fingerprint != j.fingerprint)
             })
             .collect();
-        let update = Update::create(&output)?;
-        let states = execute(
-            &renderer,
-            &changed_jobs,
-            |rel, bytes| update.write(rel, bytes),
-            |src, rel| update.copy(src, rel),
-        )?;
-        let written: Vec<PathBuf> = changed_jobs.iter().map(|j| j.path.clone()).collect();
-        update.commit(&written, &[])?;
+        let states = update_in_place(&renderer, &changed_jobs, &output, &[])?;
         timings.lap("render and move in the changed outputs");
         let files = manifest.files.len();
         manifest.files.extend(states);
         self.store.save_manifest(manifest);
-        Ok(Some(BuildReport {
-            posts: last.site.posts.len(),
-            pages: last.site.pages.len(),
-            files,
-            written: written.len(),
+        Ok(Some(last.report(
             output,
-            elapsed: start.elapsed(),
-            warnings: last.warnings.clone(),
+            files,
+            changed_jobs.len(),
+            start,
             timings,
-        }))
+        )))
     }
+}
+
+/// Changed files parsed again for the fast path.
+struct SmallEdits {
+    /// Each changed page: where it is, its new version, its warnings.
+    replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)>,
+    /// Posts whose summary (title, TLDR...) changed, though not their place in the site.
+    summaries: Vec<usize>,
+}
+
+/// Parses the changed files again; `None` unless each is a post or page of the last build
+/// whose new version keeps its place in the site.
+fn reparse_small_edits(
+    last: &Loaded,
+    changed: &[PathBuf],
+    opts: &BuildOptions,
+    hl: &Highlighter,
+) -> Option<SmallEdits> {
+    let mut edits = SmallEdits {
+        replaced: Vec::new(),
+        summaries: Vec::new(),
+    };
+    for file in changed {
+        let place = (last.site.posts.iter().position(|p| &p.file == file))
+            .map(Place::Post)
+            .or_else(|| (last.site.pages.iter().position(|p| &p.file == file)).map(Place::Page))?;
+        let old = match place {
+            Place::Post(i) => &last.site.posts[i],
+            Place::Page(j) => &last.site.pages[j],
+        };
+        let parsed = content::parse_one(
+            &opts.root,
+            file,
+            &last.config,
+            hl,
+            opts.drafts,
+            &last.urls.cve_prefix(),
+        );
+        match (parsed, place) {
+            (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
+                edits.replaced.push((place, page, warnings))
+            }
+            (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
+                edits.summaries.push(i);
+                edits.replaced.push((place, page, warnings))
+            }
+            _ => return None,
+        }
+    }
+    Some(edits)
+}
+
+/// Puts the new pages and their warnings in place of the old ones, in the site and the
+/// store. Returns whether any of them is in the feeds.
+fn apply_small_edits(last: &mut Loaded, edits: &SmallEdits, store: &mut MemoryStore) -> bool {
+    let mut in_feeds = false;
+    for (place, page, warnings) in &edits.replaced {
+        match *place {
+            Place::Post(i) => {
+                in_feeds |= i < last.config.feed_limit;
+                last.site.posts[i] = Arc::clone(page);
+            }
+            Place::Page(j) => last.site.pages[j] = Arc::clone(page),
+        }
+        last.warnings
+            .retain(|w| w.file() != Some(page.file.as_path()));
+        last.warnings.extend(warnings.iter().cloned());
+        store.replace_page(Arc::clone(page), warnings);
+    }
+    in_feeds
+}
+
+/// The outputs the edits touch, each once; `None` when one of them is in the "Latest from
+/// Blog" sidebar of nearly every page (the full path is as quick).
+fn plan_small_edits(
+    renderer: &Renderer<'_>,
+    edits: &SmallEdits,
+    in_feeds: bool,
+) -> Result<Option<Vec<Job>>, Diagnostic> {
+    let mut jobs: Vec<Job> = edits
+        .replaced
+        .iter()
+        .map(|(place, ..)| match *place {
+            Place::Post(i) => renderer.plan_post(i),
+            Place::Page(j) => renderer.plan_page(j),
+        })
+        .collect();
+    for &i in &edits.summaries {
+        match renderer.plan_showing_summary(i) {
+            Some(more) => jobs.extend(more),
+            None => return Ok(None),
+        }
+    }
+    if in_feeds {
+        jobs.extend(renderer.plan_feeds()?);
+    }
+    let mut seen = HashSet::new();
+    jobs.retain(|j| seen.insert(j.path.clone()));
+    Ok(Some(jobs))
+}
+
+/// Renders `changed` beside the output folder and moves them in, deleting `deleted`, as
+/// one journaled update. Returns the new states of the written files.
+fn update_in_place(
+    renderer: &Renderer<'_>,
+    changed: &[&Job],
+    output: &Path,
+    deleted: &[PathBuf],
+) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
+    let update = Update::create(output)?;
+    let states = execute(
+        renderer,
+        changed,
+        |rel, bytes| update.write(rel, bytes),
+        |src, rel| update.copy(src, rel),
+    )?;
+    let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
+    update.commit(&written, deleted)?;
+    Ok(states)
 }
 
 /// Where a page is in the site: posts or standalone pages.
@@ -622,18 +674,6 @@ impl Session {
 enum Place {
     Post(usize),
     Page(usize),
-}
-
-/// Keeps the last job of each output path (a generated page after a static file).
-fn last_job_per_path(jobs: Vec<Job>) -> Vec<Job> {
-    let mut seen = HashSet::with_capacity(jobs.len());
-    let mut kept: Vec<Job> = jobs
-        .into_iter()
-        .rev()
-        .filter(|j| seen.insert(j.path.clone()))
-        .collect();
-    kept.reverse();
-    kept
 }
 
 /// Writes the outputs: only the changed ones when `old` describes the output folder as it
@@ -668,17 +708,8 @@ fn write_outputs(
         timings.lap("compare with the last build");
         // Past a third of the site, a fresh folder is as fast and simpler.
         if changed.len() * 3 <= jobs.len() {
-            let update = Update::create(output)?;
-            let states = execute(
-                renderer,
-                &changed,
-                |rel, bytes| update.write(rel, bytes),
-                |src, rel| update.copy(src, rel),
-            )?;
-            timings.lap("render changed outputs");
-            let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
-            update.commit(&written, &deleted)?;
-            timings.lap("move them in");
+            let states = update_in_place(renderer, &changed, output, &deleted)?;
+            timings.lap("render changed outputs and move them in");
             let mut files = old.files;
             for d in &deleted {
                 files.remove(d);

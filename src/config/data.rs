@@ -1,10 +1,10 @@
 //! `[data]` in site.toml: where the threat-intelligence data files are, how strictly they
 //! are read, and where `sitrep data sync` fetches them from.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[data]` in site.toml. Every path is relative to the site root.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default)]
 pub struct DataConfig {
     /// CVE JSON 5 records: `<dir>/**/CVE-*.json` (cvelistV5's `<year>/<n>xxx/` layout,
@@ -45,16 +45,3 @@ impl Default for DataConfig {
         }
     }
 }
-
-/// The keys of `[data]`.
-pub const KEYS: &[&str] = &[
-    "cve_dir",
-    "kev",
-    "epss",
-    "attack",
-    "strict",
-    "kev_url",
-    "epss_url",
-    "cve_url",
-    "attack_url",
-];

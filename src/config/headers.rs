@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::error::Problem;
+
 /// The file written at the root of the output.
 pub const FILE: &str = "_headers";
 
@@ -17,7 +19,7 @@ pub const FILE: &str = "_headers";
 pub const DEFAULT_CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// `[headers]` in site.toml.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct HeadersConfig {
     /// Write `_headers` at all.
@@ -63,14 +65,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("strict_transport_security", "Strict-Transport-Security"),
 ];
 
-/// A problem with one key of `[headers]`: the key (as written in site.toml), the message
-/// and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub key: String,
-    pub message: String,
-    pub help: String,
-}
+/// A problem with one key of `[headers]`: the key (as written in site.toml), and what is
+/// wrong with its value.
+pub type KeyProblem = (String, Problem);
 
 impl HeadersConfig {
     fn value_of(&self, key: &str) -> &str {
@@ -99,42 +96,53 @@ impl HeadersConfig {
     }
 
     /// What is wrong with the values, each with the key it is on.
-    pub fn problems(&self) -> Vec<Problem> {
+    pub fn problems(&self) -> Vec<KeyProblem> {
         let mut out = Vec::new();
-        let bad_value = |key: &str, value: &str| {
-            value.chars().any(char::is_control).then(|| Problem {
-                key: key.to_string(),
-                message: format!("`headers.{key}` contains a line break or control character"),
-                help: "write the header value on one line".to_string(),
-            })
-        };
+        let control = |value: &str| value.chars().any(char::is_control);
+        let one_line = "write the header value on one line";
         for &(key, _) in KEYS {
-            out.extend(bad_value(key, self.value_of(key)));
+            if control(self.value_of(key)) {
+                out.push((
+                    key.to_string(),
+                    Problem::new(
+                        format!("`headers.{key}` contains a line break or control character"),
+                        one_line,
+                    ),
+                ));
+            }
         }
         for (name, value) in &self.extra {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
-                out.push(Problem {
-                    key: name.clone(),
-                    message: format!("`headers.extra`: {name:?} is not an HTTP header name"),
-                    help: "use letters, digits and `-`, such as \"Cross-Origin-Resource-Policy\""
-                        .to_string(),
-                });
+                out.push((
+                    name.clone(),
+                    Problem::new(
+                        format!("`headers.extra`: {name:?} is not an HTTP header name"),
+                        "use letters, digits and `-`, such as \"Cross-Origin-Resource-Policy\"",
+                    ),
+                ));
                 continue;
             }
             if let Some((key, _)) = KEYS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
-                out.push(Problem {
-                    key: name.clone(),
-                    message: format!("`headers.extra` sets {name}, which has its own key"),
-                    help: format!("set `{key}` under [headers] instead"),
-                });
+                out.push((
+                    name.clone(),
+                    Problem::new(
+                        format!("`headers.extra` sets {name}, which has its own key"),
+                        format!("set `{key}` under [headers] instead"),
+                    ),
+                ));
                 continue;
             }
-            out.extend(bad_value(name, value).map(|p| Problem {
-                message: format!(
-                    "`headers.extra.{name}` contains a line break or control character"
-                ),
-                ..p
-            }));
+            if control(value) {
+                out.push((
+                    name.clone(),
+                    Problem::new(
+                        format!(
+                            "`headers.extra.{name}` contains a line break or control character"
+                        ),
+                        one_line,
+                    ),
+                ));
+            }
         }
         out
     }
@@ -222,7 +230,7 @@ mod tests {
             .insert("x-frame-options".into(), "SAMEORIGIN".into());
         c.extra.insert("X-Ok".into(), "a\r\nb".into());
         let problems = c.problems();
-        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        let keys: Vec<&str> = problems.iter().map(|(key, _)| key.as_str()).collect();
         assert_eq!(
             keys,
             [
@@ -232,9 +240,9 @@ mod tests {
                 "x-frame-options"
             ]
         );
-        assert!(problems[0].message.contains("line break"));
-        assert!(problems[1].message.contains("not an HTTP header name"));
-        assert!(problems[2].message.contains("headers.extra.X-Ok"));
-        assert!(problems[3].help.contains("frame_options"));
+        assert!(problems[0].1.message.contains("line break"));
+        assert!(problems[1].1.message.contains("not an HTTP header name"));
+        assert!(problems[2].1.message.contains("headers.extra.X-Ok"));
+        assert!(problems[3].1.help.contains("frame_options"));
     }
 }

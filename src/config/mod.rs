@@ -6,12 +6,14 @@
 
 pub mod data;
 pub mod headers;
+mod keys;
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Diagnostic, closest, line_col};
+use crate::error::{Diagnostic, Severity, closest, line_col};
+use crate::support::fingerprint::{self, Builder, Fingerprint};
 use data::DataConfig;
 use headers::HeadersConfig;
 
@@ -19,7 +21,7 @@ use headers::HeadersConfig;
 pub const CONFIG_FILE: &str = "site.toml";
 
 /// The site configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Config {
     pub title: String,
@@ -41,16 +43,17 @@ pub struct Config {
     pub headers: HeadersConfig,
     /// `[data]`: threat-intelligence data files (CVE records, KEV, EPSS, ATT&CK).
     pub data: DataConfig,
-    /// The ATT&CK technique ids the data knows (set after loading the data, not from
-    /// site.toml): ids in running text link to their page only when listed here.
-    #[serde(skip)]
+    /// The ATT&CK technique ids the data knows (set after loading the data, not read from
+    /// site.toml): ids in running text link to their page only when listed here. Part of
+    /// the fingerprint, so pages are parsed again when the set changes.
+    #[serde(skip_deserializing)]
     pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
 
 /// `[markdown]` in site.toml.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct MarkdownConfig {
     /// A syntect theme name; code gets CSS classes and this theme's stylesheet is written.
@@ -94,31 +97,18 @@ impl Default for Config {
     }
 }
 
-const KNOWN_KEYS: &[&str] = &[
-    "title",
-    "base_url",
-    "description",
-    "language",
-    "theme",
-    "posts_per_page",
-    "latest_posts",
-    "feed_limit",
-    "words_per_minute",
-    "markdown",
-    "headers",
-    "data",
-    "extra",
-];
-const KNOWN_MARKDOWN_KEYS: &[&str] = &["highlight_theme", "highlight_code", "unsafe_html"];
-
-/// Keys of `[headers]`: `enabled`, one per built-in header, `extra`.
-fn known_headers_keys() -> Vec<&'static str> {
-    let mut keys = vec!["enabled", "extra"];
-    keys.extend(headers::KEYS.iter().map(|(k, _)| *k));
-    keys
-}
-
 impl Config {
+    /// A fingerprint of every parsed value: a changed setting makes warm builds re-parse
+    /// and re-render what it affects (comments and formatting do not).
+    pub fn fingerprint(&self) -> Fingerprint {
+        // Serialising plain data into a Vec cannot fail; were it to, a fresh fingerprint
+        // only makes the build cold.
+        let bytes = rmp_serde::to_vec(self).unwrap_or_else(|_| vec![0xFF]);
+        Builder::new("config")
+            .fp(fingerprint::of_bytes(&bytes))
+            .finish()
+    }
+
     /// Reads `root/site.toml`. Returns the config and its warnings, or every error found.
     pub fn load(root: &Path) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
         let path = root.join(CONFIG_FILE);
@@ -152,21 +142,12 @@ impl Config {
     /// Parses the text of a site.toml.
     pub fn parse(text: &str) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let config: Config = toml::from_str(text).map_err(|e| vec![toml_error(text, &e)])?;
-        let mut warnings = Vec::new();
-        if let Ok(table) = toml::from_str::<toml::Table>(text) {
-            warn_unknown(text, &table, KNOWN_KEYS, "", &mut warnings);
-            if let Some(toml::Value::Table(md)) = table.get("markdown") {
-                warn_unknown(text, md, KNOWN_MARKDOWN_KEYS, "markdown.", &mut warnings);
-            }
-            if let Some(toml::Value::Table(h)) = table.get("headers") {
-                let known = known_headers_keys();
-                warn_unknown(text, h, &known, "headers.", &mut warnings);
-            }
-            if let Some(toml::Value::Table(d)) = table.get("data") {
-                warn_unknown(text, d, data::KEYS, "data.", &mut warnings);
-            }
-        }
+        // One parse; serde_ignored reports every key no struct field took.
+        let mut unknown = Vec::new();
+        let config: Config = toml::Deserializer::parse(text)
+            .and_then(|d| serde_ignored::deserialize(d, |path| unknown.push(path.to_string())))
+            .map_err(|e| vec![toml_error(text, &e)])?;
+        let warnings = unknown.iter().map(|path| unknown_key(text, path)).collect();
         let errors = config.validate(text);
         if errors.is_empty() {
             let mut config = config;
@@ -238,14 +219,10 @@ impl Config {
                 "use a BCP 47 tag such as \"en\", \"en-GB\" or \"ja\"",
             ));
         }
-        for p in self.headers.problems() {
-            let line = table_key_line(text, "headers", &p.key)
-                .or_else(|| table_key_line(text, "headers.extra", &p.key));
-            errors.push(
-                Diagnostic::error(CONFIG_FILE, p.message)
-                    .at_opt(line)
-                    .with_help(p.help),
-            );
+        for (key, p) in self.headers.problems() {
+            let line = table_key_line(text, "headers", &key)
+                .or_else(|| table_key_line(text, "headers.extra", &key));
+            errors.push(p.in_file(Severity::Error, CONFIG_FILE).at_opt(line));
         }
         errors
     }
@@ -345,27 +322,27 @@ fn table_key_line(text: &str, table: &str, key: &str) -> Option<usize> {
     None
 }
 
-fn warn_unknown(
-    text: &str,
-    table: &toml::Table,
-    known: &[&str],
-    prefix: &str,
-    out: &mut Vec<Diagnostic>,
-) {
-    for key in table.keys() {
-        if known.contains(&key.as_str()) {
-            continue;
-        }
-        let help = match closest(key, known) {
-            Some(k) => format!("did you mean `{prefix}{k}`? Custom values belong under [extra]"),
-            None => "remove it; custom values belong under [extra]".to_string(),
-        };
-        out.push(
-            Diagnostic::warning(CONFIG_FILE, format!("unknown key `{prefix}{key}`"))
-                .at_opt(key_line(text, key))
-                .with_help(help),
-        );
-    }
+/// The warning for an unknown key (`path` is dotted: `markdown.highlite`), with the
+/// closest known key of its table.
+fn unknown_key(text: &str, path: &str) -> Diagnostic {
+    let (prefix, key) = match path.rsplit_once('.') {
+        Some((table, key)) => (format!("{table}."), key),
+        None => (String::new(), path),
+    };
+    let known: &[&str] = match prefix.as_str() {
+        "" => keys::fields_of::<Config>(),
+        "markdown." => keys::fields_of::<MarkdownConfig>(),
+        "headers." => keys::fields_of::<HeadersConfig>(),
+        "data." => keys::fields_of::<DataConfig>(),
+        _ => &[],
+    };
+    let help = match closest(key, known) {
+        Some(k) => format!("did you mean `{prefix}{k}`? Custom values belong under [extra]"),
+        None => "remove it; custom values belong under [extra]".to_string(),
+    };
+    Diagnostic::warning(CONFIG_FILE, format!("unknown key `{path}`"))
+        .at_opt(key_line(text, key))
+        .with_help(help)
 }
 
 #[cfg(test)]

@@ -31,6 +31,46 @@ pub const MAX_LINE_BYTES: usize = 2_048;
 /// affected, and only it can make the output depend on the machine's speed.
 pub const MAX_BLOCK_TIME: Duration = Duration::from_secs(2);
 
+/// Where highlighting reads the time from, to keep to its budgets.
+///
+/// Builds use the machine's monotonic clock. Tests use a counted clock, which moves on by a
+/// fixed step at every reading: the budgets are then tested by counting, the same on a
+/// machine ten times faster or slower.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The machine's monotonic clock.
+    #[default]
+    Wall,
+    /// Every reading is `step` later than the one before.
+    Counted(Duration),
+}
+
+/// A running clock of one [`Session`].
+enum Running {
+    Wall(Instant),
+    Counted { step: Duration, readings: u32 },
+}
+
+impl Running {
+    fn new(clock: Clock) -> Self {
+        match clock {
+            Clock::Wall => Running::Wall(Instant::now()),
+            Clock::Counted(step) => Running::Counted { step, readings: 0 },
+        }
+    }
+
+    /// Time since the session began.
+    fn now(&mut self) -> Duration {
+        match self {
+            Running::Wall(origin) => origin.elapsed(),
+            Running::Counted { step, readings } => {
+                *readings = readings.saturating_add(1);
+                step.saturating_mul(*readings)
+            }
+        }
+    }
+}
+
 /// Most lines remembered by the line memo (about 30 MB at most).
 const MEMO_LIMIT: usize = 100_000;
 
@@ -40,12 +80,14 @@ const MEMO_LIMIT: usize = 100_000;
 pub struct Highlighter {
     syntaxes: OnceLock<SyntaxSet>,
     themes: OnceLock<ThemeSet>,
+    clock: Clock,
 }
 
 /// One thread's highlighting, with its memo of lines already highlighted.
 pub struct Session<'a> {
     hl: &'a Highlighter,
     memo: LineMemo,
+    clock: Running,
 }
 
 /// What highlighting one line produced, and the state it left behind.
@@ -119,6 +161,14 @@ impl Highlighter {
         Self::default()
     }
 
+    /// A highlighter that reads the time from `clock` (tests use [`Clock::Counted`]).
+    pub fn with_clock(clock: Clock) -> Self {
+        Highlighter {
+            clock,
+            ..Self::default()
+        }
+    }
+
     fn syntaxes(&self) -> &SyntaxSet {
         self.syntaxes.get_or_init(SyntaxSet::load_defaults_newlines)
     }
@@ -156,6 +206,7 @@ impl Highlighter {
         Session {
             hl: self,
             memo: LineMemo::default(),
+            clock: Running::new(self.clock),
         }
     }
 
@@ -171,6 +222,11 @@ impl Highlighter {
 }
 
 impl Session<'_> {
+    /// Time since this session began, on the highlighter's [`Clock`].
+    pub fn now(&mut self) -> Duration {
+        self.clock.now()
+    }
+
     /// Highlights `code` written in `lang` (a fence's info string, first word), for at most
     /// [`MAX_BLOCK_TIME`].
     pub fn highlight(&mut self, lang: &str, code: &str) -> Outcome {
@@ -217,7 +273,7 @@ impl Session<'_> {
         code: &str,
         budget: Duration,
     ) -> Outcome {
-        let start = Instant::now();
+        let start = self.now();
         let ss = self.hl.syntaxes();
         let grammar = syntax as *const SyntaxReference as usize;
         let mut parse = ParseState::new(syntax);
@@ -225,7 +281,7 @@ impl Session<'_> {
         let mut open_spans = 0isize;
         let mut html = String::with_capacity(code.len() * 4);
         for line in LinesWithEndings::from(code) {
-            if start.elapsed() > budget {
+            if self.now().saturating_sub(start) > budget {
                 return Outcome::TooLarge(format!(
                     "highlighting it took longer than {:.1} s",
                     budget.as_secs_f64()
@@ -303,23 +359,45 @@ mod tests {
         assert!(matches!(h.highlight("python", &long), Outcome::TooLarge(_)));
     }
 
+    /// Regex-heavy for Java's grammar: about 0.1 s a line in a release build.
+    fn slow_java(lines: usize) -> String {
+        format!("{}\n", "1e".repeat(MAX_LINE_BYTES / 2 - 1)).repeat(lines)
+    }
+
     #[test]
-    fn slow_code_stops_at_its_time_budget() {
-        let h = Highlighter::new();
-        // Regex-heavy for Java's grammar: about 0.1 s a line in a release build.
-        let code = format!("{}\n", "1e".repeat(MAX_LINE_BYTES / 2 - 1)).repeat(60);
-        let start = Instant::now();
-        let outcome = h.highlight_for("java", &code, Duration::from_millis(200));
+    fn time_budget_is_kept_by_the_clock_not_the_machine() {
+        // A counted clock: every reading is one millisecond on, however fast the machine.
+        let h = Highlighter::with_clock(Clock::Counted(Duration::from_millis(1)));
+        let code = slow_java(60);
+        let outcome = h.highlight_for("java", &code, Duration::from_nanos(1));
         assert!(
-            matches!(&outcome, Outcome::TooLarge(why) if why.contains("took longer than 0.2 s")),
+            matches!(&outcome, Outcome::TooLarge(why) if why.contains("took longer than 0.0 s")),
             "{outcome:?}"
         );
+        // 60 lines read the clock 62 times: 62 ms, within an hour.
+        assert!(matches!(
+            h.highlight_for("java", &code, Duration::from_secs(3600)),
+            Outcome::Html(_)
+        ));
+        // The budget is checked before each line: 10 ms lets a few lines through, not all.
+        let mut session = h.session();
+        let outcome = session.highlight_for("java", &slow_java(3), Duration::from_millis(10));
+        assert!(matches!(outcome, Outcome::Html(_)), "{outcome:?}");
+        let outcome = session.highlight_for("java", &slow_java(30), Duration::from_millis(10));
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{:?}",
-            start.elapsed()
+            matches!(&outcome, Outcome::TooLarge(why) if why.contains("took longer than 0.0 s")),
+            "{outcome:?}"
         );
-        // Ordinary code is nowhere near it.
+    }
+
+    #[test]
+    fn wall_clock_with_an_hour_highlights_slow_code() {
+        let h = Highlighter::new();
+        assert!(matches!(
+            h.highlight_for("java", &slow_java(3), Duration::from_secs(3600)),
+            Outcome::Html(_)
+        ));
+        // Ordinary code is nowhere near the default budget.
         let ordinary = "fn main() { println!(\"{}\", 1 + 2); }\n".repeat(1_000);
         assert!(matches!(h.highlight("rust", &ordinary), Outcome::Html(_)));
     }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options as CmarkOptions, Parser, Tag, TagEnd};
 
 use crate::content::highlight::{Outcome, Session};
+use crate::error::Problem;
 use crate::support::escape;
 use crate::support::slug::slugify;
 
@@ -49,9 +50,9 @@ pub struct Link {
 /// A warning about the body, at a byte offset in the Markdown source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
+    /// Byte offset in the body, placed on a line by the caller.
     pub offset: usize,
-    pub message: String,
-    pub help: String,
+    pub problem: Problem,
 }
 
 /// A rendered body.
@@ -104,9 +105,10 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         0,
         Warning {
             offset: first_nul,
-            message: "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})".into(),
-            help: "remove them: a NUL byte usually means a damaged file or pasted binary data"
-                .into(),
+            problem: Problem::new(
+                "the text contains NUL bytes; they are shown as U+FFFD (\u{FFFD})",
+                "remove them: a NUL byte usually means a damaged file or pasted binary data",
+            ),
         },
     );
     out
@@ -270,10 +272,9 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         if depth > MAX_SANITIZED_DEPTH {
             out.errors.push(Warning {
                 offset: 0,
-                message: format!(
+                problem: Problem::new(format!(
                     "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
-                ),
-                help: "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth".into(),
+                ), "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth"),
             });
             out.html.clear();
         } else {
@@ -336,18 +337,21 @@ pub fn nesting_depth(html: &str) -> usize {
 /// Cleans rendered HTML with ammonia: raw HTML is cut down to harmless markup (no scripts,
 /// event handlers, styles, frames, forms or `javascript:` URLs), while everything sitrep's
 /// own Markdown rendering makes survives: highlighting classes, `data-lang`, heading ids,
-/// footnotes, table alignment, task list checkboxes and CVE links.
+/// footnotes, table alignment, task list checkboxes, CVE links, and the accessibility of
+/// scrollable blocks (`tabindex="0"` on code blocks and table wrappers, which also carry
+/// `role="region"` and an `aria-label`, so keyboard users can scroll them). Those three
+/// attributes pass only with the values sitrep writes: `tabindex="0"`, `role="region"`.
 pub fn sanitize(html: &str) -> String {
     static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         let mut b = ammonia::Builder::default();
         b.link_rel(None)
             .add_tags(["input"])
             .add_tag_attributes("a", ["class"])
-            .add_tag_attributes("pre", ["class", "data-lang"])
+            .add_tag_attributes("pre", ["class", "data-lang", "tabindex"])
             .add_tag_attributes("code", ["class"])
             .add_tag_attributes("span", ["class"])
             .add_tag_attributes("sup", ["class"])
-            .add_tag_attributes("div", ["class", "id"])
+            .add_tag_attributes("div", ["class", "id", "tabindex", "role", "aria-label"])
             .add_tag_attributes("th", ["style"])
             .add_tag_attributes("td", ["style"])
             .add_tag_attributes("input", ["checked"])
@@ -358,8 +362,11 @@ pub fn sanitize(html: &str) -> String {
         }
         b.attribute_filter(|_element, attribute, value| {
             // Table alignment is the only style Markdown writes; no other CSS gets through.
-            if attribute == "style" && !TABLE_ALIGN.contains(&value) {
-                return None;
+            match attribute {
+                "style" if !TABLE_ALIGN.contains(&value) => return None,
+                "tabindex" if value != "0" => return None,
+                "role" if value != "region" => return None,
+                _ => {}
             }
             Some(value.into())
         });
@@ -434,13 +441,13 @@ fn code_block(
                 MAX_FILE_HIGHLIGHT_TIME.as_secs()
             ))
         } else {
-            let start = std::time::Instant::now();
+            let start = hl.now();
             let outcome = hl.highlight_for(
                 lang,
                 code,
                 left.min(crate::content::highlight::MAX_BLOCK_TIME),
             );
-            *spent += start.elapsed();
+            *spent += hl.now().saturating_sub(start);
             outcome
         }
     } else {
@@ -452,9 +459,10 @@ fn code_block(
         Outcome::TooLarge(why) => {
             warnings.push(Warning {
                 offset,
-                message: format!("code block not highlighted: {why}"),
-                help: "it is shown as plain text; split it or link to a file to get highlighting"
-                    .into(),
+                problem: Problem::new(
+                    format!("code block not highlighted: {why}"),
+                    "it is shown as plain text; split it or link to a file to get highlighting",
+                ),
             });
             escape::html(code)
         }
@@ -771,7 +779,8 @@ mod tests {
             "<th style=\"text-align: left\">a</th>",
             "<td style=\"text-align: center\">2</td>",
             "<td style=\"text-align: right\">3</td>",
-            "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "<pre class=\"code\" tabindex=\"0\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-",
+            "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">",
             "&lt;b&gt;",
         ] {
             assert!(html.contains(kept), "{kept} lost:\n{html}");
@@ -803,9 +812,13 @@ mod tests {
             "<a href=\"data:text/html,<script>alert(6)</script>\">d</a>\n\n",
             "| a |\n|---|\n| <td style=\"background:url(javascript:alert(7))\"> |\n\n",
             "## Heading {onclick=alert(8) style=color:red}\n\n",
-            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n",
+            "<kbd>Ctrl</kbd> and <details><summary>more</summary>kept</details>\n\n",
+            "<div tabindex=\"-1\" role=\"button\" aria-label=\"Pay <b>\">mimic</div>\n",
         );
         let html = sanitized(src);
+        // Only the values sitrep writes pass; a label is text, escaped.
+        assert!(!html.contains("tabindex=\"-1\"") && !html.contains("role=\"button\""));
+        assert!(html.contains("aria-label=\"Pay &lt;b&gt;\""), "{html}");
         let lower = html.to_ascii_lowercase();
         for gone in [
             "<script",
@@ -879,7 +892,7 @@ mod tests {
             assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
             assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
             assert!(
-                r.errors[0].message.contains("levels deep"),
+                r.errors[0].problem.message.contains("levels deep"),
                 "{:?}",
                 r.errors
             );
@@ -927,5 +940,42 @@ mod tests {
         assert!(!is_cve_id("CVE-2024-123"));
         assert!(!is_cve_id("CVE-2024-3400/../x"));
         assert!(!is_cve_id("cve-2024-3400"));
+    }
+
+    #[test]
+    fn block_and_file_highlighting_budgets_are_kept() {
+        use crate::content::highlight::{Clock, Highlighter};
+        // Every clock reading is 100 ms on: a block of 30 lines "takes" over 2 s, and
+        // blocks of 5 lines about 0.7 s each, so the file's 10 s run out after 15 of them.
+        let hl = Highlighter::with_clock(Clock::Counted(Duration::from_millis(100)));
+        let block = |lines: usize| format!("```java\n{}```\n\n", "int x = 1;\n".repeat(lines));
+        let mut src = block(30);
+        for _ in 0..20 {
+            src.push_str(&block(5));
+        }
+        let r = render(&src, &opts(), &mut hl.session());
+        let messages: Vec<&str> = r
+            .warnings
+            .iter()
+            .map(|w| w.problem.message.as_str())
+            .collect();
+        assert_eq!(
+            messages[0],
+            "code block not highlighted: highlighting it took longer than 2.0 s"
+        );
+        assert_eq!(r.warnings[0].offset, 0);
+        let over_file = messages
+            .iter()
+            .filter(|m| m.contains("the code blocks before it took 10 s to highlight"))
+            .count();
+        assert!((1..20).contains(&over_file), "{messages:?}");
+        // Every block is either highlighted or named in a warning: none is lost.
+        let highlighted = r.html.matches("<span class=\"hl-").count() > 0;
+        assert!(
+            highlighted,
+            "the first blocks within the file budget are highlighted"
+        );
+        let blocks = r.html.matches("<pre class=\"code\"").count();
+        assert_eq!(blocks, 21);
     }
 }

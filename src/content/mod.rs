@@ -13,8 +13,9 @@ pub mod body;
 pub mod frontmatter;
 pub mod highlight;
 pub mod markdown;
+mod page;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -28,10 +29,10 @@ use crate::error::{Diagnostic, line_col};
 use crate::support::date::Date;
 use crate::support::fingerprint::{self, Fingerprint};
 use crate::support::slug::{slug_from_file_stem, slugify};
-use crate::urls;
 use crate::urls::checked_relative;
 use frontmatter::{Parsed, RelatedField};
-use markdown::{Heading, is_cve_id};
+use markdown::Heading;
+use page::Settings;
 
 /// A post or a standalone page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -126,6 +127,8 @@ pub enum RelatedRef {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Asset {
     pub source: PathBuf,
+    /// The source as messages show it (`content/posts/x/chart.png`).
+    pub shown: PathBuf,
     pub dest: PathBuf,
 }
 
@@ -184,6 +187,11 @@ pub fn load(
         .collect();
 
     let md_opts = markdown_options(config, cve_prefix);
+    let settings = Settings {
+        config,
+        md_opts: &md_opts,
+        drafts,
+    };
     // Few large chunks rather than rayon's fine splits: each chunk highlights through one
     // session, whose memo of highlighted lines is then reused across many posts.
     let chunk = (sources.len() / (rayon::current_num_threads() * 4)).max(16);
@@ -193,7 +201,7 @@ pub fn load(
             let mut session = hl.session();
             files
                 .iter()
-                .map(|s| parse_file(s, config, &mut session, &md_opts, drafts, cache))
+                .map(|s| parse_file(s, &settings, &mut session, cache))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -234,7 +242,11 @@ pub fn load(
             None => rel.clone(),
         };
         match checked_relative(&dest.to_string_lossy()) {
-            Ok(dest) => content.assets.push(Asset { source: path, dest }),
+            Ok(dest) => content.assets.push(Asset {
+                source: path,
+                shown: Path::new("content").join(&rel),
+                dest,
+            }),
             Err(why) => errors.push(
                 Diagnostic::error(
                     Path::new("content").join(&rel),
@@ -291,7 +303,12 @@ pub fn parse_one(
         segments,
     };
     let md_opts = markdown_options(config, cve_prefix);
-    let r = parse_file(&src, config, &mut hl.session(), &md_opts, drafts, None);
+    let settings = Settings {
+        config,
+        md_opts: &md_opts,
+        drafts,
+    };
+    let r = parse_file(&src, &settings, &mut hl.session(), None);
     if r.errors.is_empty() {
         Ok((r.page, r.warnings))
     } else {
@@ -465,10 +482,8 @@ pub struct FileResult {
 
 fn parse_file(
     src: &Source,
-    config: &Config,
+    settings: &Settings<'_>,
     hl: &mut Session<'_>,
-    md_opts: &markdown::Options,
-    drafts: bool,
     cache: Option<&dyn Reuse>,
 ) -> FileResult {
     let file = Path::new("content").join(&src.rel);
@@ -509,7 +524,7 @@ fn parse_file(
                     warnings: cached.warnings,
                     errors: Vec::new(),
                 },
-                None => parse_bytes(src, &bytes, source_hash, config, hl, md_opts, drafts),
+                None => parse_bytes(src, &bytes, source_hash, settings, hl),
             }
         }
         Err(e) => fail(Diagnostic::io(&file, "read", &e)),
@@ -558,15 +573,17 @@ pub fn parse_content_file(
         segments,
     };
     let md_opts = markdown_options(config, cve_prefix);
-    let source_hash = fingerprint::of_bytes(bytes);
+    let settings = Settings {
+        config,
+        md_opts: &md_opts,
+        drafts,
+    };
     parse_bytes(
         &src,
         bytes,
-        source_hash,
-        config,
+        fingerprint::of_bytes(bytes),
+        &settings,
         &mut hl.session(),
-        &md_opts,
-        drafts,
     )
 }
 
@@ -574,10 +591,8 @@ fn parse_bytes(
     src: &Source,
     bytes: &[u8],
     source_hash: Fingerprint,
-    config: &Config,
+    settings: &Settings<'_>,
     hl: &mut Session<'_>,
-    md_opts: &markdown::Options,
-    drafts: bool,
 ) -> FileResult {
     let file = Path::new("content").join(&src.rel);
     let fail = |d: Diagnostic| FileResult {
@@ -616,359 +631,14 @@ fn parse_bytes(
         warnings: parsed.warnings.clone(),
         errors: Vec::new(),
     };
-    let draft = parsed.front_matter.draft.unwrap_or(false);
-    if draft && !drafts {
+    if parsed.front_matter.draft.unwrap_or(false) && !settings.drafts {
         return r;
     }
-    let page = build_page(src, &file, &parsed, draft, config, hl, md_opts, &mut r);
+    let page = page::build(src, &file, &parsed, source_hash, settings, hl, &mut r);
     if r.errors.is_empty() {
-        r.page = page.map(|p| Arc::new(Page { source_hash, ..p }));
+        r.page = page.map(Arc::new);
     }
     r
-}
-
-#[allow(clippy::too_many_arguments)]
-fn build_page(
-    src: &Source,
-    file: &Path,
-    parsed: &Parsed<'_>,
-    draft: bool,
-    config: &Config,
-    hl: &mut Session<'_>,
-    md_opts: &markdown::Options,
-    r: &mut FileResult,
-) -> Option<Page> {
-    let fm = &parsed.front_matter;
-    // Finding the line of a list item scans the front matter: only the first few are
-    // located, so thousands of bad items cannot make the work quadratic.
-    let budget = std::cell::Cell::new(MAX_LOCATED);
-    let locate = |needle: &str| -> Option<usize> {
-        let left = budget.get();
-        budget.set(left.saturating_sub(1));
-        (left > 0).then(|| parsed.line_of(needle)).flatten()
-    };
-    let err = |msg: String, line: Option<usize>, help: &str| {
-        Diagnostic::error(file, msg).at_opt(line).with_help(help)
-    };
-    let title = fm
-        .title
-        .as_ref()
-        .map(|t| t.0.trim().to_string())
-        .unwrap_or_default();
-    if title.is_empty() {
-        r.errors.push(err(
-            "`title` is required".into(),
-            parsed.line_of_key("title").or(Some(1)),
-            "add a line such as: title: \"What happened\"",
-        ));
-    }
-    let date = fm.date.map(|d| d.0);
-    if src.kind == PageKind::Post && date.is_none() {
-        r.errors.push(err(
-            "`date` is required for posts".into(),
-            Some(1),
-            "add a line such as: date: 2024-05-14",
-        ));
-    }
-
-    let (slug, route) = match src.kind {
-        PageKind::Post => {
-            let slug = match &fm.slug {
-                Some(s) => {
-                    let slug = slugify(&s.0);
-                    if slug.is_empty() {
-                        r.errors.push(err(
-                            format!("`slug` {:?} has no letters or digits", s.0),
-                            parsed.line_of_key("slug"),
-                            "write a slug such as: slug: my-post",
-                        ));
-                    }
-                    slug
-                }
-                None => {
-                    let slug = src.segments[0].clone();
-                    if slug.is_empty() {
-                        r.errors.push(err(
-                            "the file name gives an empty slug".into(),
-                            Some(1),
-                            "rename the file, or add a `slug:` field",
-                        ));
-                    }
-                    slug
-                }
-            };
-            let route = urls::post(&slug);
-            (slug, route)
-        }
-        PageKind::Page => {
-            let mut segments = src.segments.clone();
-            if let Some(s) = &fm.slug {
-                let slug = slugify(&s.0);
-                if slug.is_empty() {
-                    r.errors.push(err(
-                        format!("`slug` {:?} has no letters or digits", s.0),
-                        parsed.line_of_key("slug"),
-                        "write a slug such as: slug: about-us",
-                    ));
-                } else if let Some(last) = segments.last_mut() {
-                    *last = slug;
-                } else {
-                    segments.push(slug);
-                }
-            }
-            let slug = segments.last().cloned().unwrap_or_default();
-            let route = if segments.is_empty() {
-                String::new()
-            } else {
-                urls::page(&segments)
-            };
-            (slug, route)
-        }
-    };
-    if let Some(long) = route.split('/').find(|seg| seg.len() > MAX_SEGMENT_BYTES) {
-        r.errors.push(err(
-            format!(
-                "the URL segment {:?}… is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
-                long.chars().take(40).collect::<String>(),
-                long.len()
-            ),
-            parsed.line_of_key("slug").or(Some(1)),
-            "use a shorter `slug:` or file name: file systems refuse longer names",
-        ));
-    }
-
-    let clean = |list: &[String]| -> Vec<String> {
-        let mut seen = HashSet::with_capacity(list.len());
-        list.iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty() && seen.insert(*s))
-            .map(str::to_string)
-            .collect()
-    };
-    let tldr = clean(&fm.tldr.0);
-    let tags = clean(&fm.tags.0);
-    let categories = clean(&fm.categories.0);
-    let authors = clean(&fm.authors.0);
-    for (field, terms) in [("tags", &tags), ("categories", &categories)] {
-        if terms.len() > MAX_TERMS {
-            // Every term page shows the post, and post cards list its tags: pages times
-            // terms grows with the square (10,000 tags wrote 4.6 GB).
-            r.errors.push(err(
-                format!(
-                    "{field}: {} terms; a post can have at most {MAX_TERMS}",
-                    terms.len()
-                ),
-                parsed.line_of_key(field),
-                "keep the terms readers browse by; mention the others in the text",
-            ));
-            continue;
-        }
-        for t in terms {
-            let slug = slugify(t);
-            if slug.is_empty() {
-                r.errors.push(err(
-                    format!("{field}: {t:?} has no letters or digits, so it cannot have a page"),
-                    locate(t),
-                    "use a term with letters or digits",
-                ));
-            } else if slug.len() > MAX_SEGMENT_BYTES {
-                r.errors.push(err(
-                    format!(
-                        "{field}: a term whose URL segment is {} bytes long; the limit is {MAX_SEGMENT_BYTES}",
-                        slug.len()
-                    ),
-                    locate(t),
-                    "use a shorter term: file systems refuse longer names",
-                ));
-            }
-        }
-    }
-
-    let cves_line = parsed.line_of_key("cves");
-    let mut cves = Vec::new();
-    let mut seen_cves = HashSet::new();
-    for c in &fm.cves.0 {
-        let id = c.trim().to_ascii_uppercase();
-        if is_cve_id(&id) {
-            if seen_cves.insert(id.clone()) {
-                cves.push(id);
-            }
-        } else {
-            r.errors.push(err(
-                format!("cves: {c:?} is not a CVE id"),
-                locate(c).or(cves_line),
-                "write CVE ids as CVE-YYYY-NNNN, for example CVE-2024-3400",
-            ));
-        }
-    }
-
-    let attack_line = parsed.line_of_key("attack");
-    let mut attack = Vec::new();
-    for t in &fm.attack.0 {
-        let id = t.trim().to_ascii_uppercase();
-        if crate::intel::attack::is_technique_id(&id) {
-            if !attack.contains(&id) {
-                attack.push(id);
-            }
-        } else {
-            r.errors.push(err(
-                format!("attack: {t:?} is not an ATT&CK technique id"),
-                locate(t).or(attack_line),
-                "write technique ids as T1234 or T1234.001, for example T1190",
-            ));
-        }
-    }
-
-    let related_line = parsed.line_of_key("related");
-    let aliases_line = parsed.line_of_key("aliases");
-    let mut related = Vec::new();
-    for (i, rel) in fm.related.0.iter().enumerate() {
-        match related_ref(rel) {
-            Ok(rr) => related.push(rr),
-            Err((why, help)) => {
-                let needle = rel
-                    .url
-                    .as_ref()
-                    .or(rel.post.as_ref())
-                    .or(rel.title.as_ref())
-                    .map(|t| t.0.as_str())
-                    .unwrap_or("related");
-                r.errors.push(err(
-                    format!("related entry {}: {why}", i + 1),
-                    locate(needle).or(related_line),
-                    help,
-                ));
-            }
-        }
-    }
-    let related = related
-        .into_iter()
-        .map(|rr| match rr {
-            RelatedRef::Post { slug, title, .. } => {
-                let line = locate(&slug).or(related_line);
-                RelatedRef::Post { slug, title, line }
-            }
-            other => other,
-        })
-        .collect();
-
-    let image = match &fm.image {
-        Some(img) => match check_link(&img.0) {
-            Ok(()) => Some(img.0.trim().to_string()),
-            Err(why) => {
-                r.errors.push(err(
-                    format!("`image` {:?} {why}", img.0),
-                    parsed.line_of_key("image"),
-                    "use an http(s) URL or a path on this site, such as /images/cover.png",
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-
-    let mut aliases = Vec::new();
-    for a in &fm.aliases.0 {
-        match alias_route(a) {
-            Ok(route) => aliases.push(route),
-            Err(why) => r.errors.push(err(
-                format!("alias {a:?} {why}"),
-                locate(a).or(aliases_line),
-                "write an alias as a path on this site, such as /2019/05/old-post/",
-            )),
-        }
-    }
-
-    if !r.errors.is_empty() {
-        return None;
-    }
-
-    let body = markdown::render(parsed.body, md_opts, hl);
-    // Byte offsets of the body's line starts, to place warnings (there can be thousands).
-    let line_starts: Vec<usize> = if body.warnings.is_empty() && body.errors.is_empty() {
-        Vec::new()
-    } else {
-        parsed
-            .body
-            .match_indices('\n')
-            .map(|(i, _)| i + 1)
-            .collect()
-    };
-    let body_line =
-        |offset: usize| parsed.body_line + line_starts.partition_point(|&s| s <= offset);
-    for e in &body.errors {
-        r.errors.push(
-            Diagnostic::error(file, e.message.clone())
-                .at_line(body_line(e.offset))
-                .with_help(e.help.clone()),
-        );
-    }
-    for w in &body.warnings {
-        r.warnings.push(
-            Diagnostic::warning(file, w.message.clone())
-                .at_line(body_line(w.offset))
-                .with_help(w.help.clone()),
-        );
-    }
-    for id in &body.cves {
-        if seen_cves.insert(id.clone()) {
-            cves.push(id.clone());
-        }
-    }
-    for id in &body.attack {
-        if !attack.contains(id) {
-            attack.push(id.clone());
-        }
-    }
-    let links = link_lines(parsed, &body.links);
-    for l in &links {
-        if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
-            r.errors.push(
-                Diagnostic::error(
-                    file,
-                    format!(
-                        "{} to a `{scheme}:` URL, which would run in the reader's browser",
-                        if l.is_image { "an image" } else { "a link" }
-                    ),
-                )
-                .at_line(l.line)
-                .with_help("to show such a URL, put it in `code`; raw HTML stays yours to write"),
-            );
-        }
-    }
-    let description = match &fm.description {
-        Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
-        _ if !tldr.is_empty() => tldr.join(" "),
-        _ => truncate_words(body.first_paragraph.trim(), 300),
-    };
-    let reading_time = body.word_count.div_ceil(config.words_per_minute).max(1);
-    Some(Page {
-        kind: src.kind,
-        file: file.to_path_buf(),
-        route,
-        slug,
-        title,
-        date,
-        updated: fm.updated.map(|d| d.0),
-        tldr,
-        description,
-        tags,
-        categories,
-        authors,
-        related,
-        cves,
-        attack,
-        draft,
-        image,
-        aliases,
-        extra: fm.extra.clone().unwrap_or(serde_json::Value::Null),
-        html: Html::new(body.html),
-        word_count: body.word_count,
-        reading_time,
-        headings: body.headings,
-        links,
-        source_hash: 0,
-    })
 }
 
 fn link_lines(parsed: &Parsed<'_>, links: &[markdown::Link]) -> Vec<BodyLink> {

@@ -1,14 +1,13 @@
 //! Stage 3: the site index — posts sorted, taxonomies, related links resolved, and the
 //! table of every route, so two things that want the same URL are caught before rendering.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::content::{Asset, Content, Page, RelatedRef};
 use crate::error::Diagnostic;
 use crate::support::slug::slugify;
-use crate::urls::{self, Urls};
+use crate::urls::Urls;
 
 /// The three taxonomies of SPEC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,7 +42,7 @@ impl TaxonomyKind {
         }
     }
 
-    fn terms_of(self, page: &Page) -> &[String] {
+    pub fn terms_of(self, page: &Page) -> &[String] {
         match self {
             TaxonomyKind::Tags => &page.tags,
             TaxonomyKind::Categories => &page.categories,
@@ -99,8 +98,6 @@ pub struct Site {
     pub assets: Vec<Asset>,
     /// For each taxonomy and term slug, the index of the term in its taxonomy.
     term_index: HashMap<(TaxonomyKind, String), usize>,
-    /// Every generated output file, lowercased.
-    outputs: HashSet<String>,
 }
 
 impl Site {
@@ -110,11 +107,6 @@ impl Site {
             .iter()
             .position(|k| *k == kind)
             .unwrap_or(0)]
-    }
-
-    /// Whether a page or copied file of the site is written at `rel` (compared without case).
-    pub fn is_generated(&self, rel: &Path) -> bool {
-        self.outputs.contains(&rel.to_string_lossy().to_lowercase())
     }
 
     /// The index of the term `name` in its taxonomy.
@@ -137,7 +129,7 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
 }
 
 /// Sorts, builds taxonomies, resolves related links and checks that every route is unique.
-pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
+pub fn index(content: Content, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
     let Content {
         mut posts,
         mut pages,
@@ -171,18 +163,14 @@ pub fn index(content: Content, per_page: usize, urls: &Urls) -> Result<Site, Vec
         }
     };
 
-    let mut site = Site {
+    let site = Site {
         posts,
         pages,
         taxonomies,
         related,
         assets,
         term_index,
-        outputs: HashSet::new(),
     };
-    let (route_errors, outputs) = check_routes(&site, per_page);
-    errors.extend(route_errors);
-    site.outputs = outputs;
     if errors.is_empty() {
         Ok(site)
     } else {
@@ -292,120 +280,6 @@ fn build_taxonomy(kind: TaxonomyKind, posts: &[Arc<Page>]) -> Taxonomy {
         .collect();
     terms.sort_by(|a, b| a.slug.cmp(&b.slug));
     Taxonomy { kind, terms }
-}
-
-/// Every output file and who wants it; two owners of one file (compared without case, as
-/// case-insensitive file systems would) is an error naming both.
-/// Who wants an output file, for the message when two do.
-#[derive(Clone, Copy)]
-enum Owner<'a> {
-    Home,
-    Fixed(&'static str),
-    TaxonomyList(TaxonomyKind),
-    Term(TaxonomyKind, &'a str),
-    Post(&'a Path),
-    Page(&'a Path),
-    Alias(&'a Path),
-    Asset(&'a Path),
-}
-
-impl Owner<'_> {
-    fn describe(self) -> String {
-        match self {
-            Owner::Home => "the home page".into(),
-            Owner::Fixed(f) => format!("the generated {f}"),
-            Owner::TaxonomyList(k) => format!("the list of {}", k.name()),
-            Owner::Term(k, name) => format!("the {} page of `{name}`", k.name()),
-            Owner::Post(_) => "this post".into(),
-            Owner::Page(_) => "this page".into(),
-            Owner::Alias(f) => format!("an alias of {}", f.display()),
-            Owner::Asset(_) => "a copied file".into(),
-        }
-    }
-
-    fn file(self) -> PathBuf {
-        match self {
-            Owner::Post(f) | Owner::Page(f) | Owner::Alias(f) => f.to_path_buf(),
-            Owner::Asset(dest) => Path::new("content").join(dest),
-            _ => PathBuf::from("(generated)"),
-        }
-    }
-}
-
-fn check_routes<'a>(site: &'a Site, per_page: usize) -> (Vec<Diagnostic>, HashSet<String>) {
-    let mut owners: HashMap<String, Owner<'a>> = HashMap::with_capacity(site.posts.len() * 4);
-    let mut errors = Vec::new();
-    let mut claim = |route: &str, owner: Owner<'a>| {
-        let mut key = urls::output_file(route).to_string_lossy().into_owned();
-        key.make_ascii_lowercase();
-        if !key.is_ascii() {
-            key = key.to_lowercase();
-        }
-        match owners.get(&key) {
-            Some(other) => errors.push(
-                Diagnostic::error(
-                    owner.file(),
-                    format!(
-                        "{} has the URL /{route}, which {} already has ({})",
-                        owner.describe(),
-                        other.describe(),
-                        other.file().display()
-                    ),
-                )
-                .with_help(
-                    "give one of them another `slug:` (or rename the file), or remove the alias",
-                ),
-            ),
-            None => {
-                owners.insert(key, owner);
-            }
-        }
-    };
-    for n in 1..=page_count(site.posts.len(), per_page) {
-        claim(&urls::home(n), Owner::Home);
-    }
-    for fixed in [
-        urls::RSS,
-        urls::ATOM,
-        urls::JSON_FEED,
-        urls::SITEMAP,
-        urls::ROBOTS,
-        urls::NOT_FOUND,
-        urls::SYNTAX_CSS,
-    ] {
-        claim(fixed, Owner::Fixed(fixed));
-    }
-    for tax in &site.taxonomies {
-        claim(
-            &urls::taxonomy(tax.kind.name()),
-            Owner::TaxonomyList(tax.kind),
-        );
-        for term in &tax.terms {
-            for n in 1..=page_count(term.posts.len(), per_page) {
-                claim(
-                    &urls::term(tax.kind.name(), &term.slug, n),
-                    Owner::Term(tax.kind, &term.name),
-                );
-            }
-        }
-    }
-    for p in site.posts.iter().chain(&site.pages) {
-        let owner = if p.kind == crate::content::PageKind::Post {
-            Owner::Post(&p.file)
-        } else {
-            Owner::Page(&p.file)
-        };
-        claim(&p.route, owner);
-    }
-    for p in site.posts.iter().chain(&site.pages) {
-        for a in &p.aliases {
-            claim(a, Owner::Alias(&p.file));
-        }
-    }
-    for a in &site.assets {
-        claim(&a.dest.to_string_lossy(), Owner::Asset(&a.dest));
-    }
-    (errors, owners.into_keys().collect())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::Problem;
+use super::DataProblem;
 
 /// A technique (or sub-technique) as the site shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,11 +173,11 @@ pub fn link_open(cve_prefix: &str, id: &str) -> String {
 /// technique object without a STIX id or ATT&CK id goes to `problems`.
 pub fn parse(
     bytes: &[u8],
-    problems: &mut Vec<Problem>,
-) -> Result<BTreeMap<String, Technique>, Problem> {
-    let bundle: Bundle = serde_json::from_slice(bytes).map_err(Problem::json)?;
+    problems: &mut Vec<DataProblem>,
+) -> Result<BTreeMap<String, Technique>, DataProblem> {
+    let bundle: Bundle = serde_json::from_slice(bytes).map_err(DataProblem::json)?;
     if bundle.kind != "bundle" {
-        return Err(Problem::msg(format!(
+        return Err(DataProblem::msg(format!(
             "the top-level type is {:?}; an ATT&CK file is a STIX `bundle`",
             bundle.kind
         )));
@@ -189,7 +189,7 @@ pub fn parse(
         match o.kind.as_str() {
             "attack-pattern" => {
                 let Some(stix_id) = o.id.as_deref() else {
-                    problems.push(Problem::msg(format!(
+                    problems.push(DataProblem::msg(format!(
                         "objects[{i}]: an attack-pattern with no id"
                     )));
                     continue;
@@ -201,13 +201,13 @@ pub fn parse(
                     .and_then(|r| r.external_id.clone())
                     .filter(|id| is_technique_id(id))
                 else {
-                    problems.push(Problem::msg(format!(
+                    problems.push(DataProblem::msg(format!(
                         "objects[{i}] ({stix_id}): no mitre-attack technique id in external_references"
                     )));
                     continue;
                 };
                 let Some(name) = o.name.clone() else {
-                    problems.push(Problem::msg(format!("objects[{i}] ({id}): no name")));
+                    problems.push(DataProblem::msg(format!("objects[{i}] ({id}): no name")));
                     continue;
                 };
                 // The bundle may hold an id twice (a revoked copy and the live one): the
@@ -241,7 +241,7 @@ pub fn parse(
             "relationship" if o.relationship_type.as_deref() == Some("revoked-by") => {
                 match (&o.source_ref, &o.target_ref) {
                     (Some(s), Some(t)) => revocations.push((s.clone(), t.clone())),
-                    _ => problems.push(Problem::msg(format!(
+                    _ => problems.push(DataProblem::msg(format!(
                         "objects[{i}]: a revoked-by relationship without source_ref and target_ref"
                     ))),
                 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Problem, ymd};
+use super::{DataProblem, ymd};
 use crate::content::markdown::is_cve_id;
 
 /// What a CVE page shows from a record.
@@ -220,29 +220,29 @@ fn pick_cvss(c: &Container, source: &str) -> Result<Option<Cvss>, String> {
 
 /// Parses the record of `id` from `text`. Errors say what is wrong (the caller names the
 /// file); JSON syntax errors carry their line.
-pub fn parse(text: &str, id: &str) -> Result<CveRecord, Problem> {
-    let raw: Raw = serde_json::from_str(text).map_err(Problem::json)?;
+pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
+    let raw: Raw = serde_json::from_str(text).map_err(DataProblem::json)?;
     if raw.data_type.as_deref().is_some_and(|t| t != "CVE_RECORD") {
-        return Err(Problem::msg(
+        return Err(DataProblem::msg(
             "dataType is not CVE_RECORD: not a CVE JSON 5 record",
         ));
     }
     let m = raw.cve_metadata;
     if m.cve_id != id || !is_cve_id(&m.cve_id) {
-        return Err(Problem::msg(format!(
+        return Err(DataProblem::msg(format!(
             "the file is named for {id} but holds the record of {:?}",
             m.cve_id
         )));
     }
     let state = m.state.to_ascii_uppercase();
     if state != "PUBLISHED" && state != "REJECTED" {
-        return Err(Problem::msg(format!(
+        return Err(DataProblem::msg(format!(
             "cveMetadata.state {:?} is neither PUBLISHED nor REJECTED",
             m.state
         )));
     }
     let cna = &raw.containers.cna;
-    let mut cvss = pick_cvss(cna, "CNA").map_err(Problem::msg)?;
+    let mut cvss = pick_cvss(cna, "CNA").map_err(DataProblem::msg)?;
     if cvss.is_none() {
         for adp in &raw.containers.adp {
             let name = adp
@@ -251,7 +251,7 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, Problem> {
                 .and_then(|p| p.short_name.as_deref())
                 .unwrap_or("");
             if name == "CISA-ADP" {
-                cvss = pick_cvss(adp, "CISA-ADP").map_err(Problem::msg)?;
+                cvss = pick_cvss(adp, "CISA-ADP").map_err(DataProblem::msg)?;
                 if cvss.is_some() {
                     break;
                 }
@@ -304,12 +304,12 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, Problem> {
             }
         }
     }
-    let date = |d: &Option<String>, what: &str| -> Result<Option<String>, Problem> {
+    let date = |d: &Option<String>, what: &str| -> Result<Option<String>, DataProblem> {
         match d {
             None => Ok(None),
             Some(d) => ymd(d)
                 .map(Some)
-                .ok_or_else(|| Problem::msg(format!("cveMetadata.{what} {d:?} is not a date"))),
+                .ok_or_else(|| DataProblem::msg(format!("cveMetadata.{what} {d:?} is not a date"))),
         }
     };
     Ok(CveRecord {

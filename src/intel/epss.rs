@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Problem, ymd};
+use super::{DataProblem, ymd};
 
 /// A CVE's EPSS score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -31,15 +31,15 @@ pub struct EpssMeta {
 pub fn parse(
     input: impl BufRead,
     wanted: &BTreeSet<String>,
-    problems: &mut Vec<Problem>,
-) -> Result<(EpssMeta, BTreeMap<String, Epss>), Problem> {
+    problems: &mut Vec<DataProblem>,
+) -> Result<(EpssMeta, BTreeMap<String, Epss>), DataProblem> {
     let mut meta = EpssMeta::default();
     let mut out = BTreeMap::new();
     let mut header_seen = false;
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         let line =
-            line.map_err(|e| Problem::msg(format!("cannot read the scores: {e}")).at(Some(n)))?;
+            line.map_err(|e| DataProblem::msg(format!("cannot read the scores: {e}")).at(Some(n)))?;
         let line = line.trim_end_matches('\r');
         if !header_seen {
             if let Some(comment) = line.strip_prefix('#') {
@@ -49,7 +49,7 @@ pub fn parse(
                             "model_version" => meta.model_version = Some(v.trim().to_string()),
                             "score_date" => {
                                 meta.score_date = Some(ymd(v.trim()).ok_or_else(|| {
-                                    Problem::msg(format!("score_date {:?} is not a date", v.trim()))
+                                    DataProblem::msg(format!("score_date {:?} is not a date", v.trim()))
                                         .at(Some(n))
                                 })?)
                             }
@@ -61,7 +61,7 @@ pub fn parse(
             }
             let cols: Vec<&str> = line.split(',').map(str::trim).collect();
             if cols != ["cve", "epss", "percentile"] {
-                return Err(Problem::msg(format!(
+                return Err(DataProblem::msg(format!(
                     "the header is {line:?}; an EPSS file has `cve,epss,percentile`"
                 ))
                 .at(Some(n)));
@@ -74,7 +74,7 @@ pub fn parse(
         }
         // Cheap test first: most rows are of CVEs the site does not mention.
         let Some((cve, rest)) = line.split_once(',') else {
-            problems.push(Problem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
+            problems.push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
             continue;
         };
         if !wanted.contains(cve) {
@@ -82,7 +82,7 @@ pub fn parse(
         }
         let mut f = rest.split(',');
         let (Some(score), Some(pct), None) = (f.next(), f.next(), f.next()) else {
-            problems.push(Problem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
+            problems.push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
             continue;
         };
         let num = |s: &str| {
@@ -96,7 +96,7 @@ pub fn parse(
                 out.insert(cve.to_string(), Epss { score, percentile });
             }
             _ => problems.push(
-                Problem::msg(format!(
+                DataProblem::msg(format!(
                     "{cve}: epss {score:?} and percentile {pct:?} must be numbers from 0 to 1"
                 ))
                 .at(Some(n)),
@@ -104,7 +104,7 @@ pub fn parse(
         }
     }
     if !header_seen {
-        return Err(Problem::msg("the file has no `cve,epss,percentile` header"));
+        return Err(DataProblem::msg("the file has no `cve,epss,percentile` header"));
     }
     Ok((meta, out))
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Problem, line_of, ymd};
+use super::{DataProblem, line_of, ymd};
 use crate::content::markdown::is_cve_id;
 
 /// What a CVE page shows of a KEV entry.
@@ -59,11 +59,11 @@ struct RawEntry {
 pub fn parse(
     text: &str,
     wanted: &BTreeSet<String>,
-    problems: &mut Vec<Problem>,
-) -> Result<(KevCatalog, BTreeMap<String, KevEntry>), Problem> {
-    let raw: Raw = serde_json::from_str(text).map_err(Problem::json)?;
+    problems: &mut Vec<DataProblem>,
+) -> Result<(KevCatalog, BTreeMap<String, KevEntry>), DataProblem> {
+    let raw: Raw = serde_json::from_str(text).map_err(DataProblem::json)?;
     let released = ymd(&raw.date_released).ok_or_else(|| {
-        Problem::msg(format!(
+        DataProblem::msg(format!(
             "dateReleased {:?} is not a date",
             raw.date_released
         ))
@@ -84,7 +84,7 @@ pub fn parse(
                     .as_ref()
                     .and_then(|id| line_of(text, &format!("\"{id}\"")));
                 problems.push(
-                    Problem::msg(format!(
+                    DataProblem::msg(format!(
                         "vulnerabilities[{i}]{}: {e}",
                         id_hint.map(|id| format!(" ({id})")).unwrap_or_default()
                     ))
@@ -99,7 +99,7 @@ pub fn parse(
         let line = || line_of(text, &format!("\"{}\"", entry.cve_id));
         if !is_cve_id(&entry.cve_id) {
             problems.push(
-                Problem::msg(format!(
+                DataProblem::msg(format!(
                     "vulnerabilities[{i}]: cveID {:?} is not a CVE id",
                     entry.cve_id
                 ))
@@ -109,7 +109,7 @@ pub fn parse(
         }
         let Some(date_added) = ymd(&entry.date_added) else {
             problems.push(
-                Problem::msg(format!(
+                DataProblem::msg(format!(
                     "vulnerabilities[{i}] ({}): dateAdded {:?} is not a date",
                     entry.cve_id, entry.date_added
                 ))

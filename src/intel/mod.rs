@@ -35,22 +35,22 @@ pub use kev::{KevCatalog, KevEntry};
 
 /// Something wrong in a data file, before it is tied to its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct DataProblem {
     pub message: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
 }
 
-impl Problem {
-    pub fn msg(message: impl Into<String>) -> Problem {
-        Problem {
+impl DataProblem {
+    pub fn msg(message: impl Into<String>) -> DataProblem {
+        DataProblem {
             message: message.into(),
             line: None,
             column: None,
         }
     }
 
-    pub fn json(e: serde_json::Error) -> Problem {
+    pub fn json(e: serde_json::Error) -> DataProblem {
         let (line, column) = (e.line(), e.column());
         let message = match e.classify() {
             serde_json::error::Category::Eof => {
@@ -58,14 +58,14 @@ impl Problem {
             }
             _ => e.to_string(),
         };
-        Problem {
+        DataProblem {
             message,
             line: (line > 0).then_some(line),
             column: (column > 0).then_some(column),
         }
     }
 
-    pub fn at(mut self, line: Option<usize>) -> Problem {
+    pub fn at(mut self, line: Option<usize>) -> DataProblem {
         if line.is_some() {
             self.line = line;
         }
@@ -218,7 +218,7 @@ pub fn load_attack(
         let warnings = warnings
             .into_iter()
             .map(|(m, l)| {
-                Problem {
+                DataProblem {
                     message: m,
                     line: l,
                     column: None,
@@ -371,7 +371,7 @@ impl Intel {
         };
         for (file, message, line) in &feeds.warnings {
             warnings.push(
-                Problem {
+                DataProblem {
                     message: message.clone(),
                     line: *line,
                     column: None,

@@ -183,7 +183,7 @@ fn one(
     })
 }
 
-fn problem_text(p: &super::Problem) -> String {
+fn problem_text(p: &super::DataProblem) -> String {
     match p.line {
         Some(l) => format!("line {l}: {}", p.message),
         None => p.message.clone(),

@@ -297,7 +297,9 @@ impl Cache {
         }
         let mut by_file: HashMap<&Path, Vec<&Diagnostic>> = HashMap::new();
         for w in warnings {
-            by_file.entry(w.file.as_path()).or_default().push(w);
+            if let Some(file) = w.file() {
+                by_file.entry(file).or_default().push(w);
+            }
         }
         let files = pages
             .iter()
@@ -471,7 +473,7 @@ impl MemoryStore {
     /// Replaces one kept page (and its file's warnings) by a new version of it.
     pub fn replace_page(&mut self, page: Arc<Page>, warnings: &[Diagnostic]) {
         if let Some((_, pages, kept)) = &mut self.content {
-            kept.retain(|w| w.file != page.file);
+            kept.retain(|w| w.file() != Some(page.file.as_path()));
             kept.extend(warnings.iter().cloned());
             if let Some(slot) = pages.iter_mut().find(|p| p.file == page.file) {
                 *slot = page;
@@ -494,7 +496,9 @@ impl Store for MemoryStore {
         }
         let mut by_file: HashMap<&Path, Vec<Diagnostic>> = HashMap::new();
         for w in warnings {
-            by_file.entry(w.file.as_path()).or_default().push(w.clone());
+            if let Some(file) = w.file() {
+                by_file.entry(file).or_default().push(w.clone());
+            }
         }
         let mut cache = ContentCache::from_files(pages.iter().map(|p| {
             let warnings = by_file.remove(p.file.as_path()).unwrap_or_default();
@@ -520,7 +524,7 @@ impl Store for MemoryStore {
         let files: HashSet<&Path> = pages.iter().map(|p| p.file.as_path()).collect();
         let warnings = warnings
             .iter()
-            .filter(|w| files.contains(w.file.as_path()))
+            .filter(|w| w.file().is_some_and(|f| files.contains(f)))
             .cloned()
             .collect();
         self.content = Some((key, pages, warnings));

@@ -350,26 +350,14 @@ impl<'a> Renderer<'a> {
     }
 
     /// `/cve/kev/`, `/attack/` and every technique page, when the data and the theme have
-    /// them. A page or file of the site at one of these paths is an error.
-    pub(super) fn plan_intel(&self, latest_top_fp: Fingerprint) -> Result<Vec<Job>, Diagnostic> {
+    /// them. The route table refuses a page of the site at one of these paths.
+    pub(super) fn plan_intel(&self, latest_top_fp: Fingerprint) -> Vec<Job> {
         let Some(view) = &self.intel else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
         let mut jobs = Vec::new();
-        let clash = |route: &str| -> Result<(), Diagnostic> {
-            let file = urls::output_file(route);
-            if self.site.is_generated(&file) {
-                return Err(Diagnostic::error(
-                    "content",
-                    format!("a page of the site is written at /{route}, where sitrep puts a threat-intelligence page"),
-                )
-                .with_help("move or rename that page: /cve/kev/ and /attack/ belong to the data pages"));
-            }
-            Ok(())
-        };
         let cve_k = Self::kind_index(TaxonomyKind::Cve);
         if view.intel.kev_catalog.is_some() && self.templates.has("cve_kev.html") {
-            clash(KEV_ROUTE)?;
             let terms = &self.site.taxonomies[cve_k].terms;
             let fp = Builder::new("kev-page")
                 .fp(self.global)
@@ -395,7 +383,6 @@ impl<'a> Renderer<'a> {
             && self.templates.has("attack.html")
             && self.templates.has("attack_list.html")
         {
-            clash(ATTACK_ROUTE)?;
             let fps: Vec<Fingerprint> = (0..view.pages.len())
                 .map(|j| self.technique_fp(j))
                 .collect();
@@ -411,7 +398,6 @@ impl<'a> Renderer<'a> {
             ));
             for (j, (id, _)) in view.pages.iter().enumerate() {
                 let route = technique_route(id);
-                clash(&route)?;
                 let fp = Builder::new("technique-page")
                     .fp(self.global)
                     .fp(fps[j])
@@ -424,7 +410,7 @@ impl<'a> Renderer<'a> {
                 ));
             }
         }
-        Ok(jobs)
+        jobs
     }
 
     /// The sitemap entries of the intel pages `plan_intel` plans.

@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(render(&t, "x.html", &ctx), "14 May 2024");
         let mut out = Vec::new();
         let err = t.render_to("bad.html", &ctx, &mut out).unwrap_err();
-        assert_eq!(err.file, PathBuf::from("templates/bad.html"));
+        assert_eq!(err.file(), Some(std::path::Path::new("templates/bad.html")));
         assert!(err.message.contains("strftime"), "{err}");
     }
 
@@ -360,7 +360,10 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(errs.len(), 1, "{errs:?}");
-        assert_eq!(errs[0].file, PathBuf::from("templates/post.html"));
+        assert_eq!(
+            errs[0].file(),
+            Some(std::path::Path::new("templates/post.html"))
+        );
         assert!(
             errs[0].line.is_some() && errs[0].column.is_some(),
             "{}",
@@ -385,7 +388,10 @@ mod tests {
         .err()
         .unwrap();
         assert!(errs[0].message.contains("nope.html"), "{}", errs[0]);
-        assert_eq!(errs[0].file, PathBuf::from("templates/child.html"));
+        assert_eq!(
+            errs[0].file(),
+            Some(std::path::Path::new("templates/child.html"))
+        );
     }
 
     #[test]

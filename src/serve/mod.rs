@@ -85,7 +85,7 @@ impl Server {
             .with_help("run `sitrep serve` in the site's folder, pass --root DIR, or create a site with `sitrep init DIR`"));
         }
         let listener = TcpListener::bind((opts.bind, opts.port)).map_err(|e| {
-            Diagnostic::error(
+            Diagnostic::flag(
                 "--bind/--port",
                 format!(
                     "cannot listen on {}: {e}",
@@ -96,9 +96,9 @@ impl Server {
                 "pass another --port (or --port 0 for any free port), or stop the program using it",
             )
         })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Diagnostic::io(Path::new("--bind"), "listen on", &e))?;
+        let addr = listener.local_addr().map_err(|e| {
+            Diagnostic::flag("--bind", format!("cannot use the address listened on: {e}"))
+        })?;
         let (output, temp) = match &opts.output {
             Some(dir) => (dir.clone(), None),
             None => {

@@ -1,0 +1,149 @@
+//! The route table: every output file of a build is claimed here, once.
+//!
+//! The renderer plans each output as a [`Job`] carrying its [`Origin`]: the content file,
+//! static file or generated listing that wants it. [`claim_all`] takes the whole plan and
+//! refuses two claims on one path (compared without case, as case-insensitive file systems
+//! would) with an error naming both, whatever their kinds: a page at `content/page/1.md`
+//! and the redirect of the first home page, a post and an alias, a static file and a feed.
+//! Nothing is dropped in silence.
+//!
+//! The one exception is written down in [`SITE_FILE_REPLACES`]: a site's own `static/_headers`
+//! or `static/robots.txt` replaces the generated file, as the SPEC says.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Job;
+use crate::config::headers;
+use crate::error::Diagnostic;
+use crate::index::Site;
+use crate::urls;
+
+/// Generated files that a static file of the same path replaces (the static file wins).
+pub const SITE_FILE_REPLACES: &[&str] = &[headers::FILE, urls::ROBOTS];
+
+/// Who wants an output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Post `i` of the site.
+    Post(usize),
+    /// Standalone page `j` of the site.
+    Page(usize),
+    /// An alias (old path) of a post or page, by the content file that declares it.
+    Alias(PathBuf),
+    /// A file beside a bundled page (`content/posts/<slug>/image.png`), by its source.
+    Asset(PathBuf),
+    /// A static file of the site or the theme, as the author knows it (`static/x.css`).
+    Static(PathBuf),
+    /// The list of terms of taxonomy `k`.
+    TaxonomyList(usize),
+    /// A page of term `t` of taxonomy `k`.
+    Term(usize, usize),
+    /// Anything else sitrep makes: the home pages, feeds, sitemaps, redirects of page 1.
+    Generated(&'static str),
+}
+
+impl Origin {
+    /// How a message names the claimant, and the file it comes from (if any).
+    fn describe(&self, site: &Site) -> (String, Option<PathBuf>) {
+        match self {
+            Origin::Post(i) => ("this post".into(), Some(site.posts[*i].file.clone())),
+            Origin::Page(j) => ("this page".into(), Some(site.pages[*j].file.clone())),
+            Origin::Alias(file) => (
+                format!("an alias of {}", file.display()),
+                Some(file.clone()),
+            ),
+            Origin::Asset(source) => ("this file".into(), Some(source.clone())),
+            Origin::Static(shown) => ("this static file".into(), Some(shown.clone())),
+            Origin::TaxonomyList(k) => (
+                format!("the list of {}", site.taxonomies[*k].kind.name()),
+                None,
+            ),
+            Origin::Term(k, t) => {
+                let tax = &site.taxonomies[*k];
+                (
+                    format!("the {} page of `{}`", tax.kind.name(), tax.terms[*t].name),
+                    None,
+                )
+            }
+            Origin::Generated(what) => ((*what).to_string(), None),
+        }
+    }
+}
+
+/// The key two claims must not share: the path, lowercased.
+fn key(path: &Path) -> String {
+    let mut key = path.to_string_lossy().into_owned();
+    key.make_ascii_lowercase();
+    if !key.is_ascii() {
+        key = key.to_lowercase();
+    }
+    key
+}
+
+/// Whether `static_job` is a site's file that replaces the generated `other`.
+fn replaces(static_job: &Job, other: &Job) -> bool {
+    matches!(static_job.origin, Origin::Static(_))
+        && matches!(other.origin, Origin::Generated(_))
+        && SITE_FILE_REPLACES
+            .iter()
+            .any(|f| Path::new(f) == other.path.as_path())
+}
+
+/// Checks the whole plan: every path claimed once, or one error per second claim naming
+/// both claimants. Returns the jobs to write, in plan order.
+pub fn claim_all(jobs: Vec<Job>, site: &Site) -> Result<Vec<Job>, Vec<Diagnostic>> {
+    let mut owner: HashMap<String, usize> = HashMap::with_capacity(jobs.len());
+    let mut replaced = vec![false; jobs.len()];
+    let mut errors = Vec::new();
+    for (n, job) in jobs.iter().enumerate() {
+        let Some(&first) = owner.get(&key(&job.path)) else {
+            owner.insert(key(&job.path), n);
+            continue;
+        };
+        let other = &jobs[first];
+        if replaces(job, other) {
+            replaced[first] = true;
+            owner.insert(key(&job.path), n);
+        } else if replaces(other, job) {
+            replaced[n] = true;
+        } else {
+            errors.push(clash(job, other, site));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(jobs
+        .into_iter()
+        .zip(replaced)
+        .filter(|(_, r)| !r)
+        .map(|(j, _)| j)
+        .collect())
+}
+
+/// The error for two claims on one path: on the file of whichever has one.
+fn clash(job: &Job, other: &Job, site: &Site) -> Diagnostic {
+    let (mut this, mut that) = (job.origin.describe(site), other.origin.describe(site));
+    if this.1.is_none() && that.1.is_some() {
+        std::mem::swap(&mut this, &mut that);
+    }
+    let route = urls::route_of_output(&job.path);
+    let that_file = that
+        .1
+        .as_ref()
+        .map(|f| format!(" ({})", f.display()))
+        .unwrap_or_default();
+    let message = format!(
+        "{} has the URL /{route}, which {} already has{that_file}",
+        this.0, that.0
+    );
+    let help = "give one of them another `slug:` (or rename or move the file), or remove the alias; \
+                every output path can have one owner only";
+    // Two generated outputs cannot share a path (their routes are fixed by sitrep); were it
+    // to happen, the site's configuration is what made it.
+    let file = this
+        .1
+        .unwrap_or_else(|| PathBuf::from(crate::config::CONFIG_FILE));
+    Diagnostic::error(file, message).with_help(help)
+}
