@@ -182,31 +182,7 @@ fn load_with(
     };
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
-    let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
-    diags.extend(warnings);
-    if let Some(url) = &opts.base_url {
-        if let Err(why) = config::check_base_url(url) {
-            diags.push(
-                Diagnostic::flag("--base-url", format!("{url:?} {why}"))
-                    .with_help("pass an absolute http(s) URL, such as http://127.0.0.1:1111"),
-            );
-            return Err(BuildError::new(diags.take()));
-        }
-        config.base_url = url.trim_end_matches('/').to_string();
-    }
-    let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
-    if config.markdown.highlight_code && syntax_css.is_none() {
-        diags.push(
-            Diagnostic::error(
-                config::CONFIG_FILE,
-                format!(
-                    "`markdown.highlight_theme` = {:?} is not a known theme",
-                    config.markdown.highlight_theme
-                ),
-            )
-            .with_help(format!("use one of: {}", hl.theme_names().join(", "))),
-        );
-    }
+    let (mut config, syntax_css) = load_config(opts, hl, &mut diags)?;
     let urls = Urls::new(&config.base_url);
     timings.lap("config");
 
@@ -226,24 +202,7 @@ fn load_with(
     };
     timings.lap("ATT&CK data");
 
-    let theme = match theme::load(&opts.root, &config.theme) {
-        Ok(t) => Some(t),
-        Err(errors) => {
-            diags.extend(errors);
-            None
-        }
-    };
-    let templates =
-        theme
-            .as_ref()
-            .and_then(|t| match Templates::new(&t.templates, urls.origin()) {
-                Ok(t) => Some(t),
-                Err(errors) => {
-                    diags.extend(errors);
-                    None
-                }
-            });
-
+    let (theme, templates) = load_theme(opts, &config, &urls, &mut diags);
     timings.lap("templates");
     let content_key = cache::content_key(config.fingerprint(), opts.drafts);
     let content_cache = if use_content_cache {
@@ -319,6 +278,68 @@ fn load_with(
         intel: Arc::new(intel),
         content_changed,
     })
+}
+
+/// Stage 1: site.toml with `--base-url` applied, and the highlighting stylesheet. Problems
+/// go into `diags`; a bad `--base-url` stops at once.
+fn load_config(
+    opts: &BuildOptions,
+    hl: &Highlighter,
+    diags: &mut Diagnostics,
+) -> Result<(Config, Option<String>), BuildError> {
+    let (mut config, warnings) = Config::load(&opts.root).map_err(BuildError::new)?;
+    diags.extend(warnings);
+    if let Some(url) = &opts.base_url {
+        if let Err(why) = config::check_base_url(url) {
+            diags.push(
+                Diagnostic::flag("--base-url", format!("{url:?} {why}"))
+                    .with_help("pass an absolute http(s) URL, such as http://127.0.0.1:1111"),
+            );
+            return Err(BuildError::new(diags.take()));
+        }
+        config.base_url = url.trim_end_matches('/').to_string();
+    }
+    let syntax_css = hl.theme_css(&config.markdown.highlight_theme);
+    if config.markdown.highlight_code && syntax_css.is_none() {
+        diags.push(
+            Diagnostic::error(
+                config::CONFIG_FILE,
+                format!(
+                    "`markdown.highlight_theme` = {:?} is not a known theme",
+                    config.markdown.highlight_theme
+                ),
+            )
+            .with_help(format!("use one of: {}", hl.theme_names().join(", "))),
+        );
+    }
+    Ok((config, syntax_css))
+}
+
+/// The theme's files and its compiled templates, or their problems in `diags`.
+fn load_theme(
+    opts: &BuildOptions,
+    config: &Config,
+    urls: &Urls,
+    diags: &mut Diagnostics,
+) -> (Option<ThemeFiles>, Option<Templates>) {
+    let theme = match theme::load(&opts.root, &config.theme) {
+        Ok(t) => Some(t),
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    };
+    let templates =
+        theme
+            .as_ref()
+            .and_then(|t| match Templates::new(&t.templates, urls.origin()) {
+                Ok(t) => Some(t),
+                Err(errors) => {
+                    diags.extend(errors);
+                    None
+                }
+            });
+    (theme, templates)
 }
 
 /// Builds the site into its output folder. On any error the old output is left as it was.

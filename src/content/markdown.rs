@@ -115,41 +115,51 @@ pub fn render(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
 }
 
 fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
-    let mut out = Rendered::default();
-    let mut events: Vec<Event<'_>> = Vec::with_capacity(src.len() / 16);
-    let mut seen_cves: HashSet<String> = HashSet::new();
-    let mut ids = HeadingIds::default();
-
-    let mut code: Option<(String, String, usize)> = None; // (lang, text, offset)
-    let mut highlight_spent = Duration::ZERO;
-    let mut link_depth = 0usize;
-    let mut image_depth = 0usize;
-    let mut heading: Option<(usize, String)> = None; // (index of the Start event, text)
-    let mut paragraph_state = ParagraphState::Before;
-
+    let mut walk = Walk {
+        opts,
+        hl,
+        out: Rendered::default(),
+        events: Vec::with_capacity(src.len() / 16),
+        seen_cves: HashSet::new(),
+        ids: HeadingIds::default(),
+        code: None,
+        highlight_spent: Duration::ZERO,
+        link_depth: 0,
+        image_depth: 0,
+        heading: None,
+        paragraph: ParagraphState::Before,
+    };
     for (event, range) in Parser::new_ext(src, cmark_options()).into_offset_iter() {
-        if let Some((_, text, _)) = code.as_mut() {
-            match event {
-                Event::Text(t) => {
-                    text.push_str(&t);
-                    continue;
-                }
-                Event::End(TagEnd::CodeBlock) => {
-                    let (lang, text, offset) = code.take().unwrap_or_default();
-                    out.word_count += count_words(&text);
-                    events.push(Event::Html(CowStr::from(code_block(
-                        &lang,
-                        &text,
-                        offset,
-                        opts,
-                        hl,
-                        &mut out.warnings,
-                        &mut highlight_spent,
-                    ))));
-                    continue;
-                }
-                _ => continue,
-            }
+        walk.event(event, range.start);
+    }
+    walk.finish(src.len())
+}
+
+/// One walk over a body's Markdown events: what it has seen so far, and the events it
+/// hands on to pulldown-cmark's HTML writer (code blocks highlighted, headings given ids,
+/// tables wrapped, CVE ids linked).
+struct Walk<'src, 'o, 'h, 'hl> {
+    opts: &'o Options,
+    hl: &'h mut Session<'hl>,
+    out: Rendered,
+    events: Vec<Event<'src>>,
+    seen_cves: HashSet<String>,
+    ids: HeadingIds,
+    /// The code block being read: language, text, offset.
+    code: Option<(String, String, usize)>,
+    highlight_spent: Duration,
+    link_depth: usize,
+    image_depth: usize,
+    /// The heading being read: index of its Start event, its text so far.
+    heading: Option<(usize, String)>,
+    paragraph: ParagraphState,
+}
+
+impl<'src> Walk<'src, '_, '_, '_> {
+    fn event(&mut self, event: Event<'src>, offset: usize) {
+        if self.code.is_some() {
+            self.in_code_block(event);
+            return;
         }
         match &event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -159,129 +169,163 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
                     }
                     CodeBlockKind::Indented => String::new(),
                 };
-                code = Some((lang, String::new(), range.start));
-                continue;
+                self.code = Some((lang, String::new(), offset));
+                return;
             }
             Event::Start(Tag::Heading { .. }) => {
-                heading = Some((events.len(), String::new()));
+                self.heading = Some((self.events.len(), String::new()));
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some((idx, text)) = heading.take()
-                    && let Event::Start(Tag::Heading {
-                        level,
-                        id,
-                        classes,
-                        attrs,
-                    }) = &events[idx]
-                {
-                    let text = text.trim().to_string();
-                    let id = ids.claim(id.as_deref(), &text);
-                    out.headings.push(Heading {
-                        level: *level as u8,
-                        id: id.clone(),
-                        text,
-                    });
-                    events[idx] = Event::Start(Tag::Heading {
-                        level: *level,
-                        id: Some(CowStr::from(id)),
-                        classes: classes.clone(),
-                        attrs: attrs.clone(),
-                    });
-                }
-            }
+            Event::End(TagEnd::Heading(_)) => self.end_heading(),
             Event::Start(Tag::Link { dest_url, .. }) => {
-                link_depth += 1;
-                out.links.push(Link {
-                    dest: dest_url.to_string(),
-                    offset: range.start,
-                    is_image: false,
-                });
+                self.link_depth += 1;
+                self.link(dest_url, offset, false);
             }
-            Event::End(TagEnd::Link) => link_depth = link_depth.saturating_sub(1),
+            Event::End(TagEnd::Link) => self.link_depth = self.link_depth.saturating_sub(1),
             Event::Start(Tag::Image { dest_url, .. }) => {
-                image_depth += 1;
-                out.links.push(Link {
-                    dest: dest_url.to_string(),
-                    offset: range.start,
-                    is_image: true,
-                });
+                self.image_depth += 1;
+                self.link(dest_url, offset, true);
             }
-            Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            Event::End(TagEnd::Image) => self.image_depth = self.image_depth.saturating_sub(1),
             // Wide tables scroll in a box that keyboard users can focus.
-            Event::Start(Tag::Table(_)) => events.push(Event::Html(CowStr::Borrowed(
+            Event::Start(Tag::Table(_)) => self.events.push(Event::Html(CowStr::Borrowed(
                 "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Table\">\n",
             ))),
             Event::End(TagEnd::Table) => {
-                events.push(event);
-                events.push(Event::Html(CowStr::Borrowed("</div>\n")));
-                continue;
+                self.events.push(event);
+                self.events.push(Event::Html(CowStr::Borrowed("</div>\n")));
+                return;
             }
-            Event::Start(Tag::Paragraph) if paragraph_state == ParagraphState::Before => {
-                paragraph_state = ParagraphState::In;
+            Event::Start(Tag::Paragraph) if self.paragraph == ParagraphState::Before => {
+                self.paragraph = ParagraphState::In;
             }
-            Event::End(TagEnd::Paragraph) if paragraph_state == ParagraphState::In => {
-                paragraph_state = ParagraphState::Done;
+            Event::End(TagEnd::Paragraph) if self.paragraph == ParagraphState::In => {
+                self.paragraph = ParagraphState::Done;
             }
-            Event::Code(t) => {
-                out.word_count += count_words(t);
-                if let Some((_, h)) = heading.as_mut() {
-                    h.push_str(t);
-                }
-                if paragraph_state == ParagraphState::In {
-                    out.first_paragraph.push_str(t);
-                }
-            }
-            Event::SoftBreak | Event::HardBreak if paragraph_state == ParagraphState::In => {
-                out.first_paragraph.push(' ');
+            Event::Code(t) => self.words(t),
+            Event::SoftBreak | Event::HardBreak if self.paragraph == ParagraphState::In => {
+                self.out.first_paragraph.push(' ');
             }
             _ => {}
         }
         if let Event::Text(t) = event {
-            out.word_count += count_words(&t);
-            if let Some((_, h)) = heading.as_mut() {
-                h.push_str(&t);
-            }
-            if paragraph_state == ParagraphState::In {
-                out.first_paragraph.push_str(&t);
-            }
-            let link_it = link_depth == 0 && image_depth == 0;
-            let found = Found::of(&t, opts);
-            out.attack.extend(crate::intel::attack::new_ids(
-                &t,
-                &found.attack,
-                &out.attack,
-            ));
+            self.words(&t);
+            let link_it = self.link_depth == 0 && self.image_depth == 0;
+            let found = Found::of(&t, self.opts);
+            let new = crate::intel::attack::new_ids(&t, &found.attack, &self.out.attack);
+            self.out.attack.extend(new);
             push_text_with_cves(
                 t,
                 link_it,
-                opts,
+                self.opts,
                 found,
-                &mut events,
-                &mut out.cves,
-                &mut seen_cves,
+                &mut self.events,
+                &mut self.out.cves,
+                &mut self.seen_cves,
             );
         } else {
-            events.push(event);
+            self.events.push(event);
         }
     }
 
-    out.html = String::with_capacity(src.len() + src.len() / 2);
-    pulldown_cmark::html::push_html(&mut out.html, events.into_iter());
-    if !opts.unsafe_html {
-        let depth = nesting_depth(&out.html);
-        if depth > MAX_SANITIZED_DEPTH {
-            out.errors.push(Warning {
-                offset: 0,
-                problem: Problem::new(format!(
-                    "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
-                ), "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth"),
-            });
-            out.html.clear();
-        } else {
-            out.html = sanitize(&out.html);
+    /// Inside a code block: gather its text; at its end, hand on the highlighted block.
+    fn in_code_block(&mut self, event: Event<'src>) {
+        match event {
+            Event::Text(t) => {
+                if let Some((_, text, _)) = self.code.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                let (lang, text, offset) = self.code.take().unwrap_or_default();
+                self.out.word_count += count_words(&text);
+                let html = code_block(
+                    &lang,
+                    &text,
+                    offset,
+                    self.opts,
+                    self.hl,
+                    &mut self.out.warnings,
+                    &mut self.highlight_spent,
+                );
+                self.events.push(Event::Html(CowStr::from(html)));
+            }
+            _ => {}
         }
     }
-    out
+
+    /// Counts the words of text or inline code, and keeps it for the heading or the first
+    /// paragraph being read.
+    fn words(&mut self, t: &str) {
+        self.out.word_count += count_words(t);
+        if let Some((_, h)) = self.heading.as_mut() {
+            h.push_str(t);
+        }
+        if self.paragraph == ParagraphState::In {
+            self.out.first_paragraph.push_str(t);
+        }
+    }
+
+    fn link(&mut self, dest: &str, offset: usize, is_image: bool) {
+        self.out.links.push(Link {
+            dest: dest.to_string(),
+            offset,
+            is_image,
+        });
+    }
+
+    /// A heading's end: give it a unique id and note it for the table of contents.
+    fn end_heading(&mut self) {
+        let Some((idx, text)) = self.heading.take() else {
+            return;
+        };
+        let Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) = &self.events[idx]
+        else {
+            return;
+        };
+        let text = text.trim().to_string();
+        let id = self.ids.claim(id.as_deref(), &text);
+        self.out.headings.push(Heading {
+            level: *level as u8,
+            id: id.clone(),
+            text,
+        });
+        self.events[idx] = Event::Start(Tag::Heading {
+            level: *level,
+            id: Some(CowStr::from(id)),
+            classes: classes.clone(),
+            attrs: attrs.clone(),
+        });
+    }
+
+    /// The HTML of the events, sanitised when the site asks for it.
+    fn finish(self, src_len: usize) -> Rendered {
+        let mut out = self.out;
+        out.html = String::with_capacity(src_len + src_len / 2);
+        pulldown_cmark::html::push_html(&mut out.html, self.events.into_iter());
+        if !self.opts.unsafe_html {
+            let depth = nesting_depth(&out.html);
+            if depth > MAX_SANITIZED_DEPTH {
+                out.errors.push(Warning {
+                    offset: 0,
+                    problem: Problem::new(
+                        format!(
+                            "elements nest {depth} levels deep; with `markdown.unsafe_html = false` the limit is {MAX_SANITIZED_DEPTH}"
+                        ),
+                        "flatten the nested lists, quotes or raw HTML: sanitising deeper nesting takes time that grows with the square of the depth",
+                    ),
+                });
+                out.html.clear();
+            } else {
+                out.html = sanitize(&out.html);
+            }
+        }
+        out
+    }
 }
 
 /// The time all code blocks of one body may spend being highlighted; blocks after it are

@@ -15,7 +15,7 @@ pub mod highlight;
 pub mod markdown;
 mod page;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -192,20 +192,7 @@ pub fn load(
         md_opts: &md_opts,
         drafts,
     };
-    // Few large chunks rather than rayon's fine splits: each chunk highlights through one
-    // session, whose memo of highlighted lines is then reused across many posts.
-    let chunk = (sources.len() / (rayon::current_num_threads() * 4)).max(16);
-    let results: Vec<FileResult> = sources
-        .par_chunks(chunk)
-        .flat_map_iter(|files| {
-            let mut session = hl.session();
-            files
-                .iter()
-                .map(|s| parse_file(s, &settings, &mut session, cache))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for r in results {
+    for r in parse_all(&sources, &settings, hl, cache) {
         content.parsed += usize::from(!r.cached);
         content.warnings.extend(r.warnings);
         errors.extend(r.errors);
@@ -216,46 +203,7 @@ pub fn load(
             }
         }
     }
-
-    // Assets: beside their bundle's page, or at their own path.
-    let routes_of_bundles: Vec<(PathBuf, String)> = bundle_dirs
-        .iter()
-        .filter_map(|dir| {
-            let index = dir.join("index.md");
-            content
-                .posts
-                .iter()
-                .chain(&content.pages)
-                .find(|p| p.file == Path::new("content").join(&index))
-                .map(|p| (dir.clone(), p.route.clone()))
-        })
-        .collect();
-    for (path, rel) in asset_files {
-        let in_bundle = rel.ancestors().skip(1).find(|a| bundle_dirs.contains(*a));
-        let dest = match in_bundle {
-            Some(dir) => match routes_of_bundles.iter().find(|(d, _)| d == dir) {
-                Some((_, route)) => {
-                    PathBuf::from(route).join(rel.strip_prefix(dir).unwrap_or(&rel))
-                }
-                None => continue, // the bundle's page is a draft or failed: its files go with it
-            },
-            None => rel.clone(),
-        };
-        match checked_relative(&dest.to_string_lossy()) {
-            Ok(dest) => content.assets.push(Asset {
-                source: path,
-                shown: Path::new("content").join(&rel),
-                dest,
-            }),
-            Err(why) => errors.push(
-                Diagnostic::error(
-                    Path::new("content").join(&rel),
-                    format!("cannot copy this file: {why}"),
-                )
-                .with_help("rename the file"),
-            ),
-        }
-    }
+    place_assets(&mut content, &bundle_dirs, asset_files, &mut errors);
 
     if errors.is_empty() {
         Ok(content)
@@ -263,6 +211,77 @@ pub fn load(
         errors.extend(content.warnings);
         Err(errors)
     }
+}
+
+/// Parses every source in parallel, in their order.
+fn parse_all(
+    sources: &[Source],
+    settings: &Settings<'_>,
+    hl: &Highlighter,
+    cache: Option<&dyn Reuse>,
+) -> Vec<FileResult> {
+    // Few large chunks rather than rayon's fine splits: each chunk highlights through one
+    // session, whose memo of highlighted lines is then reused across many posts.
+    let chunk = (sources.len() / (rayon::current_num_threads() * 4)).max(16);
+    sources
+        .par_chunks(chunk)
+        .flat_map_iter(|files| {
+            let mut session = hl.session();
+            files
+                .iter()
+                .map(|s| parse_file(s, settings, &mut session, cache))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Places the other files of `content/`: beside their bundle's page, or at their own path.
+/// A bundle whose page is a draft or failed takes its files with it.
+fn place_assets(
+    content: &mut Content,
+    bundle_dirs: &BTreeSet<PathBuf>,
+    asset_files: Vec<(PathBuf, PathBuf)>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let route_of_file: HashMap<&Path, &str> = content
+        .posts
+        .iter()
+        .chain(&content.pages)
+        .map(|p| (p.file.as_path(), p.route.as_str()))
+        .collect();
+    let routes_of_bundles: HashMap<&Path, String> = bundle_dirs
+        .iter()
+        .filter_map(|dir| {
+            let index = Path::new("content").join(dir).join("index.md");
+            route_of_file
+                .get(index.as_path())
+                .map(|route| (dir.as_path(), route.to_string()))
+        })
+        .collect();
+    let mut assets = Vec::new();
+    for (path, rel) in asset_files {
+        let in_bundle = rel.ancestors().skip(1).find(|a| bundle_dirs.contains(*a));
+        let dest = match in_bundle {
+            Some(dir) => match routes_of_bundles.get(dir) {
+                Some(route) => PathBuf::from(route).join(rel.strip_prefix(dir).unwrap_or(&rel)),
+                None => continue,
+            },
+            None => rel.clone(),
+        };
+        let shown = Path::new("content").join(&rel);
+        match checked_relative(&dest.to_string_lossy()) {
+            Ok(dest) => assets.push(Asset {
+                source: path,
+                shown,
+                dest,
+            }),
+            Err(why) => errors.push(
+                Diagnostic::error(shown, format!("cannot copy this file: {why}"))
+                    .with_help("rename the file"),
+            ),
+        }
+    }
+    content.assets.extend(assets);
 }
 
 /// How content is rendered, from the config.

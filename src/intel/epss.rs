@@ -49,8 +49,11 @@ pub fn parse(
                             "model_version" => meta.model_version = Some(v.trim().to_string()),
                             "score_date" => {
                                 meta.score_date = Some(ymd(v.trim()).ok_or_else(|| {
-                                    DataProblem::msg(format!("score_date {:?} is not a date", v.trim()))
-                                        .at(Some(n))
+                                    DataProblem::msg(format!(
+                                        "score_date {:?} is not a date",
+                                        v.trim()
+                                    ))
+                                    .at(Some(n))
                                 })?)
                             }
                             _ => {}
@@ -74,7 +77,8 @@ pub fn parse(
         }
         // Cheap test first: most rows are of CVEs the site does not mention.
         let Some((cve, rest)) = line.split_once(',') else {
-            problems.push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
+            problems
+                .push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
             continue;
         };
         if !wanted.contains(cve) {
@@ -82,7 +86,8 @@ pub fn parse(
         }
         let mut f = rest.split(',');
         let (Some(score), Some(pct), None) = (f.next(), f.next(), f.next()) else {
-            problems.push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
+            problems
+                .push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
             continue;
         };
         let num = |s: &str| {
@@ -104,7 +109,9 @@ pub fn parse(
         }
     }
     if !header_seen {
-        return Err(DataProblem::msg("the file has no `cve,epss,percentile` header"));
+        return Err(DataProblem::msg(
+            "the file has no `cve,epss,percentile` header",
+        ));
     }
     Ok((meta, out))
 }

@@ -44,29 +44,56 @@ pub enum Origin {
 }
 
 impl Origin {
-    /// How a message names the claimant, and the file it comes from (if any).
-    fn describe(&self, site: &Site) -> (String, Option<PathBuf>) {
+    /// The file the claim comes from, if it comes from one.
+    fn file(&self, site: &Site) -> Option<PathBuf> {
         match self {
-            Origin::Post(i) => ("this post".into(), Some(site.posts[*i].file.clone())),
-            Origin::Page(j) => ("this page".into(), Some(site.pages[*j].file.clone())),
-            Origin::Alias(file) => (
-                format!("an alias of {}", file.display()),
-                Some(file.clone()),
-            ),
-            Origin::Asset(source) => ("this file".into(), Some(source.clone())),
-            Origin::Static(shown) => ("this static file".into(), Some(shown.clone())),
-            Origin::TaxonomyList(k) => (
-                format!("the list of {}", site.taxonomies[*k].kind.name()),
-                None,
-            ),
-            Origin::Term(k, t) => {
-                let tax = &site.taxonomies[*k];
-                (
-                    format!("the {} page of `{}`", tax.kind.name(), tax.terms[*t].name),
-                    None,
-                )
+            Origin::Post(i) => Some(site.posts[*i].file.clone()),
+            Origin::Page(j) => Some(site.pages[*j].file.clone()),
+            Origin::Alias(f) | Origin::Asset(f) | Origin::Static(f) => Some(f.clone()),
+            _ => None,
+        }
+    }
+
+    /// What kind of file the claim comes from (`post`, `static file`...).
+    fn noun(&self) -> &'static str {
+        match self {
+            Origin::Post(_) => "post",
+            Origin::Page(_) => "page",
+            Origin::Alias(_) => "alias in",
+            Origin::Asset(_) => "file",
+            Origin::Static(_) => "static file",
+            _ => "output",
+        }
+    }
+
+    /// How a message names the claimant when it is not the subject.
+    fn describe(&self, site: &Site) -> String {
+        match (self, self.file(site)) {
+            (Origin::TaxonomyList(k), _) => {
+                format!("the list of {}", site.taxonomies[*k].kind.name())
             }
-            Origin::Generated(what) => ((*what).to_string(), None),
+            (Origin::Term(k, t), _) => {
+                let tax = &site.taxonomies[*k];
+                format!("the {} page of `{}`", tax.kind.name(), tax.terms[*t].name)
+            }
+            (Origin::Generated(what), _) => (*what).to_string(),
+            (_, Some(file)) => format!("the {} {}", self.noun(), file.display()),
+            (_, None) => "another output".to_string(),
+        }
+    }
+
+    /// How to end the clash, from this claimant's side.
+    fn fix(&self) -> &'static str {
+        match self {
+            Origin::Post(_) | Origin::Page(_) => {
+                "give it another `slug:`, or rename or move the file"
+            }
+            Origin::Alias(_) => "change or remove the alias",
+            Origin::Asset(_) => "rename or move the file",
+            Origin::Static(_) => {
+                "rename or remove the static file (only _headers and robots.txt may replace what sitrep makes)"
+            }
+            _ => "",
         }
     }
 }
@@ -124,26 +151,30 @@ pub fn claim_all(jobs: Vec<Job>, site: &Site) -> Result<Vec<Job>, Vec<Diagnostic
 
 /// The error for two claims on one path: on the file of whichever has one.
 fn clash(job: &Job, other: &Job, site: &Site) -> Diagnostic {
-    let (mut this, mut that) = (job.origin.describe(site), other.origin.describe(site));
-    if this.1.is_none() && that.1.is_some() {
-        std::mem::swap(&mut this, &mut that);
-    }
+    let (this, that) = if job.origin.file(site).is_none() && other.origin.file(site).is_some() {
+        (&other.origin, &job.origin)
+    } else {
+        (&job.origin, &other.origin)
+    };
     let route = urls::route_of_output(&job.path);
-    let that_file = that
-        .1
-        .as_ref()
-        .map(|f| format!(" ({})", f.display()))
-        .unwrap_or_default();
+    let subject = match this {
+        Origin::Alias(_) => "an alias in this file".to_string(),
+        _ if this.file(site).is_some() => format!("this {}", this.noun()),
+        _ => this.describe(site),
+    };
     let message = format!(
-        "{} has the URL /{route}, which {} already has{that_file}",
-        this.0, that.0
+        "{subject} has the URL /{route}, which {} already has",
+        that.describe(site)
     );
-    let help = "give one of them another `slug:` (or rename or move the file), or remove the alias; \
-                every output path can have one owner only";
+    let help = if that.file(site).is_some() && this.fix() != that.fix() {
+        format!("{}; or, for the other, {}", this.fix(), that.fix())
+    } else {
+        format!("{}: every output path has one owner", this.fix())
+    };
     // Two generated outputs cannot share a path (their routes are fixed by sitrep); were it
     // to happen, the site's configuration is what made it.
     let file = this
-        .1
+        .file(site)
         .unwrap_or_else(|| PathBuf::from(crate::config::CONFIG_FILE));
     Diagnostic::error(file, message).with_help(help)
 }

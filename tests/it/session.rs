@@ -2,11 +2,9 @@
 //! only those and re-render only what shows them, and still write exactly what a cold
 //! build writes.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 use sitrep::BuildOptions;
 use sitrep::build::Session;
 
@@ -191,7 +189,7 @@ fn summary_edits_rerender_only_the_pages_that_show_the_post() {
     let s = TestSite::new();
     s.write(
         "site.toml",
-        &common::SITE_TOML
+        &crate::common::SITE_TOML
             .replace("posts_per_page = 10", "posts_per_page = 3")
             .replace("latest_posts = 5", "latest_posts = 2"),
     );

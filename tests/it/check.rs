@@ -1,9 +1,7 @@
 //! `sitrep check`: every kind of broken internal link reported with file and line, the exit
 //! status, nothing written; and its list of a site's files agrees with a real build.
 
-mod common;
-
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 use sitrep::BuildOptions;
 use sitrep::content::highlight::Highlighter;
 

@@ -3,11 +3,9 @@
 //! KEV catalog, EPSS rows with their comment line, a slice of the ATT&CK STIX bundle),
 //! and the facts read back from the pages.
 
-mod common;
-
 use std::path::Path;
 
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(
@@ -379,7 +377,7 @@ fn bad_data_fails_naming_file_and_line_and_keeps_the_old_output() {
     // Lenient: the bad entry is left out with a warning, the rest is used.
     s.write(
         "site.toml",
-        &format!("{}[data]\nstrict = false\n", common::SITE_TOML),
+        &format!("{}[data]\nstrict = false\n", crate::common::SITE_TOML),
     );
     let out = s.build(&[]).ok();
     assert!(
@@ -394,7 +392,7 @@ fn bad_data_fails_naming_file_and_line_and_keeps_the_old_output() {
         s.read("cve/CVE-2025-53770/index.html")
             .contains("Known exploited")
     );
-    s.write("site.toml", common::SITE_TOML);
+    s.write("site.toml", crate::common::SITE_TOML);
     s.write_bytes("data/kev.json", kev.as_bytes());
 
     // EPSS: a score of 11, then a wrong header.
@@ -443,7 +441,7 @@ fn bad_data_fails_naming_file_and_line_and_keeps_the_old_output() {
     // Lenient: that record is left out, the others stay.
     s.write(
         "site.toml",
-        &format!("{}[data]\nstrict = false\n", common::SITE_TOML),
+        &format!("{}[data]\nstrict = false\n", crate::common::SITE_TOML),
     );
     let out = s.build(&[]).ok();
     assert!(
@@ -456,7 +454,7 @@ fn bad_data_fails_naming_file_and_line_and_keeps_the_old_output() {
         s.read("cve/CVE-2024-3400/index.html")
             .contains("Critical 10.0")
     );
-    s.write("site.toml", common::SITE_TOML);
+    s.write("site.toml", crate::common::SITE_TOML);
     s.write("data/cve/2024/6xxx/CVE-2024-6387.json", &rec);
 
     // A STIX technique with no id.

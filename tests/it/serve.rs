@@ -1,8 +1,6 @@
 //! `sitrep serve` end to end: a real server on an ephemeral loopback port against a site in
 //! a temp folder, spoken to with raw HTTP so that hostile paths reach it unchanged.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 

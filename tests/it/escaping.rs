@@ -17,11 +17,9 @@
 //! and one whose `post.html` renders every field in text, in attributes, in URLs and in a
 //! JSON-LD script, so each field is seen to arrive and be escaped whatever the theme shows.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{SITE_TOML, TestSite, assert_well_formed_xml, snapshot};
+use crate::common::{SITE_TOML, TestSite, assert_well_formed_xml, snapshot};
 use scraper::{ElementRef, Html, Node};
 
 /// Each payload calls `alert('XSS-<field>')`, so a survivor names the field it came from.
@@ -553,14 +551,14 @@ fn sanitised_bodies_keep_no_raw_html_payload() {
             "{gone} survived sanitising:\n{html}"
         );
     }
-    // What Markdown made is still there.
+    // What Markdown made is still there, keyboard access to code blocks included.
     assert!(
         html.contains("<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>"),
         "{html}"
     );
     assert!(
         html.contains(
-            "<pre class=\"code\" data-lang=\"html\"><code class=\"language-html\"><span class=\"hl-"
+            "<pre class=\"code\" tabindex=\"0\" data-lang=\"html\"><code class=\"language-html\"><span class=\"hl-"
         ),
         "{html}"
     );
@@ -624,13 +622,13 @@ fn refused(fm: &str, body: &str, expect: &str) {
     let s = TestSite::new();
     s.write(
         "content/posts/good.md",
-        &common::post("Good", "2024-05-01", "", "x"),
+        &crate::common::post("Good", "2024-05-01", "", "x"),
     );
     s.build(&[]).ok();
     let before = snapshot(&s.public());
     s.write(
         "content/posts/bad.md",
-        &common::post("Bad", "2024-05-02", fm, body),
+        &crate::common::post("Bad", "2024-05-02", fm, body),
     );
     let err = s.build(&[]).failed();
     assert!(snapshot(&s.public()) == before);
@@ -690,7 +688,7 @@ fn data_images_in_bodies_are_fine() {
     let s = TestSite::new();
     s.write(
         "content/posts/good.md",
-        &common::post(
+        &crate::common::post(
             "Good",
             "2024-05-01",
             "",

@@ -1,6 +1,5 @@
 //! Helpers for integration tests: small real sites in temp folders, built with the real
 //! `sitrep` binary, and their output read back.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -185,4 +184,44 @@ pub fn assert_well_formed_xml(name: &str, text: &str) {
             &text[i..(i + 20).min(text.len())]
         );
     }
+}
+
+/// A whole output folder, file by file.
+pub type Snapshot = BTreeMap<String, Vec<u8>>;
+
+/// A site with these files (path, text), built once: the start of every failure test.
+pub fn built_with(files: &[(&str, &str)]) -> (TestSite, Snapshot) {
+    let s = TestSite::new();
+    for (rel, text) in files {
+        s.write(rel, text);
+    }
+    s.build(&[]).ok();
+    let before = snapshot(&s.public());
+    assert!(!before.is_empty());
+    (s, before)
+}
+
+/// The names in the site's folder, to see that a build left nothing behind.
+pub fn top_level(s: &TestSite) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(s.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs a build that must fail: non-zero exit, the old output byte-identical, nothing left
+/// in the site's folder (no staging folder). Returns stderr.
+pub fn fails(s: &TestSite, before: &Snapshot) -> String {
+    let top = top_level(s);
+    let err = s.build(&[]).failed();
+    assert!(
+        snapshot(&s.public()) == *before,
+        "the old output changed after a failed build:\n{err}"
+    );
+    assert_eq!(top_level(s), top, "a failed build left files:\n{err}");
+    assert!(err.contains("was left as it was"), "{err}");
+    err
 }

@@ -8,9 +8,7 @@
 //! unreadable file is `chmod 000` where that stops reads (not as root) and, everywhere, a
 //! link to `/proc/self/mem`, whose reads fail with EIO even for root.
 
-mod common;
-
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,46 +17,16 @@ use std::time::{Duration, Instant};
 /// runaway (quadratic) work, it does not measure speed.
 const HANG: Duration = Duration::from_secs(120);
 
-use common::{SITE_TOML, TestSite, post, snapshot};
-
-type Snapshot = BTreeMap<String, Vec<u8>>;
+use crate::common::{SITE_TOML, Snapshot, TestSite, built_with, fails, post, snapshot, top_level};
 
 const GOOD: &str = "content/posts/good.md";
 const BAD: &str = "content/posts/bad.md";
 
 /// A site with one good post, built once.
 fn built() -> (TestSite, Snapshot) {
-    let s = TestSite::new();
-    s.write(GOOD, &post("Good", "2024-05-01", "tags: [Kept]\n", "Fine."));
-    s.build(&[]).ok();
-    let before = snapshot(&s.public());
+    let (s, before) = built_with(&[(GOOD, &post("Good", "2024-05-01", "tags: [Kept]\n", "Fine."))]);
     assert!(before.contains_key("posts/good/index.html"));
     (s, before)
-}
-
-/// The names in the site's folder, to see that a build left nothing behind.
-fn top_level(s: &TestSite) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// Runs a build that must fail: non-zero exit, the old output byte-identical, no staging
-/// folder left. Returns stderr.
-fn fails(s: &TestSite, before: &Snapshot) -> String {
-    let top = top_level(s);
-    let err = s.build(&[]).failed();
-    assert!(
-        snapshot(&s.public()) == *before,
-        "the old output changed after a failed build:\n{err}"
-    );
-    assert_eq!(top_level(s), top, "a failed build left files:\n{err}");
-    assert!(err.contains("was left as it was"), "{err}");
-    err
 }
 
 /// Asserts that `err` has a diagnostic line starting with `head` (`error: FILE:LINE:`) and
@@ -625,7 +593,7 @@ fn empty_content_folder() {
     );
     assert!(s.exists("index.html"));
     for feed in ["rss.xml", "atom.xml", "sitemap.xml"] {
-        common::assert_well_formed_xml(feed, &page(&s, feed));
+        crate::common::assert_well_formed_xml(feed, &page(&s, feed));
     }
     let json: serde_json::Value = serde_json::from_str(&page(&s, "feed.json")).unwrap();
     assert_eq!(json["items"].as_array().map(Vec::len), Some(0));

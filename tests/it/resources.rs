@@ -5,16 +5,14 @@
 //! The time limits below are far above what a release build needs (a few seconds); they
 //! are there to fail a hang, not to benchmark.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestSite, post};
+use crate::common::{TestSite, post};
 use sitrep::content::highlight::{MAX_BYTES, MAX_LINE_BYTES, MAX_LINES};
 
 const GENEROUS: Duration = Duration::from_secs(180);
 
-fn timed_build(s: &TestSite) -> (common::Run, Duration) {
+fn timed_build(s: &TestSite) -> (crate::common::Run, Duration) {
     let start = Instant::now();
     let run = s.build(&[]).ok();
     (run, start.elapsed())

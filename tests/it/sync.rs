@@ -2,15 +2,13 @@
 //! success, 404, a server that never answers (short timeout), a truncated body, and old
 //! files kept when a source fails. No test reaches the internet.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::{TestSite, post};
+use crate::common::{TestSite, post};
 
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(
@@ -116,7 +114,7 @@ fn site(server: &Server) -> TestSite {
         "site.toml",
         &format!(
             "{}[data]\nkev_url = \"{}\"\nepss_url = \"{}\"\ncve_url = \"{}\"\nattack_url = \"{}\"\n",
-            common::SITE_TOML,
+            crate::common::SITE_TOML,
             server.url("/kev.json"),
             server.url("/epss.csv.gz"),
             server.url("/cves/{year}/{bucket}/{id}.json"),
@@ -329,7 +327,7 @@ fn sync_refuses_urls_that_are_not_http() {
         "site.toml",
         &format!(
             "{}[data]\nkev_url = \"file:///etc/passwd\"\nepss_url = \"\"\ncve_url = \"\"\n",
-            common::SITE_TOML
+            crate::common::SITE_TOML
         ),
     );
     let err = s.run(&["data", "sync", "--retries", "0"]).failed();

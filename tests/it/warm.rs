@@ -1,15 +1,13 @@
 //! Warm builds: after any edit, a build that reuses the cache writes exactly what a cold
 //! build (`--no-cache`) of the same site writes.
 
-mod common;
-
-use common::{TestSite, post, snapshot};
+use crate::common::{TestSite, post, snapshot};
 
 fn site() -> TestSite {
     let s = TestSite::new();
     s.write(
         "site.toml",
-        &common::SITE_TOML
+        &crate::common::SITE_TOML
             .replace("posts_per_page = 10", "posts_per_page = 2")
             .replace("latest_posts = 5", "latest_posts = 2"),
     );

@@ -1,51 +1,20 @@
 //! Failure paths of `sitrep build`: each error names its file (and line), exits non-zero,
 //! leaves the previous output exactly as it was, and writes nothing outside the output.
 
-mod common;
+use crate::common::{Snapshot, TestSite, built_with, fails, post, snapshot};
 
-use common::{TestSite, post, snapshot};
-
-/// A site that builds, built once, so failures can be checked against its output.
-fn built() -> (TestSite, std::collections::BTreeMap<String, Vec<u8>>) {
-    let s = TestSite::new();
-    s.write(
-        "content/posts/good.md",
-        &post("Good", "2024-05-01", "", "Fine."),
-    );
-    s.write(
-        "content/posts/other.md",
-        &post("Other", "2024-05-02", "", "Fine too."),
-    );
-    s.build(&[]).ok();
-    let before = snapshot(&s.public());
-    assert!(!before.is_empty());
-    (s, before)
-}
-
-/// Runs a failing build and checks that the old output and the site folder are untouched.
-fn fails(s: &TestSite, before: &std::collections::BTreeMap<String, Vec<u8>>) -> String {
-    let top_before: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    let err = s.build(&[]).failed();
-    assert!(
-        &snapshot(&s.public()) == before,
-        "the old output changed after a failed build"
-    );
-    let top_after: Vec<_> = std::fs::read_dir(s.root())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    assert_eq!(
-        top_before.len(),
-        top_after.len(),
-        "a failed build left files: {top_after:?}"
-    );
-    assert!(err.contains("was left as it was"), "{err}");
-    err
+/// A site with two posts, built once, so failures can be checked against its output.
+fn built() -> (TestSite, Snapshot) {
+    built_with(&[
+        (
+            "content/posts/good.md",
+            &post("Good", "2024-05-01", "", "Fine."),
+        ),
+        (
+            "content/posts/other.md",
+            &post("Other", "2024-05-02", "", "Fine too."),
+        ),
+    ])
 }
 
 #[test]
@@ -238,7 +207,7 @@ fn missing_template_is_named() {
     s.write("themes/bare/templates/index.html", "x");
     s.write(
         "site.toml",
-        &format!("{}theme = \"bare\"\n", common::SITE_TOML),
+        &format!("{}theme = \"bare\"\n", crate::common::SITE_TOML),
     );
     let err = fails(&s, &before);
     assert!(err.contains("the template `post.html` is missing"), "{err}");
@@ -275,7 +244,7 @@ fn unknown_theme_is_named() {
     let (s, before) = built();
     s.write(
         "site.toml",
-        &format!("{}theme = \"fancy\"\n", common::SITE_TOML),
+        &format!("{}theme = \"fancy\"\n", crate::common::SITE_TOML),
     );
     let err = fails(&s, &before);
     assert!(err.contains("theme `fancy` not found"), "{err}");
@@ -459,19 +428,19 @@ fn every_generated_path_has_one_owner() {
             "static/posts/good/index.html",
             "<p>mine</p>",
             "content/posts/good.md: this post has the URL /posts/good/",
-            "which this static file already has (static/posts/good/index.html)",
+            "which the static file static/posts/good/index.html already has",
         ),
         (
             "content/posts/alias.md",
             "---\ntitle: Alias\ndate: 2024-05-03\naliases: [/tags/]\n---\nx\n",
-            "content/posts/alias.md: an alias of content/posts/alias.md has the URL /tags/",
+            "content/posts/alias.md: an alias in this file has the URL /tags/",
             "the list of tags",
         ),
         (
             "content/posts/alias2.md",
             "---\ntitle: Alias two\ndate: 2024-05-03\naliases: [/posts/good/]\n---\nx\n",
-            "content/posts/alias2.md: an alias of content/posts/alias2.md has the URL /posts/good/",
-            "which this post already has (content/posts/good.md)",
+            "content/posts/alias2.md: an alias in this file has the URL /posts/good/",
+            "which the post content/posts/good.md already has",
         ),
     ];
     for (file, text, names, other) in cases {

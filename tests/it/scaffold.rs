@@ -1,8 +1,6 @@
 //! `sitrep new` and `sitrep init`, run as an author would.
 
-mod common;
-
-use common::{TestSite, snapshot};
+use crate::common::{TestSite, snapshot};
 
 fn today() -> String {
     chrono::Local::now()

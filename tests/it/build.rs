@@ -1,8 +1,6 @@
 //! `sitrep build` on small real sites: every output kind and every front matter rule.
 
-mod common;
-
-use common::{TestSite, assert_well_formed_xml, post, snapshot};
+use crate::common::{TestSite, assert_well_formed_xml, post, snapshot};
 
 /// Five posts, a page, a bundle, a draft, a static file.
 fn sample() -> TestSite {
@@ -214,7 +212,7 @@ fn pagination_home_and_terms() {
     let s = TestSite::new();
     s.write(
         "site.toml",
-        &common::SITE_TOML.replace("posts_per_page = 10", "posts_per_page = 2"),
+        &crate::common::SITE_TOML.replace("posts_per_page = 10", "posts_per_page = 2"),
     );
     for i in 1..=5 {
         s.write(
@@ -460,7 +458,10 @@ fn site_templates_override_theme_file_by_file() {
     );
     s.write(
         "site.toml",
-        &format!("{}\n[extra]\nmotto = \"Patch now\"\n", common::SITE_TOML),
+        &format!(
+            "{}\n[extra]\nmotto = \"Patch now\"\n",
+            crate::common::SITE_TOML
+        ),
     );
     s.build(&[]).ok();
     let about = s.read("about/index.html");
@@ -589,7 +590,7 @@ fn security_headers_file_and_no_inline_code() {
     // Switched off: no file.
     s.write(
         "site.toml",
-        &format!("{}[headers]\nenabled = false\n", common::SITE_TOML),
+        &format!("{}[headers]\nenabled = false\n", crate::common::SITE_TOML),
     );
     s.build(&[]).ok();
     assert!(!s.exists("_headers"));
@@ -599,7 +600,7 @@ fn security_headers_file_and_no_inline_code() {
         "site.toml",
         &format!(
             "{}[headers]\nframe_options = \"\"\nstrict_transport_security = \"max-age=63072000\"\n[headers.extra]\n\"X-Robots-Tag\" = \"noai\"\n",
-            common::SITE_TOML
+            crate::common::SITE_TOML
         ),
     );
     s.build(&[]).ok();
@@ -612,7 +613,7 @@ fn security_headers_file_and_no_inline_code() {
     assert!(headers.ends_with("  X-Robots-Tag: noai\n"), "{headers}");
 
     // The site's own static/_headers wins.
-    s.write("site.toml", common::SITE_TOML);
+    s.write("site.toml", crate::common::SITE_TOML);
     s.write("static/_headers", "/*\n  X-Mine: 1\n");
     s.build(&[]).ok();
     assert_eq!(s.read("_headers"), "/*\n  X-Mine: 1\n");
