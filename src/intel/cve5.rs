@@ -422,6 +422,31 @@ mod tests {
         assert!(e.message.contains("cveMetadata"), "{}", e.message);
     }
 
+    /// A rejected record: cveMetadata with state REJECTED and the CNA container of the
+    /// CVE JSON 5 schema's rejected example (schema/docs/cnaContainer-rejected-example.json).
+    const REJECTED: &str = r#"{
+  "dataType": "CVE_RECORD",
+  "dataVersion": "5.1",
+  "cveMetadata": {"cveId": "CVE-2024-0001", "assignerOrgId": "00000000-0000-4000-9000-000000000000", "state": "REJECTED", "dateReserved": "2023-11-01T00:00:00.000Z", "dateRejected": "2024-01-02T00:00:00.000Z", "dateUpdated": "2024-01-02T00:00:00.000Z"},
+  "containers": {
+    "cna": {
+      "providerMetadata": {"orgId": "00000000-0000-4000-9000-000000000000", "shortName": "example"},
+      "rejectedReasons": [{"lang": "en", "value": "This CVE ID has been rejected or withdrawn by its CVE Numbering Authority."}]
+    }
+  }
+}"#;
+
+    #[test]
+    fn rejected_record() {
+        let r = parse(REJECTED, "CVE-2024-0001").unwrap();
+        assert_eq!(r.state, "REJECTED");
+        assert_eq!(
+            r.rejected_reason.as_deref(),
+            Some("This CVE ID has been rejected or withdrawn by its CVE Numbering Authority.")
+        );
+        assert!(r.cvss.is_none() && r.description.is_none());
+    }
+
     #[test]
     fn candidate_paths() {
         let c = candidates(Path::new("d"), "CVE-2024-3400");

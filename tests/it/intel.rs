@@ -289,6 +289,28 @@ fn attack_ids_link_and_pages_follow_revocations() {
 }
 
 #[test]
+fn a_rejected_record_gets_a_banner() {
+    let s = site();
+    // The rejected CNA container of the CVE JSON 5 schema's example, in a full record.
+    s.write(
+        "data/cve/2024/0xxx/CVE-2024-0001.json",
+        r#"{"dataType": "CVE_RECORD", "dataVersion": "5.1",
+ "cveMetadata": {"cveId": "CVE-2024-0001", "assignerOrgId": "00000000-0000-4000-9000-000000000000", "state": "REJECTED", "dateUpdated": "2024-01-02T00:00:00.000Z"},
+ "containers": {"cna": {"providerMetadata": {"orgId": "00000000-0000-4000-9000-000000000000", "shortName": "example"},
+  "rejectedReasons": [{"lang": "en", "value": "This CVE ID has been rejected or withdrawn by its CVE Numbering Authority."}]}}}"#,
+    );
+    s.write("content/posts/r.md", &post("R", "2024-01-03", "cves: [CVE-2024-0001]\n", "x"));
+    s.build(&[]).ok();
+    let page = s.read("cve/CVE-2024-0001/index.html");
+    assert_eq!(
+        text_of(&page, ".banner-rejected"),
+        ["Rejected. This CVE id was rejected: This CVE ID has been rejected or withdrawn by its CVE Numbering Authority."]
+    );
+    let index = s.read("cve/index.html");
+    assert!(text_of(&index, ".cve-table tbody tr").iter().any(|r| r.starts_with("CVE-2024-0001 Rejected")));
+}
+
+#[test]
 fn a_site_without_data_shows_none_of_it() {
     let s = TestSite::new();
     s.write(
