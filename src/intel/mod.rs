@@ -21,6 +21,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::data::DataConfig;
@@ -262,6 +263,61 @@ fn epss_file(root: &Path, data: &DataConfig) -> (PathBuf, PathBuf) {
     (p, PathBuf::from(&data.epss))
 }
 
+/// The cache key of the parsed CVE records (each is checked by its own hash).
+const RECORDS_KEY: Fingerprint = 0x5245_434f_5244_5331;
+
+/// How reading one CVE record went.
+enum RecordRead {
+    /// No file for this CVE.
+    Missing,
+    Io(Diagnostic),
+    /// The file as shown in messages, and what is wrong with it.
+    Bad(PathBuf, DataProblem),
+    Ok {
+        hash: Fingerprint,
+        record: CveRecord,
+        /// false: the cache had it for these bytes.
+        parsed: bool,
+    },
+}
+
+/// Reads the record of `id` under `dir` (shown as `shown_dir`), from `old` when its bytes
+/// did not change.
+fn read_record(
+    dir: &Path,
+    shown_dir: &str,
+    id: &str,
+    old: &BTreeMap<String, (Fingerprint, CveRecord)>,
+) -> RecordRead {
+    for path in cve5::candidates(dir, id) {
+        let shown = Path::new(shown_dir).join(path.strip_prefix(dir).unwrap_or(&path));
+        let bytes = match read_optional(&path, &shown) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(d) => return RecordRead::Io(d),
+        };
+        let hash = fingerprint::of_bytes(&bytes);
+        if let Some((h, r)) = old.get(id)
+            && *h == hash
+        {
+            return RecordRead::Ok {
+                hash,
+                record: r.clone(),
+                parsed: false,
+            };
+        }
+        return match cve5::parse(&String::from_utf8_lossy(&bytes), id) {
+            Ok(record) => RecordRead::Ok {
+                hash,
+                record,
+                parsed: true,
+            },
+            Err(p) => RecordRead::Bad(shown, p),
+        };
+    }
+    RecordRead::Missing
+}
+
 /// What KEV and EPSS give for the mentioned CVEs (the cached part).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Feeds {
@@ -380,7 +436,8 @@ impl Intel {
             );
         }
 
-        // CVE records: a few small files, read each build.
+        // CVE records: read in parallel; one whose bytes are unchanged since the last
+        // build comes from the cache instead of being parsed again.
         let mut intel = Intel {
             kev_catalog: feeds.kev_catalog,
             epss_meta: feeds.epss_meta,
@@ -388,33 +445,43 @@ impl Intel {
             ..Intel::default()
         };
         let cve_dir = data_path(root, &data.cve_dir);
-        let have_records = cve_dir.is_dir();
+        let records: Vec<(String, RecordRead)> = if cve_dir.is_dir() {
+            let old: BTreeMap<String, (Fingerprint, CveRecord)> =
+                cache.get("records.bin", RECORDS_KEY).unwrap_or_default();
+            let list: Vec<&String> = cves.iter().collect();
+            list.par_iter()
+                .map(|id| ((*id).clone(), read_record(&cve_dir, &data.cve_dir, id, &old)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut kept: BTreeMap<String, (Fingerprint, CveRecord)> = BTreeMap::new();
+        let mut parsed_any = false;
+        let mut by_id: BTreeMap<String, CveRecord> = BTreeMap::new();
+        for (id, read) in records {
+            match read {
+                RecordRead::Missing => {}
+                RecordRead::Io(d) => errors.push(d),
+                RecordRead::Ok { hash, record, parsed } => {
+                    parsed_any |= parsed;
+                    kept.insert(id.clone(), (hash, record.clone()));
+                    by_id.insert(id, record);
+                }
+                RecordRead::Bad(shown, p) if strict => {
+                    errors.push(p.diagnostic(&shown, true, DATA_HELP))
+                }
+                RecordRead::Bad(shown, p) => warnings.push(p.diagnostic(&shown, false, DATA_HELP)),
+            }
+        }
+        if errors.is_empty() && parsed_any {
+            cache.put("records.bin", RECORDS_KEY, &kept);
+        }
         for id in cves {
-            let mut facts = CveFacts {
+            let facts = CveFacts {
                 kev: feeds.kev.get(id).cloned(),
                 epss: feeds.epss.get(id).copied(),
-                record: None,
+                record: by_id.remove(id),
             };
-            if have_records {
-                for path in cve5::candidates(&cve_dir, id) {
-                    let shown =
-                        Path::new(&data.cve_dir).join(path.strip_prefix(&cve_dir).unwrap_or(&path));
-                    let bytes = match read_optional(&path, &shown) {
-                        Ok(Some(b)) => b,
-                        Ok(None) => continue,
-                        Err(d) => {
-                            errors.push(d);
-                            break;
-                        }
-                    };
-                    match cve5::parse(&String::from_utf8_lossy(&bytes), id) {
-                        Ok(r) => facts.record = Some(r),
-                        Err(p) if strict => errors.push(p.diagnostic(&shown, true, DATA_HELP)),
-                        Err(p) => warnings.push(p.diagnostic(&shown, false, DATA_HELP)),
-                    }
-                    break;
-                }
-            }
             if facts != CveFacts::default() {
                 intel.cves.insert(id.clone(), facts);
             }
@@ -588,6 +655,26 @@ mod tests {
             ["CVE-2024-3400".to_string(), "CVE-2024-6387".to_string()].into();
         let (third, _) = Intel::load(dir.path(), &data, &more, &BTreeSet::new(), None, rw).unwrap();
         assert_eq!(third.cves["CVE-2024-3400"].epss.unwrap().score, 0.94326);
+        // Records: unchanged bytes come from the cache (a marker title shows it).
+        let rec_dir = dir.path().join("data/cve/2024/3xxx");
+        std::fs::create_dir_all(&rec_dir).unwrap();
+        let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel/cve/2024/3xxx/CVE-2024-3400.json");
+        std::fs::copy(&fx, rec_dir.join("CVE-2024-3400.json")).unwrap();
+        let (a, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
+        let title = a.cves["CVE-2024-3400"].record.as_ref().unwrap().title.clone();
+        assert!(title.unwrap().starts_with("PAN-OS"));
+        let mut recs: BTreeMap<String, (Fingerprint, CveRecord)> =
+            cache.get("records.bin", RECORDS_KEY).unwrap();
+        recs.get_mut("CVE-2024-3400").unwrap().1.title = Some("from the cache".into());
+        cache.put("records.bin", RECORDS_KEY, &recs);
+        let (b, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
+        assert_eq!(b.cves["CVE-2024-3400"].record.as_ref().unwrap().title.as_deref(), Some("from the cache"));
+        // Changed bytes are parsed again.
+        let text = std::fs::read_to_string(&fx).unwrap().replace("\"title\": \"PAN-OS:", "\"title\": \"Changed:");
+        std::fs::write(rec_dir.join("CVE-2024-3400.json"), text).unwrap();
+        let (c, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
+        assert!(c.cves["CVE-2024-3400"].record.as_ref().unwrap().title.as_deref().unwrap().starts_with("Changed:"));
+
         // Read-only (check): nothing written.
         let dir = fixture_site();
         let ro = CacheMode {
