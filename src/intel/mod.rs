@@ -450,7 +450,12 @@ impl Intel {
                 cache.get("records.bin", RECORDS_KEY).unwrap_or_default();
             let list: Vec<&String> = cves.iter().collect();
             list.par_iter()
-                .map(|id| ((*id).clone(), read_record(&cve_dir, &data.cve_dir, id, &old)))
+                .map(|id| {
+                    (
+                        (*id).clone(),
+                        read_record(&cve_dir, &data.cve_dir, id, &old),
+                    )
+                })
                 .collect()
         } else {
             Vec::new()
@@ -462,7 +467,11 @@ impl Intel {
             match read {
                 RecordRead::Missing => {}
                 RecordRead::Io(d) => errors.push(d),
-                RecordRead::Ok { hash, record, parsed } => {
+                RecordRead::Ok {
+                    hash,
+                    record,
+                    parsed,
+                } => {
                     parsed_any |= parsed;
                     kept.insert(id.clone(), (hash, record.clone()));
                     by_id.insert(id, record);
@@ -658,22 +667,47 @@ mod tests {
         // Records: unchanged bytes come from the cache (a marker title shows it).
         let rec_dir = dir.path().join("data/cve/2024/3xxx");
         std::fs::create_dir_all(&rec_dir).unwrap();
-        let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel/cve/2024/3xxx/CVE-2024-3400.json");
+        let fx = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/intel/cve/2024/3xxx/CVE-2024-3400.json");
         std::fs::copy(&fx, rec_dir.join("CVE-2024-3400.json")).unwrap();
         let (a, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
-        let title = a.cves["CVE-2024-3400"].record.as_ref().unwrap().title.clone();
+        let title = a.cves["CVE-2024-3400"]
+            .record
+            .as_ref()
+            .unwrap()
+            .title
+            .clone();
         assert!(title.unwrap().starts_with("PAN-OS"));
         let mut recs: BTreeMap<String, (Fingerprint, CveRecord)> =
             cache.get("records.bin", RECORDS_KEY).unwrap();
         recs.get_mut("CVE-2024-3400").unwrap().1.title = Some("from the cache".into());
         cache.put("records.bin", RECORDS_KEY, &recs);
         let (b, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
-        assert_eq!(b.cves["CVE-2024-3400"].record.as_ref().unwrap().title.as_deref(), Some("from the cache"));
+        assert_eq!(
+            b.cves["CVE-2024-3400"]
+                .record
+                .as_ref()
+                .unwrap()
+                .title
+                .as_deref(),
+            Some("from the cache")
+        );
         // Changed bytes are parsed again.
-        let text = std::fs::read_to_string(&fx).unwrap().replace("\"title\": \"PAN-OS:", "\"title\": \"Changed:");
+        let text = std::fs::read_to_string(&fx)
+            .unwrap()
+            .replace("\"title\": \"PAN-OS:", "\"title\": \"Changed:");
         std::fs::write(rec_dir.join("CVE-2024-3400.json"), text).unwrap();
         let (c, _) = Intel::load(dir.path(), &data, &cves, &BTreeSet::new(), None, rw).unwrap();
-        assert!(c.cves["CVE-2024-3400"].record.as_ref().unwrap().title.as_deref().unwrap().starts_with("Changed:"));
+        assert!(
+            c.cves["CVE-2024-3400"]
+                .record
+                .as_ref()
+                .unwrap()
+                .title
+                .as_deref()
+                .unwrap()
+                .starts_with("Changed:")
+        );
 
         // Read-only (check): nothing written.
         let dir = fixture_site();

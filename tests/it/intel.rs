@@ -299,15 +299,24 @@ fn a_rejected_record_gets_a_banner() {
  "containers": {"cna": {"providerMetadata": {"orgId": "00000000-0000-4000-9000-000000000000", "shortName": "example"},
   "rejectedReasons": [{"lang": "en", "value": "This CVE ID has been rejected or withdrawn by its CVE Numbering Authority."}]}}}"#,
     );
-    s.write("content/posts/r.md", &post("R", "2024-01-03", "cves: [CVE-2024-0001]\n", "x"));
+    s.write(
+        "content/posts/r.md",
+        &post("R", "2024-01-03", "cves: [CVE-2024-0001]\n", "x"),
+    );
     s.build(&[]).ok();
     let page = s.read("cve/CVE-2024-0001/index.html");
     assert_eq!(
         text_of(&page, ".banner-rejected"),
-        ["Rejected. This CVE id was rejected: This CVE ID has been rejected or withdrawn by its CVE Numbering Authority."]
+        [
+            "Rejected. This CVE id was rejected: This CVE ID has been rejected or withdrawn by its CVE Numbering Authority."
+        ]
     );
     let index = s.read("cve/index.html");
-    assert!(text_of(&index, ".cve-table tbody tr").iter().any(|r| r.starts_with("CVE-2024-0001 Rejected")));
+    assert!(
+        text_of(&index, ".cve-table tbody tr")
+            .iter()
+            .any(|r| r.starts_with("CVE-2024-0001 Rejected"))
+    );
 }
 
 #[test]
