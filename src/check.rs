@@ -31,9 +31,20 @@ pub struct CheckReport {
     pub pages: usize,
     /// Links and images checked (external ones are counted but not fetched).
     pub links: usize,
+    /// Posts and pages left out or published early at the build's moment: (what, when,
+    /// file), the next due first, then the expired ones.
+    pub editorial: Vec<(&'static str, String, std::path::PathBuf)>,
 }
 
 impl CheckReport {
+    /// One line per scheduled, preview or expired post, with its moment and file.
+    pub fn editorial_lines(&self) -> Vec<String> {
+        self.editorial
+            .iter()
+            .map(|(what, at, file)| format!("{what:<9} {at}  {}", file.display()))
+            .collect()
+    }
+
     /// The closing line for the terminal.
     pub fn summary(&self) -> String {
         let n = self.problems.len();
@@ -69,28 +80,60 @@ pub fn check(opts: &BuildOptions, hl: &Highlighter) -> Result<CheckReport, Build
         })
         .collect::<Result<_, Diagnostic>>()
         .map_err(|d: Diagnostic| BuildError::new(vec![d]))?;
+    let moment = |at: &chrono::DateTime<chrono::Utc>| {
+        at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    };
+    let held = &loaded.held;
+    let mut held_routes: Vec<(String, Held)> = Vec::new();
+    for (list, what) in [(&held.scheduled, "scheduled"), (&held.expired, "expired")] {
+        for h in list {
+            let info = Held {
+                what,
+                at: moment(&h.at),
+            };
+            held_routes.push((h.page.route.clone(), info.clone()));
+            for a in &h.page.aliases {
+                held_routes.push((a.clone(), info.clone()));
+            }
+        }
+    }
     let checker = Checker {
         urls: &loaded.urls,
         files: &files,
         anchors: &anchors,
         pages: &pages,
         drafts: opts.drafts,
+        held: &held_routes,
     };
     let mut problems = Vec::new();
+    let mut warnings = loaded.all_warnings();
     let mut links = 0;
     for page in &pages {
         for link in &page.links {
             links += 1;
             if let Some(problem) = checker.check(page, link) {
-                problems.push(problem);
+                if problem.severity == crate::error::Severity::Warning {
+                    warnings.push(problem);
+                } else {
+                    problems.push(problem);
+                }
             }
         }
     }
+    let editorial = held
+        .scheduled
+        .iter()
+        .map(|h| ("scheduled", h))
+        .chain(held.previews.iter().map(|h| ("preview", h)))
+        .chain(held.expired.iter().map(|h| ("expired", h)))
+        .map(|(what, h)| (what, moment(&h.at), h.page.file.clone()))
+        .collect();
     Ok(CheckReport {
-        warnings: loaded.warnings,
+        warnings,
         problems,
         pages: pages.len(),
         links,
+        editorial,
     })
 }
 
@@ -269,7 +312,16 @@ pub fn file_for(path: &str, files: &BTreeSet<String>) -> Option<String> {
     candidates.into_iter().find(|c| files.contains(c))
 }
 
+/// A held-back post a link may lead to: scheduled or expired, and since or until when.
+#[derive(Clone)]
+struct Held {
+    what: &'static str,
+    at: String,
+}
+
 struct Checker<'a> {
+    /// Routes and aliases of held-back posts.
+    held: &'a [(String, Held)],
     urls: &'a Urls,
     files: &'a BTreeSet<String>,
     anchors: &'a HashMap<String, HashSet<String>>,
@@ -296,6 +348,35 @@ impl Checker<'_> {
             LinkTarget::Internal { path, fragment } => (path, fragment),
         };
         let shown = self.urls.url(&path);
+        if file_for(&path, self.files).is_none()
+            && let Some((_, held)) = self.held.iter().find(|(route, _)| {
+                let r = route.trim_end_matches('/');
+                path == *route || path == r || path.starts_with(route.as_str())
+            })
+        {
+            let (message, help) = if held.what == "scheduled" {
+                (
+                    format!(
+                        "{what} `{}` leads to a post scheduled for {}: until then the link is broken and shows where the embargoed post will be",
+                        link.dest, held.at
+                    ),
+                    "publish this page no earlier than the post, or remove the link until the post is out",
+                )
+            } else {
+                (
+                    format!(
+                        "{what} `{}` leads to a post that expired on {}: the link is broken",
+                        link.dest, held.at
+                    ),
+                    "remove the link, or point it to another post",
+                )
+            };
+            return Some(
+                Diagnostic::warning(&page.file, message)
+                    .at_line(link.line)
+                    .with_help(help),
+            );
+        }
         let Some(file) = file_for(&path, self.files) else {
             let help = if link.is_image {
                 "put the image in static/ (served from the site root) or beside the post, in a bundle: content/posts/<slug>/index.md with the image next to it".to_string()
@@ -468,6 +549,9 @@ mod tests {
             title: "A".into(),
             date: None,
             updated: None,
+            publish_at: None,
+            expires: None,
+            updates: Vec::new(),
             tldr: vec![],
             description: String::new(),
             tags: vec![],

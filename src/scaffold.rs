@@ -172,6 +172,11 @@ words_per_minute = 200   # for "3 min read"
 highlight_theme = "base16-ocean.dark"   # any syntect theme; code gets CSS classes
 highlight_code = true
 
+[editorial]
+# A post with `expires:` in the past is taken down. "absent": its URL answers with the
+# 404 page; "gone": a small "this post was withdrawn" page is written there.
+expired = "absent"
+
 [extra]                  # free-form, handed to templates as site.extra
 "#;
 

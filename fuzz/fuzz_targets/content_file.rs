@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
         sitrep::content::PageKind::Page => content.pages.extend([page, twin]),
     }
     // Two pages with one route: the route table must refuse them, not panic.
-    let Ok(site) = index::index(content, &urls) else {
+    let Ok(site) = index::index(content, &urls, Default::default()) else {
         return;
     };
     let jobs = site

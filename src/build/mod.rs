@@ -4,33 +4,42 @@
 //! config::Config::load      site.toml
 //!   -> content::load        walk content/, parse front matter, render Markdown (parallel;
 //!                           pages whose source did not change come from the cache)
-//!   -> index::index         sort, taxonomies, related, every route checked for clashes
+//!   -> index::index         sort, taxonomies, related
 //!   -> theme::load + templates::Templates::new
-//!   -> render::Renderer     plan every output with a fingerprint of its inputs
-//!   -> write_outputs        cold: render everything into output::Staging, swap it in;
+//!   -> render::Renderer     plan every output with a fingerprint of its inputs, each path
+//!                           claimed once (render::routes)
+//!   -> write::write_outputs cold: render everything into output::Staging, swap it in;
 //!                           warm: render only changed outputs, output::Update moves them in
 //! ```
 //!
 //! [`load`] runs everything up to rendering and is shared by `build` and `check`.
+//! [`Session`] (in `session.rs`) is `serve`'s: it keeps the last build in memory and takes
+//! a fast path for edits that touch only a post's own page or its summary. `timings.rs`
+//! measures the stages for `--timings`.
+
+mod session;
+mod timings;
+mod write;
+
+pub use session::Session;
+pub use timings::Timings;
+use write::{check_output_dir, write_outputs};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::collections::HashSet;
-use std::sync::Arc;
-
-use rayon::prelude::*;
-
 use crate::config::{self, Config};
+use crate::content;
 use crate::content::highlight::Highlighter;
-use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic, Diagnostics};
+use crate::index::schedule::{self, Held, Schedule};
 use crate::index::{self, Site};
-use crate::output::cache::{self, Cache, Manifest, MemoryStore, NoStore, Store};
-use crate::output::{self, Staging, Update};
+use crate::output;
+use crate::output::cache::{self, Cache, NoStore, Store};
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
-use crate::render::{self, Job, JobKind, Renderer};
+use crate::render::{self, Renderer};
 use crate::urls::Urls;
 
 /// What to build and how.
@@ -46,9 +55,24 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Neither read nor write the build cache: a cold build.
     pub no_cache: bool,
+    /// The moment the site is built for: posts dated (or `publish_at`) later are left
+    /// out, posts whose `expires` has passed too. Read once by the command line (`--now`,
+    /// `SOURCE_DATE_EPOCH` or the clock); the build never reads the clock. `None` publishes
+    /// every post whatever its dates.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Publish scheduled posts too, marked as scheduled (`--future`).
+    pub future: bool,
 }
 
 impl BuildOptions {
+    /// The moment and what to do with scheduled posts.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            now: self.now,
+            future: self.future,
+        }
+    }
+
     /// The output folder this build writes.
     pub fn output_dir(&self) -> PathBuf {
         match &self.output {
@@ -57,50 +81,6 @@ impl BuildOptions {
             None => self.root.join("public"),
         }
     }
-}
-
-/// How long each stage took (`sitrep build --timings`).
-#[derive(Debug, Clone)]
-pub struct Timings {
-    last: Instant,
-    /// Each stage's name, duration and the process's resident memory after it (MiB, 0
-    /// where unknown).
-    pub laps: Vec<(&'static str, Duration, u64)>,
-}
-
-impl Default for Timings {
-    fn default() -> Self {
-        Timings {
-            last: Instant::now(),
-            laps: Vec::new(),
-        }
-    }
-}
-
-impl Timings {
-    /// Records the time since the previous lap under `name`.
-    pub fn lap(&mut self, name: &'static str) {
-        let now = Instant::now();
-        self.laps.push((name, now - self.last, resident_mib()));
-        self.last = now;
-    }
-
-    /// One line per stage.
-    pub fn report(&self) -> String {
-        self.laps
-            .iter()
-            .map(|(n, d, rss)| format!("{:>10.1} ms {rss:>6} MiB  {n}", d.as_secs_f64() * 1000.0))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// The process's resident memory in MiB (Linux), or 0.
-fn resident_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096 / (1024 * 1024))
 }
 
 /// A loaded, checked site, ready to render.
@@ -120,6 +100,8 @@ pub struct Loaded {
     pub intel: Arc<crate::intel::Intel>,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
+    /// Scheduled and expired pages, left out of `site` (kept for the cache and reports).
+    pub held: Held,
 }
 
 /// What a successful build did.
@@ -135,9 +117,46 @@ pub struct BuildReport {
     pub elapsed: Duration,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Scheduled posts and pages left out, and when the next one goes live.
+    pub scheduled: usize,
+    pub next_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// Expired posts and pages left out.
+    pub expired: usize,
+    /// Scheduled posts and pages published anyway (`--future`).
+    pub previews: usize,
 }
 
 impl BuildReport {
+    /// What the build left out or published early, for the terminal; none when nothing.
+    /// It names no post: build logs may be public, embargoed titles must not be.
+    pub fn editorial(&self) -> Option<String> {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let mut parts = Vec::new();
+        if self.scheduled > 0 {
+            let due = self
+                .next_due
+                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                .unwrap_or_default();
+            parts.push(format!(
+                "{} held back; the next is due {due} (rebuild then)",
+                plural(self.scheduled, "scheduled post")
+            ));
+        }
+        if self.previews > 0 {
+            parts.push(format!(
+                "{} published early for --future",
+                plural(self.previews, "scheduled post")
+            ));
+        }
+        if self.expired > 0 {
+            parts.push(format!(
+                "{} taken down",
+                plural(self.expired, "expired post")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
     /// The one-line summary printed at the end of a build.
     pub fn summary(&self) -> String {
         let written = if self.written == self.files {
@@ -233,7 +252,13 @@ fn load_with(
     diags.extend(std::mem::take(&mut content.warnings));
     let content_changed =
         content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
-    let site = index::index(content, &urls).map_err(|errors| {
+    // Embargoes: scheduled and expired pages leave here, before anything is indexed.
+    // Their warnings depend on the moment, so they stay out of `warnings`, which the
+    // content cache keeps with each file.
+    let (editorial, mut held, editorial_warnings) =
+        schedule::split(&mut content, opts.schedule(), config.editorial.expired);
+    held.warnings = editorial_warnings;
+    let site = index::index(content, &urls, editorial).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
@@ -277,6 +302,7 @@ fn load_with(
         timings,
         intel: Arc::new(intel),
         content_changed,
+        held,
     })
 }
 
@@ -418,6 +444,7 @@ fn build_keeping(
         .posts
         .iter()
         .chain(&loaded.site.pages)
+        .chain(loaded.held.pages())
         .cloned()
         .collect();
     store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
@@ -427,6 +454,15 @@ fn build_keeping(
 }
 
 impl Loaded {
+    /// The build's warnings and those about held-back posts.
+    pub fn all_warnings(&self) -> Vec<Diagnostic> {
+        self.warnings
+            .iter()
+            .chain(&self.held.warnings)
+            .cloned()
+            .collect()
+    }
+
     /// What a build of this site did.
     fn report(
         &self,
@@ -443,8 +479,12 @@ impl Loaded {
             written,
             output,
             elapsed: start.elapsed(),
-            warnings: self.warnings.clone(),
+            warnings: self.all_warnings(),
             timings,
+            scheduled: self.held.scheduled.len(),
+            next_due: self.held.next_due(),
+            expired: self.held.expired.len(),
+            previews: self.held.previews.len(),
         }
     }
 
@@ -461,395 +501,4 @@ impl Loaded {
         )
         .with_intel(&self.intel)
     }
-}
-
-/// Successive builds of one site in one process (`serve`): pages, the output manifest and
-/// the highlighter stay in memory, and files the caller says did not change are not read
-/// again. Each build writes exactly what a cold build would.
-///
-/// When only the bodies of existing posts or pages changed (what a post shows anywhere but
-/// on its own page is the same: [`Page::same_outside_own_page`]), or what a post's summary
-/// shows changed but not its place in the site ([`Page::same_place`]), the site is not
-/// indexed and planned again: only the pages that show those posts (and the feeds, if they
-/// list them) are planned and rendered, and that is all a full build would change.
-pub struct Session {
-    opts: BuildOptions,
-    highlighter: Highlighter,
-    store: MemoryStore,
-    /// The site as the last successful build left it.
-    last: Option<Loaded>,
-}
-
-impl Session {
-    pub fn new(opts: BuildOptions) -> Session {
-        Session {
-            opts,
-            highlighter: Highlighter::new(),
-            store: MemoryStore::default(),
-            last: None,
-        }
-    }
-
-    pub fn options(&self) -> &BuildOptions {
-        &self.opts
-    }
-
-    /// Builds. `changed` lists the files changed since the last build (relative to the site
-    /// root); when it is empty, nothing is assumed and every source file is read.
-    pub fn build(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
-        let start = Instant::now();
-        // When the fast path fails, the full build below finds and reports the same error.
-        if let Ok(Some(report)) = self.small_edits(changed, start) {
-            return Ok(report);
-        }
-        self.last = None;
-        let changed = (!changed.is_empty()).then(|| changed.iter().cloned().collect());
-        self.store.set_changed(changed);
-        let (report, loaded) = build_keeping(&self.opts, &self.highlighter, &mut self.store)?;
-        self.last = Some(loaded);
-        Ok(report)
-    }
-
-    /// The fast path: `Ok(None)` when it does not apply. Every changed file must be an
-    /// existing post or page whose new version differs only on its own page, or (for a post)
-    /// in its summary but not its place in the site.
-    fn small_edits(
-        &mut self,
-        changed: &[PathBuf],
-        start: Instant,
-    ) -> Result<Option<BuildReport>, Diagnostic> {
-        let Some(last) = self.last.as_mut() else {
-            return Ok(None);
-        };
-        if changed.is_empty() {
-            return Ok(None);
-        }
-        let mut timings = Timings::default();
-        // Until the manifest is taken below, giving up (`Ok(None)`) leaves nothing to undo:
-        // the full build that follows reads the replaced pages again anyway.
-        let Some(edits) = reparse_small_edits(last, changed, &self.opts, &self.highlighter) else {
-            return Ok(None);
-        };
-        timings.lap("parse the changed files");
-        let in_feeds = apply_small_edits(last, &edits, &mut self.store);
-        if !edits.summaries.is_empty() {
-            // Related links name posts by their (possibly new) titles.
-            match index::resolve_related(&last.site.posts, &last.urls) {
-                Ok(related) => last.site.related = related,
-                Err(_) => return Ok(None),
-            }
-        }
-        let renderer = last.renderer();
-        let Some(jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
-            return Ok(None);
-        };
-        let output = self.opts.output_dir();
-        let Some(mut manifest) = self.store.load_manifest(&output) else {
-            return Ok(None);
-        };
-        let changed_jobs: Vec<&Job> = jobs
-            .iter()
-            .filter(|j| {
-                manifest
-                    .files
-                    .get(&j.path)
-                    .is_none_or(|s| s.fingerprint != j.fingerprint)
-            })
-            .collect();
-        let states = update_in_place(&renderer, &changed_jobs, &output, &[])?;
-        timings.lap("render and move in the changed outputs");
-        let files = manifest.files.len();
-        manifest.files.extend(states);
-        self.store.save_manifest(manifest);
-        Ok(Some(last.report(
-            output,
-            files,
-            changed_jobs.len(),
-            start,
-            timings,
-        )))
-    }
-}
-
-/// Changed files parsed again for the fast path.
-struct SmallEdits {
-    /// Each changed page: where it is, its new version, its warnings.
-    replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)>,
-    /// Posts whose summary (title, TLDR...) changed, though not their place in the site.
-    summaries: Vec<usize>,
-}
-
-/// Parses the changed files again; `None` unless each is a post or page of the last build
-/// whose new version keeps its place in the site.
-fn reparse_small_edits(
-    last: &Loaded,
-    changed: &[PathBuf],
-    opts: &BuildOptions,
-    hl: &Highlighter,
-) -> Option<SmallEdits> {
-    let mut edits = SmallEdits {
-        replaced: Vec::new(),
-        summaries: Vec::new(),
-    };
-    for file in changed {
-        let place = (last.site.posts.iter().position(|p| &p.file == file))
-            .map(Place::Post)
-            .or_else(|| (last.site.pages.iter().position(|p| &p.file == file)).map(Place::Page))?;
-        let old = match place {
-            Place::Post(i) => &last.site.posts[i],
-            Place::Page(j) => &last.site.pages[j],
-        };
-        let parsed = content::parse_one(
-            &opts.root,
-            file,
-            &last.config,
-            hl,
-            opts.drafts,
-            &last.urls.cve_prefix(),
-        );
-        match (parsed, place) {
-            (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
-                edits.replaced.push((place, page, warnings))
-            }
-            (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
-                edits.summaries.push(i);
-                edits.replaced.push((place, page, warnings))
-            }
-            _ => return None,
-        }
-    }
-    Some(edits)
-}
-
-/// Puts the new pages and their warnings in place of the old ones, in the site and the
-/// store. Returns whether any of them is in the feeds.
-fn apply_small_edits(last: &mut Loaded, edits: &SmallEdits, store: &mut MemoryStore) -> bool {
-    let mut in_feeds = false;
-    for (place, page, warnings) in &edits.replaced {
-        match *place {
-            Place::Post(i) => {
-                in_feeds |= i < last.config.feed_limit;
-                last.site.posts[i] = Arc::clone(page);
-            }
-            Place::Page(j) => last.site.pages[j] = Arc::clone(page),
-        }
-        last.warnings
-            .retain(|w| w.file() != Some(page.file.as_path()));
-        last.warnings.extend(warnings.iter().cloned());
-        store.replace_page(Arc::clone(page), warnings);
-    }
-    in_feeds
-}
-
-/// The outputs the edits touch, each once; `None` when one of them is in the "Latest from
-/// Blog" sidebar of nearly every page (the full path is as quick).
-fn plan_small_edits(
-    renderer: &Renderer<'_>,
-    edits: &SmallEdits,
-    in_feeds: bool,
-) -> Result<Option<Vec<Job>>, Diagnostic> {
-    let mut jobs: Vec<Job> = edits
-        .replaced
-        .iter()
-        .map(|(place, ..)| match *place {
-            Place::Post(i) => renderer.plan_post(i),
-            Place::Page(j) => renderer.plan_page(j),
-        })
-        .collect();
-    for &i in &edits.summaries {
-        match renderer.plan_showing_summary(i) {
-            Some(more) => jobs.extend(more),
-            None => return Ok(None),
-        }
-    }
-    if in_feeds {
-        jobs.extend(renderer.plan_feeds()?);
-    }
-    let mut seen = HashSet::new();
-    jobs.retain(|j| seen.insert(j.path.clone()));
-    Ok(Some(jobs))
-}
-
-/// Renders `changed` beside the output folder and moves them in, deleting `deleted`, as
-/// one journaled update. Returns the new states of the written files.
-fn update_in_place(
-    renderer: &Renderer<'_>,
-    changed: &[&Job],
-    output: &Path,
-    deleted: &[PathBuf],
-) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
-    let update = Update::create(output)?;
-    let states = execute(
-        renderer,
-        changed,
-        |rel, bytes| update.write(rel, bytes),
-        |src, rel| update.copy(src, rel),
-    )?;
-    let written: Vec<PathBuf> = changed.iter().map(|j| j.path.clone()).collect();
-    update.commit(&written, deleted)?;
-    Ok(states)
-}
-
-/// Where a page is in the site: posts or standalone pages.
-#[derive(Clone, Copy)]
-enum Place {
-    Post(usize),
-    Page(usize),
-}
-
-/// Writes the outputs: only the changed ones when `old` describes the output folder as it
-/// is and few changed, else all of them into a fresh folder. Returns the new manifest and
-/// how many files were written.
-fn write_outputs(
-    renderer: &Renderer<'_>,
-    jobs: &[Job],
-    output: &Path,
-    old: Option<Manifest>,
-    verify: bool,
-    timings: &mut Timings,
-) -> Result<(Manifest, usize), Diagnostic> {
-    if let Some(old) = old {
-        let changed: Vec<&Job> = jobs
-            .par_iter()
-            .filter(|j| match old.files.get(&j.path) {
-                Some(state) if state.fingerprint == j.fingerprint => {
-                    verify && !on_disk_as_recorded(&output.join(&j.path), state)
-                }
-                _ => true,
-            })
-            .collect();
-        let planned: HashSet<&Path> = jobs.iter().map(|j| j.path.as_path()).collect();
-        let mut deleted: Vec<PathBuf> = old
-            .files
-            .keys()
-            .filter(|p| !planned.contains(p.as_path()))
-            .cloned()
-            .collect();
-        deleted.sort();
-        timings.lap("compare with the last build");
-        // Past a third of the site, a fresh folder is as fast and simpler.
-        if changed.len() * 3 <= jobs.len() {
-            let states = update_in_place(renderer, &changed, output, &deleted)?;
-            timings.lap("render changed outputs and move them in");
-            let mut files = old.files;
-            for d in &deleted {
-                files.remove(d);
-            }
-            files.extend(states);
-            return Ok((manifest_for(output, files), changed.len()));
-        }
-    }
-    let staging = Staging::create(output)?;
-    let all: Vec<&Job> = jobs.iter().collect();
-    let states = execute(
-        renderer,
-        &all,
-        |rel, bytes| staging.write(rel, bytes),
-        |src, rel| staging.copy(src, rel),
-    )?;
-    timings.lap("render every output");
-    staging.commit()?;
-    timings.lap("swap in the new output");
-    Ok((
-        manifest_for(output, states.into_iter().collect()),
-        jobs.len(),
-    ))
-}
-
-fn manifest_for(
-    output: &Path,
-    files: std::collections::HashMap<PathBuf, cache::FileState>,
-) -> Manifest {
-    let (device, inode) = cache::dir_identity(output).unwrap_or_default();
-    Manifest {
-        output: std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf()),
-        device,
-        inode,
-        files,
-    }
-}
-
-/// Whether the file on disk is still the one the manifest recorded.
-fn on_disk_as_recorded(path: &Path, state: &cache::FileState) -> bool {
-    std::fs::symlink_metadata(path)
-        .is_ok_and(|m| m.is_file() && cache::file_state(&m, state.fingerprint) == *state)
-}
-
-/// Renders (or copies) `jobs` in parallel through `write` and `copy`; returns each file's
-/// recorded state.
-fn execute(
-    renderer: &Renderer<'_>,
-    jobs: &[&Job],
-    write: impl Fn(&Path, &[u8]) -> Result<std::fs::Metadata, Diagnostic> + Sync,
-    copy: impl Fn(&Path, &Path) -> Result<std::fs::Metadata, Diagnostic> + Sync,
-) -> Result<Vec<(PathBuf, cache::FileState)>, Diagnostic> {
-    jobs.par_iter()
-        .map_init(
-            || Vec::with_capacity(64 * 1024),
-            |buf, job| {
-                let meta = match &job.kind {
-                    JobKind::Copy(src) => copy(src, &job.path)?,
-                    kind => {
-                        renderer.render(kind, buf)?;
-                        write(&job.path, buf)?
-                    }
-                };
-                Ok((job.path.clone(), cache::file_state(&meta, job.fingerprint)))
-            },
-        )
-        .collect()
-}
-
-/// Refuses output folders that would swallow the site itself.
-fn check_output_dir(root: &Path, output: &Path) -> Result<(), BuildError> {
-    let abs = |p: &Path| -> PathBuf {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        // Canonicalize the longest existing ancestor, keep the rest as written.
-        let mut existing = p.clone();
-        let mut rest = Vec::new();
-        while !existing.exists() {
-            match (existing.file_name(), existing.parent()) {
-                (Some(name), Some(parent)) => {
-                    rest.push(name.to_os_string());
-                    existing = parent.to_path_buf();
-                }
-                _ => break,
-            }
-        }
-        let mut out = existing.canonicalize().unwrap_or(existing);
-        for r in rest.into_iter().rev() {
-            out.push(r);
-        }
-        out
-    };
-    let root_abs = abs(root);
-    let out_abs = abs(output);
-    let bad = |why: &str| {
-        Err(BuildError::from(
-            Diagnostic::error(output, format!("refusing to build into this folder: {why}"))
-                .with_help("choose an output folder of its own, such as --output public"),
-        ))
-    };
-    if out_abs
-        .components()
-        .any(|c| matches!(c, std::path::Component::ParentDir))
-    {
-        return bad("it is not a plain path");
-    }
-    if root_abs.starts_with(&out_abs) {
-        return bad("it contains the site itself, which the build would replace");
-    }
-    for protected in ["content", "static", "templates", "themes"] {
-        if out_abs.starts_with(root_abs.join(protected)) {
-            return bad(&format!("it is inside the site's {protected}/ folder"));
-        }
-    }
-    if out_abs == root_abs.join(config::CONFIG_FILE) {
-        return bad("it is the site's configuration");
-    }
-    Ok(())
 }

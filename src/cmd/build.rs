@@ -29,15 +29,28 @@ pub struct Args {
     /// Build cold: do not read or write the build cache (.sitrep-cache/).
     #[arg(long)]
     no_cache: bool,
+    /// Build the site as it is at this moment (RFC 3339, such as 2027-03-01T09:00:00Z):
+    /// later posts are scheduled, expired ones go. Default: SOURCE_DATE_EPOCH, else now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Include scheduled posts (dated after now), marked as scheduled: for previews only.
+    #[arg(long)]
+    future: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let now = match super::now(args.now.as_deref()) {
+        Ok(now) => now,
+        Err(d) => return super::fail(&d),
+    };
     let opts = BuildOptions {
         root: args.root,
         output: args.output,
         drafts: args.drafts,
         base_url: args.base_url,
         no_cache: args.no_cache,
+        now: Some(now),
+        future: args.future,
     };
     match sitrep::build(&opts, &Highlighter::new()) {
         Ok(report) => {
@@ -46,6 +59,9 @@ pub fn run(args: Args) -> ExitCode {
                 eprintln!("{}", report.timings.report());
             }
             println!("{}", report.summary());
+            if let Some(line) = report.editorial() {
+                println!("{line}");
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -16,18 +16,33 @@ pub struct Args {
     /// Include posts marked `draft: true` (links to drafts are broken without it).
     #[arg(long)]
     drafts: bool,
+    /// Check the site as it is at this moment (RFC 3339); default: SOURCE_DATE_EPOCH, else now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Include scheduled posts, as `build --future` does.
+    #[arg(long)]
+    future: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let now = match super::now(args.now.as_deref()) {
+        Ok(now) => now,
+        Err(d) => return super::fail(&d),
+    };
     let opts = BuildOptions {
         root: args.root,
         drafts: args.drafts,
+        now: Some(now),
+        future: args.future,
         ..BuildOptions::default()
     };
     match sitrep::check::check(&opts, &Highlighter::new()) {
         Ok(report) => {
             print_diagnostics(&report.warnings);
             print_diagnostics(&report.problems);
+            for line in report.editorial_lines() {
+                println!("{line}");
+            }
             println!("{}", report.summary());
             if report.problems.is_empty() {
                 ExitCode::SUCCESS

@@ -28,15 +28,28 @@ pub struct Args {
     /// unless you say so.
     #[arg(long, value_name = "DIR")]
     output: Option<PathBuf>,
+    /// Serve the site as it is at this moment (RFC 3339); default: SOURCE_DATE_EPOCH, else
+    /// the moment serve starts.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Show scheduled posts (dated after now), marked "Scheduled" on their pages.
+    #[arg(long)]
+    future: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let now = match super::now(args.now.as_deref()) {
+        Ok(now) => now,
+        Err(d) => return fail(&d),
+    };
     let opts = ServeOptions {
         root: args.root,
         bind: args.bind,
         port: args.port,
         drafts: args.drafts,
         output: args.output,
+        now: Some(now),
+        future: args.future,
     };
     let server = match Server::bind(&opts) {
         Ok(s) => s,

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Severity, closest, line_col};
+pub use crate::index::schedule::ExpiredMode;
 use crate::support::fingerprint::{self, Builder, Fingerprint};
 use data::DataConfig;
 use headers::HeadersConfig;
@@ -48,6 +49,8 @@ pub struct Config {
     /// the fingerprint, so pages are parsed again when the set changes.
     #[serde(skip_deserializing)]
     pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// `[editorial]`: what happens at an expired post's URL.
+    pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
     pub extra: toml::Table,
 }
@@ -64,6 +67,15 @@ pub struct MarkdownConfig {
     /// body with ammonia, keeping what Markdown itself makes (highlighting, heading ids,
     /// footnotes, tables, task lists, CVE links).
     pub unsafe_html: bool,
+}
+
+/// `[editorial]` in site.toml.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct EditorialConfig {
+    /// `"absent"` (the default: the URL answers with the 404 page) or `"gone"` (a small
+    /// "this post was withdrawn" page is written there).
+    pub expired: ExpiredMode,
 }
 
 impl Default for MarkdownConfig {
@@ -92,6 +104,7 @@ impl Default for Config {
             headers: HeadersConfig::default(),
             data: DataConfig::default(),
             attack_ids: Default::default(),
+            editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
     }
@@ -334,6 +347,7 @@ fn unknown_key(text: &str, path: &str) -> Diagnostic {
         "markdown." => keys::fields_of::<MarkdownConfig>(),
         "headers." => keys::fields_of::<HeadersConfig>(),
         "data." => keys::fields_of::<DataConfig>(),
+        "editorial." => keys::fields_of::<EditorialConfig>(),
         _ => &[],
     };
     let help = match closest(key, known) {

@@ -21,6 +21,12 @@ pub struct FrontMatter {
     pub title: Option<Text>,
     pub date: Option<DateField>,
     pub updated: Option<DateField>,
+    /// When the post goes live, if not at `date` (embargoes: see `index::schedule`).
+    pub publish_at: Option<DateField>,
+    /// When the post is taken down.
+    pub expires: Option<DateField>,
+    /// The dated update notes: `[{date, note}]`.
+    pub updates: Option<Vec<UpdateField>>,
     pub slug: Option<Text>,
     pub tldr: StringList,
     pub description: Option<Text>,
@@ -43,6 +49,9 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "title",
     "date",
     "updated",
+    "publish_at",
+    "expires",
+    "updates",
     "slug",
     "tldr",
     "description",
@@ -469,6 +478,15 @@ impl<'de> Deserialize<'de> for DateField {
         }
         d.deserialize_any(V)
     }
+}
+
+/// One `updates:` entry: `{date, note}` (the note is Markdown). Both are checked by
+/// `content`, which names the entry's line when one is missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateField {
+    pub date: Option<DateField>,
+    pub note: Option<Text>,
 }
 
 /// One `related:` entry: `{title, url}`, `{post: slug}` (optionally with a title), or a bare URL.

@@ -10,6 +10,7 @@
 //! HTML here so the text is walked once.
 
 pub mod body;
+pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
 pub mod markdown;
@@ -25,7 +26,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 pub use crate::content::body::Html;
 use crate::content::highlight::{Highlighter, Session};
-use crate::error::{Diagnostic, line_col};
+use crate::error::{Diagnostic, Problem, line_col};
 use crate::support::date::Date;
 use crate::support::fingerprint::{self, Fingerprint};
 use crate::support::slug::{slug_from_file_stem, slugify};
@@ -51,7 +52,14 @@ pub struct Page {
     pub slug: String,
     pub title: String,
     pub date: Option<Date>,
+    /// `updated`, else the newest of `updates`.
     pub updated: Option<Date>,
+    /// When the page goes live, if not at `date` (see [`Page::publish_moment`]).
+    pub publish_at: Option<Date>,
+    /// When the page is taken down.
+    pub expires: Option<Date>,
+    /// Dated update notes, newest first.
+    pub updates: Vec<editorial::UpdateNote>,
     pub tldr: Vec<String>,
     /// From `description`, else the TLDR, else the first paragraph.
     pub description: String,
@@ -336,6 +344,12 @@ pub fn parse_one(
 }
 
 impl Page {
+    /// The moment the page goes live: `publish_at`, else `date` (none for an undated page,
+    /// which is always live).
+    pub fn publish_moment(&self) -> Option<Date> {
+        editorial::publish_moment(self.publish_at, self.date)
+    }
+
     /// Whether another version of this page shows the same everywhere but on its own page:
     /// in listings, sidebars, neighbours, related links, taxonomies, feeds' item headers,
     /// the sitemap and the routes. Only its body, table of contents, `extra` and word count
@@ -360,6 +374,8 @@ impl Page {
             && self.slug == other.slug
             && self.date == other.date
             && self.updated == other.updated
+            && self.publish_at == other.publish_at
+            && self.expires == other.expires
             && self.tags == other.tags
             && self.categories == other.categories
             && self.related == other.related
@@ -684,25 +700,25 @@ fn link_lines(parsed: &Parsed<'_>, links: &[markdown::Link]) -> Vec<BodyLink> {
         .collect()
 }
 
-fn related_ref(rel: &RelatedField) -> Result<RelatedRef, (String, &'static str)> {
+fn related_ref(rel: &RelatedField) -> Result<RelatedRef, Problem> {
     let title = rel
         .title
         .as_ref()
         .map(|t| t.0.trim().to_string())
         .filter(|t| !t.is_empty());
     match (&rel.url, &rel.post) {
-        (Some(_), Some(_)) => Err((
-            "has both `url` and `post`".into(),
+        (Some(_), Some(_)) => Err(Problem::new(
+            "has both `url` and `post`",
             "give either `url` (with a `title`) or `post: slug`",
         )),
-        (None, None) => Err((
-            "has neither `url` nor `post`".into(),
+        (None, None) => Err(Problem::new(
+            "has neither `url` nor `post`",
             "write `{title: \"...\", url: \"https://...\"}` or `{post: slug-of-a-post}`",
         )),
         (Some(url), None) => {
             let url = url.0.trim().to_string();
             check_link(&url).map_err(|why| {
-                (
+                Problem::new(
                     format!("url {url:?} {why}"),
                     "use an http(s) URL or a path on this site",
                 )
@@ -715,7 +731,7 @@ fn related_ref(rel: &RelatedField) -> Result<RelatedRef, (String, &'static str)>
         (None, Some(post)) => {
             let slug = slugify(&post.0);
             if slug.is_empty() {
-                return Err((
+                return Err(Problem::new(
                     format!("post {:?} is not a slug", post.0),
                     "name a post by its slug, such as `post: my-earlier-post`",
                 ));

@@ -244,7 +244,7 @@ impl Fields<'_, '_> {
         for (i, rel) in self.parsed.front_matter.related.0.iter().enumerate() {
             match related_ref(rel) {
                 Ok(rr) => related.push(rr),
-                Err((why, help)) => {
+                Err(problem) => {
                     let needle = rel
                         .url
                         .as_ref()
@@ -253,7 +253,11 @@ impl Fields<'_, '_> {
                         .map(|t| t.0.as_str())
                         .unwrap_or("related");
                     let line = self.locate(needle).or(related_line);
-                    self.error(format!("related entry {}: {why}", i + 1), line, help);
+                    self.error(
+                        format!("related entry {}: {}", i + 1, problem.message),
+                        line,
+                        &problem.help,
+                    );
                 }
             }
         }
@@ -429,6 +433,21 @@ pub(super) fn build(
             attack.push(id.clone());
         }
     }
+    // Editorial time: publish_at, expires, the updates log (see `content::editorial`).
+    let ed = super::editorial::read(
+        file,
+        parsed,
+        date,
+        settings.md_opts,
+        hl,
+        &mut r.errors,
+        &mut r.warnings,
+    );
+    for id in &ed.cves {
+        if seen_cves.insert(id.clone()) {
+            cves.push(id.clone());
+        }
+    }
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
         _ if !tldr.is_empty() => tldr.join(" "),
@@ -445,7 +464,13 @@ pub(super) fn build(
         slug,
         title,
         date,
-        updated: fm.updated.map(|d| d.0),
+        updated: fm
+            .updated
+            .map(|d| d.0)
+            .or_else(|| ed.updates.first().map(|u| u.date)),
+        publish_at: ed.publish_at,
+        expires: ed.expires,
+        updates: ed.updates,
         tldr,
         description,
         tags,

@@ -1,7 +1,12 @@
-//! Stage 3: the site index — posts sorted, taxonomies, related links resolved, and the
-//! table of every route, so two things that want the same URL are caught before rendering.
+//! Stage 3: the site index — posts sorted, taxonomies built, related links resolved. The
+//! table of every route is the renderer's plan (`render::routes`), where every output of
+//! every kind is claimed once.
+//! Scheduled and expired pages never get here: [`schedule::split`] takes them out first.
 
-use std::collections::HashMap;
+pub mod schedule;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::content::{Asset, Content, Page, RelatedRef};
@@ -96,6 +101,13 @@ pub struct Site {
     /// For each post, its related links.
     pub related: Vec<Vec<Related>>,
     pub assets: Vec<Asset>,
+    /// Source files of scheduled posts published by `--future` (shown as "Scheduled").
+    pub previews: HashSet<PathBuf>,
+    /// URLs of expired posts that get a "withdrawn" page (`[editorial] expired = "gone"`).
+    pub withdrawn: Vec<schedule::Withdrawn>,
+    /// Slugs of held-back posts: related links to them are left out (with a warning from
+    /// [`schedule::split`]) rather than errors.
+    held_slugs: HashSet<String>,
     /// For each taxonomy and term slug, the index of the term in its taxonomy.
     term_index: HashMap<(TaxonomyKind, String), usize>,
 }
@@ -114,6 +126,16 @@ impl Site {
         self.term_index.get(&(kind, kind.slug(name))).copied()
     }
 
+    /// Whether post or page `p` is a scheduled one published by `--future`.
+    pub fn is_preview(&self, p: &Page) -> bool {
+        !self.previews.is_empty() && self.previews.contains(&p.file)
+    }
+
+    /// Each post's related links resolved again (after a post's title changed).
+    pub fn resolve_related(&self, urls: &Urls) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
+        resolve_related_except(&self.posts, urls, &self.held_slugs)
+    }
+
     /// "Latest from Blog": the `n` newest posts other than `exclude`.
     pub fn latest(&self, n: usize, exclude: Option<usize>) -> Vec<usize> {
         (0..self.posts.len())
@@ -128,8 +150,14 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
 }
 
-/// Sorts, builds taxonomies, resolves related links and checks that every route is unique.
-pub fn index(content: Content, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
+/// Sorts, builds taxonomies and resolves related links. (Routes are claimed when the renderer
+/// plans the outputs: `render::routes`.) `editorial` is what [`schedule::split`] decided
+/// (the default when nothing was split).
+pub fn index(
+    content: Content,
+    urls: &Urls,
+    editorial: schedule::Editorial,
+) -> Result<Site, Vec<Diagnostic>> {
     let Content {
         mut posts,
         mut pages,
@@ -155,7 +183,7 @@ pub fn index(content: Content, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
         taxonomies.push(tax);
     }
 
-    let related = match resolve_related(&posts, urls) {
+    let related = match resolve_related_except(&posts, urls, &editorial.held_slugs) {
         Ok(r) => r,
         Err(e) => {
             errors.extend(e);
@@ -169,6 +197,9 @@ pub fn index(content: Content, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
         taxonomies,
         related,
         assets,
+        previews: editorial.previews,
+        withdrawn: editorial.withdrawn,
+        held_slugs: editorial.held_slugs,
         term_index,
     };
     if errors.is_empty() {
@@ -182,6 +213,16 @@ pub fn index(content: Content, urls: &Urls) -> Result<Site, Vec<Diagnostic>> {
 pub fn resolve_related(
     posts: &[Arc<Page>],
     urls: &Urls,
+) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
+    resolve_related_except(posts, urls, &HashSet::new())
+}
+
+/// [`resolve_related`], leaving out entries that name a post in `held` (scheduled or
+/// expired posts).
+fn resolve_related_except(
+    posts: &[Arc<Page>],
+    urls: &Urls,
+    held: &HashSet<String>,
 ) -> Result<Vec<Vec<Related>>, Vec<Diagnostic>> {
     let by_slug: HashMap<&str, usize> = posts
         .iter()
@@ -199,6 +240,7 @@ pub fn resolve_related(
                     url: url.clone(),
                     post: None,
                 }),
+                RelatedRef::Post { slug, .. } if held.contains(slug) => {}
                 RelatedRef::Post { slug, title, line } => match by_slug.get(slug.as_str()) {
                     Some(&i) => list.push(Related {
                         title: title.clone().unwrap_or_else(|| posts[i].title.clone()),

@@ -180,7 +180,8 @@ pub fn severity_of(score: f64) -> &'static str {
 }
 
 fn pick_cvss(c: &Container, source: &str) -> Result<Option<Cvss>, String> {
-    let versions: [(&str, fn(&Metric) -> Option<&RawCvss>); 3] = [
+    type Pick = fn(&Metric) -> Option<&RawCvss>;
+    let versions: [(&str, Pick); 3] = [
         ("4.0", |m| m.v40.as_ref()),
         ("3.1", |m| m.v31.as_ref()),
         ("3.0", |m| m.v30.as_ref()),

@@ -275,7 +275,7 @@ enum RecordRead {
     Bad(PathBuf, DataProblem),
     Ok {
         hash: Fingerprint,
-        record: CveRecord,
+        record: Box<CveRecord>,
         /// false: the cache had it for these bytes.
         parsed: bool,
     },
@@ -302,14 +302,14 @@ fn read_record(
         {
             return RecordRead::Ok {
                 hash,
-                record: r.clone(),
+                record: Box::new(r.clone()),
                 parsed: false,
             };
         }
         return match cve5::parse(&String::from_utf8_lossy(&bytes), id) {
             Ok(record) => RecordRead::Ok {
                 hash,
-                record,
+                record: Box::new(record),
                 parsed: true,
             },
             Err(p) => RecordRead::Bad(shown, p),
@@ -473,8 +473,8 @@ impl Intel {
                     parsed,
                 } => {
                     parsed_any |= parsed;
-                    kept.insert(id.clone(), (hash, record.clone()));
-                    by_id.insert(id, record);
+                    kept.insert(id.clone(), (hash, (*record).clone()));
+                    by_id.insert(id, *record);
                 }
                 RecordRead::Bad(shown, p) if strict => {
                     errors.push(p.diagnostic(&shown, true, DATA_HELP))

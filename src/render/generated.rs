@@ -101,18 +101,18 @@ impl Renderer<'_> {
             language: &self.config.language,
             urls: self.urls,
         };
-        let newest: Vec<FeedPost<'_>> = self
+        // Each post's update notes go above its body (`editorial::feed_html`).
+        let bodies: Vec<(&crate::content::Page, std::borrow::Cow<'_, str>)> = self
             .site
             .posts
             .iter()
             .take(self.config.feed_limit)
-            .map(|page| {
-                Ok(FeedPost {
-                    page,
-                    html: page.html.get()?,
-                })
-            })
+            .map(|page| Ok((&**page, super::editorial::feed_html(page, page.html.get()?))))
             .collect::<Result<_, Diagnostic>>()?;
+        let newest: Vec<FeedPost<'_>> = bodies
+            .iter()
+            .map(|(page, html)| FeedPost { page, html })
+            .collect();
         Ok(vec![
             bytes_job(urls::RSS, feeds::rss(&feed_site, &newest), "the RSS feed"),
             bytes_job(

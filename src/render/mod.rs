@@ -10,6 +10,7 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+pub mod editorial;
 pub mod feeds;
 mod generated;
 pub mod intel;
@@ -75,6 +76,9 @@ pub enum PageJob {
     NotFound,
     /// A threat-intelligence page (`/cve/kev/`, `/attack/...`).
     Intel(intel::IntelPage),
+    /// Where an expired post was (`[editorial] expired = "gone"`): index into
+    /// `Site::withdrawn`.
+    Withdrawn(usize),
 }
 
 /// Builds a template map from `(key, value)` pairs, in order.
@@ -259,6 +263,12 @@ impl<'a> Renderer<'a> {
                 self.insert_latest(&mut ctx, 0)?;
                 (urls::NOT_FOUND.to_string(), "404.html", ctx)
             }
+            PageJob::Withdrawn(w) => {
+                let route = &site.withdrawn[w].route;
+                let mut ctx = self.context("withdrawn", route, "Post withdrawn");
+                self.insert_latest(&mut ctx, 0)?;
+                (route.clone(), editorial::WITHDRAWN_TEMPLATE, ctx)
+            }
         })
     }
 
@@ -266,6 +276,19 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, kind: &JobKind, buf: &mut Vec<u8>) -> Result<(), Diagnostic> {
         buf.clear();
         match kind {
+            JobKind::Page(PageJob::Withdrawn(_))
+                if !self.templates.has(editorial::WITHDRAWN_TEMPLATE) =>
+            {
+                buf.extend_from_slice(
+                    editorial::withdrawn_html(
+                        &self.config.language,
+                        &self.config.title,
+                        &self.urls.url(""),
+                    )
+                    .as_bytes(),
+                );
+                Ok(())
+            }
             JobKind::Page(job) => {
                 let (_, template, ctx) = self.page_context(*job)?;
                 self.templates.render_to(template, &ctx, buf)
@@ -320,6 +343,7 @@ impl<'a> Renderer<'a> {
             PageJob::Term(k, t, _) => Origin::Term(k, t),
             PageJob::NotFound => Origin::Generated("the 404 page"),
             PageJob::Intel(_) => Origin::Generated("a threat-intelligence page (data/)"),
+            PageJob::Withdrawn(w) => Origin::Withdrawn(w),
         };
         Job {
             path: urls::output_file(route),

@@ -34,6 +34,7 @@ impl Renderer<'_> {
                 );
                 m.insert("cves".into(), self.term_links(TaxonomyKind::Cve, &p.cves));
                 m.insert("draft".into(), Value::from(p.draft));
+                m.insert("scheduled".into(), self.scheduled(p));
                 Value::from(m)
             })
             .clone()
@@ -62,6 +63,7 @@ impl Renderer<'_> {
             .num(p.reading_time as u64)
             .str(p.image.as_deref().unwrap_or(""))
             .num(p.draft.into())
+            .fp(self.scheduled_fp(p))
             .finish()
     }
 
@@ -74,6 +76,7 @@ impl Renderer<'_> {
         m.insert("toc".into(), toc(p));
         m.insert("attack".into(), self.attack_links(&p.attack));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        m.insert("updates".into(), super::editorial::updates_value(p));
         m.insert(
             "related".into(),
             Value::from(
@@ -136,6 +139,8 @@ impl Renderer<'_> {
         m.insert("content".into(), Value::safe_string(p.html.get()?));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        m.insert("updates".into(), super::editorial::updates_value(p));
+        m.insert("scheduled".into(), self.scheduled(p));
         Ok(Value::from(m))
     }
 
@@ -215,6 +220,7 @@ impl Renderer<'_> {
         let fp = Builder::new("page")
             .fp(self.global)
             .fp(p.source_hash)
+            .fp(self.scheduled_fp(p))
             .fp(self.list_fp(&self.latest_top))
             .finish();
         Self::page_job(&p.route, fp, PageJob::Page(j))
@@ -231,6 +237,7 @@ impl Renderer<'_> {
             let fp = Builder::new("page")
                 .fp(self.global)
                 .fp(p.source_hash)
+                .fp(self.scheduled_fp(p))
                 .fp(latest_top_fp)
                 .finish();
             jobs.push(Self::page_job(&p.route, fp, PageJob::Page(j)));
@@ -243,6 +250,7 @@ impl Renderer<'_> {
             .fp(latest_top_fp)
             .finish();
         jobs.push(Self::page_job(urls::NOT_FOUND, fp, PageJob::NotFound));
+        jobs.extend(self.plan_withdrawn(latest_top_fp));
         jobs
     }
 }

@@ -41,6 +41,8 @@ pub enum Origin {
     Term(usize, usize),
     /// Anything else sitrep makes: the home pages, feeds, sitemaps, redirects of page 1.
     Generated(&'static str),
+    /// The "withdrawn" page at an expired post's URL: index into `Site::withdrawn`.
+    Withdrawn(usize),
 }
 
 impl Origin {
@@ -50,6 +52,7 @@ impl Origin {
             Origin::Post(i) => Some(site.posts[*i].file.clone()),
             Origin::Page(j) => Some(site.pages[*j].file.clone()),
             Origin::Alias(f) | Origin::Asset(f) | Origin::Static(f) => Some(f.clone()),
+            Origin::Withdrawn(w) => Some(site.withdrawn[*w].file.clone()),
             _ => None,
         }
     }
@@ -62,6 +65,7 @@ impl Origin {
             Origin::Alias(_) => "alias in",
             Origin::Asset(_) => "file",
             Origin::Static(_) => "static file",
+            Origin::Withdrawn(_) => "withdrawn page of the expired post",
             _ => "output",
         }
     }
@@ -89,6 +93,9 @@ impl Origin {
                 "give it another `slug:`, or rename or move the file"
             }
             Origin::Alias(_) => "change or remove the alias",
+            Origin::Withdrawn(_) => {
+                "the expired post keeps its URL under `[editorial] expired = \"gone\"`: delete the post's file to free it"
+            }
             Origin::Asset(_) => "rename or move the file",
             Origin::Static(_) => {
                 "rename or remove the static file (only _headers and robots.txt may replace what sitrep makes)"

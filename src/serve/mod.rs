@@ -61,6 +61,10 @@ pub struct ServeOptions {
     pub drafts: bool,
     /// Where to build; a new temporary folder (removed on Ctrl-C) when `None`.
     pub output: Option<PathBuf>,
+    /// The moment to build for (fixed while serving; see `BuildOptions::now`).
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Show scheduled posts, marked as such.
+    pub future: bool,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -117,6 +121,8 @@ impl Server {
             output: Some(output),
             drafts: opts.drafts,
             base_url: Some(format!("http://{addr}")),
+            now: opts.now,
+            future: opts.future,
             ..BuildOptions::default()
         };
         Ok(Server {

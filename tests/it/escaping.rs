@@ -116,6 +116,7 @@ const FIELDS: &[&str] = &[
     "site-description",
     "site-extra",
     "body",
+    "update-note",
 ];
 
 /// A body with payloads where Markdown must escape them: code, inline code, link text and
@@ -153,7 +154,8 @@ fn site(extra_toml: &str, body: &str) -> TestSite {
         "---\ntitle: {title}\ndate: 2024-05-01\ntldr:\n  - {tldr}\n  - plain\ndescription: {desc}\n\
          tags: [{tag}, plain]\ncategories: [{cat}]\nauthors: [{author}]\n\
          related:\n  - {{title: {rt}, url: {ru}}}\n  - {{post: other}}\n  - {{title: Path, url: {rp}}}\n\
-         aliases: [{alias}]\nimage: {image}\nextra:\n  note: {extra}\n  list: [{extra}]\n---\n\n{body}\n",
+         aliases: [{alias}]\nimage: {image}\nextra:\n  note: {extra}\n  list: [{extra}]\n\
+         updates:\n  - {{date: 2024-05-02, note: {update}}}\n---\n\n{body}\n",
         title = yq(&payload("title")),
         tldr = yq(&payload("tldr")),
         desc = yq(&payload("description")),
@@ -175,6 +177,10 @@ fn site(extra_toml: &str, body: &str) -> TestSite {
             .join(", "),
         image = yq(&url_payload("image")),
         extra = yq(&payload("extra")),
+        update = yq(&format!(
+            "Update `{}`",
+            payload("update-note").replace(['\u{2028}', '\u{2029}'], " ")
+        )),
     );
     s.write("content/posts/evil.md", &fm);
     s.write(
@@ -589,6 +595,7 @@ fn a_template_that_shows_every_field_everywhere_stays_inert() {
 {% if page.image %}<img src="{{ page.image }}" alt="{{ page.title }}">{% endif %}
 {% if page.extra %}<p data-note="{{ page.extra.note }}">{{ page.extra.note }} {% for x in page.extra.list %}{{ x }}{% endfor %}</p>{% endif %}
 <div class="content">{{ page.content }}</div>
+{% for u in page.updates %}<div data-when="{{ u.datetime }}">{{ u.note }}</div>{% endfor %}
 </body></html>
 "#,
     );

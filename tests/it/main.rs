@@ -7,6 +7,7 @@ mod common;
 
 mod build;
 mod check;
+mod embargo;
 mod errors;
 mod escaping;
 mod intel;

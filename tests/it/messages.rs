@@ -199,3 +199,77 @@ message!(
     &[],
     &["--base-url", "javascript:alert(1)"]
 );
+
+// ---- embargoes: every build below is for a fixed moment ----------------------------------
+
+const NOW: &[&str] = &["--now", "2026-11-30T00:00:00Z"];
+
+message!(flag_bad_now, &[], &["--now", "next tuesday"]);
+message!(
+    expires_before_publication,
+    &[(
+        "content/posts/bad.md",
+        &bad_post(
+            "title: T\ndate: 2026-05-01\npublish_at: 2026-06-01T08:00:00Z\nexpires: 2026-05-15\n",
+            "x"
+        )
+    )],
+    NOW
+);
+message!(
+    update_without_date,
+    &[(
+        "content/posts/bad.md",
+        &bad_post(
+            "title: T\ndate: 2026-05-01\nupdates:\n  - {note: \"Patched by the vendor\"}\n",
+            "x"
+        )
+    )],
+    NOW
+);
+message!(
+    related_to_scheduled_post,
+    &[
+        (
+            "content/posts/secret.md",
+            &bad_post("title: Embargoed\ndate: 2027-03-01T09:00:00Z\n", "x")
+        ),
+        (
+            "content/posts/teaser.md",
+            &bad_post(
+                "title: Teaser\ndate: 2026-11-01\nrelated:\n  - post: secret\n",
+                "x"
+            )
+        )
+    ],
+    NOW
+);
+message!(
+    config_unknown_expired_mode,
+    &[(
+        "site.toml",
+        &format!("{SITE_TOML}[editorial]\nexpired = \"hidden\"\n")
+    )],
+    NOW
+);
+message!(
+    withdrawn_page_clash,
+    &[
+        (
+            "site.toml",
+            &format!("{SITE_TOML}[editorial]\nexpired = \"gone\"\n")
+        ),
+        (
+            "content/posts/old.md",
+            &bad_post("title: Old\ndate: 2026-01-01\nexpires: 2026-06-01\n", "x")
+        ),
+        (
+            "content/posts/new.md",
+            &bad_post(
+                "title: New\ndate: 2026-07-01\naliases: [/posts/old/]\n",
+                "x"
+            )
+        )
+    ],
+    NOW
+);

@@ -210,9 +210,15 @@ fn regex_heavy_code_is_bounded_and_never_lost() {
         .lines()
         .filter(|l| l.contains("code block not highlighted"))
     {
+        // A block's budget is 2 s or what is left of the file's 10 s, whichever is less.
+        let took_longer = line
+            .split_once("highlighting it took longer than ")
+            .and_then(|(_, secs)| secs.strip_suffix(" s"))
+            .and_then(|secs| secs.parse::<f64>().ok())
+            .is_some_and(|secs| (0.0..=2.0).contains(&secs));
         assert!(
             line.starts_with("warning: content/posts/slow.md:")
-                && (line.ends_with("highlighting it took longer than 2.0 s")
+                && (took_longer
                     || line.ends_with(
                         "the code blocks before it took 10 s to highlight, the most for one file"
                     )),

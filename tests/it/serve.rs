@@ -582,6 +582,45 @@ fn drafts_only_with_the_flag() {
     assert_eq!(serve.get("/posts/draft/").status, 200);
 }
 
+#[test]
+fn scheduled_posts_only_with_future_and_marked() {
+    let s = site();
+    s.write(
+        "content/posts/embargoed.md",
+        &post("Embargoed story", "2027-03-01T09:00:00Z", "", "Not yet."),
+    );
+    let out = out_dir();
+    let serve = Serve::start(
+        &s,
+        &out.path().join("a"),
+        &["--now", "2026-11-30T00:00:00Z"],
+    );
+    assert_eq!(serve.get("/posts/embargoed/").status, 404);
+    assert!(!serve.get("/").text().contains("Embargoed story"));
+    drop(serve);
+    let serve = Serve::start(
+        &s,
+        &out.path().join("b"),
+        &["--now", "2026-11-30T00:00:00Z", "--future"],
+    );
+    let page = serve.get("/posts/embargoed/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("class=\"scheduled-note\""),
+        "{}",
+        page.text()
+    );
+    drop(serve);
+    let serve = Serve::start(
+        &s,
+        &out.path().join("c"),
+        &["--now", "2027-03-01T09:00:00Z"],
+    );
+    let page = serve.get("/posts/embargoed/");
+    assert_eq!(page.status, 200);
+    assert!(!page.text().contains("scheduled-note"));
+}
+
 /// Runs serve where it should fail at once; kills it if it does not exit in time.
 fn serve_failure(dir: &Path, args: &[&str]) -> String {
     let child = Command::new(env!("CARGO_BIN_EXE_sitrep"))

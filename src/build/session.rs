@@ -1,0 +1,230 @@
+//! `serve`'s builds: the first one full, each later one incremental in memory, and for
+//! edits that touch only a post's own page or its summary, a fast path that plans and
+//! renders only the pages showing it.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::write::update_in_place;
+use super::{BuildOptions, BuildReport, Loaded, Timings, build_keeping};
+use crate::content::highlight::Highlighter;
+use crate::content::{self, Page};
+use crate::error::{BuildError, Diagnostic};
+use crate::output::cache::{MemoryStore, Store};
+use crate::render::{Job, Renderer};
+
+/// Successive builds of one site in one process (`serve`): pages, the output manifest and
+/// the highlighter stay in memory, and files the caller says did not change are not read
+/// again. Each build writes exactly what a cold build would.
+///
+/// When only the bodies of existing posts or pages changed (what a post shows anywhere but
+/// on its own page is the same: [`Page::same_outside_own_page`]), or what a post's summary
+/// shows changed but not its place in the site ([`Page::same_place`]), the site is not
+/// indexed and planned again: only the pages that show those posts (and the feeds, if they
+/// list them) are planned and rendered, and that is all a full build would change.
+pub struct Session {
+    opts: BuildOptions,
+    highlighter: Highlighter,
+    store: MemoryStore,
+    /// The site as the last successful build left it.
+    last: Option<Loaded>,
+}
+
+impl Session {
+    pub fn new(opts: BuildOptions) -> Session {
+        Session {
+            opts,
+            highlighter: Highlighter::new(),
+            store: MemoryStore::default(),
+            last: None,
+        }
+    }
+
+    pub fn options(&self) -> &BuildOptions {
+        &self.opts
+    }
+
+    /// Builds. `changed` lists the files changed since the last build (relative to the site
+    /// root); when it is empty, nothing is assumed and every source file is read.
+    pub fn build(&mut self, changed: &[PathBuf]) -> Result<BuildReport, BuildError> {
+        let start = Instant::now();
+        // When the fast path fails, the full build below finds and reports the same error.
+        if let Ok(Some(report)) = self.small_edits(changed, start) {
+            return Ok(report);
+        }
+        self.last = None;
+        let changed = (!changed.is_empty()).then(|| changed.iter().cloned().collect());
+        self.store.set_changed(changed);
+        let (report, loaded) = build_keeping(&self.opts, &self.highlighter, &mut self.store)?;
+        self.last = Some(loaded);
+        Ok(report)
+    }
+
+    /// The fast path: `Ok(None)` when it does not apply. Every changed file must be an
+    /// existing post or page whose new version differs only on its own page, or (for a post)
+    /// in its summary but not its place in the site.
+    fn small_edits(
+        &mut self,
+        changed: &[PathBuf],
+        start: Instant,
+    ) -> Result<Option<BuildReport>, Diagnostic> {
+        let Some(last) = self.last.as_mut() else {
+            return Ok(None);
+        };
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        let mut timings = Timings::default();
+        // Until the manifest is taken below, giving up (`Ok(None)`) leaves nothing to undo:
+        // the full build that follows reads the replaced pages again anyway.
+        let Some(edits) = reparse_small_edits(last, changed, &self.opts, &self.highlighter) else {
+            return Ok(None);
+        };
+        timings.lap("parse the changed files");
+        let in_feeds = apply_small_edits(last, &edits, &mut self.store);
+        if !edits.summaries.is_empty() {
+            // Related links name posts by their (possibly new) titles.
+            match last.site.resolve_related(&last.urls) {
+                Ok(related) => last.site.related = related,
+                Err(_) => return Ok(None),
+            }
+        }
+        let renderer = last.renderer();
+        let Some(jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
+            return Ok(None);
+        };
+        let output = self.opts.output_dir();
+        let Some(mut manifest) = self.store.load_manifest(&output) else {
+            return Ok(None);
+        };
+        let changed_jobs: Vec<&Job> = jobs
+            .iter()
+            .filter(|j| {
+                manifest
+                    .files
+                    .get(&j.path)
+                    .is_none_or(|s| s.fingerprint != j.fingerprint)
+            })
+            .collect();
+        let states = update_in_place(&renderer, &changed_jobs, &output, &[])?;
+        timings.lap("render and move in the changed outputs");
+        let files = manifest.files.len();
+        manifest.files.extend(states);
+        self.store.save_manifest(manifest);
+        Ok(Some(last.report(
+            output,
+            files,
+            changed_jobs.len(),
+            start,
+            timings,
+        )))
+    }
+}
+
+/// Changed files parsed again for the fast path.
+struct SmallEdits {
+    /// Each changed page: where it is, its new version, its warnings.
+    replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)>,
+    /// Posts whose summary (title, TLDR...) changed, though not their place in the site.
+    summaries: Vec<usize>,
+}
+
+/// Parses the changed files again; `None` unless each is a post or page of the last build
+/// whose new version keeps its place in the site.
+fn reparse_small_edits(
+    last: &Loaded,
+    changed: &[PathBuf],
+    opts: &BuildOptions,
+    hl: &Highlighter,
+) -> Option<SmallEdits> {
+    let mut edits = SmallEdits {
+        replaced: Vec::new(),
+        summaries: Vec::new(),
+    };
+    for file in changed {
+        let place = (last.site.posts.iter().position(|p| &p.file == file))
+            .map(Place::Post)
+            .or_else(|| (last.site.pages.iter().position(|p| &p.file == file)).map(Place::Page))?;
+        let old = match place {
+            Place::Post(i) => &last.site.posts[i],
+            Place::Page(j) => &last.site.pages[j],
+        };
+        let parsed = content::parse_one(
+            &opts.root,
+            file,
+            &last.config,
+            hl,
+            opts.drafts,
+            &last.urls.cve_prefix(),
+        );
+        match (parsed, place) {
+            (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
+                edits.replaced.push((place, page, warnings))
+            }
+            (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
+                edits.summaries.push(i);
+                edits.replaced.push((place, page, warnings))
+            }
+            _ => return None,
+        }
+    }
+    Some(edits)
+}
+
+/// Puts the new pages and their warnings in place of the old ones, in the site and the
+/// store. Returns whether any of them is in the feeds.
+fn apply_small_edits(last: &mut Loaded, edits: &SmallEdits, store: &mut MemoryStore) -> bool {
+    let mut in_feeds = false;
+    for (place, page, warnings) in &edits.replaced {
+        match *place {
+            Place::Post(i) => {
+                in_feeds |= i < last.config.feed_limit;
+                last.site.posts[i] = Arc::clone(page);
+            }
+            Place::Page(j) => last.site.pages[j] = Arc::clone(page),
+        }
+        last.warnings
+            .retain(|w| w.file() != Some(page.file.as_path()));
+        last.warnings.extend(warnings.iter().cloned());
+        store.replace_page(Arc::clone(page), warnings);
+    }
+    in_feeds
+}
+
+/// The outputs the edits touch, each once; `None` when one of them is in the "Latest from
+/// Blog" sidebar of nearly every page (the full path is as quick).
+fn plan_small_edits(
+    renderer: &Renderer<'_>,
+    edits: &SmallEdits,
+    in_feeds: bool,
+) -> Result<Option<Vec<Job>>, Diagnostic> {
+    let mut jobs: Vec<Job> = edits
+        .replaced
+        .iter()
+        .map(|(place, ..)| match *place {
+            Place::Post(i) => renderer.plan_post(i),
+            Place::Page(j) => renderer.plan_page(j),
+        })
+        .collect();
+    for &i in &edits.summaries {
+        match renderer.plan_showing_summary(i) {
+            Some(more) => jobs.extend(more),
+            None => return Ok(None),
+        }
+    }
+    if in_feeds {
+        jobs.extend(renderer.plan_feeds()?);
+    }
+    let mut seen = HashSet::new();
+    jobs.retain(|j| seen.insert(j.path.clone()));
+    Ok(Some(jobs))
+}
+
+/// Where a page is in the site: posts or standalone pages.
+#[derive(Clone, Copy)]
+enum Place {
+    Post(usize),
+    Page(usize),
+}

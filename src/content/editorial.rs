@@ -1,0 +1,249 @@
+//! Editorial time in front matter: `publish_at`, `expires` and the `updates:` log.
+//!
+//! This module only reads and checks the fields; it never looks at the clock. Which posts
+//! are published at a given moment is decided once, after parsing, by
+//! [`crate::index::schedule`], so parsed pages (and the cache that keeps them) do not
+//! depend on *now*.
+
+use std::path::Path;
+
+use crate::content::body_link_problem;
+use crate::content::frontmatter::Parsed;
+use crate::content::highlight::Session;
+use crate::content::markdown;
+use crate::error::Diagnostic;
+use crate::support::date::Date;
+
+/// A dated update note of a post, its Markdown rendered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateNote {
+    pub date: Date,
+    /// The note, rendered and escaped like a body (sanitised when `unsafe_html` is off).
+    pub html: String,
+}
+
+/// What the editorial fields of one file say.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub publish_at: Option<Date>,
+    pub expires: Option<Date>,
+    /// Newest first.
+    pub updates: Vec<UpdateNote>,
+    /// CVE ids mentioned in the notes, in order.
+    pub cves: Vec<String>,
+}
+
+/// The moment a page goes live: `publish_at`, else its `date`.
+pub fn publish_moment(publish_at: Option<Date>, date: Option<Date>) -> Option<Date> {
+    publish_at.or(date)
+}
+
+/// Reads `publish_at`, `expires` and `updates` of a parsed file; problems go to `errors`
+/// (each naming the file and line), warnings of the notes' Markdown to `warnings`.
+pub fn read(
+    file: &Path,
+    parsed: &Parsed<'_>,
+    date: Option<Date>,
+    md_opts: &markdown::Options,
+    hl: &mut Session<'_>,
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Fields {
+    let fm = &parsed.front_matter;
+    let publish_at = fm.publish_at.map(|d| d.0);
+    let expires = fm.expires.map(|d| d.0);
+    if let (Some(from), Some(until)) = (publish_moment(publish_at, date), expires)
+        && until.at <= from.at
+    {
+        let field = if publish_at.is_some() {
+            "publish_at"
+        } else {
+            "date"
+        };
+        errors.push(
+            Diagnostic::error(
+                file,
+                format!(
+                    "`expires` ({}) is not after the post goes live (`{field}`: {}): it would never be published",
+                    until.rfc3339(),
+                    from.rfc3339()
+                ),
+            )
+            .at_opt(parsed.line_of_key("expires"))
+            .with_help("set `expires` to a later date-time, or remove it"),
+        );
+    }
+
+    let updates_line = parsed.line_of_key("updates");
+    let mut updates = Vec::new();
+    let mut cves = Vec::new();
+    for (i, u) in fm.updates.iter().flatten().enumerate() {
+        let note = u.note.as_ref().map(|n| n.0.trim()).unwrap_or("");
+        // The entry's own line, found by its note's first line where that is unique enough.
+        let line = note
+            .lines()
+            .next()
+            .filter(|l| l.len() >= 8)
+            .and_then(|l| parsed.line_of(l))
+            .or(updates_line);
+        let Some(d) = u.date else {
+            errors.push(
+                Diagnostic::error(file, format!("updates: entry {} has no `date`", i + 1))
+                    .at_opt(line)
+                    .with_help(
+                        "write each update as {date: 2024-05-14T10:00:00Z, note: \"What changed\"}",
+                    ),
+            );
+            continue;
+        };
+        if note.is_empty() {
+            errors.push(
+                Diagnostic::error(file, format!("updates: entry {} has no `note`", i + 1))
+                    .at_opt(line)
+                    .with_help(
+                        "say what changed: {date: 2024-05-14, note: \"Vendor patch released\"}",
+                    ),
+            );
+            continue;
+        }
+        let rendered = markdown::render(note, md_opts, hl);
+        for e in rendered.errors.iter() {
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    format!("updates: entry {}: {}", i + 1, e.problem.message),
+                )
+                .at_opt(line)
+                .with_help(e.problem.help.clone()),
+            );
+        }
+        for w in rendered.warnings.iter() {
+            warnings.push(
+                Diagnostic::warning(
+                    file,
+                    format!("updates: entry {}: {}", i + 1, w.problem.message),
+                )
+                .at_opt(line)
+                .with_help(w.problem.help.clone()),
+            );
+        }
+        for l in &rendered.links {
+            if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
+                errors.push(
+                    Diagnostic::error(
+                        file,
+                        format!(
+                            "updates: entry {}: {} to a `{scheme}:` URL, which would run in the reader's browser",
+                            i + 1,
+                            if l.is_image { "an image" } else { "a link" }
+                        ),
+                    )
+                    .at_opt(line)
+                    .with_help("to show such a URL, put it in `code`"),
+                );
+            }
+        }
+        for c in rendered.cves {
+            if !cves.contains(&c) {
+                cves.push(c);
+            }
+        }
+        updates.push(UpdateNote {
+            date: d.0,
+            html: rendered.html,
+        });
+    }
+    // Newest first; notes of the same moment keep the order they were written in.
+    updates.sort_by_key(|u| std::cmp::Reverse(u.date));
+    Fields {
+        publish_at,
+        expires,
+        updates,
+        cves,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::frontmatter;
+    use crate::content::highlight::Highlighter;
+
+    fn read_text(text: &str) -> (Fields, Vec<Diagnostic>) {
+        let parsed = frontmatter::parse(Path::new("p.md"), text).unwrap();
+        let hl = Highlighter::new();
+        let opts = markdown::Options {
+            cve_prefix: "/cve/".into(),
+            highlight: false,
+            unsafe_html: false,
+            attack_ids: Default::default(),
+        };
+        let date = parsed.front_matter.date.map(|d| d.0);
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        let f = read(
+            Path::new("p.md"),
+            &parsed,
+            date,
+            &opts,
+            &mut hl.session(),
+            &mut errors,
+            &mut warnings,
+        );
+        (f, errors)
+    }
+
+    #[test]
+    fn updates_are_rendered_newest_first() {
+        let (f, errors) = read_text(concat!(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n",
+            "  - {date: 2024-05-02, note: \"First *patch*\"}\n",
+            "  - date: 2024-05-03T10:00:00Z\n    note: \"Exploited: CVE-2024-1111 <script>x</script>\"\n",
+            "---\nbody\n"
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(f.updates.len(), 2);
+        assert_eq!(f.updates[0].date.rfc3339(), "2024-05-03T10:00:00Z");
+        assert!(f.updates[0].html.contains("href=\"/cve/CVE-2024-1111/\""));
+        assert!(
+            !f.updates[0].html.contains("<script"),
+            "{}",
+            f.updates[0].html
+        );
+        assert!(f.updates[1].html.contains("<em>patch</em>"));
+        assert_eq!(f.cves, ["CVE-2024-1111"]);
+    }
+
+    #[test]
+    fn bad_entries_name_their_line() {
+        let (_, errors) =
+            read_text("---\ntitle: T\ndate: 2024-05-01\nupdates:\n  - {date: 2024-05-02}\n---\n");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("no `note`"), "{}", errors[0]);
+        assert_eq!(errors[0].line, Some(4));
+        let (_, errors) = read_text(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n  - {note: \"a note long enough\"}\n---\n",
+        );
+        assert_eq!(errors[0].line, Some(5), "{}", errors[0]);
+        let (_, errors) = read_text(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n  - {date: 2024-05-02, note: \"[x](javascript:alert(1))\"}\n---\n",
+        );
+        assert!(errors[0].message.contains("javascript"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn expiry_must_follow_publication() {
+        let (_, errors) = read_text("---\ntitle: T\ndate: 2024-05-01\nexpires: 2024-04-01\n---\n");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, Some(4));
+        let (_, errors) = read_text(
+            "---\ntitle: T\ndate: 2024-05-01\npublish_at: 2024-06-01T00:00:00Z\nexpires: 2024-05-15\n---\n",
+        );
+        assert!(errors[0].message.contains("publish_at"), "{}", errors[0]);
+        let (f, errors) = read_text(
+            "---\ntitle: T\ndate: 2024-05-01\npublish_at: 2024-06-01T00:00:00Z\nexpires: 2024-07-01\n---\n",
+        );
+        assert!(errors.is_empty());
+        assert_eq!(f.publish_at.unwrap().rfc3339(), "2024-06-01T00:00:00Z");
+        assert_eq!(f.expires.unwrap().ymd(), "2024-07-01");
+    }
+}
