@@ -177,6 +177,15 @@ highlight_code = true
 # 404 page; "gone": a small "this post was withdrawn" page is written there.
 expired = "absent"
 
+[data]
+# Threat-intelligence data, each file optional (`sitrep data sync` downloads them):
+# CVE JSON 5 records, the CISA KEV catalog, FIRST EPSS scores, MITRE ATT&CK (STIX).
+cve_dir = "data/cve"
+kev = "data/kev.json"
+epss = "data/epss.csv"
+attack = "data/attack/enterprise-attack.json"
+strict = true            # false: a bad record is left out with a warning
+
 [extra]                  # free-form, handed to templates as site.extra
 "#;
 
