@@ -41,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
         cve_prefix: "/cve/".into(),
         highlight: flags & 1 == 0,
         unsafe_html: flags & 2 == 0,
+        shortcodes: None,
     };
     let r = markdown::render(src, &opts, &mut HL.session());
     for l in &r.links {

@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use crate::config::{self, Config};
 use crate::content;
 use crate::content::highlight::Highlighter;
+use crate::content::shortcodes::Shortcodes;
 use crate::error::{BuildError, Diagnostic, Diagnostics};
 use crate::index::schedule::{self, Held, Schedule};
 use crate::index::{self, Site};
@@ -40,6 +41,7 @@ use crate::output::cache::{self, Cache, NoStore, Store};
 use crate::render::templates::Templates;
 use crate::render::theme::{self, ThemeFiles};
 use crate::render::{self, Renderer};
+use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls::Urls;
 
 /// What to build and how.
@@ -100,6 +102,8 @@ pub struct Loaded {
     pub intel: Arc<crate::intel::Intel>,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
+    /// The shortcode templates the content was rendered with.
+    pub shortcodes: Option<Arc<Shortcodes>>,
     /// Scheduled and expired pages, left out of `site` (kept for the cache and reports).
     pub held: Held,
 }
@@ -187,6 +191,14 @@ pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError>
     }
 }
 
+/// What cached pages depend on besides their source: the config and the shortcode templates.
+fn content_fingerprint(config: &Config, shortcodes: Option<&Shortcodes>) -> Fingerprint {
+    Builder::new("content")
+        .fp(config.fingerprint())
+        .fp(shortcodes.map_or(0, Shortcodes::fingerprint))
+        .finish()
+}
+
 /// `use_content_cache`: whether pages may come from `store`.
 fn load_with(
     opts: &BuildOptions,
@@ -222,8 +234,14 @@ fn load_with(
     timings.lap("ATT&CK data");
 
     let (theme, templates) = load_theme(opts, &config, &urls, &mut diags);
+    let shortcodes = theme
+        .as_ref()
+        .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
     timings.lap("templates");
-    let content_key = cache::content_key(config.fingerprint(), opts.drafts);
+    let content_key = cache::content_key(
+        content_fingerprint(&config, shortcodes.as_deref()),
+        opts.drafts,
+    );
     let content_cache = if use_content_cache {
         store.load_content(content_key)
     } else {
@@ -237,6 +255,7 @@ fn load_with(
         opts.drafts,
         &urls.cve_prefix(),
         content_cache.as_ref().map(|c| c as &dyn content::Reuse),
+        shortcodes.clone(),
     ) {
         Ok(c) => Some(c),
         Err(errors) => {
@@ -302,6 +321,7 @@ fn load_with(
         timings,
         intel: Arc::new(intel),
         content_changed,
+        shortcodes,
         held,
     })
 }
@@ -438,7 +458,10 @@ fn build_keeping(
     .map_err(|d| fail(&loaded.warnings, vec![d]))?;
     drop(renderer);
     store.save_manifest(manifest);
-    let key = cache::content_key(loaded.config.fingerprint(), opts.drafts);
+    let key = cache::content_key(
+        content_fingerprint(&loaded.config, loaded.shortcodes.as_deref()),
+        opts.drafts,
+    );
     let all_pages = loaded
         .site
         .posts

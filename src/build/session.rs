@@ -158,6 +158,7 @@ fn reparse_small_edits(
             hl,
             opts.drafts,
             &last.urls.cve_prefix(),
+            last.shortcodes.clone(),
         );
         match (parsed, place) {
             (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {

@@ -61,17 +61,24 @@ fn run_sync(a: SyncArgs) -> ExitCode {
     // The CVEs the site mentions, from its content (front matter and text).
     let hl = Highlighter::new();
     let urls = Urls::new(&config.base_url);
-    let content =
-        match sitrep::content::load(&a.root, &config, &hl, a.drafts, &urls.cve_prefix(), None) {
-            Ok(c) => c,
-            Err(errors) => {
-                super::print_diagnostics(&errors);
-                eprintln!(
-                    "the site's content has errors: fix them so sync knows which CVEs it mentions"
-                );
-                return ExitCode::FAILURE;
-            }
-        };
+    let content = match sitrep::content::load(
+        &a.root,
+        &config,
+        &hl,
+        a.drafts,
+        &urls.cve_prefix(),
+        None,
+        None,
+    ) {
+        Ok(c) => c,
+        Err(errors) => {
+            super::print_diagnostics(&errors);
+            eprintln!(
+                "the site's content has errors: fix them so sync knows which CVEs it mentions"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
     let cves: BTreeSet<String> = content
         .posts
         .iter()

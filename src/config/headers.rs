@@ -147,6 +147,45 @@ impl HeadersConfig {
         out
     }
 
+    /// The text of `_headers`, with `frame-src` in the Content-Security-Policy allowing
+    /// `hosts` too (the hosts of embeds the site's pages use; none leaves the policy as it
+    /// is). A policy without `frame-src` gets `frame-src 'self' HOSTS`, so frames it allowed
+    /// through `default-src 'self'` stay allowed.
+    pub fn file_with_frames(&self, hosts: &[&str]) -> String {
+        if hosts.is_empty() || self.content_security_policy.trim().is_empty() {
+            return self.file();
+        }
+        let mut directives: Vec<String> = self
+            .content_security_policy
+            .split(';')
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .collect();
+        let extra = hosts.join(" ");
+        match directives
+            .iter_mut()
+            .find(|d| d.split_whitespace().next() == Some("frame-src"))
+        {
+            Some(d) if d.split_whitespace().any(|v| v == "'none'") => {
+                *d = format!("frame-src {extra}");
+            }
+            Some(d) => {
+                for h in hosts {
+                    if !d.split_whitespace().any(|v| v == *h) {
+                        d.push(' ');
+                        d.push_str(h);
+                    }
+                }
+            }
+            None => directives.push(format!("frame-src 'self' {extra}")),
+        }
+        HeadersConfig {
+            content_security_policy: directives.join("; "),
+            ..self.clone()
+        }
+        .file()
+    }
+
     /// The text of `_headers`: one rule for every path.
     pub fn file(&self) -> String {
         let mut out = String::from("/*\n");
@@ -188,6 +227,42 @@ mod tests {
         assert!(
             !text.contains("Strict-Transport-Security"),
             "HSTS is opt-in: {text}"
+        );
+    }
+
+    #[test]
+    fn frame_src_only_for_hosts_in_use() {
+        let c = HeadersConfig::default();
+        assert_eq!(c.file_with_frames(&[]), c.file());
+        let text = c.file_with_frames(&["https://www.youtube-nocookie.com"]);
+        assert!(
+            text.contains("  Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; frame-src 'self' https://www.youtube-nocookie.com\n"),
+            "{text}"
+        );
+        let own = HeadersConfig {
+            content_security_policy: "default-src 'self'; frame-src 'none'".into(),
+            ..HeadersConfig::default()
+        };
+        assert!(
+            own.file_with_frames(&["https://player.vimeo.com"])
+                .contains("default-src 'self'; frame-src https://player.vimeo.com\n")
+        );
+        let listed = HeadersConfig {
+            content_security_policy: "frame-src https://a.example".into(),
+            ..HeadersConfig::default()
+        };
+        assert!(
+            listed
+                .file_with_frames(&["https://a.example", "https://b.example"])
+                .contains("frame-src https://a.example https://b.example\n")
+        );
+        let off = HeadersConfig {
+            content_security_policy: String::new(),
+            ..HeadersConfig::default()
+        };
+        assert!(
+            !off.file_with_frames(&["https://b.example"])
+                .contains("frame-src")
         );
     }
 

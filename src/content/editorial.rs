@@ -177,6 +177,7 @@ mod tests {
             highlight: false,
             unsafe_html: false,
             attack_ids: Default::default(),
+            shortcodes: None,
         };
         let date = parsed.front_matter.date.map(|d| d.0);
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());

@@ -40,6 +40,8 @@ pub struct FrontMatter {
     pub draft: Option<bool>,
     pub image: Option<Text>,
     pub aliases: StringList,
+    /// Indicators of compromise (`content::ioc`).
+    pub iocs: Option<Vec<crate::content::ioc::IocEntry>>,
     /// Free-form; handed to templates as it is.
     pub extra: Option<serde_json::Value>,
 }
@@ -64,6 +66,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "draft",
     "image",
     "aliases",
+    "iocs",
     "extra",
 ];
 

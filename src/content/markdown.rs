@@ -28,6 +28,8 @@ pub struct Options {
     pub unsafe_html: bool,
     /// The ATT&CK technique ids the data knows: those in running text link to their page.
     pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// The shortcode templates; `None` renders `{{ … }}` as text (tools without a site).
+    pub shortcodes: Option<crate::content::shortcodes::Shared>,
 }
 
 /// A heading, for a table of contents.
@@ -73,8 +75,9 @@ pub struct Rendered {
     pub errors: Vec<Warning>,
 }
 
-fn cmark_options() -> CmarkOptions {
-    CmarkOptions::ENABLE_TABLES
+pub(crate) fn cmark_options() -> CmarkOptions {
+    CmarkOptions::ENABLE_GFM
+        | CmarkOptions::ENABLE_TABLES
         | CmarkOptions::ENABLE_FOOTNOTES
         | CmarkOptions::ENABLE_STRIKETHROUGH
         | CmarkOptions::ENABLE_TASKLISTS
@@ -303,7 +306,9 @@ impl<'src> Walk<'src, '_, '_, '_> {
     }
 
     /// The HTML of the events, sanitised when the site asks for it.
-    fn finish(self, src_len: usize) -> Rendered {
+    fn finish(mut self, src_len: usize) -> Rendered {
+        // `> [!NOTE]` quotes become callouts.
+        crate::content::callouts::rewrite(&mut self.events);
         let mut out = self.out;
         out.html = String::with_capacity(src_len + src_len / 2);
         pulldown_cmark::html::push_html(&mut out.html, self.events.into_iter());
@@ -396,6 +401,9 @@ pub fn sanitize(html: &str) -> String {
             .add_tag_attributes("span", ["class"])
             .add_tag_attributes("sup", ["class"])
             .add_tag_attributes("div", ["class", "id", "tabindex", "role", "aria-label"])
+            .add_tag_attributes("p", ["class"])
+            .add_tag_attributes("details", ["class", "open"])
+            .add_tag_attributes("summary", ["class"])
             .add_tag_attributes("th", ["style"])
             .add_tag_attributes("td", ["style"])
             .add_tag_attributes("input", ["checked"])
@@ -666,6 +674,7 @@ mod tests {
             highlight: true,
             unsafe_html: true,
             attack_ids: Default::default(),
+            shortcodes: None,
         }
     }
 

@@ -10,11 +10,14 @@
 //! HTML here so the text is walked once.
 
 pub mod body;
+pub mod callouts;
 pub mod editorial;
 pub mod frontmatter;
 pub mod highlight;
+pub mod ioc;
 pub mod markdown;
 mod page;
+pub mod shortcodes;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -87,6 +90,10 @@ pub struct Page {
     pub headings: Vec<Heading>,
     /// Links and images in the body: destination, file line, is it an image.
     pub links: Vec<BodyLink>,
+    /// Indicators of compromise: front matter's `iocs:`, then those of `{% ioc() %}` blocks.
+    pub iocs: Vec<ioc::Ioc>,
+    /// What the body's shortcodes need from the page and the site (`shortcodes::FEATURE_*`).
+    pub features: Vec<String>,
     /// Fingerprint of the source file's bytes: the page is a function of them (and of the
     /// config), so warm builds reuse a cached page whose source did not change.
     pub source_hash: Fingerprint,
@@ -171,6 +178,7 @@ pub fn load(
     drafts: bool,
     cve_prefix: &str,
     cache: Option<&dyn Reuse>,
+    shortcodes: Option<shortcodes::Shared>,
 ) -> Result<Content, Vec<Diagnostic>> {
     let content_dir = root.join("content");
     let mut errors = Vec::new();
@@ -194,7 +202,7 @@ pub fn load(
         .filter(|p| !p.as_os_str().is_empty() && p != Path::new("posts"))
         .collect();
 
-    let md_opts = markdown_options(config, cve_prefix);
+    let md_opts = markdown_options(config, cve_prefix, shortcodes);
     let settings = Settings {
         config,
         md_opts: &md_opts,
@@ -293,12 +301,17 @@ fn place_assets(
 }
 
 /// How content is rendered, from the config.
-fn markdown_options(config: &Config, cve_prefix: &str) -> markdown::Options {
+fn markdown_options(
+    config: &Config,
+    cve_prefix: &str,
+    shortcodes: Option<shortcodes::Shared>,
+) -> markdown::Options {
     markdown::Options {
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
         unsafe_html: config.markdown.unsafe_html,
         attack_ids: config.attack_ids.clone(),
+        shortcodes,
     }
 }
 
@@ -315,6 +328,7 @@ pub fn parse_one(
     hl: &Highlighter,
     drafts: bool,
     cve_prefix: &str,
+    shortcodes: Option<shortcodes::Shared>,
 ) -> Result<Reparsed, Vec<Diagnostic>> {
     let rel = file.strip_prefix("content").map_err(|_| {
         vec![
@@ -329,7 +343,7 @@ pub fn parse_one(
         kind,
         segments,
     };
-    let md_opts = markdown_options(config, cve_prefix);
+    let md_opts = markdown_options(config, cve_prefix, shortcodes);
     let settings = Settings {
         config,
         md_opts: &md_opts,
@@ -365,7 +379,9 @@ impl Page {
     }
 
     /// Whether another version of this page is placed and linked the same: same file,
-    /// route, slug, dates, terms, related entries, aliases and draft flag. What its summary
+    /// route, slug, dates, terms, related entries, aliases, draft flag, indicators of
+    /// compromise and shortcode features (files beside the page and `_headers` follow
+    /// those). What its summary
     /// shows (title, TLDR, description, authors, image, reading time) may differ.
     pub fn same_place(&self, other: &Page) -> bool {
         self.kind == other.kind
@@ -383,6 +399,8 @@ impl Page {
             && self.attack == other.attack
             && self.draft == other.draft
             && self.aliases == other.aliases
+            && self.iocs == other.iocs
+            && self.features == other.features
     }
 }
 
@@ -607,7 +625,9 @@ pub fn parse_content_file(
         kind,
         segments,
     };
-    let md_opts = markdown_options(config, cve_prefix);
+    static BUILTIN: std::sync::LazyLock<Option<shortcodes::Shared>> =
+        std::sync::LazyLock::new(|| shortcodes::Shortcodes::builtin().map(Arc::new));
+    let md_opts = markdown_options(config, cve_prefix, BUILTIN.clone());
     let settings = Settings {
         config,
         md_opts: &md_opts,

@@ -1,7 +1,8 @@
 //! One content file's parsed front matter and body, checked field by field into a [`Page`].
 //!
 //! [`build`] runs one small step per field (title, date, slug and route, terms, CVEs,
-//! related links, image, aliases), then renders the body. Each step reports its problems
+//! related links, image, aliases, indicators of compromise), then renders the body (with its
+//! shortcodes). Each step reports its problems
 //! into the [`Fields`] it works on, which knows the file and finds the line of a value, so
 //! every problem of the file is reported at once, each naming its file, line and fix.
 
@@ -322,6 +323,10 @@ fn clean(list: &[String]) -> Vec<String> {
 struct Body {
     rendered: markdown::Rendered,
     links: Vec<BodyLink>,
+    /// From `{% ioc() %}` blocks.
+    iocs: Vec<super::ioc::Ioc>,
+    /// What the body's shortcodes need (`shortcodes::FEATURE_*`).
+    features: Vec<String>,
 }
 
 /// Renders the body and turns its problems (and links that would run script) into
@@ -333,7 +338,16 @@ fn render_body(
     hl: &mut Session<'_>,
     r: &mut FileResult,
 ) -> Body {
-    let body = markdown::render(parsed.body, md_opts, hl);
+    // Markdown, with the shortcodes expanded (their problems name line and column).
+    let rich = super::shortcodes::render(
+        file,
+        parsed.body,
+        parsed.body_line,
+        md_opts,
+        hl,
+        &mut r.errors,
+    );
+    let body = rich.rendered;
     // Byte offsets of the body's line starts, to place warnings (there can be thousands).
     let line_starts: Vec<usize> = if body.warnings.is_empty() && body.errors.is_empty() {
         Vec::new()
@@ -379,6 +393,8 @@ fn render_body(
     Body {
         rendered: body,
         links,
+        iocs: rich.iocs,
+        features: rich.features.into_iter().collect(),
     }
 }
 
@@ -414,6 +430,12 @@ pub(super) fn build(
     let related = f.related();
     let image = f.image();
     let aliases = f.aliases();
+    let mut iocs = super::ioc::from_front_matter(
+        fm.iocs.as_deref().unwrap_or_default(),
+        file,
+        &|v| parsed.line_of(v),
+        &mut f.errors,
+    );
     r.errors.append(&mut f.errors);
     if !r.errors.is_empty() {
         return None;
@@ -422,7 +444,10 @@ pub(super) fn build(
     let Body {
         rendered: body,
         links,
+        iocs: body_iocs,
+        features,
     } = render_body(file, parsed, settings.md_opts, hl, r);
+    iocs.extend(body_iocs);
     for id in &body.cves {
         if seen_cves.insert(id.clone()) {
             cves.push(id.clone());
@@ -488,6 +513,8 @@ pub(super) fn build(
         reading_time,
         headings: body.headings,
         links,
+        iocs,
+        features,
         source_hash,
     })
 }

@@ -283,6 +283,8 @@ mod tests {
             reading_time: 1,
             headings: Vec::new(),
             links: Vec::new(),
+            iocs: Vec::new(),
+            features: Vec::new(),
             source_hash: 0,
         }
     }

@@ -325,6 +325,8 @@ mod tests {
             reading_time: 1,
             headings: vec![],
             links: vec![],
+            iocs: vec![],
+            features: vec![],
             source_hash: 0,
         }
     }

@@ -148,11 +148,19 @@ impl Renderer<'_> {
             "the generated robots.txt",
         ));
         if self.config.headers.enabled {
+            // `frame-src` for the players of the embeds the site's pages use.
+            let frames = super::ioc_exports::frame_hosts(site);
             jobs.push(bytes_job(
                 headers::FILE,
-                self.config.headers.file(),
+                self.config.headers.file_with_frames(&frames),
                 "the generated _headers",
             ));
+        }
+        for (route, text, origin) in super::ioc_exports::files(site, self.config, self.urls) {
+            jobs.push(Job {
+                origin,
+                ..bytes_job(&route, text, "")
+            });
         }
         if let Some(css) = self.syntax_css {
             jobs.push(bytes_job(

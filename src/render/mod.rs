@@ -14,6 +14,7 @@ pub mod editorial;
 pub mod feeds;
 mod generated;
 pub mod intel;
+pub mod ioc_exports;
 mod listing;
 mod post;
 pub mod routes;

@@ -76,6 +76,7 @@ impl Renderer<'_> {
         m.insert("toc".into(), toc(p));
         m.insert("attack".into(), self.attack_links(&p.attack));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        super::ioc_exports::page_values(p, self.urls, &mut m);
         m.insert("updates".into(), super::editorial::updates_value(p));
         m.insert(
             "related".into(),
@@ -139,6 +140,7 @@ impl Renderer<'_> {
         m.insert("content".into(), Value::safe_string(p.html.get()?));
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
+        super::ioc_exports::page_values(p, self.urls, &mut m);
         m.insert("updates".into(), super::editorial::updates_value(p));
         m.insert("scheduled".into(), self.scheduled(p));
         Ok(Value::from(m))

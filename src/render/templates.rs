@@ -212,7 +212,8 @@ fn tera_error(e: &tera::Error, shown: &HashMap<String, PathBuf>) -> Diagnostic {
     d
 }
 
-fn register_filters(tera: &mut Tera, origin: &str) {
+/// Registers sitrep's filters (`docs/templates.md`) on a Tera instance.
+pub(crate) fn register_filters(tera: &mut Tera, origin: &str) {
     tera.register_filter("date", date_filter);
     tera.register_filter("json_encode", json_encode);
     tera.register_filter("slugify", |s: &str, _: Kwargs, _: &State| slugify(s));

@@ -178,6 +178,13 @@ fn read_dir_into(
     }
 }
 
+/// The built-in theme's templates, by name.
+pub fn embedded_templates_into(templates: &mut BTreeMap<String, TemplateFile>) {
+    let mut files = ThemeFiles::default();
+    embedded_into(&mut files);
+    templates.append(&mut files.templates);
+}
+
 fn embedded_into(files: &mut ThemeFiles) {
     fn walk(dir: &'static Dir<'static>, out: &mut Vec<&'static include_dir::File<'static>>) {
         out.extend(dir.files());

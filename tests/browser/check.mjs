@@ -31,6 +31,9 @@ const POST = '/posts/ldp-active-cyber-defence-debate/';
 const TERM = '/tags/policy/';
 const CVE = '/cve/CVE-2024-3400/';
 const MISSING = '/no-such-story/';
+// A post with callouts, every built-in shortcode, click-to-play embeds and IOC tables.
+const RICH = '/posts/phishing-kit-field-guide/';
+const YOUTUBE = 'https://www.youtube-nocookie.com';
 
 const failures = [];
 const fail = (where, what) => failures.push(`${where}: ${what}`);
@@ -59,7 +62,7 @@ function matches(pattern, urlPath) {
 }
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml', '.xml': 'application/xml; charset=utf-8',
   '.json': 'application/json; charset=utf-8', '.txt': 'text/plain; charset=utf-8',
   '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp',
@@ -264,7 +267,7 @@ async function main() {
     // 4. Screenshots, page weight, axe in light and dark.
     const shots = [['home', '/'], ['post', POST], ['term', TERM], ['cve', CVE],
       ['code', '/posts/xz-utils-backdoor-cve-2024-3094/'], ['table', '/posts/incident-reporting-deadlines-compared/'],
-      ['tags', '/tags/'], ['about', '/about/'], ['404', MISSING],
+      ['tags', '/tags/'], ['about', '/about/'], ['404', MISSING], ['rich', RICH],
       ['cves', '/cve/'], ['kev', '/cve/kev/'], ['attack', '/attack/'], ['technique', '/attack/T1059.001/']];
     for (const [name, url] of shots) {
       for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
@@ -338,6 +341,70 @@ async function main() {
       if (hidden.length) fail(POST, `print styles show ${hidden.join(', ')}`);
       await r.page.screenshot({ path: path.join(SHOTS, 'post-print.png'), fullPage: true });
       await r.page.close();
+    }
+
+    // 6. The rich post: nothing from another host until the reader clicks a video; the
+    //    click swaps in a youtube-nocookie.com player that the CSP's frame-src allows; IOC
+    //    copy buttons copy the real (refanged) value.
+    {
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 1280, height: 900 });
+      const problems = [];
+      const elsewhere = [];
+      page.on('console', (m) => { if (m.type() === 'error') problems.push('console error: ' + m.text()); });
+      page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+      page.on('request', (r) => { if (new URL(r.url()).origin !== base) elsewhere.push(r.url()); });
+      // The player is answered locally: the test never reaches the internet.
+      let playerRequests = 0;
+      await page.route(YOUTUBE + '/**', (route) => {
+        playerRequests += 1;
+        return route.fulfill({ status: 200, contentType: 'text/html', body: '<!DOCTYPE html><title>player</title><p>player</p>' });
+      });
+      const main = await page.goto(base + RICH, { waitUntil: 'load' });
+      if (main.status() !== 200) problems.push(`status ${main.status()}`);
+      const before = await page.evaluate(() => ({
+        frames: document.querySelectorAll('iframe').length,
+        embeds: document.querySelectorAll('a[data-embed-src]').length,
+        callouts: document.querySelectorAll('.callout').length,
+        figures: document.querySelectorAll('figure.figure img').length,
+        iocRows: document.querySelectorAll('td[data-ioc]').length,
+        buttons: document.querySelectorAll('button.ioc-copy').length,
+        realShown: [...document.querySelectorAll('.ioc-real')].filter((c) => getComputedStyle(c).display !== 'none').length,
+        iocLinks: document.querySelectorAll('td[data-ioc] a').length,
+      }));
+      console.log('rich post before a click: ' + JSON.stringify(before));
+      const want = (ok, what) => { if (!ok) fail(RICH, `${what}: ${JSON.stringify(before)}`); };
+      want(before.frames === 0, 'an iframe before any click');
+      want(before.embeds >= 2 && before.callouts >= 5 && before.figures === 1, 'embeds, callouts and the figure');
+      want(before.iocRows >= 8 && before.buttons === before.iocRows, 'a copy button per indicator');
+      want(before.realShown === 0, 'real values shown while rich.js runs');
+      want(before.iocLinks === 0, 'an indicator is a link');
+      if (elsewhere.length) fail(RICH, `requests to other hosts before a click: ${elsewhere.join(' ')}`);
+
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      const cell = page.locator('td[data-ioc^="https://"]').first();
+      const real = await cell.getAttribute('data-ioc');
+      await cell.locator('button.ioc-copy').click();
+      await page.waitForFunction(() => document.querySelector('.ioc-status')?.textContent.startsWith('Copied'));
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      if (copied !== real) fail(RICH, `copy gave ${JSON.stringify(copied)}, not the real value ${JSON.stringify(real)}`);
+      if (!real.startsWith('https://') || (await cell.locator('.ioc-defanged').textContent()).includes('https://')) {
+        fail(RICH, 'the URL indicator is not shown defanged');
+      }
+
+      await page.locator('.embed-youtube a.embed-link').click();
+      const frame = await page.waitForSelector('.embed-youtube iframe', { timeout: 5000 }).catch(() => null);
+      const src = frame ? await frame.getAttribute('src') : '';
+      if (!src.startsWith(YOUTUBE + '/embed/')) fail(RICH, `the click made no youtube-nocookie player (${src})`);
+      await page.waitForTimeout(300);
+      if (playerRequests === 0) fail(RICH, 'the player was not requested after the click');
+      const stray = elsewhere.filter((u) => !u.startsWith(YOUTUBE + '/'));
+      if (stray.length) fail(RICH, `requests to other hosts: ${stray.join(' ')}`);
+      const csp = await page.evaluate(() => window.__csp || []);
+      for (const v of csp) problems.push('CSP violation: ' + v);
+      for (const p of problems) fail(RICH, p);
+      await page.screenshot({ path: path.join(SHOTS, 'rich-after-click.png'), fullPage: true });
+      await page.close();
     }
   } finally {
     await context.close();

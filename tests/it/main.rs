@@ -14,6 +14,7 @@ mod intel;
 mod malformed;
 mod messages;
 mod resources;
+mod rich;
 mod scaffold;
 mod serve;
 mod session;

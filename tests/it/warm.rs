@@ -201,6 +201,40 @@ fn edits_rebuild_only_what_they_touch_and_match_a_cold_build() {
 }
 
 #[test]
+fn shortcodes_embeds_and_iocs_warm_equals_cold() {
+    let s = site();
+    s.build(&[]).ok();
+    // A post gains a video, a callout and IOCs: its exports appear and `_headers` gains
+    // frame-src.
+    s.write(
+        "content/posts/p5.md",
+        &post(
+            "Post 5",
+            "2024-01-05",
+            "iocs:\n  - {type: ipv4, value: \"203.0.113.5\"}\n",
+            "> [!WARNING] Patch\n> Now.\n\n{{ youtube(id=\"aqz-KE-bpKQ\") }}\n\n{% ioc() %}\nevil.example.com\n{% end %}\n",
+        ),
+    );
+    assert_warm_equals_cold(&s, "shortcodes added");
+    assert!(
+        s.read("_headers")
+            .contains("frame-src 'self' https://www.youtube-nocookie.com")
+    );
+    assert!(s.exists("posts/p5/iocs.stix.json") && s.exists("iocs.json"));
+    // A site shortcode template changes: the pages using it change, as in a cold build.
+    s.write("templates/shortcodes/youtube.html", "<p>{{ id }}</p>\n");
+    assert_warm_equals_cold(&s, "shortcode template edit");
+    // The post loses them again: exports go, frame-src goes.
+    s.write(
+        "content/posts/p5.md",
+        &post("Post 5", "2024-01-05", "", "Plain again.\n"),
+    );
+    assert_warm_equals_cold(&s, "shortcodes removed");
+    assert!(!s.read("_headers").contains("frame-src"));
+    assert!(!s.exists("posts/p5/iocs.stix.json") && !s.exists("iocs.json"));
+}
+
+#[test]
 fn output_files_changed_by_hand_are_rewritten() {
     let s = site();
     s.build(&[]).ok();

@@ -1,0 +1,1322 @@
+//! Shortcodes: Zola's `{{ name(args) }}` and `{% name(args) %}body{% end %}` in Markdown,
+//! rendered by the Tera templates `templates/shortcodes/<name>.html` (the site's override the
+//! theme's, file by file).
+//!
+//! They run in the content stage, with the body's Markdown, so a page's cached body already
+//! holds their output: a warm build re-runs none. A body without `{{` or `{%` (nearly all of
+//! them) goes straight to Markdown ([`parser::may_have_calls`]).
+//!
+//! How a body with calls is rendered:
+//! 1. [`parser::scan`] finds the calls, skipping code blocks and inline code;
+//! 2. each call is replaced by a placeholder (a private-use character and a number), a call
+//!    alone on its line by a paragraph of its own; a body stays Markdown between an opening
+//!    and a closing placeholder (except `ioc`, whose lines are indicators, not Markdown);
+//! 3. the text is rendered as Markdown, as any body (sanitised too when
+//!    `markdown.unsafe_html = false`);
+//! 4. the placeholders are replaced, innermost first, by the templates' output, which gets
+//!    the arguments as variables and `body`, the rendered body, as safe HTML.
+//!
+//! Built-in shortcodes have their arguments checked here (types, required ones, safe URLs,
+//! ids of the right shape) before their template sees them; an unknown shortcode, a missing
+//! argument, a bad value or a template error is an error naming the post's file, line and
+//! column.
+
+pub mod migration;
+pub mod parser;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pulldown_cmark::{Event, Parser, Tag};
+use tera::{Context, Tera, Value};
+
+use crate::content::check_link;
+use crate::content::highlight::Session;
+use crate::content::ioc::{self, Ioc};
+use crate::content::markdown::{self, Rendered, is_cve_id};
+use crate::error::{Diagnostic, line_col};
+use crate::render::theme::TemplateFile;
+use crate::support::fingerprint::{Builder, Fingerprint};
+use parser::{Arg, ArgValue, Call, Item};
+
+/// Where shortcode templates live, under `templates/`.
+pub const DIR: &str = "shortcodes/";
+
+/// Features a page's shortcodes use, which the page's template and the site's `_headers`
+/// act on.
+pub const FEATURE_YOUTUBE: &str = "youtube";
+pub const FEATURE_VIMEO: &str = "vimeo";
+pub const FEATURE_IOC: &str = "ioc";
+
+/// The hosts an embed's iframe loads from, after the reader's click.
+pub const YOUTUBE_FRAME_HOST: &str = "https://www.youtube-nocookie.com";
+pub const VIMEO_FRAME_HOST: &str = "https://player.vimeo.com";
+
+/// The shortcode templates of a build.
+pub struct Shortcodes {
+    tera: Tera,
+    /// Template name -> file shown in messages.
+    shown: HashMap<String, PathBuf>,
+    /// Names of the available shortcodes (template names without folder and `.html`).
+    names: BTreeSet<String>,
+    fingerprint: Fingerprint,
+    /// Link to the home page (`/` or `/blog/`), for templates.
+    root_url: String,
+}
+
+impl std::fmt::Debug for Shortcodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shortcodes")
+            .field("names", &self.names)
+            .field("root_url", &self.root_url)
+            .finish()
+    }
+}
+
+impl Shortcodes {
+    /// The shortcode templates among a build's templates (after the site's overrides).
+    /// `None` when one does not parse: `render::templates` reports that error with its line.
+    pub fn new(
+        templates: &BTreeMap<String, TemplateFile>,
+        root_url: &str,
+        origin: &str,
+    ) -> Option<Shortcodes> {
+        let mut tera = Tera::new();
+        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        tera.set_escape_fn(crate::support::escape::html_to);
+        crate::render::templates::register_filters(&mut tera, origin);
+        let ours: Vec<(&String, &TemplateFile)> = templates
+            .iter()
+            .filter(|(n, _)| n.starts_with(DIR) && n.ends_with(".html"))
+            .collect();
+        tera.add_raw_templates(ours.iter().map(|(n, f)| (n.as_str(), f.text.as_str())))
+            .ok()?;
+        let names = ours
+            .iter()
+            .map(|(n, _)| n[DIR.len()..n.len() - ".html".len()].to_string())
+            .collect();
+        let fingerprint = ours
+            .iter()
+            .fold(Builder::new("shortcodes").str(root_url), |b, (n, f)| {
+                b.str(n).str(&f.text)
+            })
+            .finish();
+        Some(Shortcodes {
+            tera,
+            shown: ours
+                .iter()
+                .map(|(n, f)| ((*n).clone(), f.shown.clone()))
+                .collect(),
+            names,
+            fingerprint,
+            root_url: root_url.to_string(),
+        })
+    }
+
+    /// The built-in theme's shortcodes (for tools that parse content without a site).
+    pub fn builtin() -> Option<Shortcodes> {
+        let mut files = BTreeMap::new();
+        crate::render::theme::embedded_templates_into(&mut files);
+        Shortcodes::new(&files, "/", "https://example.com")
+    }
+
+    /// Of every shortcode template: pages cached with other templates are parsed again.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+}
+
+/// A rendered body with what its shortcodes found.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub rendered: Rendered,
+    /// Indicators from `{% ioc() %}` blocks, in order.
+    pub iocs: Vec<Ioc>,
+    /// What the page needs: [`FEATURE_YOUTUBE`], [`FEATURE_VIMEO`], [`FEATURE_IOC`].
+    pub features: BTreeSet<String>,
+}
+
+/// Renders a body (`body`, which starts on line `body_line` of `file`), expanding its
+/// shortcodes. Problems go to `errors` with their file, line and column.
+pub fn render(
+    file: &Path,
+    body: &str,
+    body_line: usize,
+    opts: &markdown::Options,
+    hl: &mut Session<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> Body {
+    let Some(sc) = opts.shortcodes.as_deref() else {
+        return plain(body, opts, hl);
+    };
+    if !parser::may_have_calls(body) {
+        return plain(body, opts, hl);
+    }
+    let at = |offset: usize| {
+        let (line, col) = line_col(body, offset);
+        (body_line + line - 1, col)
+    };
+    let fail = |offset: usize, message: String, help: String| {
+        let (line, col) = at(offset);
+        Diagnostic::error(file, message)
+            .at(line, col)
+            .with_help(help)
+    };
+    let items = match parser::scan(body, &code_ranges(body)) {
+        Ok(items) if items.is_empty() => return plain(body, opts, hl),
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(fail(e.offset, format!("shortcode: {}", e.message), e.help));
+            return Body::default();
+        }
+    };
+    if body.contains(MARK) {
+        errors.push(fail(
+            body.find(MARK).unwrap_or(0),
+            "the text contains U+E000, a private-use character sitrep uses to place shortcodes"
+                .into(),
+            "remove the character".into(),
+        ));
+        return Body::default();
+    }
+    let expanded = expand(body, &items);
+    let mut rendered = markdown::render(&expanded.text, opts, hl);
+    let back = |o: usize| expanded.map_back(o);
+    for l in &mut rendered.links {
+        l.offset = back(l.offset);
+    }
+    for w in rendered
+        .warnings
+        .iter_mut()
+        .chain(rendered.errors.iter_mut())
+    {
+        w.offset = back(w.offset);
+    }
+    rendered.first_paragraph = strip_marks(&rendered.first_paragraph);
+    without_callout_marker(&mut rendered.first_paragraph);
+    for h in &mut rendered.headings {
+        h.text = strip_marks(&h.text);
+    }
+    let mut out = Body::default();
+    let mut env = Expansion {
+        sc,
+        calls: &expanded.calls,
+        cve_prefix: &opts.cve_prefix,
+        nth: HashMap::new(),
+        out: &mut out,
+        problems: Vec::new(),
+        cves: Vec::new(),
+        links: Vec::new(),
+    };
+    let html = env.substitute(&rendered.html);
+    let problems = std::mem::take(&mut env.problems);
+    for id in std::mem::take(&mut env.cves) {
+        if !rendered.cves.contains(&id) {
+            rendered.cves.push(id);
+        }
+    }
+    rendered.links.extend(std::mem::take(&mut env.links));
+    for (offset, message, help) in problems {
+        errors.push(fail(offset, message, help));
+    }
+    rendered.html = html;
+    out.rendered = rendered;
+    out
+}
+
+fn plain(body: &str, opts: &markdown::Options, hl: &mut Session<'_>) -> Body {
+    let mut rendered = markdown::render(body, opts, hl);
+    without_callout_marker(&mut rendered.first_paragraph);
+    Body {
+        rendered,
+        ..Body::default()
+    }
+}
+
+/// A body that opens with a titled callout (`> [!WARNING] Patch now`) has the marker in
+/// its first paragraph's text, which may become the page's description: it goes.
+fn without_callout_marker(first_paragraph: &mut String) {
+    if first_paragraph.starts_with("[!")
+        && let Some((_, _, rest)) = crate::content::callouts::parse_marker(first_paragraph)
+    {
+        *first_paragraph = rest.to_string();
+    }
+}
+
+/// Byte ranges of code (fenced and indented blocks, inline code), where nothing is a call.
+fn code_ranges(src: &str) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (event, range) in Parser::new_ext(src, markdown::cmark_options()).into_offset_iter() {
+        let code = matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_)));
+        if code && out.last().is_none_or(|l| l.end <= range.start) {
+            out.push(range);
+        }
+    }
+    out
+}
+
+/// Starts a placeholder: `MARK n END` for a call or the opening of a body, `MARK / n END`
+/// for the closing.
+const MARK: char = '\u{E000}';
+const MARK_END: char = '\u{E001}';
+
+fn strip_marks(s: &str) -> String {
+    if !s.contains(MARK) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        match rest.find(MARK_END) {
+            Some(e) => rest = &rest[e + MARK_END.len_utf8()..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+/// One call to render after the Markdown.
+#[derive(Debug)]
+struct Pending {
+    call: Call,
+    /// Whether the call has a body (`{% %}`).
+    has_body: bool,
+    /// `ioc`'s body, as written, and its offset.
+    raw_body: Option<(String, usize)>,
+}
+
+/// The body with placeholders, and how its offsets map back.
+struct Expanded {
+    text: String,
+    calls: Vec<Pending>,
+    /// `(offset in text, offset in source, copied)`: from each offset on, text was copied
+    /// from the source (offsets shift alike) or inserted (they all map to one place).
+    map: Vec<(usize, usize, bool)>,
+}
+
+impl Expanded {
+    fn map_back(&self, o: usize) -> usize {
+        let i = self
+            .map
+            .partition_point(|&(t, _, _)| t <= o)
+            .saturating_sub(1);
+        match self.map.get(i) {
+            Some(&(t, s, true)) => s + (o - t),
+            Some(&(_, s, false)) => s,
+            None => o,
+        }
+    }
+}
+
+/// Built-ins whose body is not Markdown.
+fn raw_body(name: &str) -> bool {
+    name == "ioc"
+}
+
+/// Whether the item at `range` is alone on its line (only spaces and `>` before it), and
+/// that line's start, end and prefix.
+fn alone_on_line(src: &str, range: &Range<usize>) -> Option<(usize, usize)> {
+    let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[range.end..]
+        .find('\n')
+        .map_or(src.len(), |i| range.end + i);
+    let prefix_ok = src[line_start..range.start]
+        .chars()
+        .all(|c| c == ' ' || c == '\t' || c == '>');
+    let suffix_ok = src[range.end..line_end].trim().is_empty();
+    (prefix_ok && suffix_ok).then_some((line_start, line_end))
+}
+
+fn expand(src: &str, items: &[Item]) -> Expanded {
+    let mut e = Expanded {
+        text: String::with_capacity(src.len() + 64),
+        calls: Vec::new(),
+        map: Vec::new(),
+    };
+    let mut pos = 0;
+    let copy = |e: &mut Expanded, from: usize, to: usize| {
+        if to > from {
+            e.map.push((e.text.len(), from, true));
+            e.text.push_str(&src[from..to]);
+        }
+    };
+    // Puts `token` in place of `range`: as a paragraph of its own when the item is alone on
+    // its line, else where it stands.
+    let place =
+        |e: &mut Expanded, pos: &mut usize, range: Range<usize>, end: usize, token: &str| {
+            match alone_on_line(src, &(range.start..end)) {
+                Some((line_start, line_end)) if line_start >= *pos => {
+                    copy(e, *pos, line_start);
+                    let prefix = &src[line_start..range.start];
+                    let quote = prefix.trim_end();
+                    e.map.push((e.text.len(), range.start, false));
+                    e.text
+                        .push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
+                    *pos = line_end;
+                }
+                _ => {
+                    copy(e, *pos, range.start);
+                    e.map.push((e.text.len(), range.start, false));
+                    e.text.push_str(token);
+                    *pos = end;
+                }
+            }
+        };
+    let mut stack: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        match &items[i] {
+            Item::Escaped(text, range) => {
+                copy(&mut e, pos, range.start);
+                e.map.push((e.text.len(), range.start, false));
+                e.text.push_str(text);
+                pos = range.end;
+            }
+            Item::Inline(call, range) => {
+                let n = e.calls.len();
+                e.calls.push(Pending {
+                    call: call.clone(),
+                    has_body: false,
+                    raw_body: None,
+                });
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.clone(),
+                    range.end,
+                    &format!("{MARK}{n}{MARK_END}"),
+                );
+            }
+            Item::Open(call, range) if raw_body(&call.name) => {
+                // Up to the matching end; calls inside are text of the block.
+                let mut depth = 0;
+                let mut j = i + 1;
+                let end_range = loop {
+                    match items.get(j) {
+                        Some(Item::Open(..)) => depth += 1,
+                        Some(Item::End(r)) if depth == 0 => break r.clone(),
+                        Some(Item::End(_)) => depth -= 1,
+                        Some(_) => {}
+                        None => break range.end..range.end,
+                    }
+                    j += 1;
+                };
+                let n = e.calls.len();
+                e.calls.push(Pending {
+                    call: call.clone(),
+                    has_body: true,
+                    raw_body: Some((src[range.end..end_range.start].to_string(), range.end)),
+                });
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.start..end_range.end,
+                    end_range.end,
+                    &format!("{MARK}{n}{MARK_END}"),
+                );
+                i = j;
+            }
+            Item::Open(call, range) => {
+                let n = e.calls.len();
+                e.calls.push(Pending {
+                    call: call.clone(),
+                    has_body: true,
+                    raw_body: None,
+                });
+                stack.push(n);
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.clone(),
+                    range.end,
+                    &format!("{MARK}{n}{MARK_END}"),
+                );
+            }
+            Item::End(range) => {
+                let n = stack.pop().unwrap_or(0);
+                place(
+                    &mut e,
+                    &mut pos,
+                    range.clone(),
+                    range.end,
+                    &format!("{MARK}/{n}{MARK_END}"),
+                );
+            }
+        }
+        i += 1;
+    }
+    copy(&mut e, pos, src.len());
+    e
+}
+
+/// A problem at a source offset: message and help.
+type Problem = (usize, String, String);
+
+struct Expansion<'a> {
+    sc: &'a Shortcodes,
+    calls: &'a [Pending],
+    cve_prefix: &'a str,
+    nth: HashMap<String, usize>,
+    out: &'a mut Body,
+    problems: Vec<Problem>,
+    /// CVE ids of `cve` calls, for the page's CVE list.
+    cves: Vec<String>,
+    /// Images and links of `figure` calls, for `sitrep check`.
+    links: Vec<markdown::Link>,
+}
+
+impl Expansion<'_> {
+    /// Replaces every placeholder in `html` by its call's output.
+    fn substitute(&mut self, html: &str) -> String {
+        let mut out = String::with_capacity(html.len() + 256);
+        let mut done = vec![false; self.calls.len()];
+        // Open bodies: call number and where its HTML starts in `out`.
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut rest = html;
+        while let Some(i) = rest.find(MARK) {
+            let (before, at_mark) = rest.split_at(i);
+            out.push_str(before);
+            let token_len = at_mark
+                .find(MARK_END)
+                .map_or(at_mark.len(), |e| e + MARK_END.len_utf8());
+            let token = &at_mark[MARK.len_utf8()
+                ..token_len
+                    .saturating_sub(MARK_END.len_utf8())
+                    .max(MARK.len_utf8())];
+            rest = &at_mark[token_len..];
+            let closing = token.starts_with('/');
+            let Ok(n) = token.trim_start_matches('/').parse::<usize>() else {
+                continue;
+            };
+            let Some(pending) = self.calls.get(n) else {
+                continue;
+            };
+            // A placeholder alone in its paragraph stands for a block: the paragraph goes.
+            let alone = out.ends_with("<p>") && rest.starts_with("</p>");
+            if alone {
+                out.truncate(out.len() - 3);
+                rest = &rest[4..];
+                rest = rest.strip_prefix('\n').unwrap_or(rest);
+            }
+            if inside_tag(&out) {
+                self.problems.push((
+                    pending.call.offset,
+                    format!(
+                        "the shortcode `{}` cannot be used here: it is inside a link, an image or an HTML tag",
+                        pending.call.name
+                    ),
+                    "put the shortcode in running text or on a line of its own".into(),
+                ));
+                done[n] = true;
+                continue;
+            }
+            if closing {
+                match open.pop() {
+                    Some((m, start)) if m == n => {
+                        let body_html = out[start..].to_string();
+                        out.truncate(start);
+                        done[n] = true;
+                        if let Some(html) = self.call(pending, Some(&body_html)) {
+                            out.push_str(&html);
+                            if alone {
+                                out.push('\n');
+                            }
+                        }
+                    }
+                    other => {
+                        if let Some(o) = other {
+                            open.push(o);
+                        }
+                        self.problems.push((
+                            pending.call.offset,
+                            format!(
+                                "the body of `{}` is cut apart by the Markdown around it (a list, quote or table ends inside it)",
+                                pending.call.name
+                            ),
+                            "put `{% name() %}` and `{% end %}` each on a line of its own, at the same level of the text".into(),
+                        ));
+                        done[n] = true;
+                    }
+                }
+            } else if pending.has_body && pending.raw_body.is_none() {
+                open.push((n, out.len()));
+            } else {
+                done[n] = true;
+                if let Some(html) = self.call(pending, None) {
+                    out.push_str(&html);
+                    if alone {
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        out.push_str(rest);
+        for (n, _) in open {
+            done[n] = true;
+            self.problems.push((
+                self.calls[n].call.offset,
+                format!(
+                    "the body of `{}` is cut apart by the Markdown around it",
+                    self.calls[n].call.name
+                ),
+                "put `{% name() %}` and `{% end %}` each on a line of its own".into(),
+            ));
+        }
+        for (n, ok) in done.iter().enumerate() {
+            if !ok {
+                self.problems.push((
+                    self.calls[n].call.offset,
+                    format!(
+                        "the shortcode `{}` cannot be used here (in a link's URL, an attribute or raw HTML)",
+                        self.calls[n].call.name
+                    ),
+                    "put the shortcode in running text or on a line of its own".into(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Renders one call; problems are recorded and give `None`.
+    fn call(&mut self, p: &Pending, body_html: Option<&str>) -> Option<String> {
+        let call = &p.call;
+        let name = call.name.as_str();
+        let nth = {
+            let n = self.nth.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let template = format!("{DIR}{name}.html");
+        if !self.sc.names.contains(name) {
+            let known: Vec<&str> = self.sc.names.iter().map(String::as_str).collect();
+            let help = match crate::error::closest(name, &known) {
+                Some(c) => format!("did you mean `{c}`? Or create templates/{template}"),
+                None => format!(
+                    "create templates/{template}, or use one of: {}",
+                    known.join(", ")
+                ),
+            };
+            self.problems
+                .push((call.offset, format!("unknown shortcode `{name}`"), help));
+            return None;
+        }
+        let mut ctx = Context::new();
+        for a in &call.args {
+            ctx.insert_value(a.name.clone(), a.value.to_tera());
+        }
+        ctx.insert_value("nth", Value::from(nth));
+        ctx.insert_value("root_url", Value::from(self.sc.root_url.as_str()));
+        if let Some(b) = body_html {
+            ctx.insert_value("body", Value::safe_string(b));
+        }
+        if let Some(spec) = builtin(name) {
+            if let Err((offset, message, help)) = self.builtin(spec, p, &mut ctx) {
+                self.problems.push((offset, message, help));
+                return None;
+            }
+        }
+        let mut buf = Vec::new();
+        match self.sc.tera.render_to(&template, &ctx, &mut buf) {
+            // Templates end in a newline; a call in running text must not add a space.
+            Ok(()) => Some(String::from_utf8_lossy(&buf).trim().to_string()),
+            Err(e) => {
+                let shown = self
+                    .sc
+                    .shown
+                    .get(&template)
+                    .cloned()
+                    .unwrap_or_else(|| PathBuf::from("templates").join(&template));
+                let mut msg = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    msg.push_str(&format!(": {s}"));
+                    src = s.source();
+                }
+                self.problems.push((
+                    call.offset,
+                    format!(
+                        "the shortcode `{name}` failed in {}: {msg}",
+                        shown.display()
+                    ),
+                    "check the arguments the template uses, or fix the template".into(),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Checks a built-in's arguments and adds what its template needs.
+    fn builtin(&mut self, spec: &Spec, p: &Pending, ctx: &mut Context) -> Result<(), Problem> {
+        let call = &p.call;
+        let name = spec.name;
+        match (spec.body, p.has_body) {
+            (BodyRule::Required, false) => {
+                return Err((
+                    call.offset,
+                    format!("the shortcode `{name}` needs a body"),
+                    format!("write {{% {name}(...) %}}\n...\n{{% end %}}"),
+                ));
+            }
+            (BodyRule::None, true) => {
+                return Err((
+                    call.offset,
+                    format!("the shortcode `{name}` takes no body"),
+                    format!("write {{{{ {name}(...) }}}}"),
+                ));
+            }
+            _ => {}
+        }
+        for a in &call.args {
+            let Some(&(_, ty, _)) = spec.args.iter().find(|(n, _, _)| *n == a.name) else {
+                let names: Vec<&str> = spec.args.iter().map(|(n, _, _)| *n).collect();
+                return Err((
+                    a.offset,
+                    format!("the shortcode `{name}` has no argument `{}`", a.name),
+                    match crate::error::closest(&a.name, &names) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None if names.is_empty() => format!("`{name}` takes no arguments"),
+                        None => format!("its arguments are: {}", names.join(", ")),
+                    },
+                ));
+            };
+            let ok = matches!(
+                (ty, &a.value),
+                (Ty::Str, ArgValue::Str(_))
+                    | (Ty::Int, ArgValue::Int(_))
+                    | (Ty::Bool, ArgValue::Bool(_))
+            );
+            if !ok {
+                return Err((
+                    a.offset,
+                    format!(
+                        "`{}` of `{name}` must be {}, not {}",
+                        a.name,
+                        ty.name(),
+                        a.value.type_name()
+                    ),
+                    match ty {
+                        Ty::Str => format!("put the value in quotes: {}=\"...\"", a.name),
+                        Ty::Int => format!("write a whole number: {}=30", a.name),
+                        Ty::Bool => format!("write {}=true or {}=false", a.name, a.name),
+                    },
+                ));
+            }
+        }
+        for &(arg, _, required) in spec.args {
+            if required && !call.args.iter().any(|a| a.name == arg) {
+                let help = if name == "figure" && arg == "alt" {
+                    "describe the image for readers who cannot see it: alt=\"...\"; write alt=\"\" only for a purely decorative image".to_string()
+                } else {
+                    format!("add {arg}=\"...\" to the call")
+                };
+                return Err((
+                    call.offset,
+                    format!("the shortcode `{name}` needs the argument `{arg}`"),
+                    help,
+                ));
+            }
+        }
+        let get = |arg: &str| -> Option<&Arg> { call.args.iter().find(|a| a.name == arg) };
+        let text = |arg: &str| -> Option<&str> {
+            match get(arg).map(|a| &a.value) {
+                Some(ArgValue::Str(s)) => Some(s.as_str()),
+                _ => None,
+            }
+        };
+        let int = |arg: &str| -> Option<i64> {
+            match get(arg).map(|a| &a.value) {
+                Some(ArgValue::Int(i)) => Some(*i),
+                _ => None,
+            }
+        };
+        let bad = |arg: &str, message: String, help: &str| -> Problem {
+            (
+                get(arg).map_or(call.offset, |a| a.offset),
+                message,
+                help.to_string(),
+            )
+        };
+        let link = |arg: &str| -> Result<(), Problem> {
+            match text(arg) {
+                Some(u) => check_link(u).map_err(|why| {
+                    bad(
+                        arg,
+                        format!("`{arg}` of `{name}`: {u:?} {why}"),
+                        "use an http(s) URL or a path on this site",
+                    )
+                }),
+                None => Ok(()),
+            }
+        };
+        let local = |arg: &str| -> Result<(), Problem> {
+            match text(arg) {
+                Some(u)
+                    if u.trim().is_empty()
+                        || u.contains("//")
+                        || crate::content::scheme_of(u).is_some() =>
+                {
+                    Err(bad(
+                        arg,
+                        format!("`{arg}` of `{name}` must be an image on this site, not {u:?}"),
+                        "an image from another site would be loaded before the reader clicks: give a path such as /images/poster.jpg, or leave it out",
+                    ))
+                }
+                _ => Ok(()),
+            }
+        };
+        let id_chars = |arg: &str,
+                        ok: &dyn Fn(char) -> bool,
+                        len: Range<usize>,
+                        what: &str|
+         -> Result<String, Problem> {
+            let v = text(arg).unwrap_or("").trim();
+            if len.contains(&v.chars().count()) && v.chars().all(ok) {
+                Ok(v.to_string())
+            } else {
+                Err(bad(
+                    arg,
+                    format!("`{arg}` of `{name}`: {v:?} is not {what}"),
+                    "copy it from the address of the post or video",
+                ))
+            }
+        };
+        let put =
+            |ctx: &mut Context, k: &'static str, v: String| ctx.insert_value(k, Value::from(v));
+        for (arg, _, _) in spec.args {
+            if get(arg).is_none() {
+                ctx.insert_value(*arg, Value::none());
+            }
+        }
+        match name {
+            "figure" => {
+                let src = text("src").unwrap_or("");
+                if let Err(why) = check_link(src) {
+                    return Err(bad(
+                        "src",
+                        format!("`src` of `figure`: {src:?} {why}"),
+                        "use a path on this site or an http(s) URL",
+                    ));
+                }
+                link("link")?;
+                self.links.push(markdown::Link {
+                    dest: src.to_string(),
+                    offset: call.offset,
+                    is_image: true,
+                });
+                if let Some(l) = text("link") {
+                    self.links.push(markdown::Link {
+                        dest: l.to_string(),
+                        offset: call.offset,
+                        is_image: false,
+                    });
+                }
+                if get("link").is_some() && text("alt").is_some_and(|a| a.trim().is_empty()) {
+                    return Err(bad(
+                        "alt",
+                        "a linked `figure` needs alt text: it is the link's only name".into(),
+                        "describe where the link leads in alt=\"...\"",
+                    ));
+                }
+            }
+            "youtube" => {
+                let id = id_chars(
+                    "id",
+                    &|c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+                    11..12,
+                    "a YouTube video id (11 letters, digits, - or _)",
+                )?;
+                local("poster")?;
+                let start = int("start").unwrap_or(0);
+                if start < 0 {
+                    return Err(bad(
+                        "start",
+                        "`start` of `youtube` is a number of seconds from 0".into(),
+                        "write start=90 to start at 1:30",
+                    ));
+                }
+                let t = if start > 0 {
+                    format!("&t={start}s")
+                } else {
+                    String::new()
+                };
+                let s = if start > 0 {
+                    format!("&start={start}")
+                } else {
+                    String::new()
+                };
+                put(
+                    ctx,
+                    "watch_url",
+                    format!("https://www.youtube.com/watch?v={id}{t}"),
+                );
+                put(
+                    ctx,
+                    "embed_url",
+                    format!("{YOUTUBE_FRAME_HOST}/embed/{id}?autoplay=1{s}"),
+                );
+                self.out.features.insert(FEATURE_YOUTUBE.into());
+            }
+            "vimeo" => {
+                let id = id_chars(
+                    "id",
+                    &|c| c.is_ascii_digit(),
+                    1..20,
+                    "a Vimeo video id (digits)",
+                )?;
+                local("poster")?;
+                put(ctx, "watch_url", format!("https://vimeo.com/{id}"));
+                put(
+                    ctx,
+                    "embed_url",
+                    format!("{VIMEO_FRAME_HOST}/video/{id}?autoplay=1&dnt=1"),
+                );
+                self.out.features.insert(FEATURE_VIMEO.into());
+            }
+            "x" | "tweet" => {
+                let user = id_chars(
+                    "user",
+                    &|c| c.is_ascii_alphanumeric() || c == '_',
+                    1..16,
+                    "an X user name (letters, digits and _)",
+                )?;
+                let id = id_chars("id", &|c| c.is_ascii_digit(), 1..25, "a post id (digits)")?;
+                put(ctx, "url", format!("https://x.com/{user}/status/{id}"));
+            }
+            "mastodon" => {
+                let url = text("url").unwrap_or("").trim();
+                let host_ok = url
+                    .strip_prefix("https://")
+                    .and_then(|r| r.split('/').next())
+                    .is_some_and(|h| !h.is_empty() && ioc::check(ioc::IocKind::Domain, h).is_ok());
+                if !host_ok || !url.contains("/@") {
+                    return Err(bad(
+                        "url",
+                        format!(
+                            "`url` of `mastodon`: {url:?} is not the https address of a Mastodon post"
+                        ),
+                        "copy the post's address, such as https://infosec.exchange/@user/111111111111111111",
+                    ));
+                }
+                let (host, path) = url["https://".len()..].split_once('/').unwrap_or(("", ""));
+                let account = path.split('/').next().unwrap_or("");
+                put(ctx, "host", host.to_string());
+                put(ctx, "account", format!("{account}@{host}"));
+            }
+            "gist" => {
+                let user = id_chars(
+                    "user",
+                    &|c| c.is_ascii_alphanumeric() || c == '-',
+                    1..40,
+                    "a GitHub user name",
+                )?;
+                let id = id_chars("id", &|c| c.is_ascii_alphanumeric(), 1..64, "a gist id")?;
+                put(ctx, "url", format!("https://gist.github.com/{user}/{id}"));
+            }
+            "callout" => {
+                let kind = text("kind").unwrap_or("note").trim().to_ascii_lowercase();
+                let Some(k) = crate::content::callouts::Kind::parse(&kind) else {
+                    return Err(bad(
+                        "kind",
+                        format!("`kind` of `callout`: {kind:?} is not a callout kind"),
+                        "use note, tip, important, warning or caution",
+                    ));
+                };
+                let fold = text("fold").unwrap_or("");
+                if !matches!(fold, "" | "open" | "closed") {
+                    return Err(bad(
+                        "fold",
+                        format!("`fold` of `callout`: {fold:?} is neither \"open\" nor \"closed\""),
+                        "write fold=\"closed\" for a callout folded shut, fold=\"open\" for one that can be folded",
+                    ));
+                }
+                put(ctx, "kind", k.name().to_string());
+                put(ctx, "label", k.label().to_string());
+            }
+            "cve" => {
+                let id = text("id").unwrap_or("").trim().to_ascii_uppercase();
+                if !is_cve_id(&id) {
+                    return Err(bad(
+                        "id",
+                        format!("`id` of `cve`: {id:?} is not a CVE id"),
+                        "write it as CVE-YYYY-NNNN, for example CVE-2024-3400",
+                    ));
+                }
+                put(ctx, "url", format!("{}{id}/", self.cve_prefix));
+                put(ctx, "record_url", crate::urls::cve_record(&id));
+                self.cves.push(id.clone());
+                put(ctx, "id", id);
+                // Filled by the CVE data layer where it has the record; absent otherwise.
+                ctx.insert_value("severity", Value::none());
+                ctx.insert_value("exploited", Value::none());
+            }
+            "attack" => {
+                let id = text("id").unwrap_or("").trim().to_ascii_uppercase();
+                let Some(url) = attack_url(&id) else {
+                    return Err(bad(
+                        "id",
+                        format!("`id` of `attack`: {id:?} is not a MITRE ATT&CK id"),
+                        "write a technique (T1059, T1059.001), tactic (TA0001), group (G0016), software (S0154) or mitigation (M1036) id",
+                    ));
+                };
+                put(ctx, "url", url);
+                put(ctx, "id", id);
+            }
+            "ioc" => {
+                let (raw, at) = p.raw_body.clone().unwrap_or_default();
+                let mut rows = Vec::new();
+                for (line, item) in ioc::parse_block(&raw) {
+                    let offset = at
+                        + raw
+                            .split_inclusive('\n')
+                            .take(line)
+                            .map(str::len)
+                            .sum::<usize>();
+                    match item {
+                        Ok(i) => {
+                            rows.push(ioc_value(&i));
+                            self.out.iocs.push(i);
+                        }
+                        Err(why) => self.problems.push((
+                            offset + (raw[offset - at..].len() - raw[offset - at..].trim_start().len()),
+                            format!("indicator of compromise: {why}"),
+                            "fix the value, or remove the line; one indicator per line, a note after ` # `".into(),
+                        )),
+                    }
+                }
+                if rows.is_empty() {
+                    return Err((
+                        call.offset,
+                        "the `ioc` block lists no indicators".into(),
+                        "write one indicator per line between {% ioc() %} and {% end %}".into(),
+                    ));
+                }
+                ctx.insert_value("iocs", Value::from(rows));
+                ctx.insert_value(
+                    "caption",
+                    get("title").map_or_else(Value::none, |a| a.value.to_tera()),
+                );
+                self.out.features.insert(FEATURE_IOC.into());
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Whether the end of `html` is inside a tag (between `<` and `>`).
+fn inside_tag(html: &str) -> bool {
+    match (html.rfind('<'), html.rfind('>')) {
+        (Some(lt), Some(gt)) => lt > gt,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// The template value of an indicator: `{type, label, value, defanged, note}`.
+pub fn ioc_value(i: &Ioc) -> Value {
+    let mut m = tera::Map::default();
+    m.insert("type".into(), Value::from(i.kind.name()));
+    m.insert("label".into(), Value::from(i.kind.label()));
+    m.insert("value".into(), Value::from(i.value.as_str()));
+    m.insert("defanged".into(), Value::from(i.defanged()));
+    m.insert("note".into(), Value::from(i.note.as_str()));
+    Value::from(m)
+}
+
+/// The page of a MITRE ATT&CK id.
+fn attack_url(id: &str) -> Option<String> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let (kind, num) = if let Some(n) = id.strip_prefix("TA") {
+        ("tactics", n)
+    } else if let Some(n) = id.strip_prefix('T') {
+        ("techniques", n)
+    } else if let Some(n) = id.strip_prefix('G') {
+        ("groups", n)
+    } else if let Some(n) = id.strip_prefix('S') {
+        ("software", n)
+    } else if let Some(n) = id.strip_prefix('M') {
+        ("mitigations", n)
+    } else {
+        return None;
+    };
+    if kind == "techniques" {
+        let (main, sub) = match num.split_once('.') {
+            Some((m, s)) => (m, Some(s)),
+            None => (num, None),
+        };
+        if !digits(main, 4) || sub.is_some_and(|s| !digits(s, 3)) {
+            return None;
+        }
+        return Some(match sub {
+            Some(s) => format!("https://attack.mitre.org/techniques/T{main}/{s}/"),
+            None => format!("https://attack.mitre.org/techniques/T{main}/"),
+        });
+    }
+    digits(num, 4).then(|| format!("https://attack.mitre.org/{kind}/{id}/"))
+}
+
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    Int,
+    Bool,
+}
+
+impl Ty {
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Str => "a string",
+            Ty::Int => "a whole number",
+            Ty::Bool => "true or false",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyRule {
+    Required,
+    None,
+}
+
+/// A built-in shortcode: its arguments `(name, type, required)` and whether it has a body.
+struct Spec {
+    name: &'static str,
+    args: &'static [(&'static str, Ty, bool)],
+    body: BodyRule,
+}
+
+const BUILTINS: &[Spec] = &[
+    Spec {
+        name: "figure",
+        args: &[
+            ("src", Ty::Str, true),
+            ("alt", Ty::Str, true),
+            ("caption", Ty::Str, false),
+            ("credit", Ty::Str, false),
+            ("link", Ty::Str, false),
+            ("width", Ty::Int, false),
+            ("height", Ty::Int, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "youtube",
+        args: &[
+            ("id", Ty::Str, true),
+            ("start", Ty::Int, false),
+            ("title", Ty::Str, false),
+            ("poster", Ty::Str, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "vimeo",
+        args: &[
+            ("id", Ty::Str, true),
+            ("title", Ty::Str, false),
+            ("poster", Ty::Str, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "x",
+        args: &[
+            ("user", Ty::Str, true),
+            ("id", Ty::Str, true),
+            ("text", Ty::Str, false),
+            ("date", Ty::Str, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "tweet",
+        args: &[
+            ("user", Ty::Str, true),
+            ("id", Ty::Str, true),
+            ("text", Ty::Str, false),
+            ("date", Ty::Str, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "mastodon",
+        args: &[
+            ("url", Ty::Str, true),
+            ("text", Ty::Str, false),
+            ("date", Ty::Str, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "gist",
+        args: &[
+            ("user", Ty::Str, true),
+            ("id", Ty::Str, true),
+            ("file", Ty::Str, false),
+        ],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "details",
+        args: &[("summary", Ty::Str, true), ("open", Ty::Bool, false)],
+        body: BodyRule::Required,
+    },
+    Spec {
+        name: "callout",
+        args: &[
+            ("kind", Ty::Str, false),
+            ("title", Ty::Str, false),
+            ("fold", Ty::Str, false),
+        ],
+        body: BodyRule::Required,
+    },
+    Spec {
+        name: "cve",
+        args: &[("id", Ty::Str, true)],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "attack",
+        args: &[("id", Ty::Str, true), ("name", Ty::Str, false)],
+        body: BodyRule::None,
+    },
+    Spec {
+        name: "ioc",
+        args: &[("title", Ty::Str, false)],
+        body: BodyRule::Required,
+    },
+];
+
+fn builtin(name: &str) -> Option<&'static Spec> {
+    BUILTINS.iter().find(|s| s.name == name)
+}
+
+/// The names of the built-in shortcodes.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|s| s.name)
+}
+
+/// Shared by `Arc` in [`markdown::Options`].
+pub type Shared = Arc<Shortcodes>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::highlight::Highlighter;
+
+    fn opts() -> markdown::Options {
+        markdown::Options {
+            cve_prefix: "/cve/".into(),
+            highlight: false,
+            unsafe_html: true,
+            attack_ids: Default::default(),
+            shortcodes: Shortcodes::builtin().map(Arc::new),
+        }
+    }
+
+    fn run(body: &str) -> (Body, Vec<Diagnostic>) {
+        let mut errors = Vec::new();
+        let out = render(
+            Path::new("content/posts/t.md"),
+            body,
+            5,
+            &opts(),
+            &mut Highlighter::new().session(),
+            &mut errors,
+        );
+        (out, errors)
+    }
+
+    #[test]
+    fn offsets_after_calls_point_into_the_source() {
+        let body = "{% details(summary=\"s\") %}\nA [link](/a/) in it.\n{% end %}\n\n{{ cve(id=\"CVE-2024-3400\") }} then [b](/b/).\n";
+        let (out, errors) = run(body);
+        assert!(errors.is_empty(), "{errors:?}");
+        let links: Vec<(&str, usize)> = out
+            .rendered
+            .links
+            .iter()
+            .map(|l| (l.dest.as_str(), l.offset))
+            .collect();
+        assert_eq!(links[0], ("/a/", body.find("[link]").unwrap()));
+        assert_eq!(links[1], ("/b/", body.find("[b]").unwrap()));
+        assert_eq!(out.rendered.cves, ["CVE-2024-3400"]);
+    }
+
+    #[test]
+    fn blocks_are_not_paragraphs_and_inline_calls_are() {
+        let (out, _) = run(
+            "Text\n{{ cve(id=\"CVE-2024-3400\") }}\nmore\n\nIn {{ attack(id=\"T1059\") }} text.\n",
+        );
+        let html = &out.rendered.html;
+        assert!(
+            html.starts_with("<p>Text</p>\n<span class=\"cve-card\">"),
+            "{html}"
+        );
+        assert!(html.contains("</span>\n<p>more</p>"), "{html}");
+        assert!(html.contains("<p>In <a class=\"attack\""), "{html}");
+    }
+
+    #[test]
+    fn bodies_nest_and_quotes_hold_calls() {
+        let (out, errors) = run(
+            "{% callout(kind=\"note\") %}\nOuter\n\n{% details(summary=\"In\") %}\nInner *x*\n{% end %}\n{% end %}\n\n> {{ cve(id=\"CVE-2024-0001\") }}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert!(
+            html.contains("<p>Outer</p>\n<details class=\"details\">\n<summary>In</summary>\n<p>Inner <em>x</em></p>\n</details>\n</div>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<blockquote>\n<span class=\"cve-card\">"),
+            "{html}"
+        );
+        assert!(!html.contains('\u{E000}'), "{html}");
+    }
+
+    #[test]
+    fn problems_carry_line_and_column() {
+        let (_, errors) = run("a\n\n  {{ nope() }}\n");
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].column), (Some(7), Some(3)));
+        let (_, errors) = run("x \u{E000} {{ cve(id=\"CVE-2024-0001\") }}\n");
+        assert!(errors[0].message.contains("U+E000"), "{errors:?}");
+    }
+
+    #[test]
+    fn attack_ids() {
+        assert_eq!(
+            attack_url("T1059").unwrap(),
+            "https://attack.mitre.org/techniques/T1059/"
+        );
+        assert_eq!(
+            attack_url("T1059.001").unwrap(),
+            "https://attack.mitre.org/techniques/T1059/001/"
+        );
+        assert_eq!(
+            attack_url("TA0001").unwrap(),
+            "https://attack.mitre.org/tactics/TA0001/"
+        );
+        assert_eq!(
+            attack_url("G0016").unwrap(),
+            "https://attack.mitre.org/groups/G0016/"
+        );
+        assert_eq!(
+            attack_url("S0154").unwrap(),
+            "https://attack.mitre.org/software/S0154/"
+        );
+        assert_eq!(
+            attack_url("M1036").unwrap(),
+            "https://attack.mitre.org/mitigations/M1036/"
+        );
+        for bad in ["T105", "T1059.1", "X1234", "TA01", "T1059/../x"] {
+            assert!(attack_url(bad).is_none(), "{bad}");
+        }
+    }
+}
