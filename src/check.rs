@@ -574,6 +574,7 @@ mod tests {
             html: crate::content::Html::new(md.html),
             word_count: 0,
             reading_time: 1,
+            body_terms: Default::default(),
             headings: md.headings,
             links: vec![],
             iocs: vec![],

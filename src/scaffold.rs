@@ -167,6 +167,9 @@ posts_per_page = 10      # the home page and tag pages paginate by this
 latest_posts = 5         # length of the "Latest from Blog" sidebar
 feed_limit = 20          # posts in rss.xml, atom.xml and feed.json
 words_per_minute = 200   # for "3 min read"
+cjk_chars_per_minute = 500  # the same for Chinese, Japanese and Korean, a character each
+related_posts = 3        # "Related coverage" under each post (0: none)
+search = true            # the /search/ page and its index in search/
 
 [markdown]
 highlight_theme = "base16-ocean.dark"   # any syntect theme; code gets CSS classes

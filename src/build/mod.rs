@@ -277,7 +277,7 @@ fn load_with(
     let (editorial, mut held, editorial_warnings) =
         schedule::split(&mut content, opts.schedule(), config.editorial.expired);
     held.warnings = editorial_warnings;
-    let site = index::index(content, &urls, editorial).map_err(|errors| {
+    let site = index::index(content, &urls, editorial, config.related_posts).map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;

@@ -91,10 +91,39 @@ impl Session {
                 Err(_) => return Ok(None),
             }
         }
+        // Related coverage follows titles, TLDRs and the ATT&CK ids of bodies: the posts
+        // whose list changed are rendered again.
+        let posts_changed = edits
+            .replaced
+            .iter()
+            .any(|(p, ..)| matches!(p, Place::Post(_)));
+        let mut related_changed = Vec::new();
+        if posts_changed {
+            let fresh = crate::index::auto_related(
+                &last.site.posts,
+                &last.site.related,
+                last.config.related_posts,
+            );
+            related_changed = (0..fresh.len())
+                .filter(|&j| fresh[j] != last.site.related_posts[j])
+                .collect::<Vec<_>>();
+            last.site.related_posts = fresh;
+        }
         let renderer = last.renderer();
-        let Some(jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
+        let Some(mut jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
             return Ok(None);
         };
+        jobs.extend(related_changed.iter().map(|&j| renderer.plan_post(j)));
+        // The search index covers every post's text: planned again, and the files it no
+        // longer has are removed (shards are named by their first term).
+        let mut search_files: Option<HashSet<PathBuf>> = None;
+        if posts_changed && last.config.search {
+            let search = renderer.plan_search();
+            search_files = Some(search.iter().map(|j| j.path.clone()).collect());
+            jobs.extend(search);
+        }
+        let mut seen = HashSet::new();
+        jobs.retain(|j| seen.insert(j.path.clone()));
         let output = self.opts.output_dir();
         let Some(mut manifest) = self.store.load_manifest(&output) else {
             return Ok(None);
@@ -108,7 +137,20 @@ impl Session {
                     .is_none_or(|s| s.fingerprint != j.fingerprint)
             })
             .collect();
-        let states = update_in_place(&renderer, &changed_jobs, &output, &[])?;
+        let mut deleted: Vec<PathBuf> = match &search_files {
+            Some(now) => manifest
+                .files
+                .keys()
+                .filter(|p| p.starts_with(crate::render::search::index::DIR) && !now.contains(*p))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        deleted.sort();
+        let states = update_in_place(&renderer, &changed_jobs, &output, &deleted)?;
+        for d in &deleted {
+            manifest.files.remove(d);
+        }
         timings.lap("render and move in the changed outputs");
         let files = manifest.files.len();
         manifest.files.extend(states);

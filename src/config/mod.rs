@@ -39,6 +39,12 @@ pub struct Config {
     pub feed_limit: usize,
     /// Reading speed used for "N min read".
     pub words_per_minute: usize,
+    /// Reading speed for CJK text, in characters a minute (each CJK character is a word).
+    pub cjk_chars_per_minute: usize,
+    /// How many automatically related posts each post shows ("Related coverage").
+    pub related_posts: usize,
+    /// Build the search index and the `/search/` page.
+    pub search: bool,
     pub markdown: MarkdownConfig,
     /// `[headers]`: the `_headers` file with the Content-Security-Policy.
     pub headers: HeadersConfig,
@@ -100,6 +106,9 @@ impl Default for Config {
             latest_posts: 5,
             feed_limit: 20,
             words_per_minute: 200,
+            cjk_chars_per_minute: 500,
+            related_posts: 3,
+            search: true,
             markdown: MarkdownConfig::default(),
             headers: HeadersConfig::default(),
             data: DataConfig::default(),
@@ -210,6 +219,13 @@ impl Config {
                 "words_per_minute",
                 "`words_per_minute` must be at least 1".into(),
                 "remove it to use the default, 200",
+            ));
+        }
+        if self.cjk_chars_per_minute == 0 {
+            errors.push(err(
+                "cjk_chars_per_minute",
+                "`cjk_chars_per_minute` must be at least 1".into(),
+                "remove it to use the default, 500",
             ));
         }
         if !is_simple_name(&self.theme) {

@@ -62,6 +62,10 @@ pub struct Warning {
 pub struct Rendered {
     pub html: String,
     pub word_count: usize,
+    /// CJK characters in the text (each one a word in `word_count`).
+    pub cjk_chars: usize,
+    /// The body as plain text (running text, code, headings), for the search index.
+    pub text: String,
     /// CVE ids mentioned in running text and link text, in order of first appearance.
     pub cves: Vec<String>,
     /// Known ATT&CK technique ids mentioned in running text and link text, in order.
@@ -210,6 +214,9 @@ impl<'src> Walk<'src, '_, '_, '_> {
             }
             _ => {}
         }
+        if matches!(event, Event::End(_) | Event::SoftBreak | Event::HardBreak) {
+            self.out.text.push(' ');
+        }
         if let Event::Text(t) = event {
             self.words(&t);
             let link_it = self.link_depth == 0 && self.image_depth == 0;
@@ -240,7 +247,7 @@ impl<'src> Walk<'src, '_, '_, '_> {
             }
             Event::End(TagEnd::CodeBlock) => {
                 let (lang, text, offset) = self.code.take().unwrap_or_default();
-                self.out.word_count += count_words(&text);
+                self.out.count(&text);
                 let html = code_block(
                     &lang,
                     &text,
@@ -259,7 +266,7 @@ impl<'src> Walk<'src, '_, '_, '_> {
     /// Counts the words of text or inline code, and keeps it for the heading or the first
     /// paragraph being read.
     fn words(&mut self, t: &str) {
-        self.out.word_count += count_words(t);
+        self.out.count(t);
         if let Some((_, h)) = self.heading.as_mut() {
             h.push_str(t);
         }
@@ -532,6 +539,48 @@ fn code_block(
     html.push_str(&inner);
     html.push_str("</code></pre>\n");
     html
+}
+
+impl Rendered {
+    /// Counts the words of `text` and keeps it for the search index.
+    fn count(&mut self, text: &str) {
+        let (words, cjk) = count_words_cjk(text);
+        self.word_count += words;
+        self.cjk_chars += cjk;
+        self.text.push_str(text);
+        self.text.push(' ');
+    }
+}
+
+/// Words of `text` where each CJK character (Han, kana, Hangul) is a word of its own, and
+/// how many of those there were. Other words are counted as [`count_words`] counts them.
+pub fn count_words_cjk(text: &str) -> (usize, usize) {
+    use crate::render::search::tokenizer::is_cjk;
+    // CJK characters start with one of these bytes in UTF-8 (U+1xxx, U+3xxx to U+Dxxx,
+    // U+Fxxx and beyond); text without them is counted byte by byte.
+    let may_have_cjk = |b: &u8| matches!(b, 0xE1 | 0xE3..=0xED | 0xEF | 0xF0..);
+    if !text.as_bytes().iter().any(may_have_cjk) {
+        return (count_words(text), 0);
+    }
+    let (mut words, mut cjk) = (0, 0);
+    let mut in_word = false;
+    let mut has_alnum = false;
+    for c in text.chars() {
+        let cjk_char = !c.is_ascii() && is_cjk(c);
+        if cjk_char || c.is_ascii_whitespace() {
+            if in_word && has_alnum {
+                words += 1;
+            }
+            in_word = false;
+            has_alnum = false;
+            cjk += usize::from(cjk_char);
+        } else {
+            in_word = true;
+            has_alnum |= c.is_ascii_alphanumeric() || !c.is_ascii();
+        }
+    }
+    words += usize::from(in_word && has_alnum);
+    (words + cjk, cjk)
 }
 
 /// Words: whitespace-separated runs with at least one letter or digit (any non-ASCII
@@ -984,6 +1033,10 @@ mod tests {
         assert_eq!(count_words("  one two\tthree\n"), 3);
         assert_eq!(count_words("a - b . c"), 3);
         assert_eq!(count_words("日本 語"), 2);
+        // CJK characters count one each, other words as before.
+        assert_eq!(count_words_cjk("能動的サイバー防御 law"), (10, 9));
+        assert_eq!(count_words_cjk("one two"), (2, 0));
+        assert_eq!(count_words_cjk("CVE-2024-3400を悪用"), (4, 3));
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct Page {
     pub html: Html,
     pub word_count: usize,
     pub reading_time: usize,
+    /// The body's search terms, counted (built here, in parallel, and kept in the cache).
+    #[serde(default)]
+    pub body_terms: crate::render::search::index::BodyTerms,
     pub headings: Vec<Heading>,
     /// Links and images in the body: destination, file line, is it an image.
     pub links: Vec<BodyLink>,

@@ -478,10 +478,12 @@ pub(super) fn build(
         _ if !tldr.is_empty() => tldr.join(" "),
         _ => truncate_words(body.first_paragraph.trim(), 300),
     };
-    let reading_time = body
-        .word_count
-        .div_ceil(settings.config.words_per_minute)
-        .max(1);
+    let reading_time = reading_minutes(
+        body.word_count - body.cjk_chars,
+        body.cjk_chars,
+        settings.config.words_per_minute,
+        settings.config.cjk_chars_per_minute,
+    );
     Some(Page {
         kind: src.kind,
         file: file.to_path_buf(),
@@ -511,10 +513,31 @@ pub(super) fn build(
         html: Html::new(body.html),
         word_count: body.word_count,
         reading_time,
+        body_terms: crate::render::search::index::BodyTerms::of(&body.text),
         headings: body.headings,
         links,
         iocs,
         features,
         source_hash,
     })
+}
+
+/// Minutes to read `words` words and `cjk` CJK characters, rounded up, at least 1.
+fn reading_minutes(words: usize, cjk: usize, wpm: usize, cpm: usize) -> usize {
+    let (wpm, cpm) = (wpm.max(1), cpm.max(1));
+    (words * cpm + cjk * wpm).div_ceil(wpm * cpm).max(1)
+}
+
+#[cfg(test)]
+mod reading_time_tests {
+    use super::reading_minutes;
+
+    #[test]
+    fn reading_time_counts_cjk_characters_at_their_own_rate() {
+        assert_eq!(reading_minutes(0, 0, 200, 500), 1);
+        assert_eq!(reading_minutes(400, 0, 200, 500), 2);
+        assert_eq!(reading_minutes(0, 1500, 200, 500), 3);
+        assert_eq!(reading_minutes(200, 500, 200, 500), 2);
+        assert_eq!(reading_minutes(201, 500, 200, 500), 3);
+    }
 }

@@ -3,6 +3,7 @@
 //! every kind is claimed once.
 //! Scheduled and expired pages never get here: [`schedule::split`] takes them out first.
 
+pub mod related;
 pub mod schedule;
 
 use std::collections::{HashMap, HashSet};
@@ -100,6 +101,9 @@ pub struct Site {
     pub taxonomies: Vec<Taxonomy>,
     /// For each post, its related links.
     pub related: Vec<Vec<Related>>,
+    /// For each post, its automatically related posts ("Related coverage"), best first:
+    /// indices into `posts`, none of them in its `related` links.
+    pub related_posts: Vec<Vec<usize>>,
     pub assets: Vec<Asset>,
     /// Source files of scheduled posts published by `--future` (shown as "Scheduled").
     pub previews: HashSet<PathBuf>,
@@ -152,11 +156,13 @@ pub fn page_count(items: usize, per_page: usize) -> usize {
 
 /// Sorts, builds taxonomies and resolves related links. (Routes are claimed when the renderer
 /// plans the outputs: `render::routes`.) `editorial` is what [`schedule::split`] decided
-/// (the default when nothing was split).
+/// (the default when nothing was split); `related_posts`: how many automatically related
+/// posts each post gets.
 pub fn index(
     content: Content,
     urls: &Urls,
     editorial: schedule::Editorial,
+    related_posts: usize,
 ) -> Result<Site, Vec<Diagnostic>> {
     let Content {
         mut posts,
@@ -191,11 +197,13 @@ pub fn index(
         }
     };
 
+    let related_posts = auto_related(&posts, &related, related_posts);
     let site = Site {
         posts,
         pages,
         taxonomies,
         related,
+        related_posts,
         assets,
         previews: editorial.previews,
         withdrawn: editorial.withdrawn,
@@ -207,6 +215,15 @@ pub fn index(
     } else {
         Err(errors)
     }
+}
+
+/// Each post's automatically related posts, leaving out its front matter `related` posts.
+pub fn auto_related(posts: &[Arc<Page>], related: &[Vec<Related>], n: usize) -> Vec<Vec<usize>> {
+    let exclude: Vec<Vec<usize>> = related
+        .iter()
+        .map(|list| list.iter().filter_map(|r| r.post).collect())
+        .collect();
+    related::related_posts(posts, n, &exclude)
 }
 
 /// Each post's related links, `post:` entries resolved to the post's title and link.

@@ -281,6 +281,7 @@ mod tests {
             html: crate::content::Html::new(String::new()),
             word_count: 0,
             reading_time: 1,
+            body_terms: Default::default(),
             headings: Vec::new(),
             links: Vec::new(),
             iocs: Vec::new(),

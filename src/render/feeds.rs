@@ -323,6 +323,7 @@ mod tests {
             html: crate::content::Html::new(html.to_string()),
             word_count: 1,
             reading_time: 1,
+            body_terms: Default::default(),
             headings: vec![],
             links: vec![],
             iocs: vec![],

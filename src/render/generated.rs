@@ -169,6 +169,7 @@ impl Renderer<'_> {
                 "the highlighting stylesheet",
             ));
         }
+        jobs.extend(self.plan_search());
         Ok(jobs)
     }
 }

@@ -18,6 +18,7 @@ pub mod ioc_exports;
 mod listing;
 mod post;
 pub mod routes;
+pub mod search;
 pub mod sitemap;
 pub mod templates;
 pub mod theme;
@@ -77,6 +78,8 @@ pub enum PageJob {
     NotFound,
     /// A threat-intelligence page (`/cve/kev/`, `/attack/...`).
     Intel(intel::IntelPage),
+    /// The search page (`/search/`).
+    Search,
     /// Where an expired post was (`[editorial] expired = "gone"`): index into
     /// `Site::withdrawn`.
     Withdrawn(usize),
@@ -264,6 +267,15 @@ impl<'a> Renderer<'a> {
                 self.insert_latest(&mut ctx, 0)?;
                 (urls::NOT_FOUND.to_string(), "404.html", ctx)
             }
+            PageJob::Search => {
+                let mut ctx = self.context("search", urls::SEARCH, "Search");
+                ctx.insert_value(
+                    "search_index_url",
+                    Value::from(self.urls.url(search::index::MANIFEST)),
+                );
+                self.insert_latest(&mut ctx, 0)?;
+                (urls::SEARCH.to_string(), search::TEMPLATE, ctx)
+            }
             PageJob::Withdrawn(w) => {
                 let route = &site.withdrawn[w].route;
                 let mut ctx = self.context("withdrawn", route, "Post withdrawn");
@@ -344,6 +356,7 @@ impl<'a> Renderer<'a> {
             PageJob::Term(k, t, _) => Origin::Term(k, t),
             PageJob::NotFound => Origin::Generated("the 404 page"),
             PageJob::Intel(_) => Origin::Generated("a threat-intelligence page (data/)"),
+            PageJob::Search => Origin::Generated("the search page"),
             PageJob::Withdrawn(w) => Origin::Withdrawn(w),
         };
         Job {
@@ -391,6 +404,14 @@ pub fn site_value(site: &Site, config: &Config, urls: &Urls) -> Value {
         ("json_feed_url", Value::from(urls.url(urls::JSON_FEED))),
         ("sitemap_url", Value::from(urls.url(urls::SITEMAP))),
         ("syntax_css_url", Value::from(urls.url(urls::SYNTAX_CSS))),
+        (
+            "search_url",
+            if config.search {
+                Value::from(urls.url(urls::SEARCH))
+            } else {
+                Value::none()
+            },
+        ),
         ("taxonomies", Value::from(taxonomies)),
         ("pages", Value::from(pages)),
         ("post_count", Value::from(site.posts.len())),

@@ -94,6 +94,10 @@ impl Renderer<'_> {
                     .collect::<Vec<_>>(),
             ),
         );
+        m.insert(
+            "related_posts".into(),
+            self.list(&self.site.related_posts[i]),
+        );
         let newer = i
             .checked_sub(1)
             .map_or_else(Value::none, |j| self.summary(j));
@@ -120,6 +124,7 @@ impl Renderer<'_> {
                 .str(&r.url)
                 .fp(r.post.map_or(0, |j| self.summary_fp_of(j)));
         }
+        b = b.fp(self.list_fp(&self.site.related_posts[i]));
         let newer = i.checked_sub(1).map_or(0, |j| self.summary_fp_of(j));
         let older = if i + 1 < self.site.posts.len() {
             self.summary_fp_of(i + 1)
@@ -179,7 +184,7 @@ impl Renderer<'_> {
     }
 
     /// Every page that shows post `i`'s summary: its own page, its neighbours, the posts
-    /// whose related links name it, and the home and term pages that list it. `None` when
+    /// whose related links or related coverage name it, and the home and term pages that list it. `None` when
     /// it is in a "Latest from Blog" list, which nearly every page shows. These are exactly
     /// the jobs whose fingerprint covers `summary_fp_of(i)` (see `post_fp` and
     /// `paginator_fp`), so a change that only changes that summary changes only them.
@@ -198,7 +203,7 @@ impl Renderer<'_> {
             jobs.push(self.plan_post(i + 1));
         }
         for (j, related) in site.related.iter().enumerate() {
-            if related.iter().any(|r| r.post == Some(i)) {
+            if related.iter().any(|r| r.post == Some(i)) || site.related_posts[j].contains(&i) {
                 jobs.push(self.plan_post(j));
             }
         }

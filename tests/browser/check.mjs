@@ -31,6 +31,18 @@ const POST = '/posts/ldp-active-cyber-defence-debate/';
 const TERM = '/tags/policy/';
 const CVE = '/cve/CVE-2024-3400/';
 const MISSING = '/no-such-story/';
+const PAN = '/posts/pan-os-globalprotect-cve-2024-3400/';
+// Search queries on the demo site: the query, a post that must be in the results, posts
+// that must not be, whether the first result must be that post, and whether a result shows
+// a matched word in <mark> (results show titles, TLDRs and tags; T1059.004 and the Japanese
+// words are only in the bodies).
+const SEARCHES = [
+  ['CVE-2024-3400', PAN, [], true, true],
+  ['2024-3400', PAN, [], true, true],
+  ['T1059', PAN, [], true, false],
+  ['ransomw', '/posts/change-healthcare-ransomware-attack/', [], false, true],
+  ['能動的サイバー防御', '/posts/japan-active-cyber-defence-law-enacted/', [PAN], true, false],
+];
 // A post with callouts, every built-in shortcode, click-to-play embeds and IOC tables.
 const RICH = '/posts/phishing-kit-field-guide/';
 const YOUTUBE = 'https://www.youtube-nocookie.com';
@@ -343,7 +355,53 @@ async function main() {
       await r.page.close();
     }
 
-    // 6. The rich post: nothing from another host until the reader clicks a video; the
+    // 6. Search: /search/?q=… shows results on load, with the matched words marked; typing
+    // updates them and the URL; clean in light and dark mode.
+    for (const [q, want, unwanted, first, marked] of SEARCHES) {
+      const url = '/search/?q=' + encodeURIComponent(q);
+      for (const scheme of ['light', 'dark']) {
+        const r = await visit(context, base, url, { width: 1280, scheme });
+        const where = `${url} ${scheme}`;
+        await r.page.waitForSelector('[data-search-results] li a', { timeout: 10000 })
+          .catch(() => fail(where, 'no search results appeared'));
+        const got = await r.page.evaluate(() => ({
+          links: [...document.querySelectorAll('[data-search-results] > li h2 a')].map((a) => new URL(a.href).pathname),
+          marks: [...document.querySelectorAll('[data-search-results] mark')].map((m) => m.textContent),
+          status: document.querySelector('[data-search-status]').textContent,
+          input: document.querySelector('input[name=q]').value,
+          fallbackHidden: document.querySelector('[data-search-fallback]').hidden,
+        }));
+        if (!got.links.includes(want)) fail(where, `results ${JSON.stringify(got.links)} lack ${want}`);
+        if (first && got.links[0] !== want) fail(where, `first result is ${got.links[0]}, not ${want}`);
+        for (const u of unwanted) if (got.links.includes(u)) fail(where, `results include ${u}`);
+        if (marked && !got.marks.length) fail(where, 'no matched term is marked');
+        if (!/result/.test(got.status)) fail(where, `status says ${JSON.stringify(got.status)}`);
+        if (got.input !== q) fail(where, `the box shows ${JSON.stringify(got.input)}`);
+        if (!got.fallbackHidden) fail(where, 'the no-script advice is still shown');
+        await runAxe(r.page, where);
+        await r.page.screenshot({ path: path.join(SHOTS, `search-${SEARCHES.findIndex((x) => x[0] === q)}-${scheme}.png`), fullPage: true });
+        for (const p of r.problems) fail(where, p);
+        const csp = await r.page.evaluate(() => window.__csp || []);
+        for (const v of csp) fail(where, 'CSP violation after search: ' + v);
+        await r.page.close();
+      }
+    }
+    {
+      // Typing: results follow the box, and the URL follows the query.
+      const r = await visit(context, base, '/search/', { width: 390 });
+      await r.page.fill('input[name=q]', 'globalprot');
+      await r.page.waitForFunction(() => document.querySelectorAll('[data-search-results] li a').length > 0, null, { timeout: 10000 })
+        .catch(() => fail('/search/ typing', 'no results after typing'));
+      const href = r.page.url();
+      if (!href.endsWith('/search/?q=globalprot')) fail('/search/ typing', `the URL is ${href}`);
+      const o = await overflow(r.page);
+      if (o.scroll > o.client) fail('/search/ typing', `horizontal overflow at 390 px: ${o.wide.join(', ')}`);
+      await r.page.screenshot({ path: path.join(SHOTS, 'search-typing-390.png'), fullPage: true });
+      for (const p of r.problems) fail('/search/ typing', p);
+      await r.page.close();
+    }
+
+    // 7. The rich post: nothing from another host until the reader clicks a video; the
     //    click swaps in a youtube-nocookie.com player that the CSP's frame-src allows; IOC
     //    copy buttons copy the real (refanged) value.
     {

@@ -399,6 +399,17 @@ fn scan_json_feed(name: &str, text: &str, problems: &mut Vec<String>) {
     }
 }
 
+/// The search index: JSON data with no `<`, `>` or `&` as such (they are `\u` escapes), so
+/// no file of it is markup whatever a browser takes it for.
+fn scan_search_index(name: &str, text: &str, problems: &mut Vec<String>) {
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+        problems.push(format!("{name}: not JSON: {e}"));
+    }
+    if text.contains(['<', '>', '&']) {
+        problems.push(format!("{name}: has a raw <, > or &"));
+    }
+}
+
 /// Scans every file of the output; returns what went wrong.
 fn scan_output(out: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let mut problems = Vec::new();
@@ -422,6 +433,8 @@ fn scan_output(out: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
             scan_html(name, &Html::parse_document(&text), &mut problems);
         } else if name.ends_with(".xml") {
             scan_xml(name, &text, &mut problems);
+        } else if name.starts_with("search/") && name.ends_with(".json") {
+            scan_search_index(name, &text, &mut problems);
         } else if name.ends_with(".json") {
             scan_json_feed(name, &text, &mut problems);
         }

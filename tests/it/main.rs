@@ -16,6 +16,7 @@ mod messages;
 mod resources;
 mod rich;
 mod scaffold;
+mod search;
 mod serve;
 mod session;
 mod sync;

@@ -98,8 +98,32 @@ fn session_rebuilds_only_what_changed_and_matches_cold_builds() {
     let r = session
         .build(&[PathBuf::from("content/posts/p30.md")])
         .unwrap();
-    assert_eq!(r.written, 4, "{}", r.summary());
+    // Its page, the three feeds, and the one search shard (of this small site) its words
+    // are in.
+    assert_eq!(r.written, 5, "{}", r.summary());
     assert_same_as_cold(&s, "newest body edit");
+    // ATT&CK ids in two bodies make the posts related: both pages change.
+    for (i, date) in [(5, "2024-01-05"), (18, "2024-01-18")] {
+        s.write(
+            &format!("content/posts/p{i}.md"),
+            &post(
+                &format!("Post {i}"),
+                date,
+                &format!("tags: [t{}]\ntldr: [\"B{i}\"]\n", i % 4),
+                "Initial access through T1190.",
+            ),
+        );
+    }
+    session
+        .build(&[
+            PathBuf::from("content/posts/p5.md"),
+            PathBuf::from("content/posts/p18.md"),
+        ])
+        .unwrap();
+    assert_same_as_cold(&s, "related through ATT&CK ids in bodies");
+    let p5 = std::fs::read_to_string(s.root().join("served/posts/p5/index.html")).unwrap();
+    let coverage = &p5[p5.find("Related coverage").expect("related coverage")..];
+    assert!(coverage.contains("/posts/p18/"), "{coverage}");
     // A CVE id in the body gives the post a new CVE page: not a body-only edit.
     s.write(
         "content/posts/p30.md",

@@ -1,0 +1,300 @@
+//! "Related coverage": for each post, the posts that share the most with it.
+//!
+//! A post's features are its CVE ids (strongest), the ATT&CK techniques it names, its tags,
+//! its categories and the words of its title and TLDR. A shared feature scores its weight
+//! times its rarity (`ln(1 + N / posts with it)`); ties go to the post nearest in date, then
+//! to the newer one. Front matter `related` posts come first on the page, so they are left
+//! out here, as is the post itself.
+//!
+//! Not O(N²): candidates are found through an inverted index from feature to posts, and a
+//! feature's list is read only in a window of [`WINDOW`] posts around the post (lists are in
+//! date order, so the window holds the posts nearest in time). Work per post is bounded by
+//! its number of features times the window, whatever the size of the site.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::content::Page;
+use crate::render::search::tokenizer::{self, Kind};
+use crate::support::slug::slugify;
+
+/// Posts read from each feature's list, around the post.
+pub const WINDOW: usize = 64;
+
+const W_CVE: f32 = 8.0;
+const W_ATTACK: f32 = 5.0;
+const W_TAG: f32 = 3.0;
+const W_CATEGORY: f32 = 1.0;
+const W_WORD: f32 = 1.0;
+
+/// A post's features: a key (kind prefix and value) and a weight.
+fn features(p: &Page) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::new();
+    for c in &p.cves {
+        out.push((format!("c:{}", c.to_ascii_uppercase()), W_CVE));
+    }
+    for (t, _) in p.body_terms.iter() {
+        if is_attack_term(t) {
+            out.push((format!("a:{t}"), W_ATTACK));
+        }
+    }
+    for t in &p.tags {
+        out.push((format!("t:{}", slugify(t)), W_TAG));
+    }
+    for c in &p.categories {
+        out.push((format!("g:{}", slugify(c)), W_CATEGORY));
+    }
+    let words = |text: &str, out: &mut Vec<(String, f32)>| {
+        tokenizer::tokenize(text, &mut |t, k| {
+            if k == Kind::Word {
+                out.push((format!("w:{t}"), W_WORD));
+            } else if is_attack_term(t) {
+                out.push((format!("a:{t}"), W_ATTACK));
+            }
+        })
+    };
+    words(&p.title, &mut out);
+    for t in &p.tldr {
+        words(t, &mut out);
+    }
+    // Each feature once, at its highest weight.
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// `t1059` or `t1059.001`.
+fn is_attack_term(t: &str) -> bool {
+    let b = t.as_bytes();
+    let technique =
+        |b: &[u8]| b.len() == 5 && b[0] == b't' && b[1..].iter().all(u8::is_ascii_digit);
+    technique(b)
+        || (b.len() == 9
+            && technique(&b[..5])
+            && b[5] == b'.'
+            && b[6..].iter().all(u8::is_ascii_digit))
+}
+
+/// For each post (newest first, as the site sorts them), up to `n` related posts, best
+/// first, leaving out those in `exclude[i]` (its front matter `related` posts).
+pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    if n == 0 || posts.len() < 2 {
+        return vec![Vec::new(); posts.len()];
+    }
+    let per_post: Vec<Vec<(String, f32)>> = posts.par_iter().map(|p| features(p)).collect();
+    // Feature ids, and each feature's posts in site order (newest first).
+    let mut ids: HashMap<&str, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+        HashMap::with_capacity_and_hasher(posts.len() * 4, Default::default());
+    let mut lists: Vec<Vec<u32>> = Vec::new();
+    let feats: Vec<Vec<(u32, f32)>> = per_post
+        .iter()
+        .enumerate()
+        .map(|(i, fs)| {
+            fs.iter()
+                .map(|(key, w)| {
+                    let id = *ids.entry(key.as_str()).or_insert_with(|| {
+                        lists.push(Vec::new());
+                        (lists.len() - 1) as u32
+                    });
+                    lists[id as usize].push(i as u32);
+                    (id, *w)
+                })
+                .collect()
+        })
+        .collect();
+    let total = posts.len() as f32;
+    let rarity: Vec<f32> = lists
+        .iter()
+        .map(|l| (1.0 + total / l.len() as f32).ln())
+        .collect();
+    (0..posts.len())
+        .into_par_iter()
+        .map_init(
+            // Scores by post, and the posts scored: reset after each post.
+            || (vec![0f32; posts.len()], Vec::<u32>::new()),
+            |(scores, touched), i| {
+                for &(f, w) in &feats[i] {
+                    let list = &lists[f as usize];
+                    if list.len() < 2 {
+                        continue;
+                    }
+                    let at = list.partition_point(|&j| (j as usize) < i);
+                    let lo = at.saturating_sub(WINDOW / 2);
+                    let hi = (lo + WINDOW).min(list.len());
+                    let lo = hi.saturating_sub(WINDOW);
+                    let add = w * rarity[f as usize];
+                    for &j in &list[lo..hi] {
+                        if j as usize != i {
+                            if scores[j as usize] == 0.0 {
+                                touched.push(j);
+                            }
+                            scores[j as usize] += add;
+                        }
+                    }
+                }
+                let excluded = |j: u32| exclude.get(i).is_some_and(|e| e.contains(&(j as usize)));
+                let mut ranked: Vec<(u32, f32)> = touched
+                    .iter()
+                    .filter(|&&j| !excluded(j))
+                    .map(|&j| (j, scores[j as usize]))
+                    .collect();
+                for &j in touched.iter() {
+                    scores[j as usize] = 0.0;
+                }
+                touched.clear();
+                let distance = |j: u32| (j as usize).abs_diff(i);
+                let best = |a: &(u32, f32), b: &(u32, f32)| {
+                    b.1.total_cmp(&a.1)
+                        .then(distance(a.0).cmp(&distance(b.0)))
+                        .then(a.0.cmp(&b.0))
+                };
+                if ranked.len() > n {
+                    ranked.select_nth_unstable_by(n - 1, best);
+                    ranked.truncate(n);
+                }
+                ranked.sort_by(best);
+                ranked.into_iter().map(|(j, _)| j as usize).collect()
+            },
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::PageKind;
+
+    fn post(slug: &str, title: &str, tags: &[&str], cves: &[&str], body: &str) -> Arc<Page> {
+        Arc::new(Page {
+            kind: PageKind::Post,
+            file: format!("content/posts/{slug}.md").into(),
+            route: format!("posts/{slug}/"),
+            slug: slug.into(),
+            title: title.into(),
+            date: None,
+            updated: None,
+            publish_at: None,
+            expires: None,
+            updates: Vec::new(),
+            tldr: vec![],
+            description: String::new(),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            categories: vec!["News".into()],
+            authors: vec![],
+            related: vec![],
+            cves: cves.iter().map(|s| s.to_string()).collect(),
+            draft: false,
+            image: None,
+            aliases: vec![],
+            extra: serde_json::Value::Null,
+            html: Default::default(),
+            word_count: 0,
+            reading_time: 1,
+            body_terms: crate::render::search::index::BodyTerms::of(body),
+            iocs: Vec::new(),
+            features: Vec::new(),
+            headings: vec![],
+            links: vec![],
+            source_hash: 0,
+        })
+    }
+
+    /// Posts newest first: 0 is the newest.
+    fn fixture() -> Vec<Arc<Page>> {
+        vec![
+            post(
+                "pan-follow-up",
+                "GlobalProtect exploitation continues",
+                &["firewall"],
+                &["CVE-2024-3400"],
+                "More on it.",
+            ),
+            post(
+                "edge-roundup",
+                "Edge devices under attack",
+                &["firewall", "vpn"],
+                &[],
+                "Uses T1190.",
+            ),
+            post(
+                "pan-patch",
+                "Palo Alto patches GlobalProtect",
+                &["vpn"],
+                &["CVE-2024-3400"],
+                "Exploit T1190.",
+            ),
+            post(
+                "phishing",
+                "Phishing kit sold",
+                &["phishing"],
+                &[],
+                "Nothing shared.",
+            ),
+            post(
+                "ivanti",
+                "Ivanti VPN flaws",
+                &["vpn"],
+                &["CVE-2023-46805"],
+                "Also T1190.",
+            ),
+        ]
+    }
+
+    #[test]
+    fn shared_cves_score_highest_then_techniques_and_tags() {
+        let posts = fixture();
+        let r = related_posts(&posts, 3, &vec![vec![]; posts.len()]);
+        // pan-patch: the CVE twin first, then the posts sharing T1190 and `vpn`.
+        assert_eq!(r[2][0], 0);
+        assert_eq!(r[2][1..].to_vec(), vec![1, 4]);
+        // The follow-up: its CVE twin first.
+        assert_eq!(r[0][0], 2);
+        // Never itself, never more than asked.
+        for (i, list) in r.iter().enumerate() {
+            assert!(!list.contains(&i));
+            assert!(list.len() <= 3);
+        }
+    }
+
+    #[test]
+    fn front_matter_related_posts_are_left_out() {
+        let posts = fixture();
+        let mut exclude = vec![vec![]; posts.len()];
+        exclude[2] = vec![0];
+        let r = related_posts(&posts, 3, &exclude);
+        assert!(!r[2].contains(&0));
+        assert_eq!(r[2][0], 1, "{:?}", r[2]);
+    }
+
+    #[test]
+    fn deterministic_and_zero_means_none() {
+        let posts = fixture();
+        let none = vec![vec![]; posts.len()];
+        assert_eq!(
+            related_posts(&posts, 3, &none),
+            related_posts(&posts, 3, &none)
+        );
+        assert!(related_posts(&posts, 0, &none).iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn the_window_bounds_the_work() {
+        // A tag every post has: each post reads at most WINDOW posts of its list.
+        let posts: Vec<Arc<Page>> = (0..WINDOW * 3)
+            .map(|i| {
+                post(
+                    &format!("p{i}"),
+                    &format!("Story {i}"),
+                    &["common"],
+                    &[],
+                    "",
+                )
+            })
+            .collect();
+        let r = related_posts(&posts, 3, &vec![vec![]; posts.len()]);
+        // With equal scores, the nearest posts in date come first.
+        assert_eq!(r[WINDOW], vec![WINDOW - 1, WINDOW + 1, WINDOW - 2]);
+    }
+}

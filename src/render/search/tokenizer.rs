@@ -1,0 +1,455 @@
+//! The search tokenizer: one set of rules for the index (here) and the query (the same
+//! rules, written again in JavaScript, in the default theme's `static/search.js`).
+//!
+//! The two must agree exactly: `tests/search.rs` runs both over the table of cases in
+//! `tests/fixtures/search/tokenizer_cases.json`. Change a rule in both places.
+//!
+//! The rules, in order:
+//! 1. Fullwidth ASCII (`ＣＶＥ－２０２４`) is read as ASCII; letters are lowercased, one
+//!    character at a time.
+//! 2. CJK characters (Han, kana, Hangul) form runs of their own, indexed as overlapping
+//!    bigrams (`能動的` → `能動`, `動的`); a run of one character is that character, and a
+//!    query of one character matches the bigrams it begins.
+//! 3. Other text splits into runs of letters, marks and digits joined by `. - _ : / \ @`;
+//!    joiners at either end of a run are dropped (`2.4.49.` → `2.4.49`).
+//! 4. A run that is a CVE id gives the id and its number: `CVE-2024-3400` → `cve-2024-3400`
+//!    and `2024-3400`, both exact (so `CVE-2024-34003` never matches `CVE-2024-3400`).
+//! 5. An ATT&CK sub-technique gives itself and its parent: `T1059.001` → `t1059.001`,
+//!    `t1059`; a technique `T1059` is exact.
+//! 6. Any other run with joiners (versions, IPs, file names, paths, URLs) is kept whole and
+//!    exact (up to [`MAX_CHARS`] characters). Split at `/ \ : @ _` it gives its pieces, each
+//!    read by these rules again; a piece with only `-` and `.` gives its parts that are not
+//!    plain numbers, as words (`ntdll.dll` → `ntdll.dll`, `ntdll`, `dll`).
+//! 7. A word: plain numbers are exact; single characters and English stop words are
+//!    dropped; ASCII words of four letters or more are stemmed ([`stem`]); words match by
+//!    prefix in queries (the client decides how long a prefix must be).
+
+/// How a query token may match the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A word: a query token also matches the index terms it is a prefix of.
+    Word,
+    /// Only the same term.
+    Exact,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Word => "word",
+            Kind::Exact => "exact",
+        }
+    }
+}
+
+/// Longer runs and words are not indexed whole.
+pub const MAX_CHARS: usize = 128;
+
+/// English words too common to find anything.
+pub const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
+    "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will",
+    "with",
+];
+
+/// The characters that join parts of one run.
+pub fn is_joiner(c: char) -> bool {
+    matches!(c, '.' | '-' | '_' | ':' | '/' | '\\' | '@')
+}
+
+/// Joiners that separate pieces read again on their own (rule 6).
+fn is_piece_joiner(c: char) -> bool {
+    matches!(c, '_' | ':' | '/' | '\\' | '@')
+}
+
+/// Han, kana and Hangul: the scripts written without spaces between words.
+pub fn is_cjk(c: char) -> bool {
+    let u = c as u32;
+    u >= 0x1100
+        && matches!(u,
+        0x3005..=0x3007
+        | 0x3021..=0x3029
+        | 0x3038..=0x303B
+        | 0x3041..=0x309F
+        | 0x30A1..=0x30FA
+        | 0x30FC..=0x30FF
+        | 0x3131..=0x318E
+        | 0x31F0..=0x31FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF
+        | 0xFF66..=0xFF9F
+        | 0x1100..=0x11FF
+        | 0xAC00..=0xD7AF
+        | 0x20000..=0x3FFFF)
+}
+
+/// Letters, marks and digits (Unicode general categories L, M, N).
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark | GeneralCategoryGroup::Number
+    )
+}
+
+/// Fullwidth ASCII forms (U+FF01..U+FF5E) as ASCII.
+fn fold(c: char) -> char {
+    let u = c as u32;
+    if (0xFF01..=0xFF5E).contains(&u) {
+        char::from_u32(u - 0xFEE0).unwrap_or(c)
+    } else {
+        c
+    }
+}
+
+/// Calls `emit` with every token of `text`, in order (repeats included).
+pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
+    let mut run = String::new();
+    let mut cjk: Vec<char> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            // ASCII, byte by byte.
+            i += 1;
+            if !cjk.is_empty() {
+                flush_cjk(&mut cjk, emit);
+            }
+            if b.is_ascii_alphanumeric() || is_joiner_byte(b) {
+                run.push(b.to_ascii_lowercase() as char);
+            } else if !run.is_empty() {
+                flush_run(&mut run, emit);
+            }
+            continue;
+        }
+        let ch = text[i..].chars().next().unwrap_or('\u{FFFD}');
+        i += ch.len_utf8();
+        let c = fold(ch);
+        if c.is_ascii() {
+            if !cjk.is_empty() {
+                flush_cjk(&mut cjk, emit);
+            }
+            if c.is_ascii_alphanumeric() || is_joiner(c) {
+                run.push(c.to_ascii_lowercase());
+            } else if !run.is_empty() {
+                flush_run(&mut run, emit);
+            }
+        } else if is_cjk(c) {
+            if !run.is_empty() {
+                flush_run(&mut run, emit);
+            }
+            cjk.push(c);
+        } else {
+            if !cjk.is_empty() {
+                flush_cjk(&mut cjk, emit);
+            }
+            if is_word_char(c) {
+                run.extend(c.to_lowercase());
+            } else if !run.is_empty() {
+                flush_run(&mut run, emit);
+            }
+        }
+    }
+    flush_run(&mut run, emit);
+    flush_cjk(&mut cjk, emit);
+}
+
+fn is_joiner_byte(b: u8) -> bool {
+    matches!(b, b'.' | b'-' | b'_' | b':' | b'/' | b'\\' | b'@')
+}
+
+/// Every token of `text` with its kind, in order (for tests and tools).
+pub fn tokens(text: &str) -> Vec<(String, Kind)> {
+    let mut out = Vec::new();
+    tokenize(text, &mut |t, k| out.push((t.to_string(), k)));
+    out
+}
+
+fn flush_cjk(cjk: &mut Vec<char>, emit: &mut impl FnMut(&str, Kind)) {
+    let mut buf = [0u8; 8];
+    match cjk.len() {
+        0 => {}
+        1 => emit(cjk[0].encode_utf8(&mut buf), Kind::Word),
+        _ => {
+            let mut pair = String::with_capacity(8);
+            for w in cjk.windows(2) {
+                pair.clear();
+                pair.push(w[0]);
+                pair.push(w[1]);
+                emit(&pair, Kind::Exact);
+            }
+        }
+    }
+    cjk.clear();
+}
+
+fn flush_run(run: &mut String, emit: &mut impl FnMut(&str, Kind)) {
+    read_run(run, emit);
+    run.clear();
+}
+
+/// Rules 3 to 7 for one run (lowercased).
+fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
+    // Joiners are ASCII: trimming and finding them by bytes keeps to char boundaries.
+    let b = run.as_bytes();
+    let Some(start) = b.iter().position(|&c| !is_joiner_byte(c)) else {
+        return;
+    };
+    let end = b
+        .iter()
+        .rposition(|&c| !is_joiner_byte(c))
+        .map_or(start, |e| e + 1);
+    let s = &run[start..end];
+    if !s.bytes().any(is_joiner_byte) {
+        word(s, emit);
+        return;
+    }
+    if let Some(number) = cve_number(s) {
+        emit(s, Kind::Exact);
+        emit(number, Kind::Exact);
+        return;
+    }
+    if is_attack_sub(s) {
+        emit(s, Kind::Exact);
+        emit(&s[..5], Kind::Exact);
+        return;
+    }
+    if s.chars().count() <= MAX_CHARS {
+        emit(s, Kind::Exact);
+    }
+    if s.contains(is_piece_joiner) {
+        for piece in s.split(is_piece_joiner) {
+            read_run(piece, emit);
+        }
+    } else {
+        for part in s.split(['-', '.']) {
+            if !part.is_empty() && !part.bytes().all(|b| b.is_ascii_digit()) {
+                word(part, emit);
+            }
+        }
+    }
+}
+
+/// Rule 7.
+fn word(w: &str, emit: &mut impl FnMut(&str, Kind)) {
+    if w.len() > MAX_CHARS && w.chars().count() > MAX_CHARS {
+        return;
+    }
+    if w.bytes().all(|b| b.is_ascii_digit()) || is_attack(w) {
+        emit(w, Kind::Exact);
+        return;
+    }
+    if w.chars().nth(1).is_none() || (w.len() <= 5 && STOP_WORDS.contains(&w)) {
+        return;
+    }
+    emit(stem(w), Kind::Word);
+}
+
+/// `cve-YYYY-N…` (4 to 7 digits): the part after `cve-`.
+fn cve_number(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix("cve-")?;
+    let b = rest.as_bytes();
+    let ok = b.len() >= 9
+        && b.len() <= 12
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..].iter().all(u8::is_ascii_digit);
+    ok.then_some(rest)
+}
+
+/// `t` and four digits: an ATT&CK technique.
+fn is_attack(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 5 && b[0] == b't' && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// `t####.###`: an ATT&CK sub-technique.
+fn is_attack_sub(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 9 && is_attack(&s[..5]) && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)
+}
+
+/// A light English stemmer for lowercase ASCII words of four letters or more: a plural
+/// (`-ies`, `-sses` → `-ss`, `-s` but not `-ss`, `-us`, `-is`), then one of `-ation`,
+/// `-ing`, `-ed`, `-er`, `-e`, `-y`, each only where three letters stay. `exploited`,
+/// `exploits` and `exploitation` all become `exploit`; `patches`, `patched` → `patch`.
+pub fn stem(w: &str) -> &str {
+    if w.len() < 4 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return w;
+    }
+    let mut s = w;
+    if let Some(x) = s.strip_suffix("ies").filter(|x| x.len() >= 3) {
+        s = x; // `vulnerabilities` -> `vulnerabilit`, as `vulnerability` below
+    } else if s.ends_with("sses") {
+        s = &s[..s.len() - 2];
+    } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is") {
+        s = &s[..s.len() - 1];
+    }
+    for suffix in ["ation", "ing", "ed", "er", "e", "y"] {
+        if let Some(x) = s.strip_suffix(suffix)
+            && x.len() >= 3
+        {
+            return x;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> Vec<String> {
+        tokens(text).into_iter().map(|(t, _)| t).collect()
+    }
+
+    fn kinds(text: &str) -> Vec<(String, &'static str)> {
+        tokens(text)
+            .into_iter()
+            .map(|(t, k)| (t, k.name()))
+            .collect()
+    }
+
+    #[test]
+    fn rule1_fullwidth_and_case() {
+        assert_eq!(
+            t("ＣＶＥ－２０２４－３４００"),
+            ["cve-2024-3400", "2024-3400"]
+        );
+        assert_eq!(t("OpenSSH"), ["openssh"]);
+        assert_eq!(t("ÉCOLE Straße"), ["école", "straße"]);
+    }
+
+    #[test]
+    fn rule2_cjk_bigrams() {
+        assert_eq!(
+            t("ガベージコレクション"),
+            [
+                "ガベ", "ベー", "ージ", "ジコ", "コレ", "レク", "クシ", "ショ", "ョン"
+            ]
+        );
+        assert_eq!(
+            t("能動的サイバー防御"),
+            [
+                "能動", "動的", "的サ", "サイ", "イバ", "バー", "ー防", "防御"
+            ]
+        );
+        // A single character stays, and matches by prefix; CJK punctuation separates.
+        assert_eq!(kinds("脆"), [("脆".to_string(), "word")]);
+        assert_eq!(t("日本、中国"), ["日本", "中国"]);
+        // Scripts switch without spaces.
+        assert_eq!(
+            t("CVE-2024-3400を悪用"),
+            ["cve-2024-3400", "2024-3400", "を悪", "悪用"]
+        );
+        assert_eq!(
+            t("韓国語 보안 취약점"),
+            ["韓国", "国語", "보안", "취약", "약점"]
+        );
+    }
+
+    #[test]
+    fn rule3_joiners_at_the_ends_are_dropped() {
+        assert_eq!(t("version 2.4.49."), ["version", "2.4.49"]);
+        assert_eq!(t("--flag"), ["flag"]);
+        assert_eq!(t("... -- //"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn rule4_cve_ids_are_exact_with_their_number() {
+        assert_eq!(
+            kinds("(CVE-2024-3400)"),
+            [
+                ("cve-2024-3400".to_string(), "exact"),
+                ("2024-3400".to_string(), "exact")
+            ]
+        );
+        assert_eq!(t("cve-2021-44228's"), ["cve-2021-44228", "2021-44228"]);
+        assert_eq!(t("CVE-2024-34003"), ["cve-2024-34003", "2024-34003"]);
+        // The number alone is a compound that matches the CVE's second token.
+        assert_eq!(t("2024-3400"), ["2024-3400"]);
+        assert_eq!(
+            t("CVE-2024-3400/CVE-2024-3401"),
+            [
+                "cve-2024-3400/cve-2024-3401",
+                "cve-2024-3400",
+                "2024-3400",
+                "cve-2024-3401",
+                "2024-3401"
+            ]
+        );
+    }
+
+    #[test]
+    fn rule5_attack_ids() {
+        assert_eq!(
+            kinds("T1059.001"),
+            [
+                ("t1059.001".to_string(), "exact"),
+                ("t1059".to_string(), "exact")
+            ]
+        );
+        assert_eq!(kinds("T1190"), [("t1190".to_string(), "exact")]);
+        assert_eq!(kinds("TA0001"), [("ta0001".to_string(), "word")]);
+    }
+
+    #[test]
+    fn rule6_compounds_whole_and_in_parts() {
+        assert_eq!(t("ntdll.dll"), ["ntdll.dll", "ntdll", "dll"]);
+        assert_eq!(t("192.168.1.1"), ["192.168.1.1"]);
+        assert_eq!(t("zero-day"), ["zero-day", "zero", "day"]);
+        assert_eq!(t("/etc/passwd"), ["etc/passwd", "etc", "passwd"]);
+        assert_eq!(
+            t(r"C:\Windows\System32\cmd.exe"),
+            [
+                r"c:\windows\system32\cmd.exe",
+                "window",
+                "system32",
+                "cmd.exe",
+                "cmd",
+                "exe"
+            ]
+        );
+        assert_eq!(t("2001:db8::1"), ["2001:db8::1", "2001", "db8", "1"]);
+        assert_eq!(
+            t("log4j-core-2.14.1.jar"),
+            ["log4j-core-2.14.1.jar", "log4j", "cor", "jar"]
+        );
+        let long = format!("{}.com", "a".repeat(130));
+        assert_eq!(t(&long), ["com"]);
+    }
+
+    #[test]
+    fn rule7_words() {
+        assert_eq!(kinds("2024"), [("2024".to_string(), "exact")]);
+        assert_eq!(t("a I the of"), Vec::<String>::new());
+        let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(kinds(sha), [(sha.to_string(), "word")]);
+        assert_eq!(
+            t("exploited exploits exploitation exploiting"),
+            ["exploit"; 4]
+        );
+        assert_eq!(t("patches patched patch"), ["patch"; 3]);
+        assert_eq!(
+            t("vulnerabilities vulnerability"),
+            ["vulnerabilit", "vulnerabilit"]
+        );
+        assert_eq!(
+            t("process processes user users virus"),
+            ["process", "process", "user", "user", "virus"]
+        );
+    }
+
+    #[test]
+    fn stems_keep_three_letters() {
+        assert_eq!(stem("need"), "need");
+        assert_eq!(stem("ransomware"), "ransomwar");
+        assert_eq!(stem("attackers"), "attack");
+        assert_eq!(stem("naïve"), "naïve");
+    }
+}
