@@ -29,6 +29,7 @@ pub mod build;
 pub mod config;
 pub mod content;
 pub mod index;
+pub mod intel;
 pub mod output;
 pub mod render;
 

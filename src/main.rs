@@ -36,6 +36,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Print a server configuration for the site: nginx or Caddy.
     DeployConfig(cmd::deploy_config::Args),
+    /// Threat-intelligence data: `data sync` downloads it into data/.
+    Data(cmd::data::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +48,6 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd::init::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::DeployConfig(args) => cmd::deploy_config::run(args),
+        Command::Data(args) => cmd::data::run(args),
     }
 }

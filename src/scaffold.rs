@@ -207,6 +207,14 @@ hash_assets = true       # theme CSS/JS/SVG get content-hashed copies, cacheable
 # expires = "2027-01-31T00:00:00Z"     # less than a year ahead
 # policy = "https://example.com/disclosure-policy"
 # preferred_languages = "en"
+[data]
+# Threat-intelligence data, each file optional (`sitrep data sync` downloads them):
+# CVE JSON 5 records, the CISA KEV catalog, FIRST EPSS scores, MITRE ATT&CK (STIX).
+cve_dir = "data/cve"
+kev = "data/kev.json"
+epss = "data/epss.csv"
+attack = "data/attack/enterprise-attack.json"
+strict = true            # false: a bad record is left out with a warning
 
 [extra]                  # free-form, handed to templates as site.extra
 "#;

@@ -101,6 +101,8 @@ pub struct Loaded {
     pub images: render::images::Images,
     pub warnings: Vec<Diagnostic>,
     pub timings: Timings,
+    /// Threat intelligence on what the site mentions, from its data files.
+    pub intel: Arc<crate::intel::Intel>,
     /// Whether the content cache should be saved (something was parsed, or went away).
     pub content_changed: bool,
     /// The shortcode templates the content was rendered with.
@@ -190,10 +192,10 @@ impl BuildReport {
 /// Every error found on the way is reported, up to the first stage that has any.
 pub fn load(opts: &BuildOptions, hl: &Highlighter) -> Result<Loaded, BuildError> {
     if opts.no_cache {
-        load_with(opts, hl, &mut NoStore, false, false)
+        load_with(opts, hl, &mut NoStore, false, false, false)
     } else {
         // Images are made in a temporary folder: loading (for `check`) writes nothing.
-        load_with(opts, hl, &mut Cache::new(&opts.root), true, false)
+        load_with(opts, hl, &mut Cache::new(&opts.root), true, false, false)
     }
 }
 
@@ -214,12 +216,34 @@ fn load_with(
     store: &mut dyn Store,
     use_content_cache: bool,
     use_image_cache: bool,
+    keep_data_cache: bool,
 ) -> Result<Loaded, BuildError> {
+    let data_cache = crate::intel::CacheMode {
+        read: !opts.no_cache,
+        write: !opts.no_cache && keep_data_cache,
+    };
     let mut timings = Timings::default();
     let mut diags = Diagnostics::default();
-    let (config, syntax_css) = load_config(opts, hl, &mut diags)?;
+    let (mut config, syntax_css) = load_config(opts, hl, &mut diags)?;
     let urls = Urls::new(&config.base_url);
     timings.lap("config");
+
+    // The ATT&CK table comes first: ids in running text link only when the data knows them.
+    let attack = match crate::intel::load_attack(&opts.root, &config.data, data_cache) {
+        Ok((table, warnings)) => {
+            diags.extend(warnings);
+            if let Some(t) = &table {
+                config.attack_ids = Arc::new(t.techniques.keys().cloned().collect());
+            }
+            table
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    };
+    timings.lap("ATT&CK data");
+
     let (theme, templates) = load_theme(opts, &config, &urls, syntax_css.as_deref(), &mut diags);
     let shortcodes = theme
         .as_ref()
@@ -268,15 +292,37 @@ fn load_with(
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
+    let intel = match crate::intel::load_for_site(
+        &opts.root,
+        &config,
+        &site,
+        attack.as_deref(),
+        data_cache,
+    ) {
+        Ok((intel, warnings)) => {
+            diags.extend(warnings);
+            intel
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            return Err(BuildError::new(diags.take()));
+        }
+    };
+    timings.lap("data (CVE records, KEV, EPSS)");
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };
-    let site_value = render::site_value(
+    let site_value = render::intel::site_links(
+        render::site_value(
+            &site,
+            &config,
+            &urls,
+            render::images::favicons::enabled(&config, &theme),
+            templates.assets(),
+        ),
         &site,
-        &config,
+        &intel,
         &urls,
-        render::images::favicons::enabled(&config, &theme),
-        templates.assets(),
     );
     templates.set_site(site_value.clone());
     timings.lap("index");
@@ -308,6 +354,7 @@ fn load_with(
         images,
         warnings: diags.take(),
         timings,
+        intel: Arc::new(intel),
         content_changed,
         shortcodes,
         held,
@@ -436,7 +483,8 @@ fn build_keeping(
     // A build is warm only over the output folder the cache describes: deleting the output
     // folder (like --no-cache) makes the next build cold, pages and all.
     let old = store.load_manifest(&output);
-    let loaded = match load_with(opts, hl, store, old.is_some(), !opts.no_cache) {
+    let keep_data = store.keeps_data_cache();
+    let loaded = match load_with(opts, hl, store, old.is_some(), !opts.no_cache, keep_data) {
         // Missing images fail the build; `check` reports them with the links instead.
         Ok(loaded) if !loaded.images.missing.is_empty() => {
             let mut all = loaded.images.missing.clone();
@@ -555,5 +603,6 @@ impl Loaded {
             self.syntax_css.as_deref(),
         )
         .with_images(&self.images)
+        .with_intel(&self.intel)
     }
 }

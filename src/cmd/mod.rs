@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check;
+pub mod data;
 pub mod deploy_config;
 pub mod init;
 pub mod new;

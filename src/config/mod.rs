@@ -4,6 +4,7 @@
 //! the wrong type is an error naming `site.toml`, the line, the column and the key; an
 //! unknown key is a warning that suggests the closest known one.
 
+pub mod data;
 pub mod deploy;
 pub mod headers;
 pub mod images;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Diagnostic, Severity, closest, line_col};
 pub use crate::index::schedule::ExpiredMode;
 use crate::support::fingerprint::{self, Builder, Fingerprint};
+use data::DataConfig;
 use deploy::{DeployConfig, SecurityTxtConfig};
 use headers::HeadersConfig;
 use images::ImagesConfig;
@@ -56,6 +58,13 @@ pub struct Config {
     pub deploy: DeployConfig,
     /// `[security_txt]`: `/.well-known/security.txt`, when the section is there.
     pub security_txt: Option<SecurityTxtConfig>,
+    /// `[data]`: threat-intelligence data files (CVE records, KEV, EPSS, ATT&CK).
+    pub data: DataConfig,
+    /// The ATT&CK technique ids the data knows (set after loading the data, not read from
+    /// site.toml): ids in running text link to their page only when listed here. Part of
+    /// the fingerprint, so pages are parsed again when the set changes.
+    #[serde(skip_deserializing)]
+    pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// `[editorial]`: what happens at an expired post's URL.
     pub editorial: EditorialConfig,
     /// Free-form, handed to templates as `site.extra`.
@@ -115,6 +124,8 @@ impl Default for Config {
             images: ImagesConfig::default(),
             deploy: DeployConfig::default(),
             security_txt: None,
+            data: DataConfig::default(),
+            attack_ids: Default::default(),
             editorial: EditorialConfig::default(),
             extra: toml::Table::new(),
         }
@@ -392,6 +403,7 @@ fn unknown_key(text: &str, path: &str) -> Diagnostic {
         "images." => keys::fields_of::<ImagesConfig>(),
         "deploy." => keys::fields_of::<DeployConfig>(),
         "security_txt." => keys::fields_of::<SecurityTxtConfig>(),
+        "data." => keys::fields_of::<DataConfig>(),
         "editorial." => keys::fields_of::<EditorialConfig>(),
         _ => &[],
     };

@@ -278,6 +278,7 @@ mod tests {
             cve_prefix: "/cve/".into(),
             highlight: false,
             unsafe_html: true,
+            attack_ids: Default::default(),
             shortcodes: None,
         };
         render(

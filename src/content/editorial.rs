@@ -176,6 +176,7 @@ mod tests {
             cve_prefix: "/cve/".into(),
             highlight: false,
             unsafe_html: false,
+            attack_ids: Default::default(),
             shortcodes: None,
         };
         let date = parsed.front_matter.date.map(|d| d.0);

@@ -35,6 +35,8 @@ pub struct FrontMatter {
     pub authors: StringList,
     pub related: RelatedList,
     pub cves: StringList,
+    /// ATT&CK technique ids (`T1190`), as `cves` for CVEs.
+    pub attack: StringList,
     pub draft: Option<bool>,
     pub image: Option<Text>,
     pub aliases: StringList,
@@ -60,6 +62,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "authors",
     "related",
     "cves",
+    "attack",
     "draft",
     "image",
     "aliases",

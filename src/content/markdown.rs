@@ -26,6 +26,8 @@ pub struct Options {
     /// Keep raw HTML as the author wrote it (site.toml `markdown.unsafe_html`); when false
     /// the rendered body goes through [`sanitize`].
     pub unsafe_html: bool,
+    /// The ATT&CK technique ids the data knows: those in running text link to their page.
+    pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// The shortcode templates; `None` renders `{{ … }}` as text (tools without a site).
     pub shortcodes: Option<crate::content::shortcodes::Shared>,
 }
@@ -66,6 +68,8 @@ pub struct Rendered {
     pub text: String,
     /// CVE ids mentioned in running text and link text, in order of first appearance.
     pub cves: Vec<String>,
+    /// Known ATT&CK technique ids mentioned in running text and link text, in order.
+    pub attack: Vec<String>,
     /// The first paragraph as plain text (for the default description).
     pub first_paragraph: String,
     pub headings: Vec<Heading>,
@@ -216,10 +220,14 @@ impl<'src> Walk<'src, '_, '_, '_> {
         if let Event::Text(t) = event {
             self.words(&t);
             let link_it = self.link_depth == 0 && self.image_depth == 0;
+            let found = Found::of(&t, self.opts);
+            let new = crate::intel::attack::new_ids(&t, &found.attack, &self.out.attack);
+            self.out.attack.extend(new);
             push_text_with_cves(
                 t,
                 link_it,
                 self.opts,
+                found,
                 &mut self.events,
                 &mut self.out.cves,
                 &mut self.seen_cves,
@@ -596,21 +604,37 @@ fn count_words(text: &str) -> usize {
     words + usize::from(in_word && has_alnum)
 }
 
-/// Pushes a text event, turning CVE ids into links when `link_it` (not already in a link).
+/// The CVE ids and known ATT&CK ids in a text.
+struct Found {
+    cves: Vec<(usize, usize)>,
+    attack: Vec<(usize, usize)>,
+}
+
+impl Found {
+    fn of(text: &str, opts: &Options) -> Found {
+        Found {
+            cves: find_cves(text),
+            attack: crate::intel::attack::find_ids(text, &opts.attack_ids),
+        }
+    }
+}
+
+/// Pushes a text event, turning CVE ids (and known ATT&CK ids) into links when `link_it`
+/// (not already in a link).
 fn push_text_with_cves<'a>(
     text: CowStr<'a>,
     link_it: bool,
     opts: &Options,
+    found: Found,
     events: &mut Vec<Event<'a>>,
     cves: &mut Vec<String>,
     seen: &mut HashSet<String>,
 ) {
-    let found = find_cves(&text);
-    if found.is_empty() {
+    if found.cves.is_empty() && found.attack.is_empty() {
         events.push(Event::Text(text));
         return;
     }
-    for &(start, end) in &found {
+    for &(start, end) in &found.cves {
         let id = &text[start..end];
         if seen.insert(id.to_string()) {
             cves.push(id.to_string());
@@ -620,16 +644,21 @@ fn push_text_with_cves<'a>(
         events.push(Event::Text(text));
         return;
     }
+    let mut all: Vec<(usize, usize, bool)> =
+        found.cves.iter().map(|&(s, e)| (s, e, true)).collect();
+    all.extend(found.attack.iter().map(|&(s, e)| (s, e, false)));
+    all.sort_unstable();
     let mut last = 0;
-    for (start, end) in found {
+    for (start, end, is_cve) in all {
         if start > last {
             events.push(Event::Text(CowStr::from(text[last..start].to_string())));
         }
         let id = &text[start..end];
-        events.push(Event::InlineHtml(CowStr::from(format!(
-            "<a class=\"cve\" href=\"{}{id}/\">",
-            opts.cve_prefix
-        ))));
+        events.push(Event::InlineHtml(CowStr::from(if is_cve {
+            format!("<a class=\"cve\" href=\"{}{id}/\">", opts.cve_prefix)
+        } else {
+            crate::intel::attack::link_open(&opts.cve_prefix, id)
+        })));
         events.push(Event::Text(CowStr::from(id.to_string())));
         events.push(Event::InlineHtml(CowStr::Borrowed("</a>")));
         last = end;
@@ -693,6 +722,7 @@ mod tests {
             cve_prefix: "/cve/".into(),
             highlight: true,
             unsafe_html: true,
+            attack_ids: Default::default(),
             shortcodes: None,
         }
     }
@@ -703,6 +733,40 @@ mod tests {
             &opts(),
             &mut crate::content::highlight::Highlighter::new().session(),
         )
+    }
+
+    #[test]
+    fn known_attack_ids_linked_in_text_only() {
+        let o = Options {
+            attack_ids: std::sync::Arc::new(
+                ["T1190", "T1059.001"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            ..opts()
+        };
+        let r = render(
+            "Initial access via T1190 and T1059.001, then T1027.\n\n`T1190` and [T1190](https://x.example/) and\n\n```\nT1190\n```\n\nCVE-2024-3400 (T1190) again.\n",
+            &o,
+            &mut crate::content::highlight::Highlighter::new().session(),
+        );
+        assert_eq!(
+            r.html
+                .matches("<a class=\"attack\" href=\"/attack/T1190/\">T1190</a>")
+                .count(),
+            2,
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<a class=\"attack\" href=\"/attack/T1059.001/\">T1059.001</a>")
+        );
+        assert!(!r.html.contains("/attack/T1027/"), "unknown ids stay text");
+        assert!(r.html.contains("<code>T1190</code>"));
+        assert!(r.html.contains("<a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a> (<a class=\"attack\""), "{}", r.html);
+        assert_eq!(r.attack, ["T1190", "T1059.001"]);
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct Page {
     pub related: Vec<RelatedRef>,
     /// Front matter `cves` and the ids found in the body, in that order, without repeats.
     pub cves: Vec<String>,
+    /// Front matter `attack` and the known technique ids found in the body, in that order,
+    /// without repeats.
+    #[serde(default)]
+    pub attack: Vec<String>,
     pub draft: bool,
     pub image: Option<String>,
     /// Routes of the redirect pages (`old/path/` or `old.html`).
@@ -310,6 +314,7 @@ fn markdown_options(
         cve_prefix: cve_prefix.to_string(),
         highlight: config.markdown.highlight_code,
         unsafe_html: config.markdown.unsafe_html,
+        attack_ids: config.attack_ids.clone(),
         shortcodes,
     }
 }
@@ -395,6 +400,7 @@ impl Page {
             && self.categories == other.categories
             && self.related == other.related
             && self.cves == other.cves
+            && self.attack == other.attack
             && self.draft == other.draft
             && self.aliases == other.aliases
             && self.iocs == other.iocs

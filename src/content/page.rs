@@ -218,6 +218,26 @@ impl Fields<'_, '_> {
         (cves, seen)
     }
 
+    /// Front matter `attack`: ATT&CK technique ids, uppercased, without repeats.
+    fn attack(&mut self) -> Vec<String> {
+        let line = self.line_of_key("attack");
+        let mut ids = Vec::new();
+        for t in &self.parsed.front_matter.attack.0 {
+            let id = t.trim().to_ascii_uppercase();
+            if !crate::intel::attack::is_technique_id(&id) {
+                let at = self.locate(t).or(line);
+                self.error(
+                    format!("attack: {t:?} is not an ATT&CK technique id"),
+                    at,
+                    "write technique ids as T1234 or T1234.001, for example T1190",
+                );
+            } else if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
     /// `related:` entries, each a link or a post's slug (resolved by the index).
     fn related(&mut self) -> Vec<RelatedRef> {
         let related_line = self.line_of_key("related");
@@ -406,6 +426,7 @@ pub(super) fn build(
     f.check_terms("tags", &tags);
     f.check_terms("categories", &categories);
     let (mut cves, mut seen_cves) = f.cves();
+    let mut attack = f.attack();
     let related = f.related();
     let image = f.image();
     let aliases = f.aliases();
@@ -430,6 +451,11 @@ pub(super) fn build(
     for id in &body.cves {
         if seen_cves.insert(id.clone()) {
             cves.push(id.clone());
+        }
+    }
+    for id in &body.attack {
+        if !attack.contains(id) {
+            attack.push(id.clone());
         }
     }
     // Editorial time: publish_at, expires, the updates log (see `content::editorial`).
@@ -479,6 +505,7 @@ pub(super) fn build(
         authors,
         related,
         cves,
+        attack,
         draft: fm.draft.unwrap_or(false),
         image,
         aliases,

@@ -185,6 +185,7 @@ mod tests {
             authors: vec![],
             related: vec![],
             cves: cves.iter().map(|s| s.to_string()).collect(),
+            attack: vec![],
             draft: false,
             image: None,
             aliases: vec![],

@@ -273,6 +273,7 @@ mod tests {
             authors: Vec::new(),
             related: Vec::new(),
             cves: Vec::new(),
+            attack: vec![],
             draft: false,
             image: None,
             aliases: Vec::new(),

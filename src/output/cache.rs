@@ -405,6 +405,10 @@ pub trait Store {
     fn save_manifest(&mut self, manifest: Manifest);
     /// Whether the output's files must be checked against the manifest before they are
     /// trusted (someone else may have touched them).
+    /// Whether parsed data files (`intel`) may be kept on disk beside this cache.
+    fn keeps_data_cache(&self) -> bool {
+        false
+    }
     fn verify_outputs(&self) -> bool;
 }
 
@@ -426,6 +430,9 @@ impl Store for NoStore {
 }
 
 impl Store for Cache {
+    fn keeps_data_cache(&self) -> bool {
+        true
+    }
     fn load_content(&mut self, key: Fingerprint) -> Option<ContentCache> {
         self.read_content(key)
     }

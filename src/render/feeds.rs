@@ -128,7 +128,13 @@ pub fn rss(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
                 xml_escape(a)
             );
         }
-        for c in p.categories.iter().chain(&p.tags) {
+        for c in p
+            .categories
+            .iter()
+            .chain(&p.tags)
+            .chain(&p.cves)
+            .chain(&p.attack)
+        {
             let _ = writeln!(x, "<category>{}</category>", xml_escape(c));
         }
         let _ = writeln!(
@@ -207,7 +213,13 @@ pub fn atom(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
         for a in &p.authors {
             let _ = writeln!(x, "<author><name>{}</name></author>", xml_escape(a));
         }
-        for c in p.categories.iter().chain(&p.tags) {
+        for c in p
+            .categories
+            .iter()
+            .chain(&p.tags)
+            .chain(&p.cves)
+            .chain(&p.attack)
+        {
             let _ = writeln!(x, "<category term=\"{}\"/>", xml_escape(c));
         }
         let _ = writeln!(
@@ -239,7 +251,7 @@ pub fn json_feed(site: &FeedSite<'_>, posts: &[FeedPost<'_>]) -> String {
                 "title": p.title,
                 "summary": summary(p),
                 "content_html": absolute_html(fp, u),
-                "tags": p.categories.iter().chain(&p.tags).collect::<Vec<_>>(),
+                "tags": p.categories.iter().chain(&p.tags).chain(&p.cves).chain(&p.attack).collect::<Vec<_>>(),
             });
             if let Some(d) = p.date {
                 item["date_published"] = d.rfc3339().into();
@@ -303,6 +315,7 @@ mod tests {
             authors: vec!["Ann".into()],
             related: vec![],
             cves: vec![],
+            attack: vec![],
             draft: false,
             image: None,
             aliases: vec![],

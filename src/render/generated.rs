@@ -143,7 +143,12 @@ impl Renderer<'_> {
     pub(super) fn plan_generated(&self) -> Result<Vec<Job>, Diagnostic> {
         let site = self.site;
         let mut jobs = self.plan_feeds()?;
-        for (route, text) in sitemap::sitemaps(&sitemap_entries(site, self.urls), self.urls) {
+        let mut entries = sitemap_entries(site, self.urls);
+        entries.extend(self.intel_routes().into_iter().map(|r| SitemapEntry {
+            loc: self.urls.permalink(&r),
+            lastmod: None,
+        }));
+        for (route, text) in sitemap::sitemaps(&entries, self.urls) {
             jobs.push(bytes_job(&route, text, "the sitemap"));
         }
         // A site's own static robots.txt or _headers replaces these (routes::SITE_FILE_REPLACES).

@@ -21,6 +21,11 @@ impl Renderer<'_> {
                 .str(&term.name)
                 .str(&term.slug)
                 .num(term.posts.len() as u64)
+                .fp(if tax.kind == TaxonomyKind::Cve {
+                    self.cve_intel_fp(&term.slug)
+                } else {
+                    0
+                })
                 .finish()
         })
     }
@@ -50,10 +55,13 @@ impl Renderer<'_> {
                 let tax = &self.site.taxonomies[k];
                 let term = &tax.terms[t];
                 let route = urls::term(tax.kind.name(), &term.slug, 1);
-                let record = if tax.kind == TaxonomyKind::Cve {
-                    Value::from(urls::cve_record(&term.slug))
+                let (record, intel) = if tax.kind == TaxonomyKind::Cve {
+                    (
+                        Value::from(urls::cve_record(&term.slug)),
+                        self.cve_intel_value(&term.slug),
+                    )
                 } else {
-                    Value::none()
+                    (Value::none(), Value::none())
                 };
                 map([
                     ("name", Value::from(term.name.as_str())),
@@ -62,6 +70,7 @@ impl Renderer<'_> {
                     ("permalink", Value::from(self.urls.permalink(&route))),
                     ("count", Value::from(term.posts.len())),
                     ("record_url", record),
+                    ("intel", intel),
                 ])
             })
             .clone()

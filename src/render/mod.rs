@@ -15,6 +15,7 @@ pub mod editorial;
 pub mod feeds;
 mod generated;
 pub mod images;
+pub mod intel;
 pub mod ioc_exports;
 mod listing;
 mod post;
@@ -77,6 +78,8 @@ pub enum PageJob {
     /// Taxonomy, term, page number.
     Term(usize, usize, usize),
     NotFound,
+    /// A threat-intelligence page (`/cve/kev/`, `/attack/...`).
+    Intel(intel::IntelPage),
     /// The search page (`/search/`).
     Search,
     /// Where an expired post was (`[editorial] expired = "gone"`): index into
@@ -131,6 +134,8 @@ pub struct Renderer<'a> {
     syntax_css: Option<&'a str>,
     /// Images of bodies, social cards, favicons ([`images::prepare`]); none: no images.
     images: Option<&'a images::Images>,
+    /// Threat intelligence from the data files ([`Renderer::with_intel`]).
+    intel: Option<intel::IntelView<'a>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -183,6 +188,7 @@ impl<'a> Renderer<'a> {
             latest_without,
             syntax_css,
             images: None,
+            intel: None,
         }
     }
 
@@ -234,6 +240,10 @@ impl<'a> Renderer<'a> {
                 let mut ctx = self.context("taxonomy", &route, kind.title());
                 ctx.insert_value("taxonomy", self.taxonomy_value(k, true));
                 self.insert_latest(&mut ctx, 0)?;
+                if kind == TaxonomyKind::Cve {
+                    ctx.insert_value("cves_ranked", self.cves_ranked(k));
+                    ctx.insert_value("data_notice", self.data_notice(true, false));
+                }
                 let template = if kind == TaxonomyKind::Cve && self.templates.has("cve_list.html") {
                     "cve_list.html"
                 } else {
@@ -252,6 +262,9 @@ impl<'a> Renderer<'a> {
                 ctx.insert_value("term", self.term_value(k, t));
                 ctx.insert_value("paginator", self.paginator(&first, &term.posts, n));
                 self.insert_latest(&mut ctx, 0)?;
+                if tax.kind == TaxonomyKind::Cve {
+                    ctx.insert_value("data_notice", self.data_notice(true, false));
+                }
                 let template = if tax.kind == TaxonomyKind::Cve && self.templates.has("cve.html") {
                     "cve.html"
                 } else {
@@ -259,6 +272,7 @@ impl<'a> Renderer<'a> {
                 };
                 (route, template, ctx)
             }
+            PageJob::Intel(page) => self.intel_context(page)?,
             PageJob::NotFound => {
                 let mut ctx = self.context("404", urls::NOT_FOUND, "Page not found");
                 self.insert_latest(&mut ctx, 0)?;
@@ -344,6 +358,7 @@ impl<'a> Renderer<'a> {
             jobs.extend(im.jobs.iter().cloned());
         }
         jobs.extend(self.plan_deploy());
+        jobs.extend(self.plan_intel(latest_top_fp));
         routes::claim_all(jobs, self.site)
     }
 
@@ -355,6 +370,7 @@ impl<'a> Renderer<'a> {
             PageJob::TaxonomyList(k) => Origin::TaxonomyList(k),
             PageJob::Term(k, t, _) => Origin::Term(k, t),
             PageJob::NotFound => Origin::Generated("the 404 page"),
+            PageJob::Intel(_) => Origin::Generated("a threat-intelligence page (data/)"),
             PageJob::Search => Origin::Generated("the search page"),
             PageJob::Withdrawn(w) => Origin::Withdrawn(w),
         };

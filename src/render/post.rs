@@ -74,6 +74,7 @@ impl Renderer<'_> {
         m.insert("word_count".into(), Value::from(p.word_count));
         self.body_and_social(p, &mut m)?;
         m.insert("toc".into(), toc(p));
+        m.insert("attack".into(), self.attack_links(&p.attack));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
         m.insert("updates".into(), super::editorial::updates_value(p));
@@ -116,7 +117,8 @@ impl Renderer<'_> {
             .fp(self.global)
             .fp(self.summary_fp_of(i))
             .fp(self.site.posts[i].source_hash)
-            .fp(self.images_fp(&self.site.posts[i]));
+            .fp(self.images_fp(&self.site.posts[i]))
+            .fp(self.attack_links_fp(&self.site.posts[i].attack));
         for r in &self.site.related[i] {
             b = b
                 .str(&r.title)

@@ -285,7 +285,8 @@ async function main() {
     // 4. Screenshots, page weight, axe in light and dark.
     const shots = [['home', '/'], ['post', POST], ['term', TERM], ['cve', CVE],
       ['code', '/posts/xz-utils-backdoor-cve-2024-3094/'], ['table', '/posts/incident-reporting-deadlines-compared/'],
-      ['tags', '/tags/'], ['about', '/about/'], ['404', MISSING], ['rich', RICH], ['image', IMAGE_POST]];
+      ['tags', '/tags/'], ['about', '/about/'], ['404', MISSING], ['rich', RICH], ['image', IMAGE_POST],
+      ['cves', '/cve/'], ['kev', '/cve/kev/'], ['attack', '/attack/'], ['technique', '/attack/T1059.001/']];
     for (const [name, url] of shots) {
       for (const [width, scheme] of [[1280, 'light'], [390, 'light'], [1280, 'dark']]) {
         const expectStatus = url === MISSING ? 404 : 200;

@@ -1214,6 +1214,7 @@ mod tests {
             cve_prefix: "/cve/".into(),
             highlight: false,
             unsafe_html: true,
+            attack_ids: Default::default(),
             shortcodes: Shortcodes::builtin().map(Arc::new),
         }
     }

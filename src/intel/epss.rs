@@ -1,0 +1,181 @@
+//! FIRST EPSS daily scores: `#model_version:…,score_date:…` (some copies lack it), then
+//! `cve,epss,percentile` and one row per CVE (about 360,000). The file is streamed line
+//! by line (through gzip when compressed); only rows of CVEs the site mentions are kept.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+
+use serde::{Deserialize, Serialize};
+
+use super::{DataProblem, ymd};
+
+/// A CVE's EPSS score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Epss {
+    /// Probability of exploitation in the next 30 days, 0 to 1.
+    pub score: f64,
+    /// Share of CVEs with a lower score, 0 to 1.
+    pub percentile: f64,
+}
+
+/// The model and date of the scores, from the comment line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpssMeta {
+    pub model_version: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub score_date: Option<String>,
+}
+
+/// Reads the scores of `wanted` from `input`. A malformed file (wrong header, unreadable
+/// text) is an `Err`; a bad row goes to `problems` with its line.
+pub fn parse(
+    input: impl BufRead,
+    wanted: &BTreeSet<String>,
+    problems: &mut Vec<DataProblem>,
+) -> Result<(EpssMeta, BTreeMap<String, Epss>), DataProblem> {
+    let mut meta = EpssMeta::default();
+    let mut out = BTreeMap::new();
+    let mut header_seen = false;
+    for (i, line) in input.lines().enumerate() {
+        let n = i + 1;
+        let line =
+            line.map_err(|e| DataProblem::msg(format!("cannot read the scores: {e}")).at(Some(n)))?;
+        let line = line.trim_end_matches('\r');
+        if !header_seen {
+            if let Some(comment) = line.strip_prefix('#') {
+                for part in comment.split(',') {
+                    if let Some((k, v)) = part.split_once(':') {
+                        match k.trim() {
+                            "model_version" => meta.model_version = Some(v.trim().to_string()),
+                            "score_date" => {
+                                meta.score_date = Some(ymd(v.trim()).ok_or_else(|| {
+                                    DataProblem::msg(format!(
+                                        "score_date {:?} is not a date",
+                                        v.trim()
+                                    ))
+                                    .at(Some(n))
+                                })?)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                continue;
+            }
+            let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+            if cols != ["cve", "epss", "percentile"] {
+                return Err(DataProblem::msg(format!(
+                    "the header is {line:?}; an EPSS file has `cve,epss,percentile`"
+                ))
+                .at(Some(n)));
+            }
+            header_seen = true;
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        // Cheap test first: most rows are of CVEs the site does not mention.
+        let Some((cve, rest)) = line.split_once(',') else {
+            problems
+                .push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
+            continue;
+        };
+        if !wanted.contains(cve) {
+            continue;
+        }
+        let mut f = rest.split(',');
+        let (Some(score), Some(pct), None) = (f.next(), f.next(), f.next()) else {
+            problems
+                .push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
+            continue;
+        };
+        let num = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+        };
+        match (num(score), num(pct)) {
+            (Some(score), Some(percentile)) => {
+                out.insert(cve.to_string(), Epss { score, percentile });
+            }
+            _ => problems.push(
+                DataProblem::msg(format!(
+                    "{cve}: epss {score:?} and percentile {pct:?} must be numbers from 0 to 1"
+                ))
+                .at(Some(n)),
+            ),
+        }
+    }
+    if !header_seen {
+        return Err(DataProblem::msg(
+            "the file has no `cve,epss,percentile` header",
+        ));
+    }
+    Ok((meta, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn fixture() -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel/epss.csv"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn reads_comment_line_and_wanted_rows() {
+        let mut p = Vec::new();
+        let (meta, rows) = parse(&fixture()[..], &want(&["CVE-2024-3400"]), &mut p).unwrap();
+        assert!(p.is_empty());
+        assert_eq!(meta.model_version.as_deref(), Some("v2025.03.14"));
+        assert_eq!(meta.score_date.as_deref(), Some("2025-08-15"));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows["CVE-2024-3400"],
+            Epss {
+                score: 0.94326,
+                percentile: 0.99942
+            }
+        );
+    }
+
+    #[test]
+    fn without_comment_line() {
+        let text = String::from_utf8(fixture()).unwrap();
+        let text = text.split_once('\n').unwrap().1;
+        let (meta, rows) =
+            parse(text.as_bytes(), &want(&["CVE-2024-6387"]), &mut Vec::new()).unwrap();
+        assert_eq!(meta, EpssMeta::default());
+        assert_eq!(rows["CVE-2024-6387"].score, 0.62715);
+    }
+
+    #[test]
+    fn wrong_header_and_bad_rows() {
+        let e = parse(
+            &b"cve,score\nCVE-2024-3400,1,1\n"[..],
+            &want(&[]),
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let mut p = Vec::new();
+        let (_, rows) = parse(
+            &b"cve,epss,percentile\nCVE-2024-3400,11,0.5\nCVE-2024-6387,0.1,0.2\n"[..],
+            &want(&["CVE-2024-3400", "CVE-2024-6387"]),
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(p[0].line, Some(2));
+        assert!(p[0].message.contains("CVE-2024-3400"), "{:?}", p[0]);
+    }
+}

@@ -1,0 +1,322 @@
+//! `sitrep data sync`: downloads the data files a build reads. Each source is fetched with
+//! a timeout and retries, checked with the same parser the build uses, and only then
+//! written, atomically (a temporary file in the same folder, renamed over the old one).
+//! A source that fails leaves its old file in place and is reported with why; the others
+//! go on. Builds never download anything: this command is the only network access.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::data::DataConfig;
+use crate::error::Diagnostic;
+use crate::support::fingerprint;
+
+use super::{attack, cve5, epss, kev};
+
+/// How to download.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// For each request, from connecting to the last byte.
+    pub timeout: Duration,
+    /// Further attempts after a network error or a 5xx answer.
+    pub retries: u32,
+    /// Wait before the first retry (doubled for each further one).
+    pub backoff: Duration,
+    /// Download the ATT&CK bundle too (also when `attack_url` is set).
+    pub attack: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(60),
+            retries: 2,
+            backoff: Duration::from_secs(2),
+            attack: false,
+        }
+    }
+}
+
+/// What became of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written where there was no file; the detail says what it holds.
+    New(String),
+    /// Written over a different old file.
+    Updated(String),
+    /// Downloaded, and the same bytes as the file there.
+    Unchanged,
+    /// Not written; the old file (if any) is left as it was.
+    Failed(Diagnostic),
+}
+
+/// One source's result.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `KEV catalog`, `EPSS scores`, `CVE-2024-3400`, `ATT&CK`.
+    pub name: String,
+    /// The file, relative to the site root.
+    pub file: PathBuf,
+    pub outcome: Outcome,
+}
+
+/// A blocking HTTP client with a timeout and the platform's certificate store.
+fn agent(timeout: Duration) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .user_agent(concat!(
+            "sitrep/",
+            env!("CARGO_PKG_VERSION"),
+            " (data sync)"
+        ))
+        .build()
+        .into()
+}
+
+/// The most a data file may be (the ATT&CK bundle is about 45 MB).
+const MAX_BYTES: u64 = 512 * 1024 * 1024;
+
+/// GETs `url`: the body, or why not. Retries network errors and 5xx answers.
+fn fetch(agent: &ureq::Agent, url: &str, opts: &Options) -> Result<Vec<u8>, String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!("{url:?} is not an http(s) URL"));
+    }
+    let mut wait = opts.backoff;
+    let mut attempt = 0;
+    loop {
+        let result = match agent.get(url).call() {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                if status == 200 {
+                    resp.body_mut()
+                        .with_config()
+                        .limit(MAX_BYTES)
+                        .read_to_vec()
+                        .map_err(|e| (true, format!("the download broke off: {e}")))
+                } else {
+                    Err((
+                        status >= 500,
+                        format!("the server answered {status} for {url}"),
+                    ))
+                }
+            }
+            Err(e) => Err((true, format!("{url}: {e}"))),
+        };
+        match result {
+            Ok(body) => return Ok(body),
+            Err((retry, why)) if !retry || attempt >= opts.retries => {
+                let tries = attempt + 1;
+                return Err(if tries > 1 {
+                    format!("{why} (after {tries} attempts)")
+                } else {
+                    why
+                });
+            }
+            Err(_) => {
+                attempt += 1;
+                std::thread::sleep(wait);
+                wait *= 2;
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Downloads one source, checks it with `check` (which says what it holds), writes it.
+fn one(
+    root: &Path,
+    name: &str,
+    rel: &Path,
+    url: &str,
+    agent: &ureq::Agent,
+    opts: &Options,
+    check: impl FnOnce(&[u8]) -> Result<(Vec<u8>, String), String>,
+) -> Report {
+    let report = |outcome| Report {
+        name: name.to_string(),
+        file: rel.to_path_buf(),
+        outcome,
+    };
+    let fail = |why: String| {
+        report(Outcome::Failed(
+            Diagnostic::error(rel, format!("{name}: {why}; the old file is left as it was"))
+                .with_help("check the URL under [data] in site.toml and the network, then run `sitrep data sync` again"),
+        ))
+    };
+    let body = match fetch(agent, url, opts) {
+        Ok(b) => b,
+        Err(why) => return fail(why),
+    };
+    let (bytes, detail) = match check(&body) {
+        Ok(x) => x,
+        Err(why) => return fail(format!("the download is not usable: {why}")),
+    };
+    let path = root.join(rel);
+    let old = std::fs::read(&path).ok();
+    if old.as_deref().map(fingerprint::of_bytes) == Some(fingerprint::of_bytes(&bytes)) {
+        return report(Outcome::Unchanged);
+    }
+    if let Err(e) = write_atomic(&path, &bytes) {
+        return report(Outcome::Failed(Diagnostic::io(rel, "write", &e)));
+    }
+    report(if old.is_some() {
+        Outcome::Updated(detail)
+    } else {
+        Outcome::New(detail)
+    })
+}
+
+fn problem_text(p: &super::DataProblem) -> String {
+    match p.line {
+        Some(l) => format!("line {l}: {}", p.message),
+        None => p.message.clone(),
+    }
+}
+
+/// Downloads every source into the site's data files: the KEV catalog, the EPSS scores,
+/// the record of each CVE in `cves`, and the ATT&CK bundle when asked or configured.
+/// `progress` hears of each step as it starts.
+pub fn sync(
+    root: &Path,
+    data: &DataConfig,
+    cves: &BTreeSet<String>,
+    opts: &Options,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Vec<Report> {
+    let agent = agent(opts.timeout);
+    let want_attack = opts.attack || !data.attack_url.is_empty();
+    let total = 2 + cves.len() + usize::from(want_attack);
+    let mut step = 0;
+    let mut reports = Vec::new();
+
+    step += 1;
+    progress(step, total, "KEV catalog");
+    reports.push(one(
+        root,
+        "KEV catalog",
+        Path::new(&data.kev),
+        &data.kev_url,
+        &agent,
+        opts,
+        |b| {
+            let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
+            let (catalog, _) = kev::parse(text, &BTreeSet::new(), &mut Vec::new())
+                .map_err(|p| problem_text(&p))?;
+            let n = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v["vulnerabilities"].as_array().map(Vec::len))
+                .unwrap_or(0);
+            Ok((
+                b.to_vec(),
+                format!(
+                    "catalog {} of {}, {n} entries",
+                    catalog.version, catalog.released
+                ),
+            ))
+        },
+    ));
+
+    step += 1;
+    progress(step, total, "EPSS scores");
+    let epss_rel = PathBuf::from(&data.epss);
+    let keep_gz = data.epss.ends_with(".gz");
+    reports.push(one(
+        root,
+        "EPSS scores",
+        &epss_rel,
+        &data.epss_url,
+        &agent,
+        opts,
+        |b| {
+            let plain = super::decompressed(b).map_err(|e| format!("cannot decompress: {e}"))?;
+            let mut problems = Vec::new();
+            let (meta, _) = epss::parse(&plain[..], &BTreeSet::new(), &mut problems)
+                .map_err(|p| problem_text(&p))?;
+            let rows = plain.iter().filter(|&&c| c == b'\n').count();
+            let detail = format!(
+                "model {}, scores of {}, {rows} lines",
+                meta.model_version.as_deref().unwrap_or("unknown"),
+                meta.score_date.as_deref().unwrap_or("unknown date")
+            );
+            // Stored as the configured name says: compressed for `.gz`, else plain.
+            let bytes = if keep_gz && b.starts_with(&[0x1f, 0x8b]) {
+                b.to_vec()
+            } else if keep_gz {
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                std::io::Write::write_all(&mut gz, &plain).map_err(|e| e.to_string())?;
+                gz.finish().map_err(|e| e.to_string())?
+            } else {
+                plain
+            };
+            Ok((bytes, detail))
+        },
+    ));
+
+    for id in cves {
+        step += 1;
+        progress(step, total, id);
+        let mut parts = id.split('-').skip(1);
+        let (year, num) = (parts.next().unwrap_or(""), parts.next().unwrap_or("0"));
+        let bucket = format!("{}xxx", num.parse::<u64>().unwrap_or(0) / 1000);
+        let url = data
+            .cve_url
+            .replace("{year}", year)
+            .replace("{bucket}", &bucket)
+            .replace("{id}", id);
+        let rel = Path::new(&data.cve_dir)
+            .join(year)
+            .join(&bucket)
+            .join(format!("{id}.json"));
+        reports.push(one(root, id, &rel, &url, &agent, opts, |b| {
+            let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
+            let r = cve5::parse(text, id).map_err(|p| problem_text(&p))?;
+            let detail = match (&r.cvss, r.state.as_str()) {
+                (_, "REJECTED") => "rejected".to_string(),
+                (Some(c), _) => format!("CVSS {} {}", c.version, c.score),
+                (None, _) => "no CVSS score".to_string(),
+            };
+            Ok((b.to_vec(), detail))
+        }));
+    }
+
+    if want_attack {
+        step += 1;
+        progress(step, total, "ATT&CK");
+        let url = if data.attack_url.is_empty() {
+            "https://raw.githubusercontent.com/mitre/cti/master/enterprise-attack/enterprise-attack.json"
+        } else {
+            &data.attack_url
+        };
+        reports.push(one(
+            root,
+            "ATT&CK",
+            Path::new(&data.attack),
+            url,
+            &agent,
+            opts,
+            |b| {
+                let t = attack::parse(b, &mut Vec::new()).map_err(|p| problem_text(&p))?;
+                Ok((b.to_vec(), format!("{} techniques", t.len())))
+            },
+        ));
+    }
+    reports
+}

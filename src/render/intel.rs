@@ -1,0 +1,545 @@
+//! Threat-intelligence pages and template values: facts on CVE terms (every CVE chip, the
+//! CVE pages and the CVE index), `/cve/kev/`, `/attack/` and `/attack/<ID>/`. Planned
+//! like every other page, each with a fingerprint of exactly what it shows.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use tera::{Context, Value};
+
+use super::{Job, PageJob, Renderer, map};
+use crate::error::Diagnostic;
+use crate::index::TaxonomyKind;
+use crate::intel::attack::{TACTICS, tactic_name};
+use crate::intel::{Intel, Technique};
+use crate::support::fingerprint::{Builder, Fingerprint};
+use crate::urls;
+
+/// Routes of the intel pages.
+pub const KEV_ROUTE: &str = "cve/kev/";
+pub const ATTACK_ROUTE: &str = "attack/";
+
+/// Which intel page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntelPage {
+    /// `/cve/kev/`: the site's CVEs on the KEV list.
+    Kev,
+    /// `/attack/`: the covered techniques by tactic.
+    AttackList,
+    /// `/attack/<ID>/`: index into [`IntelView::pages`].
+    Technique(usize),
+}
+
+/// The intel of a build and what the renderer derives from it once.
+pub struct IntelView<'a> {
+    pub intel: &'a Intel,
+    /// Techniques with a page (mentioned by a post and known to the data), by id, with
+    /// their posts, newest first.
+    pub pages: Vec<(String, Vec<usize>)>,
+}
+
+/// The route of technique `id`'s page.
+pub fn technique_route(id: &str) -> String {
+    format!("{ATTACK_ROUTE}{id}/")
+}
+
+fn title_case(severity: &str) -> String {
+    let lower = severity.to_ascii_lowercase();
+    let mut c = lower.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn percent(x: f64, digits: usize) -> String {
+    format!("{:.*}%", digits, x * 100.0)
+}
+
+/// The global `site` value with the intel pages' links: `site.attack_url` (the ATT&CK
+/// list, when techniques have pages) and `site.kev_url` (when the KEV catalog is there);
+/// none otherwise.
+pub fn site_links(
+    site_value: Value,
+    site: &crate::index::Site,
+    intel: &Intel,
+    urls: &urls::Urls,
+) -> Value {
+    let Some(mut m) = site_value.clone().into_map() else {
+        return site_value;
+    };
+    let attack = site
+        .posts
+        .iter()
+        .any(|p| p.attack.iter().any(|id| intel.techniques.contains_key(id)));
+    m.insert(
+        "attack_url".into(),
+        if attack {
+            Value::from(urls.url(ATTACK_ROUTE))
+        } else {
+            Value::none()
+        },
+    );
+    m.insert(
+        "kev_url".into(),
+        if intel.kev_catalog.is_some() {
+            Value::from(urls.url(KEV_ROUTE))
+        } else {
+            Value::none()
+        },
+    );
+    Value::from(m)
+}
+
+impl<'a> Renderer<'a> {
+    /// This renderer with the build's threat intelligence.
+    pub fn with_intel(mut self, intel: &'a Intel) -> Self {
+        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, p) in self.site.posts.iter().enumerate() {
+            for id in &p.attack {
+                if intel.techniques.contains_key(id) {
+                    by_id.entry(id.as_str()).or_default().push(i);
+                }
+            }
+        }
+        self.intel = Some(IntelView {
+            intel,
+            pages: by_id.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        });
+        self
+    }
+
+    /// The value `intel` of CVE term `id` (none when no data file knows it).
+    pub(super) fn cve_intel_value(&self, id: &str) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::none();
+        };
+        let Some(f) = view.intel.cves.get(id) else {
+            return Value::none();
+        };
+        let r = f.record.as_ref();
+        let cvss = r.and_then(|r| r.cvss.as_ref());
+        let severity = cvss.map(|c| c.severity.to_ascii_lowercase());
+        let kev = f.kev.as_ref().map(|k| {
+            json!({
+                "vendor": k.vendor,
+                "product": k.product,
+                "name": k.name,
+                "date_added": k.date_added,
+                "due_date": k.due_date,
+                "ransomware": k.ransomware.eq_ignore_ascii_case("known"),
+                "ransomware_text": k.ransomware,
+                "required_action": k.required_action,
+            })
+        });
+        let epss = f.epss.map(|e| {
+            json!({
+                "score": e.score,
+                "percentile": e.percentile,
+                "score_percent": percent(e.score, if e.score >= 0.001 { 1 } else { 3 }),
+                "percentile_percent": percent(e.percentile, 1),
+            })
+        });
+        // KEV's names when listed, else the CNA's.
+        let affected: Vec<serde_json::Value> = match &f.kev {
+            Some(k) => vec![json!({"vendor": k.vendor, "product": k.product})],
+            None => r
+                .map(|r| {
+                    r.affected
+                        .iter()
+                        .take(8)
+                        .map(|(v, p)| json!({"vendor": v, "product": p}))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let cwes: Vec<serde_json::Value> = r
+            .map(|r| {
+                r.cwes
+                    .iter()
+                    .map(|c| {
+                        let num = c.id.trim_start_matches("CWE-");
+                        json!({
+                            "id": c.id,
+                            "name": c.name,
+                            "url": num.bytes().all(|b| b.is_ascii_digit())
+                                .then(|| format!("https://cwe.mitre.org/data/definitions/{num}.html")),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let v = json!({
+            "severity": severity,
+            "severity_label": cvss.map(|c| title_case(&c.severity)),
+            "score": cvss.map(|c| c.score),
+            "score_text": cvss.map(|c| format!("{:.1}", c.score)),
+            "cvss": cvss,
+            "kev": kev,
+            "epss": epss,
+            "title": r.and_then(|r| r.title.clone()),
+            "description": r.and_then(|r| r.description.clone()),
+            "cwes": cwes,
+            "affected": affected,
+            "published": r.and_then(|r| r.published.clone()),
+            "updated": r.and_then(|r| r.updated.clone()),
+            "rejected": r.is_some_and(|r| r.state == "REJECTED"),
+            "rejected_reason": r.and_then(|r| r.rejected_reason.clone()),
+            "assigner": r.and_then(|r| r.assigner.clone()),
+            "has_record": r.is_some(),
+            "record_url": urls::cve_record(id),
+            "nvd_url": format!("https://nvd.nist.gov/vuln/detail/{id}"),
+            "kev_url": f.kev.as_ref().map(|_| format!("https://www.cisa.gov/known-exploited-vulnerabilities-catalog?field_cve={id}")),
+        });
+        Value::from_serializable(&v)
+    }
+
+    /// Covers [`Renderer::cve_intel_value`] of `id` (and the sources' dates).
+    pub(super) fn cve_intel_fp(&self, id: &str) -> Fingerprint {
+        self.intel
+            .as_ref()
+            .map_or(0, |v| v.intel.cve_fingerprint(id))
+    }
+
+    /// The sources a page shows data from, for the attribution in its footer; none when
+    /// there is no data.
+    pub(super) fn data_notice(&self, cves: bool, attack: bool) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::none();
+        };
+        let i = view.intel;
+        let records = cves && i.cves.values().any(|f| f.record.is_some());
+        let kev = i.kev_catalog.as_ref().filter(|_| cves);
+        let epss = i.epss_meta.as_ref().filter(|_| cves);
+        let attack = attack && i.has_attack;
+        if !records && kev.is_none() && epss.is_none() && !attack {
+            return Value::none();
+        }
+        Value::from_serializable(&json!({
+            "cve_records": records,
+            "kev": kev,
+            "epss": epss,
+            "attack": attack,
+        }))
+    }
+
+    /// The CVE terms sorted most severe first (CVSS score, then KEV, then EPSS, then id).
+    pub(super) fn cves_ranked(&self, k: usize) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::none();
+        };
+        if view.intel.cves.is_empty() {
+            return Value::none();
+        }
+        let terms = &self.site.taxonomies[k].terms;
+        let mut order: Vec<usize> = (0..terms.len()).collect();
+        order.sort_by(|&a, &b| {
+            view.intel
+                .rank(&terms[b].slug)
+                .cmp(&view.intel.rank(&terms[a].slug))
+                .then_with(|| terms[a].slug.cmp(&terms[b].slug))
+        });
+        Value::from(
+            order
+                .into_iter()
+                .map(|t| self.term_value(k, t))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// The techniques of a post the data knows, as links.
+    pub(super) fn attack_links(&self, ids: &[String]) -> Value {
+        Value::from(
+            ids.iter()
+                .map(|id| self.technique_link(id))
+                .filter(|v| !v.is_none())
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Covers [`Renderer::attack_links`].
+    pub(super) fn attack_links_fp(&self, ids: &[String]) -> Fingerprint {
+        let Some(view) = &self.intel else { return 0 };
+        let mut b = Builder::new("attack-links");
+        for id in ids {
+            b = b
+                .str(id)
+                .fp(view.intel.technique_fingerprint(id))
+                .num(view.pages.iter().any(|(p, _)| p == id).into());
+        }
+        b.finish()
+    }
+
+    fn technique_link(&self, id: &str) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::none();
+        };
+        let Some(t) = view.intel.techniques.get(id) else {
+            return Value::none();
+        };
+        let own = view.pages.iter().any(|(p, _)| p == id);
+        map([
+            ("id", Value::from(t.id.as_str())),
+            ("name", Value::from(t.name.as_str())),
+            (
+                "url",
+                Value::from(if own {
+                    self.urls.url(&technique_route(id))
+                } else {
+                    t.url.clone()
+                }),
+            ),
+        ])
+    }
+
+    /// What a technique page (and the list) shows of technique `id`.
+    fn technique_value(&self, t: &Technique, count: usize) -> Value {
+        let tactics: Vec<Value> = t
+            .tactics
+            .iter()
+            .map(|s| {
+                let id = TACTICS.iter().find(|x| x.0 == s).map(|x| x.2);
+                map([
+                    ("short", Value::from(s.as_str())),
+                    ("name", Value::from(tactic_name(s))),
+                    ("id", id.map_or_else(Value::none, Value::from)),
+                ])
+            })
+            .collect();
+        map([
+            ("id", Value::from(t.id.as_str())),
+            ("name", Value::from(t.name.as_str())),
+            ("url", Value::from(self.urls.url(&technique_route(&t.id)))),
+            ("mitre_url", Value::from(t.url.as_str())),
+            ("tactics", Value::from(tactics)),
+            (
+                "parent",
+                t.parent
+                    .as_deref()
+                    .map_or_else(Value::none, |p| self.technique_link(p)),
+            ),
+            ("revoked", Value::from(t.revoked)),
+            ("deprecated", Value::from(t.deprecated)),
+            (
+                "replaced_by",
+                t.replaced_by
+                    .as_deref()
+                    .map_or_else(Value::none, |p| self.technique_link(p)),
+            ),
+            ("count", Value::from(count)),
+        ])
+    }
+
+    fn technique_fp(&self, j: usize) -> Fingerprint {
+        let Some(view) = &self.intel else { return 0 };
+        let (id, posts) = &view.pages[j];
+        let mut b = Builder::new("technique")
+            .str(id)
+            .fp(view.intel.technique_fingerprint(id))
+            .fp(self.list_fp(posts));
+        // Parent and replacement link to their own page when they have one.
+        for other in view
+            .intel
+            .techniques
+            .get(id)
+            .iter()
+            .flat_map(|t| t.parent.iter().chain(&t.replaced_by))
+        {
+            b = b.num(view.pages.iter().any(|(p, _)| p == other).into());
+        }
+        b.finish()
+    }
+
+    /// `/cve/kev/`, `/attack/` and every technique page, when the data and the theme have
+    /// them. The route table refuses a page of the site at one of these paths.
+    pub(super) fn plan_intel(&self, latest_top_fp: Fingerprint) -> Vec<Job> {
+        let Some(view) = &self.intel else {
+            return Vec::new();
+        };
+        let mut jobs = Vec::new();
+        let cve_k = Self::kind_index(TaxonomyKind::Cve);
+        if view.intel.kev_catalog.is_some() && self.templates.has("cve_kev.html") {
+            let terms = &self.site.taxonomies[cve_k].terms;
+            let fp = Builder::new("kev-page")
+                .fp(self.global)
+                .all(
+                    (0..terms.len())
+                        .filter(|&t| {
+                            view.intel
+                                .cves
+                                .get(&terms[t].slug)
+                                .is_some_and(|f| f.kev.is_some())
+                        })
+                        .map(|t| self.term_fp(cve_k, t)),
+                )
+                .fp(latest_top_fp)
+                .finish();
+            jobs.push(Self::page_job(
+                KEV_ROUTE,
+                fp,
+                PageJob::Intel(IntelPage::Kev),
+            ));
+        }
+        if !view.pages.is_empty()
+            && self.templates.has("attack.html")
+            && self.templates.has("attack_list.html")
+        {
+            let fps: Vec<Fingerprint> = (0..view.pages.len())
+                .map(|j| self.technique_fp(j))
+                .collect();
+            let fp = Builder::new("attack-list")
+                .fp(self.global)
+                .all(fps.iter().copied())
+                .fp(latest_top_fp)
+                .finish();
+            jobs.push(Self::page_job(
+                ATTACK_ROUTE,
+                fp,
+                PageJob::Intel(IntelPage::AttackList),
+            ));
+            for (j, (id, _)) in view.pages.iter().enumerate() {
+                let route = technique_route(id);
+                let fp = Builder::new("technique-page")
+                    .fp(self.global)
+                    .fp(fps[j])
+                    .fp(latest_top_fp)
+                    .finish();
+                jobs.push(Self::page_job(
+                    &route,
+                    fp,
+                    PageJob::Intel(IntelPage::Technique(j)),
+                ));
+            }
+        }
+        jobs
+    }
+
+    /// The sitemap entries of the intel pages `plan_intel` plans.
+    pub(super) fn intel_routes(&self) -> Vec<String> {
+        let Some(view) = &self.intel else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if view.intel.kev_catalog.is_some() && self.templates.has("cve_kev.html") {
+            out.push(KEV_ROUTE.to_string());
+        }
+        if !view.pages.is_empty()
+            && self.templates.has("attack.html")
+            && self.templates.has("attack_list.html")
+        {
+            out.push(ATTACK_ROUTE.to_string());
+            out.extend(view.pages.iter().map(|(id, _)| technique_route(id)));
+        }
+        out
+    }
+
+    /// The route, template and context of an intel page.
+    pub(super) fn intel_context(
+        &self,
+        page: IntelPage,
+    ) -> Result<(String, &'static str, Context), Diagnostic> {
+        let view = self
+            .intel
+            .as_ref()
+            .ok_or_else(|| Diagnostic::error("data", "an intel page was planned without data"))?;
+        let cve_k = Self::kind_index(TaxonomyKind::Cve);
+        Ok(match page {
+            IntelPage::Kev => {
+                let mut ctx = self.context("kev", KEV_ROUTE, "Known exploited vulnerabilities");
+                let terms = &self.site.taxonomies[cve_k].terms;
+                let mut on_kev: Vec<usize> = (0..terms.len())
+                    .filter(|&t| {
+                        view.intel
+                            .cves
+                            .get(&terms[t].slug)
+                            .is_some_and(|f| f.kev.is_some())
+                    })
+                    .collect();
+                // Most recently added first.
+                on_kev.sort_by(|&a, &b| {
+                    let added = |t: usize| {
+                        view.intel.cves[&terms[t].slug]
+                            .kev
+                            .as_ref()
+                            .map(|k| k.date_added.clone())
+                    };
+                    added(b)
+                        .cmp(&added(a))
+                        .then_with(|| terms[a].slug.cmp(&terms[b].slug))
+                });
+                ctx.insert_value(
+                    "cves",
+                    Value::from(
+                        on_kev
+                            .into_iter()
+                            .map(|t| self.term_value(cve_k, t))
+                            .collect::<Vec<_>>(),
+                    ),
+                );
+                ctx.insert_value("taxonomy", self.taxonomy_value(cve_k, false));
+                ctx.insert_value("data_notice", self.data_notice(true, false));
+                self.insert_latest(&mut ctx, 0)?;
+                (KEV_ROUTE.to_string(), "cve_kev.html", ctx)
+            }
+            IntelPage::AttackList => {
+                let mut ctx = self.context("attack", ATTACK_ROUTE, "ATT&CK techniques");
+                let mut groups: Vec<(String, String, String, Vec<Value>)> = TACTICS
+                    .iter()
+                    .map(|(s, n, id)| (s.to_string(), n.to_string(), id.to_string(), Vec::new()))
+                    .collect();
+                let mut other = Vec::new();
+                for (id, posts) in &view.pages {
+                    let t = &view.intel.techniques[id];
+                    let value = self.technique_value(t, posts.len());
+                    let mut placed = false;
+                    for s in &t.tactics {
+                        if let Some(g) = groups.iter_mut().find(|g| &g.0 == s) {
+                            g.3.push(value.clone());
+                            placed = true;
+                        }
+                    }
+                    if !placed {
+                        other.push(value);
+                    }
+                }
+                let mut tactics: Vec<Value> = groups
+                    .into_iter()
+                    .filter(|g| !g.3.is_empty())
+                    .map(|(s, n, id, list)| {
+                        map([
+                            ("short", Value::from(s)),
+                            ("name", Value::from(n)),
+                            ("id", Value::from(id)),
+                            ("techniques", Value::from(list)),
+                        ])
+                    })
+                    .collect();
+                if !other.is_empty() {
+                    tactics.push(map([
+                        ("short", Value::from("other")),
+                        ("name", Value::from("No current tactic")),
+                        ("id", Value::none()),
+                        ("techniques", Value::from(other)),
+                    ]));
+                }
+                ctx.insert_value("tactics", Value::from(tactics));
+                ctx.insert_value("technique_count", Value::from(view.pages.len()));
+                ctx.insert_value("data_notice", self.data_notice(false, true));
+                self.insert_latest(&mut ctx, 0)?;
+                (ATTACK_ROUTE.to_string(), "attack_list.html", ctx)
+            }
+            IntelPage::Technique(j) => {
+                let (id, posts) = &view.pages[j];
+                let t = &view.intel.techniques[id];
+                let route = technique_route(id);
+                let title = format!("{id}: {}", t.name);
+                let mut ctx = self.context("technique", &route, &title);
+                ctx.insert_value("technique", self.technique_value(t, posts.len()));
+                ctx.insert_value("posts", self.list(posts));
+                ctx.insert_value("attack_url", Value::from(self.urls.url(ATTACK_ROUTE)));
+                ctx.insert_value("data_notice", self.data_notice(false, true));
+                self.insert_latest(&mut ctx, 0)?;
+                (route, "attack.html", ctx)
+            }
+        })
+    }
+}
