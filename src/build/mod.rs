@@ -229,19 +229,14 @@ fn load_with(
     timings.lap("config");
 
     // The ATT&CK table comes first: ids in running text link only when the data knows them.
-    let attack = match crate::intel::load_attack(&opts.root, &config.data, data_cache) {
-        Ok((table, warnings)) => {
-            diags.extend(warnings);
-            if let Some(t) = &table {
-                config.attack_ids = Arc::new(t.techniques.keys().cloned().collect());
-            }
-            table
-        }
-        Err(errors) => {
-            diags.extend(errors);
-            None
-        }
-    };
+    let attack = kept(
+        &mut diags,
+        crate::intel::load_attack(&opts.root, &config.data, data_cache),
+    )
+    .flatten();
+    if let Some(t) = &attack {
+        config.attack_ids = Arc::new(t.techniques.keys().cloned().collect());
+    }
     timings.lap("ATT&CK data");
 
     let (theme, templates) = load_theme(opts, &config, &urls, syntax_css.as_deref(), &mut diags);
@@ -249,39 +244,23 @@ fn load_with(
         .as_ref()
         .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
     timings.lap("templates");
-    let content_key = cache::content_key(
-        content_fingerprint(&config, shortcodes.as_deref()),
-        opts.drafts,
-    );
-    let content_cache = if use_content_cache {
-        store.load_content(content_key)
-    } else {
-        None
-    };
-    timings.lap("load the content cache");
-    let content = match content::load(
-        &opts.root,
-        &config,
+    let content = load_content(
+        opts,
         hl,
-        opts.drafts,
-        &urls.cve_prefix(),
-        content_cache.as_ref().map(|c| c as &dyn content::Reuse),
+        store,
+        use_content_cache,
+        &config,
+        &urls,
         shortcodes.clone(),
-    ) {
-        Ok(c) => Some(c),
-        Err(errors) => {
-            diags.extend(errors);
-            None
-        }
-    };
-    timings.lap("content (read, front matter, Markdown)");
+    )
+    .map_err(|errors| diags.extend(errors))
+    .ok();
+    timings.lap("content (cache, read, front matter, Markdown)");
     diags.check()?;
-    let Some(mut content) = content else {
+    let Some((mut content, content_changed)) = content else {
         return Err(BuildError::new(diags.take()));
     };
     diags.extend(std::mem::take(&mut content.warnings));
-    let content_changed =
-        content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
     // Embargoes: scheduled and expired pages leave here, before anything is indexed.
     // Their warnings depend on the moment, so they stay out of `warnings`, which the
     // content cache keeps with each file.
@@ -292,21 +271,10 @@ fn load_with(
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
-    let intel = match crate::intel::load_for_site(
-        &opts.root,
-        &config,
-        &site,
-        attack.as_deref(),
-        data_cache,
-    ) {
-        Ok((intel, warnings)) => {
-            diags.extend(warnings);
-            intel
-        }
-        Err(errors) => {
-            diags.extend(errors);
-            return Err(BuildError::new(diags.take()));
-        }
+    let loaded_intel =
+        crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), data_cache);
+    let Some(intel) = kept(&mut diags, loaded_intel) else {
+        return Err(BuildError::new(diags.take()));
     };
     timings.lap("data (CVE records, KEV, EPSS)");
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
@@ -331,17 +299,10 @@ fn load_with(
             .join(cache::CACHE_DIR)
             .join(render::images::CACHE_SUBDIR)
     });
-    let images =
-        match render::images::prepare(&config, &urls, &theme, &templates, &site, image_cache) {
-            Ok((images, warnings)) => {
-                diags.extend(warnings);
-                images
-            }
-            Err(errors) => {
-                diags.extend(errors);
-                return Err(BuildError::new(diags.take()));
-            }
-        };
+    let prepared = render::images::prepare(&config, &urls, &theme, &templates, &site, image_cache);
+    let Some(images) = kept(&mut diags, prepared) else {
+        return Err(BuildError::new(diags.take()));
+    };
     timings.lap("images (probe, variants, cards, favicons)");
     Ok(Loaded {
         config,
@@ -359,6 +320,56 @@ fn load_with(
         shortcodes,
         held,
     })
+}
+
+/// Stage 2, through the content cache: the pages of `content/`, and whether any was parsed
+/// anew or a cached one is gone.
+fn load_content(
+    opts: &BuildOptions,
+    hl: &Highlighter,
+    store: &mut dyn Store,
+    use_content_cache: bool,
+    config: &Config,
+    urls: &Urls,
+    shortcodes: Option<Arc<Shortcodes>>,
+) -> Result<(content::Content, bool), Vec<Diagnostic>> {
+    let content_key = cache::content_key(
+        content_fingerprint(config, shortcodes.as_deref()),
+        opts.drafts,
+    );
+    let content_cache = if use_content_cache {
+        store.load_content(content_key)
+    } else {
+        None
+    };
+    let content = content::load(
+        &opts.root,
+        config,
+        hl,
+        opts.drafts,
+        &urls.cve_prefix(),
+        content_cache.as_ref().map(|c| c as &dyn content::Reuse),
+        shortcodes,
+    )?;
+    let changed = content.parsed > 0 || content_cache.as_ref().is_none_or(|c| c.untaken() > 0);
+    Ok((content, changed))
+}
+
+/// The value of a step that reports warnings beside it; its problems go into `diags`.
+fn kept<T>(
+    diags: &mut Diagnostics,
+    result: Result<(T, Vec<Diagnostic>), Vec<Diagnostic>>,
+) -> Option<T> {
+    match result {
+        Ok((value, warnings)) => {
+            diags.extend(warnings);
+            Some(value)
+        }
+        Err(errors) => {
+            diags.extend(errors);
+            None
+        }
+    }
 }
 
 /// Stage 1: site.toml with `--base-url` applied, and the highlighting stylesheet. Problems

@@ -41,7 +41,8 @@ const PAN = '/posts/pan-os-globalprotect-cve-2024-3400/';
 const SEARCHES = [
   ['CVE-2024-3400', PAN, [], true, true],
   ['2024-3400', PAN, [], true, true],
-  ['T1059', PAN, [], true, false],
+  // Two demo posts name T1059 techniques; the PAN-OS one only its sub-technique T1059.004.
+  ['T1059', PAN, [], false, false],
   ['ransomw', '/posts/change-healthcare-ransomware-attack/', [], false, true],
   ['能動的サイバー防御', '/posts/japan-active-cyber-defence-law-enacted/', [PAN], true, false],
 ];
