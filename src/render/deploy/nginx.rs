@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::{IMMUTABLE, REVALIDATE, Rules, quoted};
+use super::{IMMUTABLE, REVALIDATE, Redirect, Rules, quoted};
 use crate::error::Diagnostic;
 
 /// Where the server listens and what it answers to.
@@ -22,7 +22,23 @@ pub struct Listen {
 /// The server block, and warnings about what it leaves out.
 pub fn server_block(rules: &Rules, root: &Path, at: &Listen) -> (String, Vec<Diagnostic>) {
     let mut warnings = Vec::new();
-    let headers: Vec<String> = rules
+    let headers = kept_headers(rules, &mut warnings);
+    let (redirects, w) = rules.server_redirects("nginx");
+    warnings.extend(w);
+    let root_dir = format!("{}/", root.display().to_string().trim_end_matches('/'));
+    let mut o = String::new();
+    server_settings(&mut o, rules, at, &root_dir);
+    redirect_locations(&mut o, &headers, &redirects);
+    first_page_location(&mut o, rules, &headers);
+    immutable_locations(&mut o, rules, &headers, &root_dir);
+    site_location(&mut o, rules, &headers, &root_dir);
+    (o, warnings)
+}
+
+/// The site's headers as `add_header` lines, leaving out (with a warning) those nginx
+/// cannot send.
+fn kept_headers(rules: &Rules, warnings: &mut Vec<Diagnostic>) -> Vec<String> {
+    rules
         .headers
         .iter()
         .filter(|(name, value)| {
@@ -42,12 +58,11 @@ pub fn server_block(rules: &Rules, root: &Path, at: &Listen) -> (String, Vec<Dia
             ok
         })
         .map(|(n, v)| format!("add_header {n} {} always;", quoted(v)))
-        .collect();
-    let (redirects, w) = rules.server_redirects("nginx");
-    warnings.extend(w);
-    let root_dir = format!("{}/", root.display().to_string().trim_end_matches('/'));
-    let base = &rules.base_path;
-    let mut o = String::new();
+        .collect()
+}
+
+/// The comment on top, and the server's own directives before its locations.
+fn server_settings(o: &mut String, rules: &Rules, at: &Listen, root_dir: &str) {
     o.push_str(&format!(
         "# nginx server block for {host}, made by sitrep {v} (sitrep deploy-config nginx).\n\
          # Put it in the http block (Debian: a file in /etc/nginx/sites-enabled/); the http block\n\
@@ -73,36 +88,52 @@ pub fn server_block(rules: &Rules, root: &Path, at: &Listen) -> (String, Vec<Dia
         "    error_page 404 {};\n",
         quoted(&rules.not_found)
     ));
-    if base.is_empty() {
-        o.push_str(&format!("    root {};\n", quoted(&root_dir)));
+    if rules.base_path.is_empty() {
+        o.push_str(&format!("    root {};\n", quoted(root_dir)));
     }
-    let head = |o: &mut String, cache: &str| {
-        for h in &headers {
-            o.push_str(&format!("        {h}\n"));
-        }
-        o.push_str(&format!(
-            "        add_header Cache-Control {} always;\n",
-            quoted(cache)
-        ));
-    };
+}
+
+/// The headers every location repeats, and its `Cache-Control`.
+fn head(o: &mut String, headers: &[String], cache: &str) {
+    for h in headers {
+        o.push_str(&format!("        {h}\n"));
+    }
+    o.push_str(&format!(
+        "        add_header Cache-Control {} always;\n",
+        quoted(cache)
+    ));
+}
+
+/// A location per alias, redirecting to where the post or page is now.
+fn redirect_locations(o: &mut String, headers: &[String], redirects: &[&Redirect]) {
     if !redirects.is_empty() {
         o.push_str("\n    # Aliases: old addresses of posts and pages.\n");
     }
     for r in redirects {
         o.push_str(&format!("    location = {} {{\n", quoted(&r.from_decoded)));
-        head(&mut o, REVALIDATE);
+        head(o, headers, REVALIDATE);
         o.push_str(&format!("        return 301 {};\n    }}\n", quoted(&r.to)));
     }
+}
+
+/// Page 1 of a listing redirects to the listing.
+fn first_page_location(o: &mut String, rules: &Rules, headers: &[String]) {
+    let base = &rules.base_path;
     o.push_str("\n    # Page 1 of a listing is the listing.\n");
     o.push_str(&format!(
         "    location ~ {} {{\n",
         quoted(&rules.first_page_regex())
     ));
-    head(&mut o, REVALIDATE);
+    head(o, headers, REVALIDATE);
     o.push_str(&format!(
         "        return 301 {};\n    }}\n",
         quoted(&format!("{base}/$1"))
     ));
+}
+
+/// A location per file named by its content, cached for a year.
+fn immutable_locations(o: &mut String, rules: &Rules, headers: &[String], root_dir: &str) {
+    let base = &rules.base_path;
     if !rules.immutable.is_empty() {
         o.push_str("\n    # Named by their content: cached for a year.\n");
     }
@@ -113,23 +144,27 @@ pub fn server_block(rules: &Rules, root: &Path, at: &Listen) -> (String, Vec<Dia
             "        alias {};\n",
             quoted(&format!("{root_dir}{rel}"))
         ));
-        head(&mut o, IMMUTABLE);
+        head(o, headers, IMMUTABLE);
         o.push_str("    }\n");
     }
+}
+
+/// Everything else, under the base path, and the end of the server block.
+fn site_location(o: &mut String, rules: &Rules, headers: &[String], root_dir: &str) {
+    let base = &rules.base_path;
     o.push_str("\n    # Everything else (HTML, feeds): revalidated on every visit.\n");
     if base.is_empty() {
         o.push_str("    location / {\n");
     } else {
         o.push_str(&format!("    location = {} {{\n", quoted(base)));
-        head(&mut o, REVALIDATE);
+        head(o, headers, REVALIDATE);
         o.push_str(&format!(
             "        return 301 {};\n    }}\n",
             quoted(&rules.root())
         ));
         o.push_str(&format!("    location {} {{\n", quoted(&rules.root())));
-        o.push_str(&format!("        alias {};\n", quoted(&root_dir)));
+        o.push_str(&format!("        alias {};\n", quoted(root_dir)));
     }
-    head(&mut o, REVALIDATE);
+    head(o, headers, REVALIDATE);
     o.push_str("    }\n}\n");
-    (o, warnings)
 }

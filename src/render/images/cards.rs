@@ -567,6 +567,23 @@ pub fn plan(
     if s.social_cards == SocialCards::Off || !templates.has(TEMPLATE) {
         return (Vec::new(), Vec::new(), 0, warnings, errors);
     }
+    let posts = card_posts(config, site);
+    if posts.is_empty() {
+        return (Vec::new(), Vec::new(), 0, warnings, errors);
+    }
+    let fonts = title_fonts(theme, &posts);
+    let laid = lay_out(config, templates, &fonts, &posts);
+    let count = draw_missing(config, templates, &fonts, &laid, dir, &mut errors);
+    let (jobs, social) = card_jobs(urls, site, dir, laid, &mut warnings, &mut errors);
+    (jobs, social, count, warnings, errors)
+}
+
+/// Each post laid out, with the key of its card, or why it gets none.
+type Laid<'a> = Vec<(&'a Page, Result<(Layout, Fingerprint), Diagnostic>)>;
+
+/// The posts that get a card: those without an `image`, up to the limit.
+fn card_posts<'a>(config: &Config, site: &'a Site) -> Vec<&'a Page> {
+    let s = &config.images;
     let limit = match s.social_cards {
         SocialCards::All => usize::MAX,
         _ => s.card_posts,
@@ -577,21 +594,21 @@ pub fn plan(
     for p in &site.posts {
         *routes.entry(p.route.to_lowercase()).or_default() += 1;
     }
-    let posts: Vec<&Page> = site
-        .posts
+    site.posts
         .iter()
         .filter(|p| p.image.is_none() && routes[&p.route.to_lowercase()] == 1)
         .take(limit)
         .map(|p| &**p)
-        .collect();
-    if posts.is_empty() {
-        return (Vec::new(), Vec::new(), 0, warnings, errors);
-    }
+        .collect()
+}
+
+/// The site's fonts, and system fonts for characters of titles they lack.
+fn title_fonts(theme: &ThemeFiles, posts: &[&Page]) -> Fonts {
     let mut font_files = site_fonts(theme);
     let mut fonts = Fonts::new(&font_files);
     // A title in a script no font has: look for a system font once per missing char.
     let mut tried: Vec<char> = Vec::new();
-    for p in &posts {
+    for p in posts {
         while let Err(c) = fonts.advances(&p.title) {
             if tried.contains(&c) {
                 break;
@@ -605,10 +622,20 @@ pub fn plan(
             fonts = Fonts::new(&font_files);
         }
     }
-    let laid: Vec<(&Page, Result<(Layout, Fingerprint), Diagnostic>)> = posts
+    fonts
+}
+
+/// Lays out each post's title, in parallel, and keys its card.
+fn lay_out<'a>(
+    config: &Config,
+    templates: &Templates,
+    fonts: &Fonts,
+    posts: &[&'a Page],
+) -> Laid<'a> {
+    posts
         .par_iter()
         .map(|p| {
-            let r = match layout(&p.title, &fonts, TITLE_BOX) {
+            let r = match layout(&p.title, fonts, TITLE_BOX) {
                 Err(c) => Err(Diagnostic::warning(
                     &p.file,
                     format!("no font has the character {c:?} of the title: the post gets no social card"),
@@ -617,7 +644,7 @@ pub fn plan(
                 Ok(l) => {
                     // The key covers the first layout's SVG: what is finally drawn is a
                     // function of it and of the fonts.
-                    svg(templates, &fonts, &card_text(config, p), &l).map(|svg| {
+                    svg(templates, fonts, &card_text(config, p), &l).map(|svg| {
                         let key = Builder::new("card")
                             .num(super::FORMAT)
                             .fp(fonts.fingerprint)
@@ -629,7 +656,18 @@ pub fn plan(
             };
             (*p, r)
         })
-        .collect();
+        .collect()
+}
+
+/// Draws the cards the cache lacks, in parallel; returns how many were drawn.
+fn draw_missing(
+    config: &Config,
+    templates: &Templates,
+    fonts: &Fonts,
+    laid: &Laid<'_>,
+    dir: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> usize {
     let drawn: Vec<Result<bool, Diagnostic>> = laid
         .par_iter()
         .filter_map(|(p, r)| r.as_ref().ok().map(|ok| (p, ok)))
@@ -639,7 +677,7 @@ pub fn plan(
                 return Ok(false);
             }
             let text = card_text(config, p);
-            let png = fit(templates, &fonts, &text, layout.clone())
+            let png = fit(templates, fonts, &text, layout.clone())
                 .and_then(|(_, _, tree)| raster(&tree))
                 .map_err(|e| {
                     Diagnostic::error(
@@ -662,6 +700,18 @@ pub fn plan(
             Err(e) => errors.push(e),
         }
     }
+    count
+}
+
+/// A job per card and each post's social image; the diagnostics of posts without one.
+fn card_jobs(
+    urls: &Urls,
+    site: &Site,
+    dir: &Path,
+    laid: Laid<'_>,
+    warnings: &mut Vec<Diagnostic>,
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<Job>, Vec<(PathBuf, Social)>) {
     let mut jobs = Vec::new();
     let mut social = Vec::new();
     for (p, r) in laid {
@@ -693,7 +743,7 @@ pub fn plan(
             Err(d) => warnings.push(d),
         }
     }
-    (jobs, social, count, warnings, errors)
+    (jobs, social)
 }
 
 fn card_file(key: Fingerprint) -> String {

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::config::images::ImagesConfig;
 use crate::content::Page;
 use crate::content::images::{self as content_images, Probe, Shown};
 use crate::error::Diagnostic;
@@ -141,19 +142,7 @@ pub fn prepare(
     cache_dir: Option<PathBuf>,
 ) -> Result<(Images, Vec<Diagnostic>), Vec<Diagnostic>> {
     let settings = &config.images;
-    let (dir, tmp) = match cache_dir {
-        Some(d) => (d, None),
-        None => {
-            let t = tempfile::tempdir().map_err(|e| {
-                vec![Diagnostic::io(
-                    Path::new("(temporary folder)"),
-                    "create",
-                    &e,
-                )]
-            })?;
-            (t.path().to_path_buf(), Some(t))
-        }
-    };
+    let (dir, tmp) = cache_folder(cache_dir)?;
     let mut images = Images {
         column_width: settings.column_width,
         responsive: settings.responsive,
@@ -163,161 +152,35 @@ pub fn prepare(
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
-    // Every site path a file is served from: static files, then files beside pages (which
-    // win, as in the plan).
     let pages: Vec<&Page> = site.posts.iter().chain(&site.pages).map(|p| &**p).collect();
     let any_local = pages
         .iter()
         .any(|p| p.links.iter().any(|l| l.is_image) || p.image.as_deref().is_some_and(is_local));
-    let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
     if any_local {
-        let mut files: HashMap<String, Source> = HashMap::new();
-        for (rel, (src, _)) in &theme.statics {
-            let s = match src {
-                FileSource::Disk(p) => Source::Disk(p.clone()),
-                FileSource::Embedded(b) => Source::Embedded(b),
-            };
-            files.insert(slashed(rel), s);
-        }
-        for a in &site.assets {
-            files.insert(slashed(&a.dest), Source::Disk(a.source.clone()));
-        }
-        for p in &pages {
-            let mut wanted: Vec<(String, Option<usize>)> = p
-                .links
-                .iter()
-                .filter(|l| l.is_image)
-                .map(|l| (l.dest.clone(), Some(l.line)))
-                .collect();
-            if let Some(img) = p.image.as_deref().filter(|i| is_local(i)) {
-                wanted.push((img.to_string(), None));
-            }
-            for (dest, line) in wanted {
-                let Some(path) = content_images::site_path(&dest, &p.route, urls) else {
-                    continue;
-                };
-                if !files.contains_key(&path) {
-                    let what = if line.is_some() { "image" } else { "`image`" };
-                    images.missing.push(
-                        Diagnostic::error(&p.file, format!("{what} {dest:?} not found: the site has no file /{path}"))
-                            .at_opt(line.or_else(|| front_matter_line(&p.file, "image")))
-                            .with_help("put the file beside the post (content/posts/<slug>/index.md with its images in that folder) or in static/, or fix the path"),
-                    );
-                    continue;
-                }
-                uses.entry(path).or_default().push(Use {
-                    page: p.file.clone(),
-                    line,
-                    dest,
-                });
-            }
-        }
-        // Probe each image once, in parallel; decode only what the cache lacks.
-        let paths: Vec<(&String, &Vec<Use>)> = uses.iter().collect();
-        let results: Vec<Result<(Known, bool), Diagnostic>> = paths
-            .par_iter()
-            .map(|(path, used)| process(path, &files[*path], &used[0], settings, &dir))
-            .collect();
-        let mut known: HashMap<&str, Known> = HashMap::new();
-        for ((path, _), r) in paths.iter().zip(results) {
-            match r {
-                Ok((k, decoded)) => {
-                    images.decoded += usize::from(decoded);
-                    known.insert(path.as_str(), k);
-                }
-                Err(d) => errors.push(d),
-            }
-        }
-        // Jobs for the variants, and what each page shows.
-        let mut planned: BTreeSet<String> = BTreeSet::new();
-        for (path, k) in &known {
-            for &w in &k.widths {
-                let out = variant_path(path, w);
-                if planned.insert(out.clone()) {
-                    let key = variant_key(k.hash, w, settings.quality);
-                    images.jobs.push(Job {
-                        path: PathBuf::from(&out),
-                        fingerprint: key,
-                        kind: JobKind::Copy(dir.join(variant_file(key))),
-                        origin: Origin::Generated("a resized variant of an image"),
-                    });
-                }
-            }
-        }
+        let files = site_files(theme, site);
+        let uses = find_uses(&pages, &files, urls, &mut images.missing);
+        let known = probe_all(
+            &uses,
+            &files,
+            settings,
+            &dir,
+            &mut images.decoded,
+            &mut errors,
+        );
+        images.jobs.extend(variant_jobs(&known, settings, &dir));
         images.jobs.sort_by(|a, b| a.path.cmp(&b.path));
         for p in &pages {
-            let mut shown = Vec::new();
-            let mut fp = Builder::new("page-images");
-            for l in p.links.iter().filter(|l| l.is_image) {
-                let Some(path) = content_images::site_path(&l.dest, &p.route, urls) else {
-                    continue;
-                };
-                let Some(k) = known.get(path.as_str()) else {
-                    continue;
-                };
-                let srcset: Vec<(String, u32)> = k
-                    .widths
-                    .iter()
-                    .map(|&w| (urls.url(&variant_path(&path, w)), w))
-                    .collect();
-                fp = fp
-                    .str(&l.dest)
-                    .fp(k.hash)
-                    .num(k.probe.width.into())
-                    .num(k.probe.height.into());
-                for (u, w) in &srcset {
-                    fp = fp.str(u).num((*w).into());
-                }
-                shown.push(Shown {
-                    dest: l.dest.clone(),
-                    width: k.probe.width,
-                    height: k.probe.height,
-                    srcset,
-                });
+            if let Some(shown) = page_images(p, &known, urls) {
+                images.pages.insert(p.file.clone(), shown);
             }
-            let social = p.image.as_deref().map(|img| {
-                let size = content_images::site_path(img, &p.route, urls)
-                    .and_then(|path| known.get(path.as_str()))
-                    .map(|k| (k.probe.width, k.probe.height));
-                Social {
-                    url: urls.absolutize(img),
-                    width: size.map(|s| s.0),
-                    height: size.map(|s| s.1),
-                    alt: p.title.clone(),
-                }
-            });
-            if shown.is_empty() && social.as_ref().is_none_or(|s| s.width.is_none()) {
-                continue;
-            }
-            if let Some(s) = &social {
-                fp = fp.str(&s.url).num(s.width.unwrap_or(0).into());
-            }
-            images.pages.insert(
-                p.file.clone(),
-                PageImages {
-                    shown,
-                    social,
-                    fingerprint: fp.finish(),
-                },
-            );
         }
     }
 
     if errors.is_empty() {
-        let (card_jobs, card_pages, drawn, card_warnings, card_errors) =
-            cards::plan(config, urls, theme, templates, site, &dir);
+        let (card_warnings, card_errors) =
+            add_cards(config, urls, theme, templates, site, &dir, &mut images);
         warnings.extend(card_warnings);
         errors.extend(card_errors);
-        images.cards_drawn = drawn;
-        images.jobs.extend(card_jobs);
-        for (file, social) in card_pages {
-            let e = images.pages.entry(file).or_default();
-            e.fingerprint = Builder::new("card")
-                .fp(e.fingerprint)
-                .str(&social.url)
-                .finish();
-            e.social = Some(social);
-        }
         match favicons::plan(config, theme, &dir) {
             Ok(jobs) => images.jobs.extend(jobs),
             Err(d) => errors.push(d),
@@ -330,6 +193,215 @@ pub fn prepare(
         prune(&dir, &images.jobs);
     }
     Ok((images, warnings))
+}
+
+/// The image cache folder: `cache_dir`, or a temporary folder kept alive by the second
+/// value.
+fn cache_folder(
+    cache_dir: Option<PathBuf>,
+) -> Result<(PathBuf, Option<tempfile::TempDir>), Vec<Diagnostic>> {
+    Ok(match cache_dir {
+        Some(d) => (d, None),
+        None => {
+            let t = tempfile::tempdir().map_err(|e| {
+                vec![Diagnostic::io(
+                    Path::new("(temporary folder)"),
+                    "create",
+                    &e,
+                )]
+            })?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    })
+}
+
+/// Every site path a file is served from: static files, then files beside pages (which
+/// win, as in the plan).
+fn site_files(theme: &ThemeFiles, site: &Site) -> HashMap<String, Source> {
+    let mut files: HashMap<String, Source> = HashMap::new();
+    for (rel, (src, _)) in &theme.statics {
+        let s = match src {
+            FileSource::Disk(p) => Source::Disk(p.clone()),
+            FileSource::Embedded(b) => Source::Embedded(b),
+        };
+        files.insert(slashed(rel), s);
+    }
+    for a in &site.assets {
+        files.insert(slashed(&a.dest), Source::Disk(a.source.clone()));
+    }
+    files
+}
+
+/// The uses of each local image the pages show, by site path; an error in `missing` for
+/// each image the site lacks.
+fn find_uses(
+    pages: &[&Page],
+    files: &HashMap<String, Source>,
+    urls: &Urls,
+    missing: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Vec<Use>> {
+    let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
+    for p in pages {
+        let mut wanted: Vec<(String, Option<usize>)> = p
+            .links
+            .iter()
+            .filter(|l| l.is_image)
+            .map(|l| (l.dest.clone(), Some(l.line)))
+            .collect();
+        if let Some(img) = p.image.as_deref().filter(|i| is_local(i)) {
+            wanted.push((img.to_string(), None));
+        }
+        for (dest, line) in wanted {
+            let Some(path) = content_images::site_path(&dest, &p.route, urls) else {
+                continue;
+            };
+            if !files.contains_key(&path) {
+                let what = if line.is_some() { "image" } else { "`image`" };
+                missing.push(
+                    Diagnostic::error(&p.file, format!("{what} {dest:?} not found: the site has no file /{path}"))
+                        .at_opt(line.or_else(|| front_matter_line(&p.file, "image")))
+                        .with_help("put the file beside the post (content/posts/<slug>/index.md with its images in that folder) or in static/, or fix the path"),
+                );
+                continue;
+            }
+            uses.entry(path).or_default().push(Use {
+                page: p.file.clone(),
+                line,
+                dest,
+            });
+        }
+    }
+    uses
+}
+
+/// Probes each image once, in parallel, decoding only what the cache lacks; counts the
+/// images decoded in `decoded`.
+fn probe_all<'a>(
+    uses: &'a BTreeMap<String, Vec<Use>>,
+    files: &HashMap<String, Source>,
+    settings: &ImagesConfig,
+    dir: &Path,
+    decoded: &mut usize,
+    errors: &mut Vec<Diagnostic>,
+) -> HashMap<&'a str, Known> {
+    let paths: Vec<(&String, &Vec<Use>)> = uses.iter().collect();
+    let results: Vec<Result<(Known, bool), Diagnostic>> = paths
+        .par_iter()
+        .map(|(path, used)| process(path, &files[*path], &used[0], settings, dir))
+        .collect();
+    let mut known: HashMap<&str, Known> = HashMap::new();
+    for ((path, _), r) in paths.iter().zip(results) {
+        match r {
+            Ok((k, was_decoded)) => {
+                *decoded += usize::from(was_decoded);
+                known.insert(path.as_str(), k);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    known
+}
+
+/// A job per resized variant, copied from the cache.
+fn variant_jobs(known: &HashMap<&str, Known>, settings: &ImagesConfig, dir: &Path) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let mut planned: BTreeSet<String> = BTreeSet::new();
+    for (path, k) in known {
+        for &w in &k.widths {
+            let out = variant_path(path, w);
+            if planned.insert(out.clone()) {
+                let key = variant_key(k.hash, w, settings.quality);
+                jobs.push(Job {
+                    path: PathBuf::from(&out),
+                    fingerprint: key,
+                    kind: JobKind::Copy(dir.join(variant_file(key))),
+                    origin: Origin::Generated("a resized variant of an image"),
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// What `p` shows of the known images, or `None` when it shows none and has no social
+/// image of known size.
+fn page_images(p: &Page, known: &HashMap<&str, Known>, urls: &Urls) -> Option<PageImages> {
+    let mut shown = Vec::new();
+    let mut fp = Builder::new("page-images");
+    for l in p.links.iter().filter(|l| l.is_image) {
+        let Some(path) = content_images::site_path(&l.dest, &p.route, urls) else {
+            continue;
+        };
+        let Some(k) = known.get(path.as_str()) else {
+            continue;
+        };
+        let srcset: Vec<(String, u32)> = k
+            .widths
+            .iter()
+            .map(|&w| (urls.url(&variant_path(&path, w)), w))
+            .collect();
+        fp = fp
+            .str(&l.dest)
+            .fp(k.hash)
+            .num(k.probe.width.into())
+            .num(k.probe.height.into());
+        for (u, w) in &srcset {
+            fp = fp.str(u).num((*w).into());
+        }
+        shown.push(Shown {
+            dest: l.dest.clone(),
+            width: k.probe.width,
+            height: k.probe.height,
+            srcset,
+        });
+    }
+    let social = p.image.as_deref().map(|img| {
+        let size = content_images::site_path(img, &p.route, urls)
+            .and_then(|path| known.get(path.as_str()))
+            .map(|k| (k.probe.width, k.probe.height));
+        Social {
+            url: urls.absolutize(img),
+            width: size.map(|s| s.0),
+            height: size.map(|s| s.1),
+            alt: p.title.clone(),
+        }
+    });
+    if shown.is_empty() && social.as_ref().is_none_or(|s| s.width.is_none()) {
+        return None;
+    }
+    if let Some(s) = &social {
+        fp = fp.str(&s.url).num(s.width.unwrap_or(0).into());
+    }
+    Some(PageImages {
+        shown,
+        social,
+        fingerprint: fp.finish(),
+    })
+}
+
+/// Plans the social cards into `images`; returns their warnings and errors.
+fn add_cards(
+    config: &Config,
+    urls: &Urls,
+    theme: &ThemeFiles,
+    templates: &Templates,
+    site: &Site,
+    dir: &Path,
+    images: &mut Images,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+    let (card_jobs, card_pages, drawn, card_warnings, card_errors) =
+        cards::plan(config, urls, theme, templates, site, dir);
+    images.cards_drawn = drawn;
+    images.jobs.extend(card_jobs);
+    for (file, social) in card_pages {
+        let e = images.pages.entry(file).or_default();
+        e.fingerprint = Builder::new("card")
+            .fp(e.fingerprint)
+            .str(&social.url)
+            .finish();
+        e.social = Some(social);
+    }
+    (card_warnings, card_errors)
 }
 
 fn is_local(dest: &str) -> bool {
