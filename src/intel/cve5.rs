@@ -219,16 +219,15 @@ fn pick_cvss(c: &Container, source: &str) -> Result<Option<Cvss>, String> {
     Ok(None)
 }
 
-/// Parses the record of `id` from `text`. Errors say what is wrong (the caller names the
-/// file); JSON syntax errors carry their line.
-pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
-    let raw: Raw = serde_json::from_str(text).map_err(DataProblem::json)?;
+/// Checks that `raw` is a CVE JSON 5 record of `id`; returns its state, upper-cased
+/// (`PUBLISHED` or `REJECTED`).
+fn check_header(raw: &Raw, id: &str) -> Result<String, DataProblem> {
     if raw.data_type.as_deref().is_some_and(|t| t != "CVE_RECORD") {
         return Err(DataProblem::msg(
             "dataType is not CVE_RECORD: not a CVE JSON 5 record",
         ));
     }
-    let m = raw.cve_metadata;
+    let m = &raw.cve_metadata;
     if m.cve_id != id || !is_cve_id(&m.cve_id) {
         return Err(DataProblem::msg(format!(
             "the file is named for {id} but holds the record of {:?}",
@@ -242,52 +241,70 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
             m.state
         )));
     }
-    let cna = &raw.containers.cna;
-    let mut cvss = pick_cvss(cna, "CNA").map_err(DataProblem::msg)?;
-    if cvss.is_none() {
-        for adp in &raw.containers.adp {
-            let name = adp
-                .provider_metadata
-                .as_ref()
-                .and_then(|p| p.short_name.as_deref())
-                .unwrap_or("");
-            if name == "CISA-ADP" {
-                cvss = pick_cvss(adp, "CISA-ADP").map_err(DataProblem::msg)?;
-                if cvss.is_some() {
-                    break;
-                }
+    Ok(state)
+}
+
+/// The CNA's CVSS score, or else the first CISA-ADP container's.
+fn record_cvss(containers: &Containers) -> Result<Option<Cvss>, DataProblem> {
+    let cvss = pick_cvss(&containers.cna, "CNA").map_err(DataProblem::msg)?;
+    if cvss.is_some() {
+        return Ok(cvss);
+    }
+    for adp in &containers.adp {
+        let name = adp
+            .provider_metadata
+            .as_ref()
+            .and_then(|p| p.short_name.as_deref())
+            .unwrap_or("");
+        if name == "CISA-ADP" {
+            let cvss = pick_cvss(adp, "CISA-ADP").map_err(DataProblem::msg)?;
+            if cvss.is_some() {
+                return Ok(cvss);
             }
         }
     }
-    let mut cwes: Vec<Cwe> = Vec::new();
-    let containers = std::iter::once(cna).chain(raw.containers.adp.iter());
-    for c in containers {
-        for pt in &c.problem_types {
-            for d in &pt.descriptions {
-                let Some(cwe) = d.cwe_id.as_deref().map(str::trim) else {
-                    continue;
-                };
-                if !cwe.starts_with("CWE-") || cwes.iter().any(|x| x.id == cwe) {
-                    continue;
-                }
-                let name = d.description.as_deref().map(|t| {
-                    t.trim()
-                        .strip_prefix(cwe)
-                        .unwrap_or(t)
-                        .trim_start_matches([':', ' '])
-                        .to_string()
-                });
-                cwes.push(Cwe {
-                    id: cwe.to_string(),
-                    name: name.filter(|n| !n.is_empty()),
-                });
+    Ok(None)
+}
+
+/// The CWEs of one container not yet in `cwes`, added to it.
+fn add_cwes(c: &Container, cwes: &mut Vec<Cwe>) {
+    for pt in &c.problem_types {
+        for d in &pt.descriptions {
+            let Some(cwe) = d.cwe_id.as_deref().map(str::trim) else {
+                continue;
+            };
+            if !cwe.starts_with("CWE-") || cwes.iter().any(|x| x.id == cwe) {
+                continue;
             }
+            let name = d.description.as_deref().map(|t| {
+                t.trim()
+                    .strip_prefix(cwe)
+                    .unwrap_or(t)
+                    .trim_start_matches([':', ' '])
+                    .to_string()
+            });
+            cwes.push(Cwe {
+                id: cwe.to_string(),
+                name: name.filter(|n| !n.is_empty()),
+            });
         }
-        // CWE from the CNA when it gives one; CISA-ADP's only to fill a gap.
+    }
+}
+
+/// The record's CWEs: the CNA's when it gives any; CISA-ADP's only to fill a gap.
+fn record_cwes(containers: &Containers) -> Vec<Cwe> {
+    let mut cwes: Vec<Cwe> = Vec::new();
+    for c in std::iter::once(&containers.cna).chain(containers.adp.iter()) {
+        add_cwes(c, &mut cwes);
         if !cwes.is_empty() {
             break;
         }
     }
+    cwes
+}
+
+/// `(vendor, product)` from the CNA's `affected`, without repeats or `n/a`.
+fn record_affected(cna: &Container) -> Vec<(String, String)> {
     let mut affected: Vec<(String, String)> = Vec::new();
     for a in &cna.affected {
         let clean = |s: &Option<String>| {
@@ -305,14 +322,29 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
             }
         }
     }
-    let date = |d: &Option<String>, what: &str| -> Result<Option<String>, DataProblem> {
-        match d {
-            None => Ok(None),
-            Some(d) => ymd(d)
-                .map(Some)
-                .ok_or_else(|| DataProblem::msg(format!("cveMetadata.{what} {d:?} is not a date"))),
-        }
-    };
+    affected
+}
+
+/// The date `d` of `cveMetadata.{what}` as `YYYY-MM-DD`.
+fn metadata_date(d: &Option<String>, what: &str) -> Result<Option<String>, DataProblem> {
+    match d {
+        None => Ok(None),
+        Some(d) => ymd(d)
+            .map(Some)
+            .ok_or_else(|| DataProblem::msg(format!("cveMetadata.{what} {d:?} is not a date"))),
+    }
+}
+
+/// Parses the record of `id` from `text`. Errors say what is wrong (the caller names the
+/// file); JSON syntax errors carry their line.
+pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
+    let raw: Raw = serde_json::from_str(text).map_err(DataProblem::json)?;
+    let state = check_header(&raw, id)?;
+    let cvss = record_cvss(&raw.containers)?;
+    let cwes = record_cwes(&raw.containers);
+    let cna = &raw.containers.cna;
+    let affected = record_affected(cna);
+    let m = raw.cve_metadata;
     Ok(CveRecord {
         id: m.cve_id.clone(),
         title: cna
@@ -331,8 +363,8 @@ pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
         cvss,
         cwes,
         affected,
-        published: date(&m.date_published, "datePublished")?,
-        updated: date(&m.date_updated, "dateUpdated")?,
+        published: metadata_date(&m.date_published, "datePublished")?,
+        updated: metadata_date(&m.date_updated, "dateUpdated")?,
         assigner: m.assigner_short_name,
     })
 }

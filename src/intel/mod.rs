@@ -329,6 +329,194 @@ struct Feeds {
     warnings: Vec<(PathBuf, String, Option<usize>)>,
 }
 
+/// The problems found while loading, and whether they stop the build.
+struct Problems {
+    strict: bool,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Problems {
+    /// Adds the problems of a feed `shown`: errors when strict, else left in `f`'s
+    /// warnings (which the cache keeps).
+    fn feed(&mut self, problems: Vec<DataProblem>, shown: &Path, f: &mut Feeds) {
+        for p in problems {
+            if self.strict {
+                self.errors.push(p.diagnostic(shown, true, DATA_HELP));
+            } else {
+                f.warnings.push((shown.to_path_buf(), p.message, p.line));
+            }
+        }
+    }
+}
+
+/// Parses the KEV catalog `bytes` into `f`.
+fn parse_kev(
+    bytes: &[u8],
+    cves: &BTreeSet<String>,
+    shown: &Path,
+    f: &mut Feeds,
+    pr: &mut Problems,
+) {
+    let mut problems = Vec::new();
+    let text = String::from_utf8_lossy(bytes);
+    match kev::parse(&text, cves, &mut problems) {
+        Ok((catalog, entries)) => {
+            f.kev_catalog = Some(catalog);
+            f.kev = entries;
+        }
+        Err(p) => problems.push(p),
+    }
+    pr.feed(problems, shown, f);
+}
+
+/// Parses the EPSS scores `bytes` (plain or gzipped) into `f`.
+fn parse_epss(
+    bytes: &[u8],
+    cves: &BTreeSet<String>,
+    shown: &Path,
+    f: &mut Feeds,
+    pr: &mut Problems,
+) {
+    let mut problems = Vec::new();
+    let gz = bytes.starts_with(&[0x1f, 0x8b]);
+    let result = if gz {
+        let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(bytes));
+        epss::parse(reader, cves, &mut problems)
+    } else {
+        epss::parse(bytes, cves, &mut problems)
+    };
+    match result {
+        Ok((meta, rows)) => {
+            f.epss_meta = Some(meta);
+            f.epss = rows;
+        }
+        Err(p) => problems.push(p),
+    }
+    pr.feed(problems, shown, f);
+}
+
+/// KEV and EPSS, from the cache when the files and the mentioned CVEs are the same.
+/// `Err` when a file cannot be read.
+fn load_feeds(
+    root: &Path,
+    data: &DataConfig,
+    cves: &BTreeSet<String>,
+    cache: &DiskCache,
+    pr: &mut Problems,
+) -> Result<Feeds, ()> {
+    let kev_shown = PathBuf::from(&data.kev);
+    let kev_bytes = read_optional(&data_path(root, &data.kev), &kev_shown);
+    let (epss_path, epss_shown) = epss_file(root, data);
+    let epss_bytes = read_optional(&epss_path, &epss_shown);
+    let (kev_bytes, epss_bytes) = match (kev_bytes, epss_bytes) {
+        (Ok(k), Ok(e)) => (k, e),
+        (k, e) => {
+            pr.errors.extend(k.err());
+            pr.errors.extend(e.err());
+            return Err(());
+        }
+    };
+    let mut key = Builder::new("feeds-v1")
+        .num(pr.strict.into())
+        .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
+        .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
+        .str(&epss_shown.to_string_lossy());
+    for id in cves {
+        key = key.str(id);
+    }
+    let key = key.finish();
+    let any_feed = kev_bytes.is_some() || epss_bytes.is_some();
+    if any_feed && let Some(f) = cache.get::<Feeds>("feeds.bin", key) {
+        return Ok(f);
+    }
+    let mut f = Feeds::default();
+    if let Some(bytes) = &kev_bytes {
+        parse_kev(bytes, cves, &kev_shown, &mut f, pr);
+    }
+    if let Some(bytes) = &epss_bytes {
+        parse_epss(bytes, cves, &epss_shown, &mut f, pr);
+    }
+    if pr.errors.is_empty() && any_feed {
+        cache.put("feeds.bin", key, &f);
+    }
+    Ok(f)
+}
+
+/// The CVE records of `cves`, read in parallel; one whose bytes are unchanged since the
+/// last build comes from the cache instead of being parsed again.
+fn load_records(
+    root: &Path,
+    data: &DataConfig,
+    cves: &BTreeSet<String>,
+    cache: &DiskCache,
+    pr: &mut Problems,
+) -> BTreeMap<String, CveRecord> {
+    let cve_dir = data_path(root, &data.cve_dir);
+    let records: Vec<(String, RecordRead)> = if cve_dir.is_dir() {
+        let old: BTreeMap<String, (Fingerprint, CveRecord)> =
+            cache.get("records.bin", RECORDS_KEY).unwrap_or_default();
+        let list: Vec<&String> = cves.iter().collect();
+        list.par_iter()
+            .map(|id| {
+                (
+                    (*id).clone(),
+                    read_record(&cve_dir, &data.cve_dir, id, &old),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut kept: BTreeMap<String, (Fingerprint, CveRecord)> = BTreeMap::new();
+    let mut parsed_any = false;
+    let mut by_id: BTreeMap<String, CveRecord> = BTreeMap::new();
+    for (id, read) in records {
+        match read {
+            RecordRead::Missing => {}
+            RecordRead::Io(d) => pr.errors.push(d),
+            RecordRead::Ok {
+                hash,
+                record,
+                parsed,
+            } => {
+                parsed_any |= parsed;
+                kept.insert(id.clone(), (hash, (*record).clone()));
+                by_id.insert(id, *record);
+            }
+            RecordRead::Bad(shown, p) if pr.strict => {
+                pr.errors.push(p.diagnostic(&shown, true, DATA_HELP))
+            }
+            RecordRead::Bad(shown, p) => pr.warnings.push(p.diagnostic(&shown, false, DATA_HELP)),
+        }
+    }
+    if pr.errors.is_empty() && parsed_any {
+        cache.put("records.bin", RECORDS_KEY, &kept);
+    }
+    by_id
+}
+
+/// The techniques of `table` the site needs: the mentioned ones, their parents and
+/// replacements.
+fn needed_techniques(
+    techniques: &BTreeSet<String>,
+    table: &AttackTable,
+) -> BTreeMap<String, Technique> {
+    let mut found = BTreeMap::new();
+    let mut want: Vec<&String> = techniques.iter().collect();
+    while let Some(id) = want.pop() {
+        if found.contains_key(id) {
+            continue;
+        }
+        if let Some(t) = table.techniques.get(id) {
+            found.insert(id.clone(), t.clone());
+            want.extend(t.parent.iter());
+            want.extend(t.replaced_by.iter());
+        }
+    }
+    found
+}
+
 impl Intel {
     /// Loads the facts on `cves` and `techniques` (the ids the site mentions).
     pub fn load(
@@ -339,94 +527,17 @@ impl Intel {
         attack: Option<&AttackTable>,
         cache: CacheMode,
     ) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        let strict = data.strict;
+        let mut pr = Problems {
+            strict: data.strict,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
         let cache = disk_cache(root, cache);
-
-        // KEV and EPSS, from the cache when the files and the mentioned CVEs are the same.
-        let kev_shown = PathBuf::from(&data.kev);
-        let kev_bytes = read_optional(&data_path(root, &data.kev), &kev_shown);
-        let (epss_path, epss_shown) = epss_file(root, data);
-        let epss_bytes = read_optional(&epss_path, &epss_shown);
-        let (kev_bytes, epss_bytes) = match (kev_bytes, epss_bytes) {
-            (Ok(k), Ok(e)) => (k, e),
-            (k, e) => {
-                errors.extend(k.err());
-                errors.extend(e.err());
-                return Err(errors);
-            }
-        };
-        let mut key = Builder::new("feeds-v1")
-            .num(strict.into())
-            .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
-            .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
-            .str(&epss_shown.to_string_lossy());
-        for id in cves {
-            key = key.str(id);
-        }
-        let key = key.finish();
-        let any_feed = kev_bytes.is_some() || epss_bytes.is_some();
-        let cached = if any_feed {
-            cache.get::<Feeds>("feeds.bin", key)
-        } else {
-            None
-        };
-        let feeds = match cached {
-            Some(f) => f,
-            None => {
-                let mut f = Feeds::default();
-                if let Some(bytes) = &kev_bytes {
-                    let mut problems = Vec::new();
-                    let text = String::from_utf8_lossy(bytes);
-                    match kev::parse(&text, cves, &mut problems) {
-                        Ok((catalog, entries)) => {
-                            f.kev_catalog = Some(catalog);
-                            f.kev = entries;
-                        }
-                        Err(p) => problems.push(p),
-                    }
-                    for p in problems {
-                        if strict {
-                            errors.push(p.diagnostic(&kev_shown, true, DATA_HELP));
-                        } else {
-                            f.warnings.push((kev_shown.clone(), p.message, p.line));
-                        }
-                    }
-                }
-                if let Some(bytes) = &epss_bytes {
-                    let mut problems = Vec::new();
-                    let gz = bytes.starts_with(&[0x1f, 0x8b]);
-                    let result = if gz {
-                        let reader =
-                            std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..]));
-                        epss::parse(reader, cves, &mut problems)
-                    } else {
-                        epss::parse(&bytes[..], cves, &mut problems)
-                    };
-                    match result {
-                        Ok((meta, rows)) => {
-                            f.epss_meta = Some(meta);
-                            f.epss = rows;
-                        }
-                        Err(p) => problems.push(p),
-                    }
-                    for p in problems {
-                        if strict {
-                            errors.push(p.diagnostic(&epss_shown, true, DATA_HELP));
-                        } else {
-                            f.warnings.push((epss_shown.clone(), p.message, p.line));
-                        }
-                    }
-                }
-                if errors.is_empty() && any_feed {
-                    cache.put("feeds.bin", key, &f);
-                }
-                f
-            }
+        let Ok(feeds) = load_feeds(root, data, cves, &cache, &mut pr) else {
+            return Err(pr.errors);
         };
         for (file, message, line) in &feeds.warnings {
-            warnings.push(
+            pr.warnings.push(
                 DataProblem {
                     message: message.clone(),
                     line: *line,
@@ -436,55 +547,13 @@ impl Intel {
             );
         }
 
-        // CVE records: read in parallel; one whose bytes are unchanged since the last
-        // build comes from the cache instead of being parsed again.
         let mut intel = Intel {
             kev_catalog: feeds.kev_catalog,
             epss_meta: feeds.epss_meta,
             has_attack: attack.is_some(),
             ..Intel::default()
         };
-        let cve_dir = data_path(root, &data.cve_dir);
-        let records: Vec<(String, RecordRead)> = if cve_dir.is_dir() {
-            let old: BTreeMap<String, (Fingerprint, CveRecord)> =
-                cache.get("records.bin", RECORDS_KEY).unwrap_or_default();
-            let list: Vec<&String> = cves.iter().collect();
-            list.par_iter()
-                .map(|id| {
-                    (
-                        (*id).clone(),
-                        read_record(&cve_dir, &data.cve_dir, id, &old),
-                    )
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut kept: BTreeMap<String, (Fingerprint, CveRecord)> = BTreeMap::new();
-        let mut parsed_any = false;
-        let mut by_id: BTreeMap<String, CveRecord> = BTreeMap::new();
-        for (id, read) in records {
-            match read {
-                RecordRead::Missing => {}
-                RecordRead::Io(d) => errors.push(d),
-                RecordRead::Ok {
-                    hash,
-                    record,
-                    parsed,
-                } => {
-                    parsed_any |= parsed;
-                    kept.insert(id.clone(), (hash, (*record).clone()));
-                    by_id.insert(id, *record);
-                }
-                RecordRead::Bad(shown, p) if strict => {
-                    errors.push(p.diagnostic(&shown, true, DATA_HELP))
-                }
-                RecordRead::Bad(shown, p) => warnings.push(p.diagnostic(&shown, false, DATA_HELP)),
-            }
-        }
-        if errors.is_empty() && parsed_any {
-            cache.put("records.bin", RECORDS_KEY, &kept);
-        }
+        let mut by_id = load_records(root, data, cves, &cache, &mut pr);
         for id in cves {
             let facts = CveFacts {
                 kev: feeds.kev.get(id).cloned(),
@@ -495,21 +564,14 @@ impl Intel {
                 intel.cves.insert(id.clone(), facts);
             }
         }
-
-        // Techniques: the mentioned ones, their parents and replacements.
         if let Some(table) = attack {
-            let mut want: Vec<&String> = techniques.iter().collect();
-            while let Some(id) = want.pop() {
-                if intel.techniques.contains_key(id) {
-                    continue;
-                }
-                if let Some(t) = table.techniques.get(id) {
-                    intel.techniques.insert(id.clone(), t.clone());
-                    want.extend(t.parent.iter());
-                    want.extend(t.replaced_by.iter());
-                }
-            }
+            intel.techniques = needed_techniques(techniques, table);
         }
+        let Problems {
+            mut errors,
+            warnings,
+            ..
+        } = pr;
         if errors.is_empty() {
             Ok((intel, warnings))
         } else {

@@ -190,6 +190,85 @@ fn problem_text(p: &super::DataProblem) -> String {
     }
 }
 
+/// Checks a downloaded KEV catalog; says its version, date and number of entries.
+fn check_kev(b: &[u8]) -> Result<(Vec<u8>, String), String> {
+    let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
+    let (catalog, _) =
+        kev::parse(text, &BTreeSet::new(), &mut Vec::new()).map_err(|p| problem_text(&p))?;
+    let n = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["vulnerabilities"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    Ok((
+        b.to_vec(),
+        format!(
+            "catalog {} of {}, {n} entries",
+            catalog.version, catalog.released
+        ),
+    ))
+}
+
+/// Checks downloaded EPSS scores; returns them as they are stored (compressed when
+/// `keep_gz`, else plain) and says their model, date and number of lines.
+fn check_epss(b: &[u8], keep_gz: bool) -> Result<(Vec<u8>, String), String> {
+    let plain = super::decompressed(b).map_err(|e| format!("cannot decompress: {e}"))?;
+    let mut problems = Vec::new();
+    let (meta, _) =
+        epss::parse(&plain[..], &BTreeSet::new(), &mut problems).map_err(|p| problem_text(&p))?;
+    let rows = plain.iter().filter(|&&c| c == b'\n').count();
+    let detail = format!(
+        "model {}, scores of {}, {rows} lines",
+        meta.model_version.as_deref().unwrap_or("unknown"),
+        meta.score_date.as_deref().unwrap_or("unknown date")
+    );
+    // Stored as the configured name says: compressed for `.gz`, else plain.
+    let bytes = if keep_gz && b.starts_with(&[0x1f, 0x8b]) {
+        b.to_vec()
+    } else if keep_gz {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &plain).map_err(|e| e.to_string())?;
+        gz.finish().map_err(|e| e.to_string())?
+    } else {
+        plain
+    };
+    Ok((bytes, detail))
+}
+
+/// The URL of CVE `id`'s record and its file, relative to the site root.
+fn cve_source(data: &DataConfig, id: &str) -> (String, PathBuf) {
+    let mut parts = id.split('-').skip(1);
+    let (year, num) = (parts.next().unwrap_or(""), parts.next().unwrap_or("0"));
+    let bucket = format!("{}xxx", num.parse::<u64>().unwrap_or(0) / 1000);
+    let url = data
+        .cve_url
+        .replace("{year}", year)
+        .replace("{bucket}", &bucket)
+        .replace("{id}", id);
+    let rel = Path::new(&data.cve_dir)
+        .join(year)
+        .join(&bucket)
+        .join(format!("{id}.json"));
+    (url, rel)
+}
+
+/// Checks a downloaded CVE record of `id`; says whether it is rejected or its CVSS score.
+fn check_cve(b: &[u8], id: &str) -> Result<(Vec<u8>, String), String> {
+    let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
+    let r = cve5::parse(text, id).map_err(|p| problem_text(&p))?;
+    let detail = match (&r.cvss, r.state.as_str()) {
+        (_, "REJECTED") => "rejected".to_string(),
+        (Some(c), _) => format!("CVSS {} {}", c.version, c.score),
+        (None, _) => "no CVSS score".to_string(),
+    };
+    Ok((b.to_vec(), detail))
+}
+
+/// Checks a downloaded ATT&CK bundle; says how many techniques it holds.
+fn check_attack(b: &[u8]) -> Result<(Vec<u8>, String), String> {
+    let t = attack::parse(b, &mut Vec::new()).map_err(|p| problem_text(&p))?;
+    Ok((b.to_vec(), format!("{} techniques", t.len())))
+}
+
 /// Downloads every source into the site's data files: the KEV catalog, the EPSS scores,
 /// the record of each CVE in `cves`, and the ATT&CK bundle when asked or configured.
 /// `progress` hears of each step as it starts.
@@ -215,22 +294,7 @@ pub fn sync(
         &data.kev_url,
         &agent,
         opts,
-        |b| {
-            let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
-            let (catalog, _) = kev::parse(text, &BTreeSet::new(), &mut Vec::new())
-                .map_err(|p| problem_text(&p))?;
-            let n = serde_json::from_str::<serde_json::Value>(text)
-                .ok()
-                .and_then(|v| v["vulnerabilities"].as_array().map(Vec::len))
-                .unwrap_or(0);
-            Ok((
-                b.to_vec(),
-                format!(
-                    "catalog {} of {}, {n} entries",
-                    catalog.version, catalog.released
-                ),
-            ))
-        },
+        check_kev,
     ));
 
     step += 1;
@@ -244,56 +308,15 @@ pub fn sync(
         &data.epss_url,
         &agent,
         opts,
-        |b| {
-            let plain = super::decompressed(b).map_err(|e| format!("cannot decompress: {e}"))?;
-            let mut problems = Vec::new();
-            let (meta, _) = epss::parse(&plain[..], &BTreeSet::new(), &mut problems)
-                .map_err(|p| problem_text(&p))?;
-            let rows = plain.iter().filter(|&&c| c == b'\n').count();
-            let detail = format!(
-                "model {}, scores of {}, {rows} lines",
-                meta.model_version.as_deref().unwrap_or("unknown"),
-                meta.score_date.as_deref().unwrap_or("unknown date")
-            );
-            // Stored as the configured name says: compressed for `.gz`, else plain.
-            let bytes = if keep_gz && b.starts_with(&[0x1f, 0x8b]) {
-                b.to_vec()
-            } else if keep_gz {
-                let mut gz =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                std::io::Write::write_all(&mut gz, &plain).map_err(|e| e.to_string())?;
-                gz.finish().map_err(|e| e.to_string())?
-            } else {
-                plain
-            };
-            Ok((bytes, detail))
-        },
+        |b| check_epss(b, keep_gz),
     ));
 
     for id in cves {
         step += 1;
         progress(step, total, id);
-        let mut parts = id.split('-').skip(1);
-        let (year, num) = (parts.next().unwrap_or(""), parts.next().unwrap_or("0"));
-        let bucket = format!("{}xxx", num.parse::<u64>().unwrap_or(0) / 1000);
-        let url = data
-            .cve_url
-            .replace("{year}", year)
-            .replace("{bucket}", &bucket)
-            .replace("{id}", id);
-        let rel = Path::new(&data.cve_dir)
-            .join(year)
-            .join(&bucket)
-            .join(format!("{id}.json"));
+        let (url, rel) = cve_source(data, id);
         reports.push(one(root, id, &rel, &url, &agent, opts, |b| {
-            let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
-            let r = cve5::parse(text, id).map_err(|p| problem_text(&p))?;
-            let detail = match (&r.cvss, r.state.as_str()) {
-                (_, "REJECTED") => "rejected".to_string(),
-                (Some(c), _) => format!("CVSS {} {}", c.version, c.score),
-                (None, _) => "no CVSS score".to_string(),
-            };
-            Ok((b.to_vec(), detail))
+            check_cve(b, id)
         }));
     }
 
@@ -312,10 +335,7 @@ pub fn sync(
             url,
             &agent,
             opts,
-            |b| {
-                let t = attack::parse(b, &mut Vec::new()).map_err(|p| problem_text(&p))?;
-                Ok((b.to_vec(), format!("{} techniques", t.len())))
-            },
+            check_attack,
         ));
     }
     reports
