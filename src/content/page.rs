@@ -496,23 +496,7 @@ pub(super) fn build(
     r: &mut FileResult,
 ) -> Option<Page> {
     let fm = &parsed.front_matter;
-    let Checked {
-        title,
-        date,
-        slug,
-        route,
-        tldr,
-        tags,
-        categories,
-        authors,
-        mut cves,
-        mut seen_cves,
-        mut attack,
-        related,
-        image,
-        aliases,
-        mut iocs,
-    } = check_fields(src, file, parsed, r)?;
+    let mut c = check_fields(src, file, parsed, r)?;
 
     let Body {
         rendered: body,
@@ -520,27 +504,27 @@ pub(super) fn build(
         iocs: body_iocs,
         features,
     } = render_body(file, parsed, settings.md_opts, hl, r);
-    iocs.extend(body_iocs);
-    add_cves(&mut cves, &mut seen_cves, &body.cves);
+    c.iocs.extend(body_iocs);
+    add_cves(&mut c.cves, &mut c.seen_cves, &body.cves);
     for id in &body.attack {
-        if !attack.contains(id) {
-            attack.push(id.clone());
+        if !c.attack.contains(id) {
+            c.attack.push(id.clone());
         }
     }
     // Editorial time: publish_at, expires, the updates log (see `content::editorial`).
     let ed = super::editorial::read(
         file,
         parsed,
-        date,
+        c.date,
         settings.md_opts,
         hl,
         &mut r.errors,
         &mut r.warnings,
     );
-    add_cves(&mut cves, &mut seen_cves, &ed.cves);
+    add_cves(&mut c.cves, &mut c.seen_cves, &ed.cves);
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
-        _ if !tldr.is_empty() => tldr.join(" "),
+        _ if !c.tldr.is_empty() => c.tldr.join(" "),
         _ => truncate_words(body.first_paragraph.trim(), 300),
     };
     let reading_time = reading_minutes(
@@ -552,10 +536,10 @@ pub(super) fn build(
     Some(Page {
         kind: src.kind,
         file: file.to_path_buf(),
-        route,
-        slug,
-        title,
-        date,
+        route: c.route,
+        slug: c.slug,
+        title: c.title,
+        date: c.date,
         updated: fm
             .updated
             .map(|d| d.0)
@@ -563,17 +547,17 @@ pub(super) fn build(
         publish_at: ed.publish_at,
         expires: ed.expires,
         updates: ed.updates,
-        tldr,
+        tldr: c.tldr,
         description,
-        tags,
-        categories,
-        authors,
-        related,
-        cves,
-        attack,
+        tags: c.tags,
+        categories: c.categories,
+        authors: c.authors,
+        related: c.related,
+        cves: c.cves,
+        attack: c.attack,
         draft: fm.draft.unwrap_or(false),
-        image,
-        aliases,
+        image: c.image,
+        aliases: c.aliases,
         extra: fm.extra.clone().unwrap_or(serde_json::Value::Null),
         html: Html::new(body.html),
         word_count: body.word_count,
@@ -581,7 +565,7 @@ pub(super) fn build(
         body_terms: crate::render::search::index::BodyTerms::of(&body.text),
         headings: body.headings,
         links,
-        iocs,
+        iocs: c.iocs,
         features,
         source_hash,
     })

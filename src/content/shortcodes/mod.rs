@@ -332,6 +332,7 @@ fn alone_on_line(src: &str, range: &Range<usize>) -> Option<(usize, usize)> {
     (prefix_ok && suffix_ok).then_some((line_start, line_end))
 }
 
+/// The text of `src` with a placeholder for each call of `items`, and the calls.
 fn expand(src: &str, items: &[Item]) -> Expanded {
     let mut e = Expanded {
         text: String::with_capacity(src.len() + 64),
@@ -339,108 +340,43 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
         map: Vec::new(),
     };
     let mut pos = 0;
-    let copy = |e: &mut Expanded, from: usize, to: usize| {
-        if to > from {
-            e.map.push((e.text.len(), from, true));
-            e.text.push_str(&src[from..to]);
-        }
-    };
-    // Puts `token` in place of `range`: as a paragraph of its own when the item is alone on
-    // its line, else where it stands.
-    let place =
-        |e: &mut Expanded, pos: &mut usize, range: Range<usize>, end: usize, token: &str| {
-            match alone_on_line(src, &(range.start..end)) {
-                Some((line_start, line_end)) if line_start >= *pos => {
-                    copy(e, *pos, line_start);
-                    let prefix = &src[line_start..range.start];
-                    let quote = prefix.trim_end();
-                    e.map.push((e.text.len(), range.start, false));
-                    e.text
-                        .push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
-                    *pos = line_end;
-                }
-                _ => {
-                    copy(e, *pos, range.start);
-                    e.map.push((e.text.len(), range.start, false));
-                    e.text.push_str(token);
-                    *pos = end;
-                }
-            }
-        };
     let mut stack: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < items.len() {
         match &items[i] {
             Item::Escaped(text, range) => {
-                copy(&mut e, pos, range.start);
+                e.copy(src, pos, range.start);
                 e.map.push((e.text.len(), range.start, false));
                 e.text.push_str(text);
                 pos = range.end;
             }
             Item::Inline(call, range) => {
-                let n = e.calls.len();
-                e.calls.push(Pending {
-                    call: call.clone(),
-                    has_body: false,
-                    raw_body: None,
-                });
-                place(
-                    &mut e,
-                    &mut pos,
-                    range.clone(),
-                    range.end,
-                    &format!("{MARK}{n}{MARK_END}"),
-                );
+                let n = e.push_call(call, false, None);
+                e.place(src, &mut pos, range.clone(), range.end, &token(n));
             }
             Item::Open(call, range) if raw_body(&call.name) => {
                 // Up to the matching end; calls inside are text of the block.
-                let mut depth = 0;
-                let mut j = i + 1;
-                let end_range = loop {
-                    match items.get(j) {
-                        Some(Item::Open(..)) => depth += 1,
-                        Some(Item::End(r)) if depth == 0 => break r.clone(),
-                        Some(Item::End(_)) => depth -= 1,
-                        Some(_) => {}
-                        None => break range.end..range.end,
-                    }
-                    j += 1;
-                };
-                let n = e.calls.len();
-                e.calls.push(Pending {
-                    call: call.clone(),
-                    has_body: true,
-                    raw_body: Some((src[range.end..end_range.start].to_string(), range.end)),
-                });
-                place(
-                    &mut e,
+                let (j, end_range) = matching_end(items, i, range);
+                let raw = (src[range.end..end_range.start].to_string(), range.end);
+                let n = e.push_call(call, true, Some(raw));
+                e.place(
+                    src,
                     &mut pos,
                     range.start..end_range.end,
                     end_range.end,
-                    &format!("{MARK}{n}{MARK_END}"),
+                    &token(n),
                 );
                 i = j;
             }
             Item::Open(call, range) => {
-                let n = e.calls.len();
-                e.calls.push(Pending {
-                    call: call.clone(),
-                    has_body: true,
-                    raw_body: None,
-                });
+                let n = e.push_call(call, true, None);
                 stack.push(n);
-                place(
-                    &mut e,
-                    &mut pos,
-                    range.clone(),
-                    range.end,
-                    &format!("{MARK}{n}{MARK_END}"),
-                );
+                e.place(src, &mut pos, range.clone(), range.end, &token(n));
             }
             Item::End(range) => {
                 let n = stack.pop().unwrap_or(0);
-                place(
-                    &mut e,
+                e.place(
+                    src,
                     &mut pos,
                     range.clone(),
                     range.end,
@@ -450,8 +386,78 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
         }
         i += 1;
     }
-    copy(&mut e, pos, src.len());
+    e.copy(src, pos, src.len());
     e
+}
+
+/// The opening placeholder of call `n`.
+fn token(n: usize) -> String {
+    format!("{MARK}{n}{MARK_END}")
+}
+
+/// The index and range of the end matching the opening at `items[i]`, whose range is
+/// `range` (an empty range after it when there is none).
+fn matching_end(items: &[Item], i: usize, range: &Range<usize>) -> (usize, Range<usize>) {
+    let mut depth = 0;
+    let mut j = i + 1;
+    loop {
+        match items.get(j) {
+            Some(Item::Open(..)) => depth += 1,
+            Some(Item::End(r)) if depth == 0 => return (j, r.clone()),
+            Some(Item::End(_)) => depth -= 1,
+            Some(_) => {}
+            None => return (j, range.end..range.end),
+        }
+        j += 1;
+    }
+}
+
+impl Expanded {
+    /// Adds a call; its number.
+    fn push_call(
+        &mut self,
+        call: &Call,
+        has_body: bool,
+        raw_body: Option<(String, usize)>,
+    ) -> usize {
+        let n = self.calls.len();
+        self.calls.push(Pending {
+            call: call.clone(),
+            has_body,
+            raw_body,
+        });
+        n
+    }
+
+    /// Copies `src[from..to]` to the text.
+    fn copy(&mut self, src: &str, from: usize, to: usize) {
+        if to > from {
+            self.map.push((self.text.len(), from, true));
+            self.text.push_str(&src[from..to]);
+        }
+    }
+
+    /// Puts `token` in place of `range` (the text before it copied from `pos`): as a
+    /// paragraph of its own when the item is alone on its line, else where it stands.
+    fn place(&mut self, src: &str, pos: &mut usize, range: Range<usize>, end: usize, token: &str) {
+        match alone_on_line(src, &(range.start..end)) {
+            Some((line_start, line_end)) if line_start >= *pos => {
+                self.copy(src, *pos, line_start);
+                let prefix = &src[line_start..range.start];
+                let quote = prefix.trim_end();
+                self.map.push((self.text.len(), range.start, false));
+                self.text
+                    .push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
+                *pos = line_end;
+            }
+            _ => {
+                self.copy(src, *pos, range.start);
+                self.map.push((self.text.len(), range.start, false));
+                self.text.push_str(token);
+                *pos = end;
+            }
+        }
+    }
 }
 
 /// A problem at a source offset: message and help.
