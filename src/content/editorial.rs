@@ -52,27 +52,7 @@ pub fn read(
     let fm = &parsed.front_matter;
     let publish_at = fm.publish_at.map(|d| d.0);
     let expires = fm.expires.map(|d| d.0);
-    if let (Some(from), Some(until)) = (publish_moment(publish_at, date), expires)
-        && until.at <= from.at
-    {
-        let field = if publish_at.is_some() {
-            "publish_at"
-        } else {
-            "date"
-        };
-        errors.push(
-            Diagnostic::error(
-                file,
-                format!(
-                    "`expires` ({}) is not after the post goes live (`{field}`: {}): it would never be published",
-                    until.rfc3339(),
-                    from.rfc3339()
-                ),
-            )
-            .at_opt(parsed.line_of_key("expires"))
-            .with_help("set `expires` to a later date-time, or remove it"),
-        );
-    }
+    check_expires(file, parsed, publish_at, expires, date, errors);
 
     let updates_line = parsed.line_of_key("updates");
     let mut updates = Vec::new();
@@ -107,42 +87,7 @@ pub fn read(
             continue;
         }
         let rendered = markdown::render(note, md_opts, hl);
-        for e in rendered.errors.iter() {
-            errors.push(
-                Diagnostic::error(
-                    file,
-                    format!("updates: entry {}: {}", i + 1, e.problem.message),
-                )
-                .at_opt(line)
-                .with_help(e.problem.help.clone()),
-            );
-        }
-        for w in rendered.warnings.iter() {
-            warnings.push(
-                Diagnostic::warning(
-                    file,
-                    format!("updates: entry {}: {}", i + 1, w.problem.message),
-                )
-                .at_opt(line)
-                .with_help(w.problem.help.clone()),
-            );
-        }
-        for l in &rendered.links {
-            if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
-                errors.push(
-                    Diagnostic::error(
-                        file,
-                        format!(
-                            "updates: entry {}: {} to a `{scheme}:` URL, which would run in the reader's browser",
-                            i + 1,
-                            if l.is_image { "an image" } else { "a link" }
-                        ),
-                    )
-                    .at_opt(line)
-                    .with_help("to show such a URL, put it in `code`"),
-                );
-            }
-        }
+        note_problems(file, i, line, &rendered, errors, warnings);
         for c in rendered.cves {
             if !cves.contains(&c) {
                 cves.push(c);
@@ -160,6 +105,86 @@ pub fn read(
         expires,
         updates,
         cves,
+    }
+}
+
+/// An error when `expires` is not after the moment the post goes live.
+fn check_expires(
+    file: &Path,
+    parsed: &Parsed<'_>,
+    publish_at: Option<Date>,
+    expires: Option<Date>,
+    date: Option<Date>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    if let (Some(from), Some(until)) = (publish_moment(publish_at, date), expires)
+        && until.at <= from.at
+    {
+        let field = if publish_at.is_some() {
+            "publish_at"
+        } else {
+            "date"
+        };
+        errors.push(
+        Diagnostic::error(
+            file,
+            format!(
+                "`expires` ({}) is not after the post goes live (`{field}`: {}): it would never be published",
+                until.rfc3339(),
+                from.rfc3339()
+            ),
+        )
+        .at_opt(parsed.line_of_key("expires"))
+        .with_help("set `expires` to a later date-time, or remove it"),
+    );
+    }
+}
+
+/// The problems of the rendered note of update entry `i` (0-based), at `line`: its
+/// Markdown's errors and warnings, and links to unsafe URLs.
+fn note_problems(
+    file: &Path,
+    i: usize,
+    line: Option<usize>,
+    rendered: &markdown::Rendered,
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    for e in rendered.errors.iter() {
+        errors.push(
+            Diagnostic::error(
+                file,
+                format!("updates: entry {}: {}", i + 1, e.problem.message),
+            )
+            .at_opt(line)
+            .with_help(e.problem.help.clone()),
+        );
+    }
+    for w in rendered.warnings.iter() {
+        warnings.push(
+            Diagnostic::warning(
+                file,
+                format!("updates: entry {}: {}", i + 1, w.problem.message),
+            )
+            .at_opt(line)
+            .with_help(w.problem.help.clone()),
+        );
+    }
+    for l in &rendered.links {
+        if let Some(scheme) = body_link_problem(&l.dest, l.is_image) {
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "updates: entry {}: {} to a `{scheme}:` URL, which would run in the reader's browser",
+                        i + 1,
+                        if l.is_image { "an image" } else { "a link" }
+                    ),
+                )
+                .at_opt(line)
+                .with_help("to show such a URL, put it in `code`"),
+            );
+        }
     }
 }
 

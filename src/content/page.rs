@@ -398,17 +398,33 @@ fn render_body(
     }
 }
 
-/// Checks every field of a parsed file and renders its body: the page, or `None` with the
+/// The front matter's fields, checked.
+struct Checked {
+    title: String,
+    date: Option<Date>,
+    slug: String,
+    route: String,
+    tldr: Vec<String>,
+    tags: Vec<String>,
+    categories: Vec<String>,
+    authors: Vec<String>,
+    cves: Vec<String>,
+    seen_cves: HashSet<String>,
+    attack: Vec<String>,
+    related: Vec<RelatedRef>,
+    image: Option<String>,
+    aliases: Vec<String>,
+    iocs: Vec<super::ioc::Ioc>,
+}
+
+/// Checks every front matter field of a parsed file: the fields, or `None` with the
 /// problems in `r.errors`.
-pub(super) fn build(
+fn check_fields(
     src: &Source,
     file: &Path,
     parsed: &Parsed<'_>,
-    source_hash: Fingerprint,
-    settings: &Settings<'_>,
-    hl: &mut Session<'_>,
     r: &mut FileResult,
-) -> Option<Page> {
+) -> Option<Checked> {
     let fm = &parsed.front_matter;
     let mut f = Fields {
         file,
@@ -425,12 +441,12 @@ pub(super) fn build(
     let authors = clean(&fm.authors.0);
     f.check_terms("tags", &tags);
     f.check_terms("categories", &categories);
-    let (mut cves, mut seen_cves) = f.cves();
-    let mut attack = f.attack();
+    let (cves, seen_cves) = f.cves();
+    let attack = f.attack();
     let related = f.related();
     let image = f.image();
     let aliases = f.aliases();
-    let mut iocs = super::ioc::from_front_matter(
+    let iocs = super::ioc::from_front_matter(
         fm.iocs.as_deref().unwrap_or_default(),
         file,
         &|v| parsed.line_of(v),
@@ -440,6 +456,47 @@ pub(super) fn build(
     if !r.errors.is_empty() {
         return None;
     }
+    Some(Checked {
+        title,
+        date,
+        slug,
+        route,
+        tldr,
+        tags,
+        categories,
+        authors,
+        cves,
+        seen_cves,
+        attack,
+        related,
+        image,
+        aliases,
+        iocs,
+    })
+}
+
+/// Adds to `cves` the ids of `found` not in `seen` yet, in order.
+fn add_cves(cves: &mut Vec<String>, seen: &mut HashSet<String>, found: &[String]) {
+    for id in found {
+        if seen.insert(id.clone()) {
+            cves.push(id.clone());
+        }
+    }
+}
+
+/// Checks every field of a parsed file and renders its body: the page, or `None` with the
+/// problems in `r.errors`.
+pub(super) fn build(
+    src: &Source,
+    file: &Path,
+    parsed: &Parsed<'_>,
+    source_hash: Fingerprint,
+    settings: &Settings<'_>,
+    hl: &mut Session<'_>,
+    r: &mut FileResult,
+) -> Option<Page> {
+    let fm = &parsed.front_matter;
+    let mut c = check_fields(src, file, parsed, r)?;
 
     let Body {
         rendered: body,
@@ -447,35 +504,27 @@ pub(super) fn build(
         iocs: body_iocs,
         features,
     } = render_body(file, parsed, settings.md_opts, hl, r);
-    iocs.extend(body_iocs);
-    for id in &body.cves {
-        if seen_cves.insert(id.clone()) {
-            cves.push(id.clone());
-        }
-    }
+    c.iocs.extend(body_iocs);
+    add_cves(&mut c.cves, &mut c.seen_cves, &body.cves);
     for id in &body.attack {
-        if !attack.contains(id) {
-            attack.push(id.clone());
+        if !c.attack.contains(id) {
+            c.attack.push(id.clone());
         }
     }
     // Editorial time: publish_at, expires, the updates log (see `content::editorial`).
     let ed = super::editorial::read(
         file,
         parsed,
-        date,
+        c.date,
         settings.md_opts,
         hl,
         &mut r.errors,
         &mut r.warnings,
     );
-    for id in &ed.cves {
-        if seen_cves.insert(id.clone()) {
-            cves.push(id.clone());
-        }
-    }
+    add_cves(&mut c.cves, &mut c.seen_cves, &ed.cves);
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
-        _ if !tldr.is_empty() => tldr.join(" "),
+        _ if !c.tldr.is_empty() => c.tldr.join(" "),
         _ => truncate_words(body.first_paragraph.trim(), 300),
     };
     let reading_time = reading_minutes(
@@ -487,10 +536,10 @@ pub(super) fn build(
     Some(Page {
         kind: src.kind,
         file: file.to_path_buf(),
-        route,
-        slug,
-        title,
-        date,
+        route: c.route,
+        slug: c.slug,
+        title: c.title,
+        date: c.date,
         updated: fm
             .updated
             .map(|d| d.0)
@@ -498,17 +547,17 @@ pub(super) fn build(
         publish_at: ed.publish_at,
         expires: ed.expires,
         updates: ed.updates,
-        tldr,
+        tldr: c.tldr,
         description,
-        tags,
-        categories,
-        authors,
-        related,
-        cves,
-        attack,
+        tags: c.tags,
+        categories: c.categories,
+        authors: c.authors,
+        related: c.related,
+        cves: c.cves,
+        attack: c.attack,
         draft: fm.draft.unwrap_or(false),
-        image,
-        aliases,
+        image: c.image,
+        aliases: c.aliases,
         extra: fm.extra.clone().unwrap_or(serde_json::Value::Null),
         html: Html::new(body.html),
         word_count: body.word_count,
@@ -516,7 +565,7 @@ pub(super) fn build(
         body_terms: crate::render::search::index::BodyTerms::of(&body.text),
         headings: body.headings,
         links,
-        iocs,
+        iocs: c.iocs,
         features,
         source_hash,
     })

@@ -332,6 +332,7 @@ fn alone_on_line(src: &str, range: &Range<usize>) -> Option<(usize, usize)> {
     (prefix_ok && suffix_ok).then_some((line_start, line_end))
 }
 
+/// The text of `src` with a placeholder for each call of `items`, and the calls.
 fn expand(src: &str, items: &[Item]) -> Expanded {
     let mut e = Expanded {
         text: String::with_capacity(src.len() + 64),
@@ -339,108 +340,43 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
         map: Vec::new(),
     };
     let mut pos = 0;
-    let copy = |e: &mut Expanded, from: usize, to: usize| {
-        if to > from {
-            e.map.push((e.text.len(), from, true));
-            e.text.push_str(&src[from..to]);
-        }
-    };
-    // Puts `token` in place of `range`: as a paragraph of its own when the item is alone on
-    // its line, else where it stands.
-    let place =
-        |e: &mut Expanded, pos: &mut usize, range: Range<usize>, end: usize, token: &str| {
-            match alone_on_line(src, &(range.start..end)) {
-                Some((line_start, line_end)) if line_start >= *pos => {
-                    copy(e, *pos, line_start);
-                    let prefix = &src[line_start..range.start];
-                    let quote = prefix.trim_end();
-                    e.map.push((e.text.len(), range.start, false));
-                    e.text
-                        .push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
-                    *pos = line_end;
-                }
-                _ => {
-                    copy(e, *pos, range.start);
-                    e.map.push((e.text.len(), range.start, false));
-                    e.text.push_str(token);
-                    *pos = end;
-                }
-            }
-        };
     let mut stack: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < items.len() {
         match &items[i] {
             Item::Escaped(text, range) => {
-                copy(&mut e, pos, range.start);
+                e.copy(src, pos, range.start);
                 e.map.push((e.text.len(), range.start, false));
                 e.text.push_str(text);
                 pos = range.end;
             }
             Item::Inline(call, range) => {
-                let n = e.calls.len();
-                e.calls.push(Pending {
-                    call: call.clone(),
-                    has_body: false,
-                    raw_body: None,
-                });
-                place(
-                    &mut e,
-                    &mut pos,
-                    range.clone(),
-                    range.end,
-                    &format!("{MARK}{n}{MARK_END}"),
-                );
+                let n = e.push_call(call, false, None);
+                e.place(src, &mut pos, range.clone(), range.end, &token(n));
             }
             Item::Open(call, range) if raw_body(&call.name) => {
                 // Up to the matching end; calls inside are text of the block.
-                let mut depth = 0;
-                let mut j = i + 1;
-                let end_range = loop {
-                    match items.get(j) {
-                        Some(Item::Open(..)) => depth += 1,
-                        Some(Item::End(r)) if depth == 0 => break r.clone(),
-                        Some(Item::End(_)) => depth -= 1,
-                        Some(_) => {}
-                        None => break range.end..range.end,
-                    }
-                    j += 1;
-                };
-                let n = e.calls.len();
-                e.calls.push(Pending {
-                    call: call.clone(),
-                    has_body: true,
-                    raw_body: Some((src[range.end..end_range.start].to_string(), range.end)),
-                });
-                place(
-                    &mut e,
+                let (j, end_range) = matching_end(items, i, range);
+                let raw = (src[range.end..end_range.start].to_string(), range.end);
+                let n = e.push_call(call, true, Some(raw));
+                e.place(
+                    src,
                     &mut pos,
                     range.start..end_range.end,
                     end_range.end,
-                    &format!("{MARK}{n}{MARK_END}"),
+                    &token(n),
                 );
                 i = j;
             }
             Item::Open(call, range) => {
-                let n = e.calls.len();
-                e.calls.push(Pending {
-                    call: call.clone(),
-                    has_body: true,
-                    raw_body: None,
-                });
+                let n = e.push_call(call, true, None);
                 stack.push(n);
-                place(
-                    &mut e,
-                    &mut pos,
-                    range.clone(),
-                    range.end,
-                    &format!("{MARK}{n}{MARK_END}"),
-                );
+                e.place(src, &mut pos, range.clone(), range.end, &token(n));
             }
             Item::End(range) => {
                 let n = stack.pop().unwrap_or(0);
-                place(
-                    &mut e,
+                e.place(
+                    src,
                     &mut pos,
                     range.clone(),
                     range.end,
@@ -450,8 +386,78 @@ fn expand(src: &str, items: &[Item]) -> Expanded {
         }
         i += 1;
     }
-    copy(&mut e, pos, src.len());
+    e.copy(src, pos, src.len());
     e
+}
+
+/// The opening placeholder of call `n`.
+fn token(n: usize) -> String {
+    format!("{MARK}{n}{MARK_END}")
+}
+
+/// The index and range of the end matching the opening at `items[i]`, whose range is
+/// `range` (an empty range after it when there is none).
+fn matching_end(items: &[Item], i: usize, range: &Range<usize>) -> (usize, Range<usize>) {
+    let mut depth = 0;
+    let mut j = i + 1;
+    loop {
+        match items.get(j) {
+            Some(Item::Open(..)) => depth += 1,
+            Some(Item::End(r)) if depth == 0 => return (j, r.clone()),
+            Some(Item::End(_)) => depth -= 1,
+            Some(_) => {}
+            None => return (j, range.end..range.end),
+        }
+        j += 1;
+    }
+}
+
+impl Expanded {
+    /// Adds a call; its number.
+    fn push_call(
+        &mut self,
+        call: &Call,
+        has_body: bool,
+        raw_body: Option<(String, usize)>,
+    ) -> usize {
+        let n = self.calls.len();
+        self.calls.push(Pending {
+            call: call.clone(),
+            has_body,
+            raw_body,
+        });
+        n
+    }
+
+    /// Copies `src[from..to]` to the text.
+    fn copy(&mut self, src: &str, from: usize, to: usize) {
+        if to > from {
+            self.map.push((self.text.len(), from, true));
+            self.text.push_str(&src[from..to]);
+        }
+    }
+
+    /// Puts `token` in place of `range` (the text before it copied from `pos`): as a
+    /// paragraph of its own when the item is alone on its line, else where it stands.
+    fn place(&mut self, src: &str, pos: &mut usize, range: Range<usize>, end: usize, token: &str) {
+        match alone_on_line(src, &(range.start..end)) {
+            Some((line_start, line_end)) if line_start >= *pos => {
+                self.copy(src, *pos, line_start);
+                let prefix = &src[line_start..range.start];
+                let quote = prefix.trim_end();
+                self.map.push((self.text.len(), range.start, false));
+                self.text
+                    .push_str(&format!("{quote}\n{prefix}{token}\n{quote}"));
+                *pos = line_end;
+            }
+            _ => {
+                self.copy(src, *pos, range.start);
+                self.map.push((self.text.len(), range.start, false));
+                self.text.push_str(token);
+                *pos = end;
+            }
+        }
+    }
 }
 
 /// A problem at a source offset: message and help.
@@ -653,359 +659,451 @@ impl Expansion<'_> {
     /// Checks a built-in's arguments and adds what its template needs.
     fn builtin(&mut self, spec: &Spec, p: &Pending, ctx: &mut Context) -> Result<(), Problem> {
         let call = &p.call;
-        let name = spec.name;
-        match (spec.body, p.has_body) {
-            (BodyRule::Required, false) => {
-                return Err((
-                    call.offset,
-                    format!("the shortcode `{name}` needs a body"),
-                    format!("write {{% {name}(...) %}}\n...\n{{% end %}}"),
-                ));
-            }
-            (BodyRule::None, true) => {
-                return Err((
-                    call.offset,
-                    format!("the shortcode `{name}` takes no body"),
-                    format!("write {{{{ {name}(...) }}}}"),
-                ));
-            }
-            _ => {}
-        }
-        for a in &call.args {
-            let Some(&(_, ty, _)) = spec.args.iter().find(|(n, _, _)| *n == a.name) else {
-                let names: Vec<&str> = spec.args.iter().map(|(n, _, _)| *n).collect();
-                return Err((
-                    a.offset,
-                    format!("the shortcode `{name}` has no argument `{}`", a.name),
-                    match crate::error::closest(&a.name, &names) {
-                        Some(c) => format!("did you mean `{c}`?"),
-                        None if names.is_empty() => format!("`{name}` takes no arguments"),
-                        None => format!("its arguments are: {}", names.join(", ")),
-                    },
-                ));
-            };
-            let ok = matches!(
-                (ty, &a.value),
-                (Ty::Str, ArgValue::Str(_))
-                    | (Ty::Int, ArgValue::Int(_))
-                    | (Ty::Bool, ArgValue::Bool(_))
-            );
-            if !ok {
-                return Err((
-                    a.offset,
-                    format!(
-                        "`{}` of `{name}` must be {}, not {}",
-                        a.name,
-                        ty.name(),
-                        a.value.type_name()
-                    ),
-                    match ty {
-                        Ty::Str => format!("put the value in quotes: {}=\"...\"", a.name),
-                        Ty::Int => format!("write a whole number: {}=30", a.name),
-                        Ty::Bool => format!("write {}=true or {}=false", a.name, a.name),
-                    },
-                ));
-            }
-        }
-        for &(arg, _, required) in spec.args {
-            if required && !call.args.iter().any(|a| a.name == arg) {
-                let help = if name == "figure" && arg == "alt" {
-                    "describe the image for readers who cannot see it: alt=\"...\"; write alt=\"\" only for a purely decorative image".to_string()
-                } else {
-                    format!("add {arg}=\"...\" to the call")
-                };
-                return Err((
-                    call.offset,
-                    format!("the shortcode `{name}` needs the argument `{arg}`"),
-                    help,
-                ));
-            }
-        }
-        let get = |arg: &str| -> Option<&Arg> { call.args.iter().find(|a| a.name == arg) };
-        let text = |arg: &str| -> Option<&str> {
-            match get(arg).map(|a| &a.value) {
-                Some(ArgValue::Str(s)) => Some(s.as_str()),
-                _ => None,
-            }
+        check_body(spec, call, p.has_body)?;
+        check_arg_types(spec, call)?;
+        check_required_args(spec, call)?;
+        let args = Args {
+            call,
+            name: spec.name,
         };
-        let int = |arg: &str| -> Option<i64> {
-            match get(arg).map(|a| &a.value) {
-                Some(ArgValue::Int(i)) => Some(*i),
-                _ => None,
-            }
-        };
-        let bad = |arg: &str, message: String, help: &str| -> Problem {
-            (
-                get(arg).map_or(call.offset, |a| a.offset),
-                message,
-                help.to_string(),
-            )
-        };
-        let link = |arg: &str| -> Result<(), Problem> {
-            match text(arg) {
-                Some(u) => check_link(u).map_err(|why| {
-                    bad(
-                        arg,
-                        format!("`{arg}` of `{name}`: {u:?} {why}"),
-                        "use an http(s) URL or a path on this site",
-                    )
-                }),
-                None => Ok(()),
-            }
-        };
-        let local = |arg: &str| -> Result<(), Problem> {
-            match text(arg) {
-                Some(u)
-                    if u.trim().is_empty()
-                        || u.contains("//")
-                        || crate::content::scheme_of(u).is_some() =>
-                {
-                    Err(bad(
-                        arg,
-                        format!("`{arg}` of `{name}` must be an image on this site, not {u:?}"),
-                        "an image from another site would be loaded before the reader clicks: give a path such as /images/poster.jpg, or leave it out",
-                    ))
-                }
-                _ => Ok(()),
-            }
-        };
-        let id_chars = |arg: &str,
-                        ok: &dyn Fn(char) -> bool,
-                        len: Range<usize>,
-                        what: &str|
-         -> Result<String, Problem> {
-            let v = text(arg).unwrap_or("").trim();
-            if len.contains(&v.chars().count()) && v.chars().all(ok) {
-                Ok(v.to_string())
-            } else {
-                Err(bad(
-                    arg,
-                    format!("`{arg}` of `{name}`: {v:?} is not {what}"),
-                    "copy it from the address of the post or video",
-                ))
-            }
-        };
-        let put =
-            |ctx: &mut Context, k: &'static str, v: String| ctx.insert_value(k, Value::from(v));
         for (arg, _, _) in spec.args {
-            if get(arg).is_none() {
+            if args.get(arg).is_none() {
                 ctx.insert_value(*arg, Value::none());
             }
         }
-        match name {
-            "figure" => {
-                let src = text("src").unwrap_or("");
-                if let Err(why) = check_link(src) {
-                    return Err(bad(
-                        "src",
-                        format!("`src` of `figure`: {src:?} {why}"),
-                        "use a path on this site or an http(s) URL",
-                    ));
-                }
-                link("link")?;
-                self.links.push(markdown::Link {
-                    dest: src.to_string(),
-                    offset: call.offset,
-                    is_image: true,
-                });
-                if let Some(l) = text("link") {
-                    self.links.push(markdown::Link {
-                        dest: l.to_string(),
-                        offset: call.offset,
-                        is_image: false,
-                    });
-                }
-                if get("link").is_some() && text("alt").is_some_and(|a| a.trim().is_empty()) {
-                    return Err(bad(
-                        "alt",
-                        "a linked `figure` needs alt text: it is the link's only name".into(),
-                        "describe where the link leads in alt=\"...\"",
-                    ));
-                }
-            }
-            "youtube" => {
-                let id = id_chars(
-                    "id",
-                    &|c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
-                    11..12,
-                    "a YouTube video id (11 letters, digits, - or _)",
-                )?;
-                local("poster")?;
-                let start = int("start").unwrap_or(0);
-                if start < 0 {
-                    return Err(bad(
-                        "start",
-                        "`start` of `youtube` is a number of seconds from 0".into(),
-                        "write start=90 to start at 1:30",
-                    ));
-                }
-                let t = if start > 0 {
-                    format!("&t={start}s")
-                } else {
-                    String::new()
-                };
-                let s = if start > 0 {
-                    format!("&start={start}")
-                } else {
-                    String::new()
-                };
-                put(
-                    ctx,
-                    "watch_url",
-                    format!("https://www.youtube.com/watch?v={id}{t}"),
-                );
-                put(
-                    ctx,
-                    "embed_url",
-                    format!("{YOUTUBE_FRAME_HOST}/embed/{id}?autoplay=1{s}"),
-                );
-                self.out.features.insert(FEATURE_YOUTUBE.into());
-            }
-            "vimeo" => {
-                let id = id_chars(
-                    "id",
-                    &|c| c.is_ascii_digit(),
-                    1..20,
-                    "a Vimeo video id (digits)",
-                )?;
-                local("poster")?;
-                put(ctx, "watch_url", format!("https://vimeo.com/{id}"));
-                put(
-                    ctx,
-                    "embed_url",
-                    format!("{VIMEO_FRAME_HOST}/video/{id}?autoplay=1&dnt=1"),
-                );
-                self.out.features.insert(FEATURE_VIMEO.into());
-            }
-            "x" | "tweet" => {
-                let user = id_chars(
-                    "user",
-                    &|c| c.is_ascii_alphanumeric() || c == '_',
-                    1..16,
-                    "an X user name (letters, digits and _)",
-                )?;
-                let id = id_chars("id", &|c| c.is_ascii_digit(), 1..25, "a post id (digits)")?;
-                put(ctx, "url", format!("https://x.com/{user}/status/{id}"));
-            }
-            "mastodon" => {
-                let url = text("url").unwrap_or("").trim();
-                let host_ok = url
-                    .strip_prefix("https://")
-                    .and_then(|r| r.split('/').next())
-                    .is_some_and(|h| !h.is_empty() && ioc::check(ioc::IocKind::Domain, h).is_ok());
-                if !host_ok || !url.contains("/@") {
-                    return Err(bad(
-                        "url",
-                        format!(
-                            "`url` of `mastodon`: {url:?} is not the https address of a Mastodon post"
-                        ),
-                        "copy the post's address, such as https://infosec.exchange/@user/111111111111111111",
-                    ));
-                }
-                let (host, path) = url["https://".len()..].split_once('/').unwrap_or(("", ""));
-                let account = path.split('/').next().unwrap_or("");
-                put(ctx, "host", host.to_string());
-                put(ctx, "account", format!("{account}@{host}"));
-            }
-            "gist" => {
-                let user = id_chars(
-                    "user",
-                    &|c| c.is_ascii_alphanumeric() || c == '-',
-                    1..40,
-                    "a GitHub user name",
-                )?;
-                let id = id_chars("id", &|c| c.is_ascii_alphanumeric(), 1..64, "a gist id")?;
-                put(ctx, "url", format!("https://gist.github.com/{user}/{id}"));
-            }
-            "callout" => {
-                let kind = text("kind").unwrap_or("note").trim().to_ascii_lowercase();
-                let Some(k) = crate::content::callouts::Kind::parse(&kind) else {
-                    return Err(bad(
-                        "kind",
-                        format!("`kind` of `callout`: {kind:?} is not a callout kind"),
-                        "use note, tip, important, warning or caution",
-                    ));
-                };
-                let fold = text("fold").unwrap_or("");
-                if !matches!(fold, "" | "open" | "closed") {
-                    return Err(bad(
-                        "fold",
-                        format!("`fold` of `callout`: {fold:?} is neither \"open\" nor \"closed\""),
-                        "write fold=\"closed\" for a callout folded shut, fold=\"open\" for one that can be folded",
-                    ));
-                }
-                put(ctx, "kind", k.name().to_string());
-                put(ctx, "label", k.label().to_string());
-            }
-            "cve" => {
-                let id = text("id").unwrap_or("").trim().to_ascii_uppercase();
-                if !is_cve_id(&id) {
-                    return Err(bad(
-                        "id",
-                        format!("`id` of `cve`: {id:?} is not a CVE id"),
-                        "write it as CVE-YYYY-NNNN, for example CVE-2024-3400",
-                    ));
-                }
-                put(ctx, "url", format!("{}{id}/", self.cve_prefix));
-                put(ctx, "record_url", crate::urls::cve_record(&id));
-                self.cves.push(id.clone());
-                put(ctx, "id", id);
-                // Filled by the CVE data layer where it has the record; absent otherwise.
-                ctx.insert_value("severity", Value::none());
-                ctx.insert_value("exploited", Value::none());
-            }
-            "attack" => {
-                let id = text("id").unwrap_or("").trim().to_ascii_uppercase();
-                let Some(url) = attack_url(&id) else {
-                    return Err(bad(
-                        "id",
-                        format!("`id` of `attack`: {id:?} is not a MITRE ATT&CK id"),
-                        "write a technique (T1059, T1059.001), tactic (TA0001), group (G0016), software (S0154) or mitigation (M1036) id",
-                    ));
-                };
-                put(ctx, "url", url);
-                put(ctx, "id", id);
-            }
-            "ioc" => {
-                let (raw, at) = p.raw_body.clone().unwrap_or_default();
-                let mut rows = Vec::new();
-                for (line, item) in ioc::parse_block(&raw) {
-                    let offset = at
-                        + raw
-                            .split_inclusive('\n')
-                            .take(line)
-                            .map(str::len)
-                            .sum::<usize>();
-                    match item {
-                        Ok(i) => {
-                            rows.push(ioc_value(&i));
-                            self.out.iocs.push(i);
-                        }
-                        Err(why) => self.problems.push((
-                            offset + (raw[offset - at..].len() - raw[offset - at..].trim_start().len()),
-                            format!("indicator of compromise: {why}"),
-                            "fix the value, or remove the line; one indicator per line, a note after ` # `".into(),
-                        )),
-                    }
-                }
-                if rows.is_empty() {
-                    return Err((
-                        call.offset,
-                        "the `ioc` block lists no indicators".into(),
-                        "write one indicator per line between {% ioc() %} and {% end %}".into(),
-                    ));
-                }
-                ctx.insert_value("iocs", Value::from(rows));
-                ctx.insert_value(
-                    "caption",
-                    get("title").map_or_else(Value::none, |a| a.value.to_tera()),
-                );
-                self.out.features.insert(FEATURE_IOC.into());
-            }
-            _ => {}
+        match spec.name {
+            "figure" => self.figure(&args),
+            "youtube" => self.youtube(&args, ctx),
+            "vimeo" => self.vimeo(&args, ctx),
+            "x" | "tweet" => x_post(&args, ctx),
+            "mastodon" => mastodon(&args, ctx),
+            "gist" => gist(&args, ctx),
+            "callout" => callout(&args, ctx),
+            "cve" => self.cve(&args, ctx),
+            "attack" => attack(&args, ctx),
+            "ioc" => self.ioc(&args, p, ctx),
+            _ => Ok(()),
+        }
+    }
+
+    /// `figure`: a safe image and link, recorded for `sitrep check`.
+    fn figure(&mut self, args: &Args) -> Result<(), Problem> {
+        let call = args.call;
+        let src = args.text("src").unwrap_or("");
+        if let Err(why) = check_link(src) {
+            return Err(args.bad(
+                "src",
+                format!("`src` of `figure`: {src:?} {why}"),
+                "use a path on this site or an http(s) URL",
+            ));
+        }
+        args.link("link")?;
+        self.links.push(markdown::Link {
+            dest: src.to_string(),
+            offset: call.offset,
+            is_image: true,
+        });
+        if let Some(l) = args.text("link") {
+            self.links.push(markdown::Link {
+                dest: l.to_string(),
+                offset: call.offset,
+                is_image: false,
+            });
+        }
+        if args.get("link").is_some() && args.text("alt").is_some_and(|a| a.trim().is_empty()) {
+            return Err(args.bad(
+                "alt",
+                "a linked `figure` needs alt text: it is the link's only name".into(),
+                "describe where the link leads in alt=\"...\"",
+            ));
         }
         Ok(())
     }
+
+    /// `youtube`: the video's watch and embed addresses.
+    fn youtube(&mut self, args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+        let id = args.id_chars(
+            "id",
+            &|c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+            11..12,
+            "a YouTube video id (11 letters, digits, - or _)",
+        )?;
+        args.local("poster")?;
+        let start = args.int("start").unwrap_or(0);
+        if start < 0 {
+            return Err(args.bad(
+                "start",
+                "`start` of `youtube` is a number of seconds from 0".into(),
+                "write start=90 to start at 1:30",
+            ));
+        }
+        let t = if start > 0 {
+            format!("&t={start}s")
+        } else {
+            String::new()
+        };
+        let s = if start > 0 {
+            format!("&start={start}")
+        } else {
+            String::new()
+        };
+        put(
+            ctx,
+            "watch_url",
+            format!("https://www.youtube.com/watch?v={id}{t}"),
+        );
+        put(
+            ctx,
+            "embed_url",
+            format!("{YOUTUBE_FRAME_HOST}/embed/{id}?autoplay=1{s}"),
+        );
+        self.out.features.insert(FEATURE_YOUTUBE.into());
+        Ok(())
+    }
+
+    /// `vimeo`: the video's watch and embed addresses.
+    fn vimeo(&mut self, args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+        let id = args.id_chars(
+            "id",
+            &|c| c.is_ascii_digit(),
+            1..20,
+            "a Vimeo video id (digits)",
+        )?;
+        args.local("poster")?;
+        put(ctx, "watch_url", format!("https://vimeo.com/{id}"));
+        put(
+            ctx,
+            "embed_url",
+            format!("{VIMEO_FRAME_HOST}/video/{id}?autoplay=1&dnt=1"),
+        );
+        self.out.features.insert(FEATURE_VIMEO.into());
+        Ok(())
+    }
+
+    /// `cve`: the id's pages, recorded for the page's CVE list.
+    fn cve(&mut self, args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+        let id = args.text("id").unwrap_or("").trim().to_ascii_uppercase();
+        if !is_cve_id(&id) {
+            return Err(args.bad(
+                "id",
+                format!("`id` of `cve`: {id:?} is not a CVE id"),
+                "write it as CVE-YYYY-NNNN, for example CVE-2024-3400",
+            ));
+        }
+        put(ctx, "url", format!("{}{id}/", self.cve_prefix));
+        put(ctx, "record_url", crate::urls::cve_record(&id));
+        self.cves.push(id.clone());
+        put(ctx, "id", id);
+        // Filled by the CVE data layer where it has the record; absent otherwise.
+        ctx.insert_value("severity", Value::none());
+        ctx.insert_value("exploited", Value::none());
+        Ok(())
+    }
+
+    /// `ioc`: the indicators of the raw body, one a line; a bad line is a problem of its own.
+    fn ioc(&mut self, args: &Args, p: &Pending, ctx: &mut Context) -> Result<(), Problem> {
+        let (raw, at) = p.raw_body.clone().unwrap_or_default();
+        let mut rows = Vec::new();
+        for (line, item) in ioc::parse_block(&raw) {
+            let offset = at
+                + raw
+                    .split_inclusive('\n')
+                    .take(line)
+                    .map(str::len)
+                    .sum::<usize>();
+            match item {
+                Ok(i) => {
+                    rows.push(ioc_value(&i));
+                    self.out.iocs.push(i);
+                }
+                Err(why) => self.problems.push((
+                    offset + (raw[offset - at..].len() - raw[offset - at..].trim_start().len()),
+                    format!("indicator of compromise: {why}"),
+                    "fix the value, or remove the line; one indicator per line, a note after ` # `"
+                        .into(),
+                )),
+            }
+        }
+        if rows.is_empty() {
+            return Err((
+                args.call.offset,
+                "the `ioc` block lists no indicators".into(),
+                "write one indicator per line between {% ioc() %} and {% end %}".into(),
+            ));
+        }
+        ctx.insert_value("iocs", Value::from(rows));
+        ctx.insert_value(
+            "caption",
+            args.get("title")
+                .map_or_else(Value::none, |a| a.value.to_tera()),
+        );
+        self.out.features.insert(FEATURE_IOC.into());
+        Ok(())
+    }
+}
+
+/// Whether a built-in call has a body when its shortcode needs one, and none when it takes none.
+fn check_body(spec: &Spec, call: &Call, has_body: bool) -> Result<(), Problem> {
+    let name = spec.name;
+    match (spec.body, has_body) {
+        (BodyRule::Required, false) => Err((
+            call.offset,
+            format!("the shortcode `{name}` needs a body"),
+            format!("write {{% {name}(...) %}}\n...\n{{% end %}}"),
+        )),
+        (BodyRule::None, true) => Err((
+            call.offset,
+            format!("the shortcode `{name}` takes no body"),
+            format!("write {{{{ {name}(...) }}}}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether every argument of a built-in call is one of its shortcode's, of the right type.
+fn check_arg_types(spec: &Spec, call: &Call) -> Result<(), Problem> {
+    let name = spec.name;
+    for a in &call.args {
+        let Some(&(_, ty, _)) = spec.args.iter().find(|(n, _, _)| *n == a.name) else {
+            let names: Vec<&str> = spec.args.iter().map(|(n, _, _)| *n).collect();
+            return Err((
+                a.offset,
+                format!("the shortcode `{name}` has no argument `{}`", a.name),
+                match crate::error::closest(&a.name, &names) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None if names.is_empty() => format!("`{name}` takes no arguments"),
+                    None => format!("its arguments are: {}", names.join(", ")),
+                },
+            ));
+        };
+        let ok = matches!(
+            (ty, &a.value),
+            (Ty::Str, ArgValue::Str(_))
+                | (Ty::Int, ArgValue::Int(_))
+                | (Ty::Bool, ArgValue::Bool(_))
+        );
+        if !ok {
+            return Err((
+                a.offset,
+                format!(
+                    "`{}` of `{name}` must be {}, not {}",
+                    a.name,
+                    ty.name(),
+                    a.value.type_name()
+                ),
+                match ty {
+                    Ty::Str => format!("put the value in quotes: {}=\"...\"", a.name),
+                    Ty::Int => format!("write a whole number: {}=30", a.name),
+                    Ty::Bool => format!("write {}=true or {}=false", a.name, a.name),
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a built-in call gives every argument its shortcode requires.
+fn check_required_args(spec: &Spec, call: &Call) -> Result<(), Problem> {
+    let name = spec.name;
+    for &(arg, _, required) in spec.args {
+        if required && !call.args.iter().any(|a| a.name == arg) {
+            let help = if name == "figure" && arg == "alt" {
+                "describe the image for readers who cannot see it: alt=\"...\"; write alt=\"\" only for a purely decorative image".to_string()
+            } else {
+                format!("add {arg}=\"...\" to the call")
+            };
+            return Err((
+                call.offset,
+                format!("the shortcode `{name}` needs the argument `{arg}`"),
+                help,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A built-in call's arguments (already checked against its spec), with the checks the
+/// built-ins share.
+struct Args<'c> {
+    call: &'c Call,
+    name: &'static str,
+}
+
+impl<'c> Args<'c> {
+    fn get(&self, arg: &str) -> Option<&'c Arg> {
+        self.call.args.iter().find(|a| a.name == arg)
+    }
+
+    fn text(&self, arg: &str) -> Option<&'c str> {
+        match self.get(arg).map(|a| &a.value) {
+            Some(ArgValue::Str(s)) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    fn int(&self, arg: &str) -> Option<i64> {
+        match self.get(arg).map(|a| &a.value) {
+            Some(ArgValue::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A problem at the argument `arg`, or at the call when it is absent.
+    fn bad(&self, arg: &str, message: String, help: &str) -> Problem {
+        (
+            self.get(arg).map_or(self.call.offset, |a| a.offset),
+            message,
+            help.to_string(),
+        )
+    }
+
+    /// Whether `arg`, when given, is a safe link.
+    fn link(&self, arg: &str) -> Result<(), Problem> {
+        let name = self.name;
+        match self.text(arg) {
+            Some(u) => check_link(u).map_err(|why| {
+                self.bad(
+                    arg,
+                    format!("`{arg}` of `{name}`: {u:?} {why}"),
+                    "use an http(s) URL or a path on this site",
+                )
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `arg`, when given, is an image on this site.
+    fn local(&self, arg: &str) -> Result<(), Problem> {
+        let name = self.name;
+        match self.text(arg) {
+            Some(u)
+                if u.trim().is_empty()
+                    || u.contains("//")
+                    || crate::content::scheme_of(u).is_some() =>
+            {
+                Err(self.bad(
+                    arg,
+                    format!("`{arg}` of `{name}` must be an image on this site, not {u:?}"),
+                    "an image from another site would be loaded before the reader clicks: give a path such as /images/poster.jpg, or leave it out",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `arg`, trimmed, when it has a length in `len` and only characters `ok` accepts.
+    fn id_chars(
+        &self,
+        arg: &str,
+        ok: &dyn Fn(char) -> bool,
+        len: Range<usize>,
+        what: &str,
+    ) -> Result<String, Problem> {
+        let name = self.name;
+        let v = self.text(arg).unwrap_or("").trim();
+        if len.contains(&v.chars().count()) && v.chars().all(ok) {
+            Ok(v.to_string())
+        } else {
+            Err(self.bad(
+                arg,
+                format!("`{arg}` of `{name}`: {v:?} is not {what}"),
+                "copy it from the address of the post or video",
+            ))
+        }
+    }
+}
+
+fn put(ctx: &mut Context, k: &'static str, v: String) {
+    ctx.insert_value(k, Value::from(v));
+}
+
+/// `x` and `tweet`: the post's address.
+fn x_post(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+    let user = args.id_chars(
+        "user",
+        &|c| c.is_ascii_alphanumeric() || c == '_',
+        1..16,
+        "an X user name (letters, digits and _)",
+    )?;
+    let id = args.id_chars("id", &|c| c.is_ascii_digit(), 1..25, "a post id (digits)")?;
+    put(ctx, "url", format!("https://x.com/{user}/status/{id}"));
+    Ok(())
+}
+
+/// `mastodon`: the post's host and account.
+fn mastodon(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+    let url = args.text("url").unwrap_or("").trim();
+    let host_ok = url
+        .strip_prefix("https://")
+        .and_then(|r| r.split('/').next())
+        .is_some_and(|h| !h.is_empty() && ioc::check(ioc::IocKind::Domain, h).is_ok());
+    if !host_ok || !url.contains("/@") {
+        return Err(args.bad(
+            "url",
+            format!("`url` of `mastodon`: {url:?} is not the https address of a Mastodon post"),
+            "copy the post's address, such as https://infosec.exchange/@user/111111111111111111",
+        ));
+    }
+    let (host, path) = url["https://".len()..].split_once('/').unwrap_or(("", ""));
+    let account = path.split('/').next().unwrap_or("");
+    put(ctx, "host", host.to_string());
+    put(ctx, "account", format!("{account}@{host}"));
+    Ok(())
+}
+
+/// `gist`: the gist's address.
+fn gist(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+    let user = args.id_chars(
+        "user",
+        &|c| c.is_ascii_alphanumeric() || c == '-',
+        1..40,
+        "a GitHub user name",
+    )?;
+    let id = args.id_chars("id", &|c| c.is_ascii_alphanumeric(), 1..64, "a gist id")?;
+    put(ctx, "url", format!("https://gist.github.com/{user}/{id}"));
+    Ok(())
+}
+
+/// `callout`: the kind's name and label, and a valid `fold`.
+fn callout(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+    let kind = args
+        .text("kind")
+        .unwrap_or("note")
+        .trim()
+        .to_ascii_lowercase();
+    let Some(k) = crate::content::callouts::Kind::parse(&kind) else {
+        return Err(args.bad(
+            "kind",
+            format!("`kind` of `callout`: {kind:?} is not a callout kind"),
+            "use note, tip, important, warning or caution",
+        ));
+    };
+    let fold = args.text("fold").unwrap_or("");
+    if !matches!(fold, "" | "open" | "closed") {
+        return Err(args.bad(
+            "fold",
+            format!("`fold` of `callout`: {fold:?} is neither \"open\" nor \"closed\""),
+            "write fold=\"closed\" for a callout folded shut, fold=\"open\" for one that can be folded",
+        ));
+    }
+    put(ctx, "kind", k.name().to_string());
+    put(ctx, "label", k.label().to_string());
+    Ok(())
+}
+
+/// `attack`: the id's page on the MITRE ATT&CK site.
+fn attack(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
+    let id = args.text("id").unwrap_or("").trim().to_ascii_uppercase();
+    let Some(url) = attack_url(&id) else {
+        return Err(args.bad(
+            "id",
+            format!("`id` of `attack`: {id:?} is not a MITRE ATT&CK id"),
+            "write a technique (T1059, T1059.001), tactic (TA0001), group (G0016), software (S0154) or mitigation (M1036) id",
+        ));
+    };
+    put(ctx, "url", url);
+    put(ctx, "id", id);
+    Ok(())
 }
 
 /// Whether the end of `html` is inside a tag (between `<` and `>`).

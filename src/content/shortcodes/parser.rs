@@ -111,13 +111,8 @@ pub fn scan(src: &str, skip: &[Range<usize>]) -> Result<Vec<Item>, ParseError> {
     let mut skip_at = 0;
     while let Some(found) = memchr::memchr(b'{', &bytes[i..]) {
         let at = i + found;
-        while skip_at < skip.len() && skip[skip_at].end <= at {
-            skip_at += 1;
-        }
-        if let Some(r) = skip.get(skip_at)
-            && r.start <= at
-        {
-            i = r.end;
+        if let Some(end) = skipped(skip, &mut skip_at, at) {
+            i = end;
             continue;
         }
         let Some(&kind) = bytes.get(at + 1).filter(|b| **b == b'{' || **b == b'%') else {
@@ -129,30 +124,7 @@ pub fn scan(src: &str, skip: &[Range<usize>]) -> Result<Vec<Item>, ParseError> {
         let mut p = Parser { src, pos: at + 2 };
         p.ws();
         if p.eat("/*") {
-            let Some(end) = src[p.pos..].find("*/") else {
-                return Err(err(
-                    at,
-                    format!("`{}/*` is never closed with `*/{close}`", &src[at..at + 2]),
-                    format!(
-                        "write `{}/* name() */{close}` to show a shortcode as text",
-                        &src[at..at + 2]
-                    ),
-                ));
-            };
-            let inner = &src[p.pos..p.pos + end];
-            p.pos += end + 2;
-            p.ws();
-            if !p.eat(close) {
-                return Err(err(
-                    p.pos,
-                    format!("expected `{close}` after `*/`"),
-                    "close the shown shortcode with `*/` and `}}` (or `%}`)",
-                ));
-            }
-            items.push(Item::Escaped(
-                format!("{}{inner}{close}", &src[at..at + 2]),
-                at..p.pos,
-            ));
+            items.push(escaped(&mut p, at, close)?);
             i = p.pos;
             continue;
         }
@@ -183,23 +155,7 @@ pub fn scan(src: &str, skip: &[Range<usize>]) -> Result<Vec<Item>, ParseError> {
             continue;
         }
         let args = p.args()?;
-        p.ws();
-        if !p.eat(close) {
-            let other = if body { "}}" } else { "%}" };
-            let help = if src[p.pos..].starts_with(other) {
-                format!(
-                    "a call opened with `{}` closes with `{close}`",
-                    &src[at..at + 2]
-                )
-            } else {
-                format!("close the call with `{close}`")
-            };
-            return Err(err(
-                p.pos,
-                format!("expected `{close}` after the arguments of `{name}`"),
-                help,
-            ));
-        }
+        close_call(&mut p, at, body, name)?;
         let call = Call {
             name: name.to_string(),
             args,
@@ -221,6 +177,70 @@ pub fn scan(src: &str, skip: &[Range<usize>]) -> Result<Vec<Item>, ParseError> {
         ));
     }
     Ok(items)
+}
+
+/// Where the skipped range holding `at` ends, if one does; `skip_at` moves past the ranges
+/// before `at`.
+fn skipped(skip: &[Range<usize>], skip_at: &mut usize, at: usize) -> Option<usize> {
+    while *skip_at < skip.len() && skip[*skip_at].end <= at {
+        *skip_at += 1;
+    }
+    skip.get(*skip_at).filter(|r| r.start <= at).map(|r| r.end)
+}
+
+/// A shortcode shown as text, `{{/* name() */}}`, opened at `at`; `p` is just after `/*`
+/// and ends after the closing `}}` or `%}`.
+fn escaped(p: &mut Parser, at: usize, close: &str) -> Result<Item, ParseError> {
+    let src = p.src;
+    let Some(end) = src[p.pos..].find("*/") else {
+        return Err(err(
+            at,
+            format!("`{}/*` is never closed with `*/{close}`", &src[at..at + 2]),
+            format!(
+                "write `{}/* name() */{close}` to show a shortcode as text",
+                &src[at..at + 2]
+            ),
+        ));
+    };
+    let inner = &src[p.pos..p.pos + end];
+    p.pos += end + 2;
+    p.ws();
+    if !p.eat(close) {
+        return Err(err(
+            p.pos,
+            format!("expected `{close}` after `*/`"),
+            "close the shown shortcode with `*/` and `}}` (or `%}`)",
+        ));
+    }
+    Ok(Item::Escaped(
+        format!("{}{inner}{close}", &src[at..at + 2]),
+        at..p.pos,
+    ))
+}
+
+/// Eats the `}}` (or `%}` for a call with a body) after the arguments of the call `name`
+/// opened at `at`.
+fn close_call(p: &mut Parser, at: usize, body: bool, name: &str) -> Result<(), ParseError> {
+    let src = p.src;
+    let close = if body { "%}" } else { "}}" };
+    p.ws();
+    if !p.eat(close) {
+        let other = if body { "}}" } else { "%}" };
+        let help = if src[p.pos..].starts_with(other) {
+            format!(
+                "a call opened with `{}` closes with `{close}`",
+                &src[at..at + 2]
+            )
+        } else {
+            format!("close the call with `{close}`")
+        };
+        return Err(err(
+            p.pos,
+            format!("expected `{close}` after the arguments of `{name}`"),
+            help,
+        ));
+    }
+    Ok(())
 }
 
 struct Parser<'a> {
