@@ -1188,6 +1188,14 @@ struct Spec {
     body: BodyRule,
 }
 
+/// `x` and its other name `tweet` take the same arguments.
+const X_POST_ARGS: &[(&str, Ty, bool)] = &[
+    ("user", Ty::Str, true),
+    ("id", Ty::Str, true),
+    ("text", Ty::Str, false),
+    ("date", Ty::Str, false),
+];
+
 const BUILTINS: &[Spec] = &[
     Spec {
         name: "figure",
@@ -1223,22 +1231,12 @@ const BUILTINS: &[Spec] = &[
     },
     Spec {
         name: "x",
-        args: &[
-            ("user", Ty::Str, true),
-            ("id", Ty::Str, true),
-            ("text", Ty::Str, false),
-            ("date", Ty::Str, false),
-        ],
+        args: X_POST_ARGS,
         body: BodyRule::None,
     },
     Spec {
         name: "tweet",
-        args: &[
-            ("user", Ty::Str, true),
-            ("id", Ty::Str, true),
-            ("text", Ty::Str, false),
-            ("date", Ty::Str, false),
-        ],
+        args: X_POST_ARGS,
         body: BodyRule::None,
     },
     Spec {
