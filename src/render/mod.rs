@@ -136,6 +136,8 @@ pub struct Renderer<'a> {
     images: Option<&'a images::Images>,
     /// Threat intelligence from the data files ([`Renderer::with_intel`]).
     intel: Option<intel::IntelView<'a>>,
+    /// A search index built already (`serve` keeps one); none: built when planned.
+    search: Option<&'a search::index::Index>,
 }
 
 impl<'a> Renderer<'a> {
@@ -189,7 +191,14 @@ impl<'a> Renderer<'a> {
             syntax_css,
             images: None,
             intel: None,
+            search: None,
         }
+    }
+
+    /// This renderer, planning the search index from `index` instead of building one.
+    pub fn with_search(mut self, index: Option<&'a search::index::Index>) -> Self {
+        self.search = index;
+        self
     }
 
     /// This renderer, showing the images `images` prepared and planning their outputs.
