@@ -10,6 +10,7 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+mod cve_facts;
 pub mod deploy;
 pub mod editorial;
 pub mod feeds;

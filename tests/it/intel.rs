@@ -619,3 +619,124 @@ fn warm_builds_equal_cold_builds_when_data_changes() {
             .contains("class=\"attack\"")
     );
 }
+
+/// The cards of `cve` shortcodes in `html`, as text, in order.
+fn cards(html: &str) -> Vec<String> {
+    text_of(html, ".content .cve-card")
+}
+
+#[test]
+fn cve_shortcode_cards_get_severity_and_exploited_from_the_data() {
+    let s = site();
+    // CVE-2024-6387 is named only in a shortcode here (and in another post's front matter);
+    // CVE-2024-9999 is known to no data file.
+    s.write(
+        "content/posts/cards.md",
+        &post(
+            "Cards",
+            "2024-12-01",
+            "",
+            "See {{ cve(id=\"cve-2024-3400\") }} and {{ cve(id=\"CVE-2024-6387\") }}.\n\n> {{ cve(id=\"CVE-2024-9999\") }}\n",
+        ),
+    );
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\n{{ cve(id=\"CVE-2025-53770\") }}\n",
+    );
+    s.build(&[]).ok();
+    let page = s.read("posts/cards/index.html");
+    assert_eq!(
+        cards(&page),
+        [
+            "CVE-2024-3400 Critical severity, CVSS 10.0 Exploited",
+            "CVE-2024-6387 High severity, CVSS 8.1",
+            "CVE-2024-9999",
+        ],
+        "{page}"
+    );
+    // Text and class, not colour alone; no placeholder is left.
+    assert!(page.contains("<span class=\"sev sev-critical\">Critical<span class=\"visually-hidden\"> severity, CVSS</span> 10.0</span> <span class=\"kev-mark\">Exploited</span></span>"), "{page}");
+    assert!(!page.contains("cve-facts"), "{page}");
+    // The post's CVE list holds the ids named only in shortcodes.
+    assert_eq!(
+        text_of(&page, ".post-cves .cve-id"),
+        ["CVE-2024-3400", "CVE-2024-6387", "CVE-2024-9999"]
+    );
+    // A standalone page's card gets the facts too (the id is a post's CVE as well).
+    let notes = s.read("notes/index.html");
+    assert_eq!(
+        cards(&notes),
+        ["CVE-2025-53770 Critical severity, CVSS 9.8 Exploited"],
+        "{notes}"
+    );
+    // Feeds show the card without facts, and without a placeholder's markup changing.
+    let rss = s.read("rss.xml");
+    assert!(rss.contains("CVE-2024-3400"), "{rss}");
+    assert!(!rss.contains("Exploited"), "{rss}");
+    // A theme's own partial decides what the facts look like.
+    s.write(
+        "templates/partials/cve_facts.html",
+        "{% if cve.intel and cve.intel.kev %}<b class=\"kev\">KEV {{ cve.id }}</b>{% endif %}",
+    );
+    s.build(&[]).ok();
+    let page = s.read("posts/cards/index.html");
+    assert_eq!(
+        cards(&page),
+        [
+            "CVE-2024-3400KEV CVE-2024-3400",
+            "CVE-2024-6387",
+            "CVE-2024-9999"
+        ]
+    );
+}
+
+#[test]
+fn cve_cards_follow_data_changes_in_warm_builds() {
+    let s = site();
+    s.write(
+        "content/posts/cards.md",
+        &post(
+            "Cards",
+            "2024-12-01",
+            "",
+            "Only here: {{ cve(id=\"CVE-2025-53770\") }}.\n",
+        ),
+    );
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\n{{ cve(id=\"CVE-2025-53770\") }}\n",
+    );
+    s.build(&[]).ok();
+    assert!(s.read("posts/cards/index.html").contains("kev-mark"));
+    let kev: serde_json::Value = serde_json::from_str(&fixture_text("kev.json")).unwrap();
+    let mut slim = kev.clone();
+    slim["vulnerabilities"] = serde_json::Value::Array(
+        kev["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["cveID"] != "CVE-2025-53770")
+            .cloned()
+            .collect(),
+    );
+    s.write(
+        "data/kev.json",
+        &serde_json::to_string_pretty(&slim).unwrap(),
+    );
+    let warm = s.build(&[]).ok();
+    let cold = s.root().join("cold-out");
+    s.build(&["--no-cache", "--output", "cold-out"]).ok();
+    assert_eq!(snapshot(&s.public()), snapshot(&cold), "{}", warm.stdout);
+    for page in ["posts/cards/index.html", "notes/index.html"] {
+        let html = s.read(page);
+        assert!(!html.contains("kev-mark"), "{page}: {html}");
+        assert!(html.contains("sev-critical"), "{page}: {html}");
+    }
+    // The record gone too: the cards show the id alone.
+    s.remove("data/cve/2025/53xxx/CVE-2025-53770.json");
+    s.build(&[]).ok();
+    let _ = std::fs::remove_dir_all(&cold);
+    s.build(&["--no-cache", "--output", "cold-out"]).ok();
+    assert_eq!(snapshot(&s.public()), snapshot(&cold), "record removed");
+    assert_eq!(cards(&s.read("posts/cards/index.html")), ["CVE-2025-53770"]);
+}

@@ -49,6 +49,55 @@ pub const DIR: &str = "shortcodes/";
 pub const FEATURE_YOUTUBE: &str = "youtube";
 pub const FEATURE_VIMEO: &str = "vimeo";
 pub const FEATURE_IOC: &str = "ioc";
+/// A `cve` card whose facts (severity, exploited) the render stage fills in
+/// ([`fill_cve_facts`]).
+pub const FEATURE_CVE: &str = "cve";
+
+/// The placeholder of a `cve` card's facts: shortcodes run at parse time and are cached
+/// with the body, while CVE data is read after indexing, so the card carries this empty
+/// element and the render stage replaces it with `partials/cve_facts.html`.
+const CVE_FACTS_OPEN: &str = "<span class=\"cve-facts\" data-cve=\"";
+const CVE_FACTS_CLOSE: &str = "\"></span>";
+
+/// The placeholder of the facts of CVE `id` (an element with no content, so that where it
+/// is not filled, in feeds, it shows nothing).
+pub fn cve_facts_placeholder(id: &str) -> String {
+    let mut out = String::from(CVE_FACTS_OPEN);
+    crate::support::escape::html_into(id, &mut out);
+    out.push_str(CVE_FACTS_CLOSE);
+    out
+}
+
+/// `html` with each placeholder of [`cve_facts_placeholder`] replaced by `fill(id)`.
+/// Only placeholders holding a well-formed CVE id are replaced (anything else is raw HTML
+/// an author wrote, left as it is); `fill`'s first error stops the work.
+pub fn fill_cve_facts<E>(
+    html: &str,
+    mut fill: impl FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(i) = rest.find(CVE_FACTS_OPEN) {
+        let after = &rest[i + CVE_FACTS_OPEN.len()..];
+        let id = after
+            .find(CVE_FACTS_CLOSE)
+            .map(|e| &after[..e])
+            .filter(|id| is_cve_id(id));
+        match id {
+            Some(id) => {
+                out.push_str(&rest[..i]);
+                out.push_str(&fill(id)?);
+                rest = &after[id.len() + CVE_FACTS_CLOSE.len()..];
+            }
+            None => {
+                out.push_str(&rest[..i + CVE_FACTS_OPEN.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
 
 /// The hosts an embed's iframe loads from, after the reader's click.
 pub const YOUTUBE_FRAME_HOST: &str = "https://www.youtube-nocookie.com";
@@ -793,10 +842,9 @@ impl Expansion<'_> {
         put(ctx, "url", format!("{}{id}/", self.cve_prefix));
         put(ctx, "record_url", crate::urls::cve_record(&id));
         self.cves.push(id.clone());
+        ctx.insert_value("facts", Value::safe_string(&cve_facts_placeholder(&id)));
         put(ctx, "id", id);
-        // Filled by the CVE data layer where it has the record; absent otherwise.
-        ctx.insert_value("severity", Value::none());
-        ctx.insert_value("exploited", Value::none());
+        self.out.features.insert(FEATURE_CVE.into());
         Ok(())
     }
 
