@@ -573,15 +573,8 @@ impl Expansion<'_> {
             if closing {
                 match open.pop() {
                     Some((m, start)) if m == n => {
-                        let body_html = out[start..].to_string();
-                        out.truncate(start);
                         done[n] = true;
-                        if let Some(html) = self.call(pending, Some(&body_html)) {
-                            out.push_str(&html);
-                            if alone {
-                                out.push('\n');
-                            }
-                        }
+                        self.emit(pending, &mut out, start, true, &mut rest, alone);
                     }
                     other => {
                         if let Some(o) = other {
@@ -602,12 +595,8 @@ impl Expansion<'_> {
                 open.push((n, out.len()));
             } else {
                 done[n] = true;
-                if let Some(html) = self.call(pending, None) {
-                    out.push_str(&html);
-                    if alone {
-                        out.push('\n');
-                    }
-                }
+                let start = out.len();
+                self.emit(pending, &mut out, start, false, &mut rest, alone);
             }
         }
         out.push_str(rest);
@@ -635,6 +624,104 @@ impl Expansion<'_> {
             }
         }
         out
+    }
+
+    /// Renders call `p` in place of `out[start..]` (its body's HTML when `has_body`), the
+    /// HTML after it being `rest`. A call whose output is a block (a `<div>`, `<details>`,
+    /// `<figure>`...) standing in a paragraph, as in a list item, a quote or running text
+    /// (`- {% details(summary="x") %}text{% end %}`), splits the paragraph: a block inside
+    /// `<p>` is not valid HTML. The text of the paragraph before it and after it stays in
+    /// paragraphs of its own, and the part of its body inside the paragraph becomes one.
+    fn emit(
+        &mut self,
+        p: &Pending,
+        out: &mut String,
+        start: usize,
+        has_body: bool,
+        rest: &mut &str,
+        alone: bool,
+    ) {
+        let opened_in_p = open_paragraph(&out[..start]);
+        let closed_in_p = open_paragraph(out);
+        let body = has_body.then(|| out[start..].to_string());
+        out.truncate(start);
+        if body.as_deref().is_some_and(|b| !containers_balanced(b)) {
+            self.problems.push((
+                p.call.offset,
+                format!(
+                    "the body of `{}` is cut apart by the Markdown around it (a list, quote or table ends inside it)",
+                    p.call.name
+                ),
+                "indent `{% end %}` like the text of the list item it starts in, or quote it with `>` like the quote it starts in; or put the call and `{% end %}` each on a line of its own, at the same level of the text".into(),
+            ));
+            return;
+        }
+        let mark = self.mark(&p.call.name);
+        let Some(mut html) = self.call(p, body.as_deref()) else {
+            return;
+        };
+        if !(opened_in_p || closed_in_p) || !is_block(&html) {
+            out.push_str(&html);
+            if alone {
+                out.push('\n');
+            }
+            return;
+        }
+        if let Some(body) = &body {
+            let fixed = paragraphs_closed(body, opened_in_p);
+            if &fixed != body {
+                // Rendered again with the body's paragraphs whole; what the first render
+                // recorded is undone first.
+                self.rewind(mark, &p.call.name);
+                match self.call(p, Some(&fixed)) {
+                    Some(again) => html = again,
+                    None => return,
+                }
+            }
+        }
+        if opened_in_p {
+            let kept = out.trim_end().len();
+            out.truncate(kept);
+            match out.strip_suffix("<p>") {
+                Some(o) => {
+                    let kept = o.len();
+                    out.truncate(kept);
+                }
+                None => out.push_str("</p>\n"),
+            }
+        }
+        out.push_str(&html);
+        out.push('\n');
+        if closed_in_p {
+            let r = rest.trim_start();
+            match r.strip_prefix("</p>") {
+                Some(after) => *rest = after.strip_prefix('\n').unwrap_or(after),
+                None => {
+                    *rest = r;
+                    out.push_str("<p>");
+                }
+            }
+        }
+    }
+
+    /// What rendering a call records, to undo it ([`Expansion::rewind`]).
+    fn mark(&self, name: &str) -> (usize, usize, usize, usize, usize) {
+        (
+            self.problems.len(),
+            self.cves.len(),
+            self.links.len(),
+            self.out.iocs.len(),
+            self.nth.get(name).copied().unwrap_or(0),
+        )
+    }
+
+    fn rewind(&mut self, mark: (usize, usize, usize, usize, usize), name: &str) {
+        let (problems, cves, links, iocs, nth) = mark;
+        self.problems.truncate(problems);
+        self.cves.truncate(cves);
+        self.links.truncate(links);
+        self.out.iocs.truncate(iocs);
+        self.nth.insert(name.to_string(), nth);
     }
 
     /// Renders one call; problems are recorded and give `None`.
@@ -1154,6 +1241,129 @@ fn attack(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Whether `html` ends inside a paragraph (`<p>` opened and not closed).
+fn open_paragraph(html: &str) -> bool {
+    match (html.rfind("<p>"), html.rfind("</p>")) {
+        (Some(o), Some(c)) => o > c,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Whether the elements that hold blocks (lists, quotes, tables...) open and close in
+/// pairs in `html`: when not, a body began in one and ended outside it. Paragraphs are
+/// left out, [`paragraphs_closed`] mends those.
+fn containers_balanced(html: &str) -> bool {
+    const CONTAINERS: &[&str] = &[
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "td",
+        "th",
+        "div",
+        "details",
+        "section",
+        "aside",
+        "figure",
+        "dl",
+        "dt",
+        "dd",
+    ];
+    let mut stack: Vec<&str> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let closing = rest.starts_with('/');
+        let name_from = usize::from(closing);
+        let name_len = rest[name_from..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - name_from);
+        let name = &rest[name_from..name_from + name_len];
+        let Some(&tag) = CONTAINERS.iter().find(|t| t.eq_ignore_ascii_case(name)) else {
+            continue;
+        };
+        if closing {
+            if stack.pop() != Some(tag) {
+                return false;
+            }
+        } else {
+            stack.push(tag);
+        }
+    }
+    stack.is_empty()
+}
+
+/// Elements that cannot stand in a paragraph.
+const BLOCK_TAGS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "fieldset",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
+];
+
+/// Whether a call's output starts with a block element.
+fn is_block(html: &str) -> bool {
+    let Some(tag) = html.trim_start().strip_prefix('<') else {
+        return false;
+    };
+    let name_len = tag
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(tag.len());
+    BLOCK_TAGS.contains(&tag[..name_len].to_ascii_lowercase().as_str())
+}
+
+/// A body's HTML cut from a paragraph made whole: opened where the body starts inside a
+/// paragraph (`opened_in_p`), closed where it ends inside one; empty paragraphs go.
+fn paragraphs_closed(body: &str, opened_in_p: bool) -> String {
+    let mut out = String::with_capacity(body.len() + 8);
+    if opened_in_p {
+        out.push_str("<p>");
+        out.push_str(body.trim());
+    } else {
+        out.push_str(body.trim_end());
+    }
+    if open_paragraph(&out) {
+        out.push_str("</p>");
+    }
+    let mut s = out.as_str();
+    while let Some(r) = s.strip_prefix("<p></p>") {
+        s = r.trim_start();
+    }
+    while let Some(r) = s.strip_suffix("<p></p>") {
+        s = r.trim_end();
+    }
+    s.to_string()
+}
+
 /// Whether the end of `html` is inside a tag (between `<` and `>`).
 fn inside_tag(html: &str) -> bool {
     match (html.rfind('<'), html.rfind('>')) {
@@ -1422,6 +1632,192 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains('\u{E000}'), "{html}");
+    }
+
+    /// Runs with the built-ins and the site templates `extra` (name, text).
+    fn run_with(body: &str, extra: &[(&str, &str)]) -> (Body, Vec<Diagnostic>) {
+        let mut files = BTreeMap::new();
+        crate::render::theme::embedded_templates_into(&mut files);
+        for (name, text) in extra {
+            files.insert(
+                format!("{DIR}{name}.html"),
+                TemplateFile {
+                    text: (*text).to_string(),
+                    shown: PathBuf::from(format!("templates/{DIR}{name}.html")),
+                },
+            );
+        }
+        let mut o = opts();
+        o.shortcodes = Shortcodes::new(&files, "/", "https://example.com").map(Arc::new);
+        let mut errors = Vec::new();
+        let out = render(
+            Path::new("content/posts/t.md"),
+            body,
+            5,
+            &o,
+            &mut Highlighter::new().session(),
+            &mut errors,
+        );
+        (out, errors)
+    }
+
+    /// No block element inside a paragraph, and every container closed where it opened.
+    fn assert_valid(html: &str) {
+        assert!(containers_balanced(html), "{html}");
+        let mut rest = html;
+        while let Some(i) = rest.find("<p>") {
+            let para = &rest[i..];
+            let end = para.find("</p>").expect(html);
+            assert!(
+                !para[3..end].contains("<p>")
+                    && !is_block(&para[3..end])
+                    && !BLOCK_TAGS
+                        .iter()
+                        .any(|t| para[3..end].contains(&format!("<{t} "))
+                            || para[3..end].contains(&format!("<{t}>"))),
+                "block in a paragraph: {html}"
+            );
+            rest = &para[end..];
+        }
+    }
+
+    #[test]
+    fn body_calls_in_list_items_and_quotes() {
+        let (out, errors) = run(concat!(
+            "- {% details(summary=\"x\") %}text *em*{% end %}\n",
+            "- {% details(summary=\"multi\") %}\n  para one\n\n  para two\n  {% end %}\n",
+            "- last\n\n",
+            "> {% callout(kind=\"warning\") %}quoted *body*{% end %}\n\n",
+            "> {{ cve(id=\"CVE-2024-3400\") }}\n\n",
+            "- > {% callout(kind=\"tip\") %}deep{% end %}\n",
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert_valid(html);
+        assert!(
+            html.starts_with("<ul>\n<li>\n<details class=\"details\">\n<summary>x</summary>\n<p>text <em>em</em></p></details>\n</li>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<summary>multi</summary>\n<p>para one</p>\n<p>para two</p></details>\n</li>\n<li>\n<p>last</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<blockquote>\n<div class=\"callout callout-warning\" role=\"note\">\n<p class=\"callout-title\"><span class=\"callout-label\">Warning</span></p>\n<p>quoted <em>body</em></p></div>\n</blockquote>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<blockquote>\n<span class=\"cve-card\"><a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<li>\n<blockquote>\n<div class=\"callout callout-tip\" role=\"note\">"),
+            "{html}"
+        );
+        assert!(!html.contains(MARK), "{html}");
+        assert_eq!(out.rendered.cves, ["CVE-2024-3400"]);
+    }
+
+    #[test]
+    fn a_block_in_running_text_splits_its_paragraph() {
+        let (out, errors) = run(
+            "Before {% details(summary=\"s\") %}inside{% end %} after.\n\nWatch {{ youtube(id=\"aqz-KE-bpKQ\") }} now.\n\n1. tight {% details(summary=\"t\") %}x{% end %}\n2. two\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert_valid(html);
+        assert!(
+            html.starts_with("<p>Before</p>\n<details class=\"details\">\n<summary>s</summary>\n<p>inside</p></details>\n<p>after.</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>Watch</p>\n<figure class=\"embed"),
+            "{html}"
+        );
+        assert!(html.contains("</figure>\n<p>now.</p>"), "{html}");
+        // A tight list item holds no paragraph: the block stays where it is.
+        assert!(
+            html.contains(
+                "<li>tight <details class=\"details\">\n<summary>t</summary>\nx</details></li>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn site_body_shortcodes_stay_inline_or_split_by_their_output() {
+        let (out, errors) = run_with(
+            "A {% mark() %}word{% end %} b.\n\n- {% boxed() %}one{% end %}\n\n  {% boxed() %}two{% end %} c\n",
+            &[
+                ("mark", "<mark>{{ body }}</mark>"),
+                (
+                    "boxed",
+                    "<div class=\"box\" id=\"b{{ nth }}\">{{ body }}</div>",
+                ),
+            ],
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert_valid(html);
+        assert!(html.starts_with("<p>A <mark>word</mark> b.</p>"), "{html}");
+        // Each call counted once, though a block in a paragraph is rendered twice.
+        assert!(
+            html.contains("<div class=\"box\" id=\"b1\"><p>one</p></div>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div class=\"box\" id=\"b2\"><p>two</p></div>\n<p>c</p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn hostile_arguments_in_list_items_and_quotes_are_text() {
+        let (out, errors) = run(
+            "- {% details(summary=\"\\\"><script>alert(1)</script>\") %}t{% end %}\n\n  more\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert!(
+            html.contains(
+                "<summary>&quot;&gt;&lt;script&gt;alert(1)&lt;&#x2F;script&gt;</summary>"
+            ) || html
+                .contains("<summary>&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</summary>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script"), "{html}");
+        let (_, errors) = run("text\n\n> {{ cve(id=\"\\\"><script>\") }}\n");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].line, errors[0].column), (Some(7), Some(10)));
+        assert!(
+            errors[0]
+                .message
+                .contains("\"\\\"><SCRIPT>\" is not a CVE id"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn bodies_cut_apart_by_lists_and_quotes_are_errors() {
+        for (body, line, col) in [
+            ("- {% details(summary=\"x\") %}\ntext\n\n{% end %}\n", 5, 3),
+            (
+                "Intro.\n\n> {% details(summary=\"q\") %}\n> in quote\n\n{% end %}\n",
+                7,
+                3,
+            ),
+            ("- a\n- {% callout() %}b\n\nc {% end %}\n", 6, 3),
+        ] {
+            let (_, errors) = run(body);
+            assert_eq!(errors.len(), 1, "{body}: {errors:?}");
+            assert!(errors[0].message.contains("cut apart"), "{}", errors[0]);
+            assert_eq!(
+                (errors[0].line, errors[0].column),
+                (Some(line), Some(col)),
+                "{body}"
+            );
+        }
     }
 
     #[test]
