@@ -334,6 +334,7 @@ struct Body {
 fn render_body(
     file: &Path,
     parsed: &Parsed<'_>,
+    page: &super::shortcodes::PageVars<'_>,
     md_opts: &markdown::Options,
     hl: &mut Session<'_>,
     r: &mut FileResult,
@@ -343,6 +344,7 @@ fn render_body(
         file,
         parsed.body,
         parsed.body_line,
+        page,
         md_opts,
         hl,
         &mut r.errors,
@@ -415,6 +417,19 @@ struct Checked {
     image: Option<String>,
     aliases: Vec<String>,
     iocs: Vec<super::ioc::Ioc>,
+}
+
+impl Checked {
+    /// What shortcode templates get as `page`.
+    fn page_vars(&self) -> super::shortcodes::PageVars<'_> {
+        super::shortcodes::PageVars {
+            title: &self.title,
+            route: &self.route,
+            date: self.date,
+            tags: &self.tags,
+            cves: &self.cves,
+        }
+    }
 }
 
 /// Checks every front matter field of a parsed file: the fields, or `None` with the
@@ -503,7 +518,7 @@ pub(super) fn build(
         links,
         iocs: body_iocs,
         features,
-    } = render_body(file, parsed, settings.md_opts, hl, r);
+    } = render_body(file, parsed, &c.page_vars(), settings.md_opts, hl, r);
     c.iocs.extend(body_iocs);
     add_cves(&mut c.cves, &mut c.seen_cves, &body.cves);
     for id in &body.attack {

@@ -235,6 +235,51 @@ fn shortcodes_embeds_and_iocs_warm_equals_cold() {
 }
 
 #[test]
+fn shortcodes_reading_site_and_page_warm_equals_cold() {
+    let s = site();
+    s.write(
+        "templates/shortcodes/byline.html",
+        "<p class=\"byline\">{{ page.title }} ({{ page.date }}, {{ page.tags | join(sep=\" \") }}) on {{ site.title }}: {{ page.permalink }}</p>\n",
+    );
+    s.write(
+        "content/posts/p5.md",
+        &post(
+            "Post 5",
+            "2024-01-05",
+            "tags: [x]\n",
+            "{{ byline() }}\n\nFive.\n",
+        ),
+    );
+    s.build(&[]).ok();
+    assert!(
+        s.read("posts/p5/index.html")
+            .contains("<p class=\"byline\">Post 5 (2024-01-05, x) on ")
+    );
+    // The site's title and base URL change: the body is expanded again.
+    let toml = std::fs::read_to_string(s.root().join("site.toml")).unwrap();
+    let retitled = toml.replacen("title = \"", "title = \"Renamed ", 1);
+    assert_ne!(toml, retitled);
+    s.write("site.toml", &retitled);
+    assert_warm_equals_cold(&s, "site title edit");
+    assert!(s.read("posts/p5/index.html").contains(" on Renamed "));
+    // The page's own fields change with its file.
+    s.write(
+        "content/posts/p5.md",
+        &post(
+            "Post five",
+            "2024-01-05",
+            "tags: [y, z]\n",
+            "{{ byline() }}\n\nFive.\n",
+        ),
+    );
+    assert_warm_equals_cold(&s, "page title edit");
+    assert!(
+        s.read("posts/p5/index.html")
+            .contains("<p class=\"byline\">Post five (2024-01-05, y z) on Renamed ")
+    );
+}
+
+#[test]
 fn output_files_changed_by_hand_are_rewritten() {
     let s = site();
     s.build(&[]).ok();

@@ -38,7 +38,9 @@ use crate::content::ioc::{self, Ioc};
 use crate::content::markdown::{self, Rendered, is_cve_id};
 use crate::error::{Diagnostic, line_col};
 use crate::render::theme::TemplateFile;
+use crate::support::date::Date;
 use crate::support::fingerprint::{Builder, Fingerprint};
+use crate::urls::Urls;
 use parser::{Arg, ArgValue, Call, Item};
 
 /// Where shortcode templates live, under `templates/`.
@@ -113,6 +115,10 @@ pub struct Shortcodes {
     fingerprint: Fingerprint,
     /// Link to the home page (`/` or `/blog/`), for templates.
     root_url: String,
+    /// The site's links, for `page.url` and `page.permalink`.
+    urls: Urls,
+    /// What templates get as `site` (see [`Shortcodes::new`]).
+    site: Value,
 }
 
 impl std::fmt::Debug for Shortcodes {
@@ -126,16 +132,20 @@ impl std::fmt::Debug for Shortcodes {
 
 impl Shortcodes {
     /// The shortcode templates among a build's templates (after the site's overrides).
-    /// `None` when one does not parse: `render::templates` reports that error with its line.
+    /// `site` is what templates get as `site`: only values the content cache's key covers
+    /// (`render::config_site_value`, from the config), as shortcodes run while content is
+    /// read and their output is cached with the body. `None` when a template does not
+    /// parse: `render::templates` reports that error with its line.
     pub fn new(
         templates: &BTreeMap<String, TemplateFile>,
-        root_url: &str,
-        origin: &str,
+        urls: &Urls,
+        site: Value,
     ) -> Option<Shortcodes> {
+        let root_url = urls.url("");
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
         tera.set_escape_fn(crate::support::escape::html_to);
-        crate::render::templates::register_filters(&mut tera, origin);
+        crate::render::templates::register_filters(&mut tera, urls.origin());
         let ours: Vec<(&String, &TemplateFile)> = templates
             .iter()
             .filter(|(n, _)| n.starts_with(DIR) && n.ends_with(".html"))
@@ -146,11 +156,16 @@ impl Shortcodes {
             .iter()
             .map(|(n, _)| n[DIR.len()..n.len() - ".html".len()].to_string())
             .collect();
+        let site_json = serde_json::to_vec(&site).unwrap_or_default();
         let fingerprint = ours
             .iter()
-            .fold(Builder::new("shortcodes").str(root_url), |b, (n, f)| {
-                b.str(n).str(&f.text)
-            })
+            .fold(
+                Builder::new("shortcodes")
+                    .str(&root_url)
+                    .str(urls.base_url())
+                    .fp(crate::support::fingerprint::of_bytes(&site_json)),
+                |b, (n, f)| b.str(n).str(&f.text),
+            )
             .finish();
         Some(Shortcodes {
             tera,
@@ -160,7 +175,9 @@ impl Shortcodes {
                 .collect(),
             names,
             fingerprint,
-            root_url: root_url.to_string(),
+            root_url,
+            urls: urls.clone(),
+            site,
         })
     }
 
@@ -168,12 +185,56 @@ impl Shortcodes {
     pub fn builtin() -> Option<Shortcodes> {
         let mut files = BTreeMap::new();
         crate::render::theme::embedded_templates_into(&mut files);
-        Shortcodes::new(&files, "/", "https://example.com")
+        let urls = Urls::new("https://example.com");
+        let site = crate::render::config_site_value(&crate::config::Config::default(), &urls);
+        Shortcodes::new(&files, &urls, site)
     }
 
     /// Of every shortcode template: pages cached with other templates are parsed again.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
+    }
+}
+
+/// What shortcode templates get as `page`: fields of the page's own file (with the config),
+/// which the cached body is keyed by, so a template reading them cannot go stale.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PageVars<'a> {
+    pub title: &'a str,
+    /// The page's route (`posts/slug/`), for `page.url` and `page.permalink`.
+    pub route: &'a str,
+    pub date: Option<Date>,
+    /// Front matter `tags`.
+    pub tags: &'a [String],
+    /// Front matter `cves`, upper case.
+    pub cves: &'a [String],
+}
+
+impl PageVars<'_> {
+    fn value(&self, urls: &Urls) -> Value {
+        let strings = |l: &[String]| {
+            Value::from(
+                l.iter()
+                    .map(|s| Value::from(s.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut m = tera::Map::default();
+        m.insert("title".into(), Value::from(self.title));
+        m.insert("url".into(), Value::from(urls.url(self.route)));
+        m.insert("permalink".into(), Value::from(urls.permalink(self.route)));
+        m.insert(
+            "date".into(),
+            self.date.map_or_else(Value::none, |d| Value::from(d.ymd())),
+        );
+        m.insert(
+            "datetime".into(),
+            self.date
+                .map_or_else(Value::none, |d| Value::from(d.rfc3339())),
+        );
+        m.insert("tags".into(), strings(self.tags));
+        m.insert("cves".into(), strings(self.cves));
+        Value::from(m)
     }
 }
 
@@ -193,6 +254,7 @@ pub fn render(
     file: &Path,
     body: &str,
     body_line: usize,
+    page: &PageVars<'_>,
     opts: &markdown::Options,
     hl: &mut Session<'_>,
     errors: &mut Vec<Diagnostic>,
@@ -251,6 +313,7 @@ pub fn render(
     let mut out = Body::default();
     let mut env = Expansion {
         sc,
+        page: page.value(&sc.urls),
         calls: &expanded.calls,
         cve_prefix: &opts.cve_prefix,
         nth: HashMap::new(),
@@ -514,6 +577,8 @@ type Problem = (usize, String, String);
 
 struct Expansion<'a> {
     sc: &'a Shortcodes,
+    /// What templates get as `page`.
+    page: Value,
     calls: &'a [Pending],
     cve_prefix: &'a str,
     nth: HashMap<String, usize>,
@@ -753,6 +818,8 @@ impl Expansion<'_> {
         }
         ctx.insert_value("nth", Value::from(nth));
         ctx.insert_value("root_url", Value::from(self.sc.root_url.as_str()));
+        ctx.insert_value("site", self.sc.site.clone());
+        ctx.insert_value("page", self.page.clone());
         if let Some(b) = body_html {
             ctx.insert_value("body", Value::safe_string(b));
         }
@@ -1579,6 +1646,7 @@ mod tests {
             Path::new("content/posts/t.md"),
             body,
             5,
+            &PageVars::default(),
             &opts(),
             &mut Highlighter::new().session(),
             &mut errors,
@@ -1636,6 +1704,14 @@ mod tests {
 
     /// Runs with the built-ins and the site templates `extra` (name, text).
     fn run_with(body: &str, extra: &[(&str, &str)]) -> (Body, Vec<Diagnostic>) {
+        run_page(body, extra, &PageVars::default())
+    }
+
+    fn run_page(
+        body: &str,
+        extra: &[(&str, &str)],
+        page: &PageVars<'_>,
+    ) -> (Body, Vec<Diagnostic>) {
         let mut files = BTreeMap::new();
         crate::render::theme::embedded_templates_into(&mut files);
         for (name, text) in extra {
@@ -1648,12 +1724,17 @@ mod tests {
             );
         }
         let mut o = opts();
-        o.shortcodes = Shortcodes::new(&files, "/", "https://example.com").map(Arc::new);
+        let urls = Urls::new("https://example.com/blog");
+        let mut config = crate::config::Config::default();
+        config.title = "Test <Site>".into();
+        let site = crate::render::config_site_value(&config, &urls);
+        o.shortcodes = Shortcodes::new(&files, &urls, site).map(Arc::new);
         let mut errors = Vec::new();
         let out = render(
             Path::new("content/posts/t.md"),
             body,
             5,
+            page,
             &o,
             &mut Highlighter::new().session(),
             &mut errors,
@@ -1818,6 +1899,43 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn templates_get_site_and_page_escaped() {
+        let tags = ["a&b".to_string(), "\"><script>".to_string()];
+        let cves = ["CVE-2024-3400".to_string()];
+        let page = PageVars {
+            title: "\"><script>alert(1)</script>",
+            route: "posts/hello/",
+            date: crate::support::date::Date::parse("2024-05-01").ok(),
+            tags: &tags,
+            cves: &cves,
+        };
+        let (out, errors) = run_page(
+            "{{ about() }}\n",
+            &[(
+                "about",
+                "<p class=\"about\">{{ site.title }}|{{ site.base_url }}|{{ site.url }}|{{ page.title }}|{{ page.permalink }}|{{ page.url }}|{{ page.date }}|{{ page.tags | join(sep=\",\") }}|{{ page.cves | join(sep=\",\") }}</p>",
+            )],
+            &page,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            out.rendered.html.trim(),
+            "<p class=\"about\">Test &lt;Site&gt;|https://example.com/blog|/blog/|&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;|https://example.com/blog/posts/hello/|/blog/posts/hello/|2024-05-01|a&amp;b,&quot;&gt;&lt;script&gt;|CVE-2024-3400</p>"
+        );
+        // What the site variable holds, and what it does not (the index is not built yet).
+        let (_, errors) = run_with("{{ count() }}\n", &[("count", "{{ site.post_count }}")]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .message
+                .contains("the shortcode `count` failed in templates/shortcodes/count.html"),
+            "{}",
+            errors[0].message
+        );
+        assert_eq!((errors[0].line, errors[0].column), (Some(5), Some(1)));
     }
 
     #[test]
