@@ -1725,8 +1725,10 @@ mod tests {
         }
         let mut o = opts();
         let urls = Urls::new("https://example.com/blog");
-        let mut config = crate::config::Config::default();
-        config.title = "Test <Site>".into();
+        let config = crate::config::Config {
+            title: "Test <Site>".into(),
+            ..Default::default()
+        };
         let site = crate::render::config_site_value(&config, &urls);
         o.shortcodes = Shortcodes::new(&files, &urls, site).map(Arc::new);
         let mut errors = Vec::new();
