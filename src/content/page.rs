@@ -520,6 +520,8 @@ pub(super) fn build(
         features,
     } = render_body(file, parsed, &c.page_vars(), settings.md_opts, hl, r);
     c.iocs.extend(body_iocs);
+    // Front matter `cves` only, for the notes' shortcodes as for the body's.
+    let fm_cves = c.cves.len();
     add_cves(&mut c.cves, &mut c.seen_cves, &body.cves);
     for id in &body.attack {
         if !c.attack.contains(id) {
@@ -527,16 +529,29 @@ pub(super) fn build(
         }
     }
     // Editorial time: publish_at, expires, the updates log (see `content::editorial`).
-    let ed = super::editorial::read(
+    let page_vars = super::shortcodes::PageVars {
+        cves: &c.cves[..fm_cves],
+        ..c.page_vars()
+    };
+    let mut ed = super::editorial::read(
         file,
         parsed,
         c.date,
+        &page_vars,
         settings.md_opts,
         hl,
         &mut r.errors,
         &mut r.warnings,
     );
     add_cves(&mut c.cves, &mut c.seen_cves, &ed.cves);
+    c.iocs.append(&mut ed.iocs);
+    let features = if ed.features.is_empty() {
+        features
+    } else {
+        let mut all: std::collections::BTreeSet<String> = features.into_iter().collect();
+        all.append(&mut ed.features);
+        all.into_iter().collect()
+    };
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
         _ if !c.tldr.is_empty() => c.tldr.join(" "),

@@ -50,8 +50,21 @@ impl Renderer<'_> {
         })
     }
 
-    /// Covers what [`Renderer::fill_cve_facts`] adds to page `p`: the facts of each CVE the
-    /// page names (its `cve` cards' ids are among them, see `shortcodes::render`).
+    /// `page.updates` of page `p`, with the `cve` cards of its notes filled in.
+    pub(super) fn updates_with_facts(&self, p: &Page) -> Result<Value, Diagnostic> {
+        if !uses_cve_cards(p) || p.updates.is_empty() {
+            return Ok(super::editorial::updates_value(p));
+        }
+        let mut notes = p.updates.clone();
+        for n in &mut notes {
+            n.html = self.fill_cve_facts(p, std::mem::take(&mut n.html))?;
+        }
+        Ok(super::editorial::updates_value_of(&notes))
+    }
+
+    /// Covers what [`Renderer::fill_cve_facts`] adds to page `p` (body and update notes):
+    /// the facts of each CVE the page names (its `cve` cards' ids are among them, see
+    /// `shortcodes::render`).
     pub(super) fn cve_facts_fp(&self, p: &Page) -> Fingerprint {
         if !uses_cve_cards(p) {
             return 0;

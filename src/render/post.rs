@@ -77,7 +77,7 @@ impl Renderer<'_> {
         m.insert("attack".into(), self.attack_links(&p.attack));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
-        m.insert("updates".into(), super::editorial::updates_value(p));
+        m.insert("updates".into(), self.updates_with_facts(p)?);
         m.insert(
             "related".into(),
             Value::from(
@@ -148,7 +148,7 @@ impl Renderer<'_> {
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
-        m.insert("updates".into(), super::editorial::updates_value(p));
+        m.insert("updates".into(), self.updates_with_facts(p)?);
         m.insert("scheduled".into(), self.scheduled(p));
         Ok(Value::from(m))
     }

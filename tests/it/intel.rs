@@ -635,7 +635,7 @@ fn cve_shortcode_cards_get_severity_and_exploited_from_the_data() {
         &post(
             "Cards",
             "2024-12-01",
-            "",
+            "updates:\n  - {date: 2024-12-02, note: \"Now {{ cve(id='CVE-2024-3400') }} too.\"}\n",
             "See {{ cve(id=\"cve-2024-3400\") }} and {{ cve(id=\"CVE-2024-6387\") }}.\n\n> {{ cve(id=\"CVE-2024-9999\") }}\n",
         ),
     );
@@ -657,6 +657,11 @@ fn cve_shortcode_cards_get_severity_and_exploited_from_the_data() {
     // Text and class, not colour alone; no placeholder is left.
     assert!(page.contains("<span class=\"sev sev-critical\">Critical<span class=\"visually-hidden\"> severity, CVSS</span> 10.0</span> <span class=\"kev-mark\">Exploited</span></span>"), "{page}");
     assert!(!page.contains("cve-facts"), "{page}");
+    // A card in an update note gets them too.
+    assert_eq!(
+        text_of(&page, ".updates .cve-card"),
+        ["CVE-2024-3400 Critical severity, CVSS 10.0 Exploited"]
+    );
     // The post's CVE list holds the ids named only in shortcodes.
     assert_eq!(
         text_of(&page, ".post-cves .cve-id"),
