@@ -454,3 +454,76 @@ fn precompressed_copies_follow_their_files_in_warm_builds() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn cve_cards_follow_data_file_changes() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel");
+    let fixture = |rel: &str| std::fs::read(fixtures.join(rel)).unwrap();
+    let s = site();
+    s.write_bytes(
+        "data/cve/2025/53xxx/CVE-2025-53770.json",
+        &fixture("cve/2025/53xxx/CVE-2025-53770.json"),
+    );
+    // Another record stays throughout, named in front matter (the CVE pages' data notice
+    // says whether any record is there, and its fingerprint does not follow that).
+    s.write_bytes(
+        "data/cve/2024/3xxx/CVE-2024-3400.json",
+        &fixture("cve/2024/3xxx/CVE-2024-3400.json"),
+    );
+    s.write_bytes("data/kev.json", &fixture("kev.json"));
+    // The CVE is named only in shortcodes: in a body, an update note and a standalone page.
+    s.write(
+        "content/posts/cards.md",
+        &post(
+            "Cards",
+            "2023-12-01",
+            "cves: [CVE-2024-3400]\nupdates:\n  - {date: 2023-12-02, note: \"Also {{ cve(id='CVE-2025-53770') }}.\"}\n",
+            "Only here: {{ cve(id=\"CVE-2025-53770\") }}.\n",
+        ),
+    );
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\n{{ cve(id=\"CVE-2025-53770\") }}\n",
+    );
+    s.build(&[]).ok();
+    let exploited = |page: &str| {
+        s.read(page)
+            .matches("<span class=\"kev-mark\">Exploited</span></span>")
+            .count()
+    };
+    assert_eq!(exploited("posts/cards/index.html"), 2);
+    assert_eq!(exploited("notes/index.html"), 1);
+    // The KEV entry goes: every card loses its marker, as in a cold build.
+    let kev: serde_json::Value = serde_json::from_slice(&fixture("kev.json")).unwrap();
+    let mut slim = kev.clone();
+    slim["vulnerabilities"] = serde_json::Value::Array(
+        kev["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["cveID"] != "CVE-2025-53770")
+            .cloned()
+            .collect(),
+    );
+    s.write(
+        "data/kev.json",
+        &serde_json::to_string_pretty(&slim).unwrap(),
+    );
+    let out = assert_warm_equals_cold(&s, "KEV entry removed");
+    assert!(written(&out) > 0, "{out}");
+    assert_eq!(exploited("posts/cards/index.html"), 0);
+    assert_eq!(exploited("notes/index.html"), 0);
+    assert!(s.read("notes/index.html").contains("sev-critical"));
+    // The record goes: the cards show the id alone.
+    s.remove("data/cve/2025/53xxx/CVE-2025-53770.json");
+    assert_warm_equals_cold(&s, "record removed");
+    assert!(!s.read("notes/index.html").contains("sev-critical"));
+    // Back again.
+    s.write_bytes("data/kev.json", &fixture("kev.json"));
+    s.write_bytes(
+        "data/cve/2025/53xxx/CVE-2025-53770.json",
+        &fixture("cve/2025/53xxx/CVE-2025-53770.json"),
+    );
+    assert_warm_equals_cold(&s, "data back");
+    assert_eq!(exploited("notes/index.html"), 1);
+}
