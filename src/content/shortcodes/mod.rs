@@ -1941,6 +1941,50 @@ mod tests {
     }
 
     #[test]
+    fn cve_facts_placeholders_are_filled_and_forged_ones_left_alone() {
+        let (out, errors) =
+            run("A {{ cve(id=\"cve-2024-3400\") }} and {{ cve(id=\"CVE-2021-44228\") }}.\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(out.features.contains(FEATURE_CVE));
+        let html = &out.rendered.html;
+        assert!(
+            html.contains(&cve_facts_placeholder("CVE-2024-3400")),
+            "{html}"
+        );
+        let mut seen = Vec::new();
+        let filled = fill_cve_facts(html, |id| {
+            seen.push(id.to_string());
+            Ok::<_, ()>(format!("<b>{id}</b>"))
+        })
+        .unwrap();
+        assert_eq!(seen, ["CVE-2024-3400", "CVE-2021-44228"]);
+        assert!(
+            filled.contains("CVE-2024-3400</a><b>CVE-2024-3400</b></span>"),
+            "{filled}"
+        );
+        assert!(!filled.contains("cve-facts"), "{filled}");
+        // Raw HTML imitating a placeholder with anything but a CVE id is not touched.
+        for forged in [
+            "<span class=\"cve-facts\" data-cve=\"&quot;&gt;&lt;script&gt;\"></span>",
+            "<span class=\"cve-facts\" data-cve=\"\"><script>x</script>\"></span>",
+            "<span class=\"cve-facts\" data-cve=\"CVE-2024-3400",
+        ] {
+            let out = fill_cve_facts(forged, |_| Ok::<_, ()>("FILLED".into())).unwrap();
+            assert_eq!(out, forged);
+        }
+        // The id is escaped in the placeholder (it is always a CVE id; escaping is kept anyway).
+        assert_eq!(
+            cve_facts_placeholder("\"><x>"),
+            "<span class=\"cve-facts\" data-cve=\"&quot;&gt;&lt;x&gt;\"></span>"
+        );
+        // The first error of `fill` stops the work.
+        assert_eq!(
+            fill_cve_facts(html, |_| Err::<String, _>("bad")),
+            Err("bad")
+        );
+    }
+
+    #[test]
     fn problems_carry_line_and_column() {
         let (_, errors) = run("a\n\n  {{ nope() }}\n");
         assert_eq!(errors.len(), 1);
