@@ -245,9 +245,10 @@ fn load_with(
     timings.lap("ATT&CK data");
 
     let (theme, templates) = load_theme(opts, &config, &urls, syntax_css.as_deref(), &mut diags);
-    let shortcodes = theme
-        .as_ref()
-        .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
+    let shortcodes = theme.as_ref().and_then(|t| {
+        let site = render::config_site_value(&config, &urls);
+        Shortcodes::new(&t.templates, &urls, site).map(Arc::new)
+    });
     timings.lap("templates");
     let content = load_content(
         opts,
