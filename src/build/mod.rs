@@ -277,6 +277,7 @@ fn load_with(
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
+    timings.lap("index (taxonomies, related coverage)");
     let loaded_intel =
         crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), data_cache);
     let Some(intel) = kept(&mut diags, loaded_intel) else {
@@ -299,7 +300,7 @@ fn load_with(
         &urls,
     );
     templates.set_site(site_value.clone());
-    timings.lap("index");
+    timings.lap("site variable");
     let image_cache = use_image_cache.then(|| {
         opts.root
             .join(cache::CACHE_DIR)
