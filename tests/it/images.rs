@@ -148,20 +148,21 @@ fn warm_build_decodes_nothing_and_equals_cold() {
     let first = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&first.stderr),
-        "images: 2 decoded, 1 social cards drawn"
+        "images: 2 read, 2 decoded, 1 social cards drawn"
     );
-    // Warm: nothing decoded or drawn, the same bytes as a cold build.
+    // Warm: nothing read (the probe cache knows each file by its length and mtime),
+    // decoded or drawn; the same bytes as a cold build.
     let warm = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&warm.stderr),
-        "images: 0 decoded, 0 social cards drawn"
+        "images: 0 read, 0 decoded, 0 social cards drawn"
     );
     // Even with the output gone, the image cache serves every variant and card.
     std::fs::remove_dir_all(s.public()).unwrap();
     let again = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&again.stderr),
-        "images: 0 decoded, 0 social cards drawn"
+        "images: 0 read, 0 decoded, 0 social cards drawn"
     );
     let kept = snapshot(&s.public());
     s.build(&["--no-cache", "--output", "cold"]).ok();
@@ -176,12 +177,34 @@ fn warm_build_decodes_nothing_and_equals_cold() {
             "{k} differs between the cached and the cold build"
         );
     }
+    // A touched but identical image is read and hashed again, but not decoded: its
+    // variants are keyed by its content. Then the next build trusts the new mtime.
+    // Its new mtime is set in the past, so that it is older than the probe cache the
+    // next build saves (one modified in the cache's own clock tick is never trusted).
+    s.write_bytes("content/posts/shots/small.png", &fixture("small.png"));
+    std::fs::File::options()
+        .write(true)
+        .open(s.root().join("content/posts/shots/small.png"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000))
+        .unwrap();
+    let touched = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&touched.stderr),
+        "images: 1 read, 0 decoded, 0 social cards drawn"
+    );
+    assert_eq!(snapshot(&s.public()), kept, "a touch changes no output");
+    let warm = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&warm.stderr),
+        "images: 0 read, 0 decoded, 0 social cards drawn"
+    );
     // A changed image is decoded again, and only it.
     s.write_bytes("content/posts/shots/wide.png", &fixture("big.webp"));
     let changed = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&changed.stderr),
-        "images: 1 decoded, 0 social cards drawn"
+        "images: 1 read, 1 decoded, 0 social cards drawn"
     );
     assert!(
         s.read("posts/shots/index.html")
@@ -327,6 +350,10 @@ fn small_corrupt_image_is_found_too() {
     );
     let err = s.build(&[]).failed();
     assert!(err.contains("cannot be decoded"), "{err}");
+    // The probe cache knows its size and hash now, but never that it decodes: the next
+    // build still fails on it.
+    let again = s.build(&[]).failed();
+    assert_eq!(again, err);
 }
 
 #[test]
@@ -350,7 +377,7 @@ fn social_cards_for_recent_posts_and_metadata() {
     let r = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&r.stderr),
-        "images: 0 decoded, 2 social cards drawn"
+        "images: 0 read, 0 decoded, 2 social cards drawn"
     );
     assert!(s.exists("posts/p3/card.png") && s.exists("posts/p2/card.png"));
     assert!(
@@ -381,7 +408,7 @@ fn social_cards_for_recent_posts_and_metadata() {
     let r = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&r.stderr),
-        "images: 0 decoded, 1 social cards drawn"
+        "images: 0 read, 0 decoded, 1 social cards drawn"
     );
     assert!(s.exists("posts/p1/card.png"));
     s.write("site.toml", &format!("{}{NO_CARDS}", common::SITE_TOML));

@@ -13,6 +13,7 @@
 
 pub mod cards;
 pub mod favicons;
+pub mod probes;
 pub mod variants;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -70,6 +71,9 @@ pub struct Images {
     /// build with nothing new).
     pub decoded: usize,
     pub cards_drawn: usize,
+    /// How many source image files were read (0 on a warm build with no new or touched
+    /// image: the probe cache gives their hash and size from `stat` alone).
+    pub read: usize,
     /// Images that pages show but the site lacks, each an error naming the page and line:
     /// a build fails on them; `check` reports them beside the broken links.
     pub missing: Vec<Diagnostic>,
@@ -143,6 +147,7 @@ pub fn prepare(
 ) -> Result<(Images, Vec<Diagnostic>), Vec<Diagnostic>> {
     let settings = &config.images;
     let (dir, tmp) = cache_folder(cache_dir)?;
+    let tmp_is_none = tmp.is_none();
     let mut images = Images {
         column_width: settings.column_width,
         responsive: settings.responsive,
@@ -159,14 +164,20 @@ pub fn prepare(
     if any_local {
         let files = site_files(theme, site);
         let uses = find_uses(&pages, &files, urls, &mut images.missing);
+        let probes = probes::Probes::load(&dir);
         let known = probe_all(
             &uses,
             &files,
             settings,
             &dir,
+            &probes,
             &mut images.decoded,
             &mut errors,
         );
+        images.read = probes.reads.load(std::sync::atomic::Ordering::Relaxed);
+        if tmp_is_none {
+            probes.save(&dir);
+        }
         images.jobs.extend(variant_jobs(&known, settings, &dir));
         images.jobs.sort_by(|a, b| a.path.cmp(&b.path));
         for p in &pages {
@@ -281,13 +292,20 @@ fn probe_all<'a>(
     files: &HashMap<String, Source>,
     settings: &ImagesConfig,
     dir: &Path,
+    probes: &probes::Probes,
     decoded: &mut usize,
     errors: &mut Vec<Diagnostic>,
 ) -> HashMap<&'a str, Known> {
     let paths: Vec<(&String, &Vec<Use>)> = uses.iter().collect();
     let results: Vec<Result<(Known, bool), Diagnostic>> = paths
         .par_iter()
-        .map(|(path, used)| process(path, &files[*path], &used[0], settings, dir))
+        .map(|(path, used)| {
+            let src = &files[*path];
+            match cached(src, settings, dir, probes) {
+                Some(k) => Ok((k, false)),
+                None => process(path, src, &used[0], settings, dir, probes),
+            }
+        })
         .collect();
     let mut known: HashMap<&str, Known> = HashMap::new();
     for ((path, _), r) in paths.iter().zip(results) {
@@ -461,6 +479,45 @@ fn checked_file(hash: Fingerprint, max_pixels: u64) -> String {
     format!("{key:016x}.ok")
 }
 
+/// What is known of an image on disk whose length and mtime the probe cache holds, when
+/// the image cache has everything made of it: nothing is read. `None`: [`process`] it.
+fn cached(
+    src: &Source,
+    settings: &ImagesConfig,
+    dir: &Path,
+    probes: &probes::Probes,
+) -> Option<Known> {
+    let Source::Disk(file) = src else {
+        return None;
+    };
+    let entry = probes.get(file, probes::Stamp::of(file)?)?;
+    let (probe, hash) = (entry.probe, entry.hash);
+    if !probe.format.resizable() {
+        return Some(Known {
+            probe,
+            hash,
+            widths: Vec::new(),
+        });
+    }
+    if (probe.width as u64) * (probe.height as u64) > settings.max_pixels {
+        return None;
+    }
+    let widths = settings.variant_widths(probe.width);
+    let complete = if widths.is_empty() {
+        dir.join(checked_file(hash, settings.max_pixels)).is_file()
+    } else {
+        widths.iter().all(|&w| {
+            dir.join(variant_file(variant_key(hash, w, settings.quality)))
+                .is_file()
+        })
+    };
+    complete.then_some(Known {
+        probe,
+        hash,
+        widths,
+    })
+}
+
 /// Probes one image and makes what the cache lacks. Returns what is known of it and
 /// whether it was decoded.
 fn process(
@@ -469,6 +526,7 @@ fn process(
     first: &Use,
     settings: &crate::config::images::ImagesConfig,
     dir: &Path,
+    probes: &probes::Probes,
 ) -> Result<(Known, bool), Diagnostic> {
     let fail = |why: String| {
         Diagnostic::error(
@@ -482,11 +540,22 @@ fn process(
         )
         .with_help("replace the file with a valid PNG, JPEG, WebP, GIF or SVG image")
     };
+    // Stamped before reading: a change made while reading shows at the next build.
+    let stamp = match src {
+        Source::Disk(file) => probes::Stamp::of(file).map(|s| (file, s)),
+        Source::Embedded(_) => None,
+    };
     let bytes = src
         .read()
         .map_err(|e| fail(format!("it cannot be read ({e})")))?;
+    if stamp.is_some() {
+        probes.count_read();
+    }
     let probe = content_images::probe(&bytes).map_err(fail)?;
     let hash = fingerprint::of_bytes(&bytes);
+    if let Some((file, stamp)) = stamp {
+        probes.put(file, probes::Entry { stamp, hash, probe });
+    }
     if !probe.format.resizable() {
         return Ok((
             Known {
