@@ -301,7 +301,15 @@ fn load_with(
             .join(cache::CACHE_DIR)
             .join(render::images::CACHE_SUBDIR)
     });
-    let prepared = render::images::prepare(&config, &urls, &theme, &templates, &site, image_cache);
+    let prepared = render::images::prepare(
+        &config,
+        &urls,
+        &theme,
+        &templates,
+        &site,
+        &intel,
+        image_cache,
+    );
     let Some(images) = kept(&mut diags, prepared) else {
         return Err(BuildError::new(diags.take()));
     };

@@ -24,7 +24,7 @@ use crate::support::fingerprint::Fingerprint;
 /// The cache file, in the image cache folder.
 pub const FILE: &str = "probes.txt";
 /// The first line of the file; another one (an older format) is ignored.
-const HEADER: &str = "sitrep-probes 2";
+const HEADER: &str = "sitrep-probes 3";
 
 /// A file's identity as `stat` gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,13 +142,14 @@ impl Probes {
                 continue;
             };
             text.push_str(&format!(
-                "{} {} {:032x} {} {} {}\t{f}\n",
+                "{} {} {:032x} {} {} {} {}\t{f}\n",
                 e.stamp.len,
                 e.stamp.mtime,
                 e.hash,
                 e.probe.width,
                 e.probe.height,
                 format_name(e.probe.format),
+                e.probe.orientation,
             ));
         }
         let _ = super::write_atomic(&dir.join(FILE), text.as_bytes());
@@ -187,6 +188,7 @@ fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
     let width = f.next()?.parse().ok()?;
     let height = f.next()?.parse().ok()?;
     let format = format_of(f.next()?)?;
+    let orientation = f.next()?.parse().ok().filter(|o| (1..=8).contains(o))?;
     if f.next().is_some() || file.is_empty() {
         return None;
     }
@@ -199,6 +201,7 @@ fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
                 width,
                 height,
                 format,
+                orientation,
             },
         },
     ))
@@ -216,6 +219,7 @@ mod tests {
                 width: 1600,
                 height: 900,
                 format: Format::Jpeg,
+                orientation: 6,
             },
         }
     }
@@ -309,14 +313,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join(FILE),
-            format!("{HEADER}\nnot a line\n1 2 zz 3 4 png\tx.png\n1 2 ff 3 4 png\tok.png\n"),
+            format!("{HEADER}\nnot a line\n1 2 zz 3 4 png 1\tx.png\n1 2 ff 3 4 png 9\tbad.png\n1 2 ff 3 4 png 1\tok.png\n"),
         )
         .unwrap();
         let p = Probes::load(dir.path());
         assert_eq!(p.old.len(), 1);
         std::fs::write(
             dir.path().join(FILE),
-            "sitrep-probes 1\n1 2 ff 3 4 png\tok.png\n",
+            "sitrep-probes 2\n1 2 ff 3 4 png 1\tok.png\n",
         )
         .unwrap();
         assert!(Probes::load(dir.path()).old.is_empty());
