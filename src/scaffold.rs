@@ -180,9 +180,11 @@ responsive = true        # width, height, lazy loading and a WebP srcset for loc
 widths = [480, 960, 1440]  # WebP variants of images wider than the content column
 quality = 80             # WebP quality, 1-100
 column_width = 760       # the theme's content column, in CSS pixels
+formats = ["webp"]       # add "avif" for AVIF variants too (smaller, slower to make)
 max_pixels = 50000000    # larger images are refused instead of decoded
 social_cards = "recent"  # a 1200x630 card per post without `image`: "recent", "all" or false
 card_posts = 50          # with "recent": how many of the newest posts get one
+card_theme = "dark"      # the theme's palette for cards: "dark" or "light"
 favicons = true          # PNG icons and site.webmanifest from favicon.svg
 [editorial]
 # A post with `expires:` in the past is taken down. "absent": its URL answers with the

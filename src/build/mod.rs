@@ -131,6 +131,8 @@ pub struct BuildReport {
     pub timings: Timings,
     /// Source images this build decoded (0 when the image cache had everything).
     pub images_decoded: usize,
+    /// Source image files this build read (0 when the probe cache knew them all).
+    pub images_read: usize,
     /// Social cards this build drew (0 when the image cache had them all).
     pub cards_drawn: usize,
     /// Scheduled posts and pages left out, and when the next one goes live.
@@ -306,7 +308,15 @@ fn load_with(
             .join(cache::CACHE_DIR)
             .join(render::images::CACHE_SUBDIR)
     });
-    let prepared = render::images::prepare(&config, &urls, &theme, &templates, &site, image_cache);
+    let prepared = render::images::prepare(
+        &config,
+        &urls,
+        &theme,
+        &templates,
+        &site,
+        &intel,
+        image_cache,
+    );
     let Some(images) = kept(&mut diags, prepared) else {
         return Err(BuildError::new(diags.take()));
     };
@@ -608,6 +618,7 @@ impl Loaded {
             warnings: self.all_warnings(),
             timings,
             images_decoded: self.images.decoded,
+            images_read: self.images.read,
             cards_drawn: self.images.cards_drawn,
             scheduled: self.held.scheduled.len(),
             next_due: self.held.next_due(),

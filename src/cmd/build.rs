@@ -58,8 +58,8 @@ pub fn run(args: Args) -> ExitCode {
             if args.timings {
                 eprintln!("{}", report.timings.report());
                 eprintln!(
-                    "images: {} decoded, {} social cards drawn",
-                    report.images_decoded, report.cards_drawn
+                    "images: {} read, {} decoded, {} social cards drawn",
+                    report.images_read, report.images_decoded, report.cards_drawn
                 );
             }
             println!("{}", report.summary());

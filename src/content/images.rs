@@ -14,9 +14,14 @@ use crate::urls::Urls;
 /// What a header probe says of an image file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
+    /// The size as shown: upright, after the EXIF orientation.
     pub width: u32,
     pub height: u32,
     pub format: Format,
+    /// The EXIF orientation of a JPEG, 1 (upright, also without EXIF) to 8; from 5 on, the
+    /// stored pixels are turned a quarter and `width` and `height` are the stored ones
+    /// swapped.
+    pub orientation: u8,
 }
 
 /// Image formats sitrep tells apart.
@@ -78,11 +83,52 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, String> {
             "its header gives an impossible size, {width} x {height}"
         ));
     }
+    let orientation = match format {
+        Format::Jpeg => jpeg_orientation(bytes).unwrap_or(1),
+        _ => 1,
+    };
+    let (width, height) = if orientation >= 5 {
+        (height, width)
+    } else {
+        (width, height)
+    };
     Ok(Probe {
         width: width as u32,
         height: height as u32,
         format,
+        orientation,
     })
+}
+
+/// The EXIF orientation (1 to 8) of a JPEG, from its APP1 `Exif` segment before the image
+/// data; `None` without one.
+pub fn jpeg_orientation(bytes: &[u8]) -> Option<u8> {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        // Start of scan, end of image: no EXIF before the pixels.
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += 2;
+            continue;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        let seg = bytes.get(i + 4..i + 2 + len)?;
+        if marker == 0xE1 && seg.starts_with(b"Exif\0\0") {
+            return image::metadata::Orientation::from_exif_chunk(&seg[6..]).map(|o| o.to_exif());
+        }
+        i += 2 + len;
+    }
+    None
 }
 
 fn looks_like_svg(bytes: &[u8]) -> bool {
@@ -104,6 +150,7 @@ fn probe_svg(bytes: &[u8]) -> Result<Probe, String> {
         width: w as u32,
         height: h as u32,
         format: Format::Svg,
+        orientation: 1,
     })
 }
 
@@ -114,8 +161,11 @@ pub struct Shown {
     pub dest: String,
     pub width: u32,
     pub height: u32,
-    /// `(url, width)` of each resized variant, narrowest first (empty: none).
+    /// `(url, width)` of each resized WebP variant, narrowest first (empty: none).
     pub srcset: Vec<(String, u32)>,
+    /// The same of the AVIF variants (`images.formats` with `"avif"`): the image becomes a
+    /// `<picture>` with an AVIF `<source>`.
+    pub avif: Vec<(String, u32)>,
 }
 
 /// Adds `width`, `height`, `loading="lazy"`, `decoding="async"` and (with variants)
@@ -123,6 +173,31 @@ pub struct Shown {
 /// image of the body is loaded at once (it is usually above the fold). Attributes an author
 /// wrote in raw HTML are kept, not doubled.
 pub fn rewrite(html: &str, shown: &[Shown], column_width: u32) -> String {
+    rewrite_each(html, shown, |tag, s, first| {
+        with_attrs(tag, s, first, column_width)
+    })
+}
+
+/// Adds only `width` and `height` to each `<img>` of `html` whose `src` is one of `shown`:
+/// for feeds, whose readers reserve the space but load images their own way (no `srcset`,
+/// no lazy loading, no `<picture>`).
+pub fn rewrite_sizes(html: &str, shown: &[Shown]) -> String {
+    rewrite_each(html, shown, |tag, s, _| {
+        let plain = Shown {
+            srcset: Vec::new(),
+            avif: Vec::new(),
+            ..s.clone()
+        };
+        // "First" keeps loading and decoding out.
+        img_with_attrs(tag, &plain, true, 0)
+    })
+}
+
+fn rewrite_each(
+    html: &str,
+    shown: &[Shown],
+    tag_for: impl Fn(&str, &Shown, bool) -> String,
+) -> String {
     let mut out = String::with_capacity(html.len() + shown.len() * 160);
     let mut rest = html;
     let mut first = true;
@@ -135,7 +210,7 @@ pub fn rewrite(html: &str, shown: &[Shown], column_width: u32) -> String {
         let tag = &tag_start[..end];
         let is_first = std::mem::replace(&mut first, false);
         match attr(tag, "src").and_then(|src| find_shown(&src, shown)) {
-            Some(s) => out.push_str(&with_attrs(tag, s, is_first, column_width)),
+            Some(s) => out.push_str(&tag_for(tag, s, is_first)),
             None => out.push_str(tag),
         }
         rest = &tag_start[end..];
@@ -250,7 +325,32 @@ fn find_shown<'a>(src: &str, shown: &'a [Shown]) -> Option<&'a Shown> {
     shown.iter().find(|s| normal(&s.dest) == src)
 }
 
+fn srcset_value(set: &[(String, u32)]) -> String {
+    set.iter()
+        .map(|(url, w)| format!("{url} {w}w"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn sizes_value(column_width: u32) -> String {
+    format!("(max-width: {column_width}px) 100vw, {column_width}px")
+}
+
+/// The tag with its attributes, inside a `<picture>` with an AVIF `<source>` first when
+/// the image has AVIF variants and the author wrote no `srcset`.
 fn with_attrs(tag: &str, s: &Shown, first: bool, column_width: u32) -> String {
+    let img = img_with_attrs(tag, s, first, column_width);
+    if s.avif.is_empty() || attr(tag, "srcset").is_some() {
+        return img;
+    }
+    format!(
+        "<picture><source type=\"image/avif\" srcset=\"{}\" sizes=\"{}\">{img}</picture>",
+        crate::support::escape::html(&srcset_value(&s.avif)),
+        crate::support::escape::html(&sizes_value(column_width)),
+    )
+}
+
+fn img_with_attrs(tag: &str, s: &Shown, first: bool, column_width: u32) -> String {
     let body = tag.trim_end_matches('>');
     let (body, close) = match body.strip_suffix('/') {
         Some(b) => (b.trim_end(), " />"),
@@ -275,17 +375,8 @@ fn with_attrs(tag: &str, s: &Shown, first: bool, column_width: u32) -> String {
         add("decoding", "async");
     }
     if !s.srcset.is_empty() && attr(tag, "srcset").is_none() {
-        let set = s
-            .srcset
-            .iter()
-            .map(|(url, w)| format!("{url} {w}w"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        add("srcset", &set);
-        add(
-            "sizes",
-            &format!("(max-width: {column_width}px) 100vw, {column_width}px"),
-        );
+        add("srcset", &srcset_value(&s.srcset));
+        add("sizes", &sizes_value(column_width));
     }
     t.push_str(close);
     t
@@ -301,7 +392,51 @@ mod tests {
             width: 1600,
             height: 900,
             srcset,
+            avif: Vec::new(),
         }
+    }
+
+    #[test]
+    fn feeds_get_sizes_only() {
+        let mut s = shown("a.png", vec![("/a-480w.webp".into(), 480)]);
+        s.avif = vec![("/a-480w.avif".into(), 480)];
+        let out = rewrite_sizes(
+            "<p><img src=\"x.png\"><img src=\"a.png\" alt=\"A\" /></p>",
+            &[s],
+        );
+        assert_eq!(
+            out,
+            "<p><img src=\"x.png\"><img src=\"a.png\" alt=\"A\" width=\"1600\" height=\"900\" /></p>"
+        );
+    }
+
+    #[test]
+    fn avif_variants_make_a_picture_with_the_avif_source_first() {
+        let mut s = shown(
+            "a.png",
+            vec![("/a-480w.webp".into(), 480), ("/a-960w.webp".into(), 960)],
+        );
+        s.avif = vec![("/a-480w.avif".into(), 480), ("/a-960w.avif".into(), 960)];
+        let out = rewrite(
+            "<p>x</p><p><img src=\"a.png\" alt=\"A\" /></p>",
+            &[s.clone()],
+            760,
+        );
+        assert_eq!(
+            out,
+            "<p>x</p><p><picture><source type=\"image/avif\" srcset=\"/a-480w.avif 480w, /a-960w.avif 960w\" sizes=\"(max-width: 760px) 100vw, 760px\">\
+             <img src=\"a.png\" alt=\"A\" width=\"1600\" height=\"900\" srcset=\"/a-480w.webp 480w, /a-960w.webp 960w\" sizes=\"(max-width: 760px) 100vw, 760px\" /></picture></p>"
+        );
+        // AVIF only: the `<img>` is the original alone.
+        s.srcset.clear();
+        let out = rewrite("<img src=\"a.png\">", &[s.clone()], 760);
+        assert_eq!(
+            out,
+            "<picture><source type=\"image/avif\" srcset=\"/a-480w.avif 480w, /a-960w.avif 960w\" sizes=\"(max-width: 760px) 100vw, 760px\"><img src=\"a.png\" width=\"1600\" height=\"900\"></picture>"
+        );
+        // An author's own srcset: no picture either.
+        let out = rewrite("<img src=\"a.png\" srcset=\"mine.png 2x\">", &[s], 760);
+        assert!(!out.contains("picture"), "{out}");
     }
 
     #[test]
@@ -334,6 +469,27 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_exif_orientation_swaps_the_size() {
+        let read = |n: &str| {
+            std::fs::read(format!(
+                "{}/tests/fixtures/images/{n}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let turned = read("exif-orientation-6.jpg");
+        assert_eq!(jpeg_orientation(&turned), Some(6));
+        let p = probe(&turned).unwrap();
+        assert_eq!((p.width, p.height, p.orientation), (1800, 1200, 6));
+        let upright = read("exif-orientation-1.jpg");
+        assert_eq!(jpeg_orientation(&upright), Some(1));
+        assert_eq!(probe(&upright).unwrap().width, 1800);
+        // No EXIF at all, and a file cut inside its segments: upright.
+        assert_eq!(jpeg_orientation(&read("photo.jpg")), None);
+        assert_eq!(jpeg_orientation(&turned[..40]), None);
+    }
+
+    #[test]
     fn probes_headers() {
         assert!(probe(b"not an image at all").is_err());
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>"#;
@@ -342,7 +498,8 @@ mod tests {
             Probe {
                 width: 40,
                 height: 20,
-                format: Format::Svg
+                format: Format::Svg,
+                orientation: 1,
             }
         );
         let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 16"></svg>"#;

@@ -117,7 +117,17 @@ impl Renderer<'_> {
             .posts
             .iter()
             .take(self.config.feed_limit)
-            .map(|page| Ok((&**page, super::editorial::feed_html(page, page.html.get()?))))
+            .map(|page| {
+                let html = page.html.get()?;
+                // Images get their sizes, so feed readers reserve their space.
+                let body = match self.images.and_then(|im| im.feed_body(page, html)) {
+                    Some(sized) => std::borrow::Cow::Owned(
+                        super::editorial::feed_html(page, &sized).into_owned(),
+                    ),
+                    None => super::editorial::feed_html(page, html),
+                };
+                Ok((&**page, body))
+            })
             .collect::<Result<_, Diagnostic>>()?;
         let newest: Vec<FeedPost<'_>> = bodies
             .iter()

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use sitrep::config::images::CardTheme;
+use sitrep::render::images::card_style::{Palette, Severity};
 use sitrep::render::images::cards::{self, CardText, Fonts, TITLE_BOX};
 use sitrep::render::templates::Templates;
 
@@ -135,8 +137,32 @@ fn fonts() -> (Fonts, bool) {
     }
 }
 
+/// A band as the data of a critical, exploited CVE makes it.
+fn band() -> Severity {
+    Severity {
+        cve: "CVE-2024-3400".into(),
+        label: "CRITICAL".into(),
+        score: "10.0".into(),
+        exploited: true,
+        text: "CRITICAL 10.0 · Exploited".into(),
+        colour: "#b3121a".into(),
+        text_colour: "#ffffff".into(),
+    }
+}
+
 #[test]
-fn a_thousand_titles_never_overflow_the_title_box() {
+fn a_thousand_titles_never_overflow_the_title_box_dark() {
+    thousand_titles(CardTheme::Dark);
+}
+
+#[test]
+fn a_thousand_titles_never_overflow_the_title_box_light() {
+    thousand_titles(CardTheme::Light);
+}
+
+/// Every other card has a severity band: the title box is the same with or without it.
+fn thousand_titles(theme: CardTheme) {
+    let palette = Palette::from_css(None, theme);
     let (fonts, rtl_font) = fonts();
     let templates = templates();
     let mut rng = Lcg(20_241_130);
@@ -201,8 +227,16 @@ fn a_thousand_titles_never_overflow_the_title_box() {
             title: &t,
             date: "2024-11-30".into(),
             category: Some("Vulnerabilities"),
+            severity: (i % 2 == 0).then(band),
+            theme,
+            palette: &palette,
         };
-        let (fitted, _, tree) = cards::fit(&templates, &fonts, &text, layout.clone()).unwrap();
+        let (fitted, svg, tree) = cards::fit(&templates, &fonts, &text, layout.clone()).unwrap();
+        assert!(svg.contains(&format!("fill=\"{}\"", palette.bg)), "{svg}");
+        assert_eq!(svg.contains("CRITICAL 10.0 · Exploited"), i % 2 == 0);
+        if let Some(band) = tree.node_by_id("severity") {
+            assert!(band.abs_bounding_box().top() >= TITLE_BOX.y + TITLE_BOX.height);
+        }
         let b = cards::title_bounds(&tree).expect("the title is drawn");
         assert!(
             cards::inside(b, TITLE_BOX, fitted.size),

@@ -148,20 +148,21 @@ fn warm_build_decodes_nothing_and_equals_cold() {
     let first = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&first.stderr),
-        "images: 2 decoded, 1 social cards drawn"
+        "images: 2 read, 2 decoded, 1 social cards drawn"
     );
-    // Warm: nothing decoded or drawn, the same bytes as a cold build.
+    // Warm: nothing read (the probe cache knows each file by its length and mtime),
+    // decoded or drawn; the same bytes as a cold build.
     let warm = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&warm.stderr),
-        "images: 0 decoded, 0 social cards drawn"
+        "images: 0 read, 0 decoded, 0 social cards drawn"
     );
     // Even with the output gone, the image cache serves every variant and card.
     std::fs::remove_dir_all(s.public()).unwrap();
     let again = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&again.stderr),
-        "images: 0 decoded, 0 social cards drawn"
+        "images: 0 read, 0 decoded, 0 social cards drawn"
     );
     let kept = snapshot(&s.public());
     s.build(&["--no-cache", "--output", "cold"]).ok();
@@ -176,12 +177,34 @@ fn warm_build_decodes_nothing_and_equals_cold() {
             "{k} differs between the cached and the cold build"
         );
     }
+    // A touched but identical image is read and hashed again, but not decoded: its
+    // variants are keyed by its content. Then the next build trusts the new mtime.
+    // Its new mtime is set in the past, so that it is older than the probe cache the
+    // next build saves (one modified in the cache's own clock tick is never trusted).
+    s.write_bytes("content/posts/shots/small.png", &fixture("small.png"));
+    std::fs::File::options()
+        .write(true)
+        .open(s.root().join("content/posts/shots/small.png"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000))
+        .unwrap();
+    let touched = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&touched.stderr),
+        "images: 1 read, 0 decoded, 0 social cards drawn"
+    );
+    assert_eq!(snapshot(&s.public()), kept, "a touch changes no output");
+    let warm = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&warm.stderr),
+        "images: 0 read, 0 decoded, 0 social cards drawn"
+    );
     // A changed image is decoded again, and only it.
     s.write_bytes("content/posts/shots/wide.png", &fixture("big.webp"));
     let changed = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&changed.stderr),
-        "images: 1 decoded, 0 social cards drawn"
+        "images: 1 read, 1 decoded, 0 social cards drawn"
     );
     assert!(
         s.read("posts/shots/index.html")
@@ -327,6 +350,10 @@ fn small_corrupt_image_is_found_too() {
     );
     let err = s.build(&[]).failed();
     assert!(err.contains("cannot be decoded"), "{err}");
+    // The probe cache knows its size and hash now, but never that it decodes: the next
+    // build still fails on it.
+    let again = s.build(&[]).failed();
+    assert_eq!(again, err);
 }
 
 #[test]
@@ -350,7 +377,7 @@ fn social_cards_for_recent_posts_and_metadata() {
     let r = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&r.stderr),
-        "images: 0 decoded, 2 social cards drawn"
+        "images: 0 read, 0 decoded, 2 social cards drawn"
     );
     assert!(s.exists("posts/p3/card.png") && s.exists("posts/p2/card.png"));
     assert!(
@@ -381,7 +408,7 @@ fn social_cards_for_recent_posts_and_metadata() {
     let r = s.build(&["--timings"]).ok();
     assert_eq!(
         timings_line(&r.stderr),
-        "images: 0 decoded, 1 social cards drawn"
+        "images: 0 read, 0 decoded, 1 social cards drawn"
     );
     assert!(s.exists("posts/p1/card.png"));
     s.write("site.toml", &format!("{}{NO_CARDS}", common::SITE_TOML));
@@ -439,4 +466,302 @@ fn favicons_and_manifest_from_the_svg() {
     s.build(&[]).ok();
     assert!(!s.exists("site.webmanifest") && !s.exists("icon-192.png"));
     assert!(!s.read("index.html").contains("rel=\"manifest\""));
+}
+
+/// The top-level boxes of an ISOBMFF (AVIF) file: (type, payload).
+fn isobmff_boxes(b: &[u8]) -> Vec<(String, &[u8])> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 8 <= b.len() {
+        let size = u32::from_be_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+        assert!(size >= 8 && i + size <= b.len(), "a damaged box at {i}");
+        out.push((
+            String::from_utf8_lossy(&b[i + 4..i + 8]).into_owned(),
+            &b[i + 8..i + size],
+        ));
+        i += size;
+    }
+    out
+}
+
+/// The width and height of an AVIF file, from its `ispe` property.
+fn avif_size(b: &[u8]) -> (u32, u32) {
+    let at = b
+        .windows(4)
+        .position(|w| w == b"ispe")
+        .expect("an ispe box");
+    let p = &b[at + 8..]; // the type, then version and flags
+    (
+        u32::from_be_bytes(p[0..4].try_into().unwrap()),
+        u32::from_be_bytes(p[4..8].try_into().unwrap()),
+    )
+}
+
+#[test]
+fn avif_variants_in_a_picture_before_webp() {
+    let s = site_with(
+        &[
+            ("content/posts/shots/wide.png", "wide.png"),
+            ("content/posts/shots/small.png", "small.png"),
+        ],
+        "![Small](small.png)\n\n![Wide](wide.png)\n",
+        "[images]\nsocial_cards = false\nformats = [\"webp\", \"avif\"]\nwidths = [480, 960]\n",
+    );
+    s.build(&[]).ok();
+    let html = s.read("posts/shots/index.html");
+    assert!(
+        html.contains(
+            "<picture><source type=\"image/avif\" srcset=\"/posts/shots/wide-480w.avif 480w, /posts/shots/wide-960w.avif 960w\" sizes=\"(max-width: 760px) 100vw, 760px\">\
+             <img src=\"wide.png\" alt=\"Wide\" width=\"1600\" height=\"900\" loading=\"lazy\" decoding=\"async\" srcset=\"/posts/shots/wide-480w.webp 480w, /posts/shots/wide-960w.webp 960w\" sizes=\"(max-width: 760px) 100vw, 760px\" /></picture>"
+        ),
+        "{html}"
+    );
+    // An image without variants is no picture.
+    assert!(
+        html.contains(
+            "<p><img src=\"small.png\" alt=\"Small\" width=\"400\" height=\"300\" /></p>"
+        ),
+        "{html}"
+    );
+    for (w, h) in [(480, 270), (960, 540)] {
+        let bytes = std::fs::read(s.public().join(format!("posts/shots/wide-{w}w.avif"))).unwrap();
+        let top = isobmff_boxes(&bytes);
+        assert_eq!(top[0].0, "ftyp");
+        assert_eq!(&top[0].1[..4], b"avif", "the major brand");
+        assert!(top.iter().any(|(t, _)| t == "mdat"), "{top:?}");
+        assert_eq!(avif_size(&bytes), (w, h));
+        assert!(s.exists(&format!("posts/shots/wide-{w}w.webp")));
+    }
+    // Warm: nothing read or decoded; AVIF off again: the AVIF files leave the output.
+    let warm = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&warm.stderr),
+        "images: 0 read, 0 decoded, 0 social cards drawn"
+    );
+    s.write(
+        "site.toml",
+        &format!(
+            "{}[images]\nsocial_cards = false\nwidths = [480, 960]\n",
+            common::SITE_TOML
+        ),
+    );
+    let webp_only = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&webp_only.stderr),
+        "images: 0 read, 0 decoded, 0 social cards drawn",
+        "the WebP variants were made already"
+    );
+    assert!(!s.exists("posts/shots/wide-480w.avif"));
+    assert!(!s.read("posts/shots/index.html").contains("<picture>"));
+}
+
+#[test]
+fn an_unknown_variant_format_is_an_error_naming_the_key() {
+    let s = site_with(
+        &[("content/posts/shots/wide.png", "wide.png")],
+        "![Wide](wide.png)\n",
+        NO_CARDS,
+    );
+    s.build(&[]).ok();
+    let before = snapshot(&s.public());
+    s.write(
+        "site.toml",
+        &format!(
+            "{}[images]\nformats = [\"webp\", \"jxl\"]\n",
+            common::SITE_TOML
+        ),
+    );
+    let err = common::fails(&s, &before);
+    assert!(err.contains("site.toml:"), "{err}");
+    assert!(
+        err.contains("`images.formats` lists \"jxl\", which sitrep cannot write"),
+        "{err}"
+    );
+    assert!(err.contains("list \"webp\", \"avif\" or both"), "{err}");
+}
+
+#[test]
+fn exif_orientation_is_applied_to_sizes_and_variants() {
+    let s = site_with(
+        &[
+            ("content/posts/shots/upright.jpg", "exif-orientation-1.jpg"),
+            ("content/posts/shots/turned.jpg", "exif-orientation-6.jpg"),
+        ],
+        "![Upright](upright.jpg)\n\n![Turned](turned.jpg)\n",
+        NO_CARDS,
+    );
+    // The file itself is stored 1200 x 1800 with orientation 6.
+    let raw = image::load_from_memory(&fixture("exif-orientation-6.jpg")).unwrap();
+    assert_eq!((raw.width(), raw.height()), (1200, 1800));
+    s.build(&[]).ok();
+    let tags = imgs(&s.read("posts/shots/index.html"));
+    // Shown as browsers show it: upright, 1800 x 1200.
+    for t in &tags {
+        assert_eq!(attr(t, "width").as_deref(), Some("1800"), "{t}");
+        assert_eq!(attr(t, "height").as_deref(), Some("1200"), "{t}");
+    }
+    assert_eq!(
+        attr(&tags[1], "srcset").as_deref(),
+        Some(
+            "/posts/shots/turned-480w.webp 480w, /posts/shots/turned-960w.webp 960w, /posts/shots/turned-1440w.webp 1440w"
+        )
+    );
+    // The variant is the upright photo: the same picture as the upright file's variant
+    // (turned the wrong way, it would differ in nearly every pixel).
+    let variant = |name: &str| {
+        let b = std::fs::read(s.public().join(format!("posts/shots/{name}-480w.webp"))).unwrap();
+        image::load_from_memory(&b).unwrap().to_luma8()
+    };
+    let (up, turned) = (variant("upright"), variant("turned"));
+    assert_eq!((turned.width(), turned.height()), (480, 320));
+    assert_eq!(up.dimensions(), turned.dimensions());
+    let diff = |a: &image::GrayImage, b: &image::GrayImage| {
+        a.pixels()
+            .zip(b.pixels())
+            .map(|(p, q)| (i32::from(p[0]) - i32::from(q[0])).unsigned_abs() as u64)
+            .sum::<u64>()
+            / u64::from(a.width() * a.height())
+    };
+    let upside_down = image::imageops::rotate180(&up);
+    assert!(
+        diff(&up, &turned) * 4 < diff(&upside_down, &turned),
+        "same picture: {} per pixel, turned half a turn: {}",
+        diff(&up, &turned),
+        diff(&upside_down, &turned)
+    );
+    // A warm build knows the upright size without reading the file.
+    let warm = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&warm.stderr),
+        "images: 0 read, 0 decoded, 0 social cards drawn"
+    );
+}
+
+#[test]
+fn feeds_give_images_their_size_only() {
+    let s = site_with(
+        &[("content/posts/shots/wide.png", "wide.png")],
+        "Intro.\n\n![Wide](wide.png)\n",
+        "[images]\nsocial_cards = false\nformats = [\"webp\", \"avif\"]\nwidths = [480]\n",
+    );
+    s.build(&[]).ok();
+    let img = "<img src=\"https://news.example.com/posts/shots/wide.png\" alt=\"Wide\" width=\"1600\" height=\"900\" />";
+    let json: serde_json::Value = serde_json::from_str(&s.read("feed.json")).unwrap();
+    assert!(
+        json["items"][0]["content_html"]
+            .as_str()
+            .unwrap()
+            .contains(img),
+        "{json}"
+    );
+    let escaped = img
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    for feed in ["rss.xml", "atom.xml"] {
+        let text = s.read(feed);
+        assert!(text.contains(&escaped), "{feed}: {text}");
+        for absent in ["srcset", "loading", "picture"] {
+            assert!(!text.contains(absent), "{feed} has {absent}");
+        }
+    }
+}
+
+fn intel_fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/intel/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The colour of one pixel of a post's card.
+fn card_pixel(s: &TestSite, slug: &str, x: u32, y: u32) -> [u8; 3] {
+    let png = std::fs::read(s.public().join(format!("posts/{slug}/card.png"))).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (1200, 630));
+    img.get_pixel(x, y).0
+}
+
+#[test]
+fn cards_show_the_worst_cves_severity_band_from_the_data() {
+    let s = TestSite::new();
+    for r in [
+        "2024/6xxx/CVE-2024-6387.json",
+        "2024/3xxx/CVE-2024-3400.json",
+    ] {
+        s.write_bytes(
+            &format!("data/cve/{r}"),
+            &intel_fixture(&format!("cve/{r}")),
+        );
+    }
+    s.write_bytes("data/kev.json", &intel_fixture("kev.json"));
+    let posts = [
+        ("ssh", "cves: [CVE-2024-6387]\n"),
+        ("panos", "cves: [CVE-2024-6387, CVE-2024-3400]\n"),
+        ("plain", ""),
+        ("unknown", "cves: [CVE-2099-0001]\n"),
+    ];
+    for (slug, fm) in posts {
+        s.write(
+            &format!("content/posts/{slug}.md"),
+            &post(&format!("Post {slug}"), "2024-07-02", fm, "Body."),
+        );
+    }
+    let first = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&first.stderr),
+        "images: 0 read, 0 decoded, 4 social cards drawn"
+    );
+    // The band across the bottom: HIGH 8.1 is orange; CVE-2024-3400 (CVSS 10.0, in KEV)
+    // is the worst of the second post's; no data, no band: the dark background (the
+    // theme's `--mast` in its dark scheme).
+    let (high, critical, dark_bg) = ([0xd9, 0x48, 0x0f], [0xb3, 0x12, 0x1a], [0x08, 0x0b, 0x12]);
+    assert_eq!(card_pixel(&s, "ssh", 600, 622), high);
+    assert_eq!(card_pixel(&s, "panos", 600, 622), critical);
+    assert_eq!(card_pixel(&s, "plain", 600, 622), dark_bg);
+    assert_eq!(card_pixel(&s, "unknown", 600, 622), dark_bg);
+    // The key of a card covers its band: without the record, the first post's card is
+    // drawn again, without a band; the others are not drawn again.
+    std::fs::remove_file(s.root().join("data/cve/2024/6xxx/CVE-2024-6387.json")).unwrap();
+    let changed = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&changed.stderr),
+        "images: 0 read, 0 decoded, 1 social cards drawn"
+    );
+    assert_eq!(card_pixel(&s, "ssh", 600, 622), dark_bg);
+    assert_eq!(card_pixel(&s, "panos", 600, 622), critical);
+    // The light palette: every card again, on the theme's light background.
+    s.write(
+        "site.toml",
+        &format!("{}[images]\ncard_theme = \"light\"\n", common::SITE_TOML),
+    );
+    let light = s.build(&["--timings"]).ok();
+    assert_eq!(
+        timings_line(&light.stderr),
+        "images: 0 read, 0 decoded, 4 social cards drawn"
+    );
+    assert_eq!(card_pixel(&s, "plain", 1150, 40), [0xff, 0xff, 0xff]);
+    assert_eq!(card_pixel(&s, "panos", 600, 622), critical);
+    // Warm equals cold, bands and all.
+    let kept = snapshot(&s.public());
+    s.build(&["--no-cache", "--output", "cold"]).ok();
+    assert_eq!(snapshot(&s.root().join("cold")), kept);
+}
+
+#[test]
+fn a_bad_card_theme_is_an_error_naming_the_key() {
+    let s = TestSite::new();
+    s.write("content/posts/a.md", &post("A", "2024-03-01", "", "Body."));
+    s.build(&[]).ok();
+    let before = snapshot(&s.public());
+    s.write(
+        "site.toml",
+        &format!("{}[images]\ncard_theme = \"sepia\"\n", common::SITE_TOML),
+    );
+    let err = common::fails(&s, &before);
+    assert!(err.contains("site.toml:"), "{err}");
+    assert!(err.contains("card_theme"), "{err}");
+    assert!(err.contains("dark") && err.contains("light"), "{err}");
 }

@@ -456,6 +456,64 @@ fn precompressed_copies_follow_their_files_in_warm_builds() {
 }
 
 #[test]
+fn avif_exif_and_card_bands_match_a_cold_build() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let fixture = |rel: &str| std::fs::read(format!("{root}/tests/fixtures/{rel}")).unwrap();
+    let s = site();
+    s.write(
+        "site.toml",
+        &format!(
+            "{}[images]\nformats = [\"webp\", \"avif\"]\nwidths = [480]\n",
+            crate::common::SITE_TOML
+        ),
+    );
+    s.write_bytes("content/posts/shots/wide.png", &fixture("images/wide.png"));
+    s.write_bytes(
+        "content/posts/shots/turned.jpg",
+        &fixture("images/exif-orientation-6.jpg"),
+    );
+    s.write(
+        "content/posts/shots/index.md",
+        &post(
+            "Shots",
+            "2024-01-10",
+            "cves: [CVE-2024-6387]\n",
+            "![Wide](wide.png)\n\n![Turned](turned.jpg)\n",
+        ),
+    );
+    s.write_bytes(
+        "data/cve/2024/6xxx/CVE-2024-6387.json",
+        &fixture("intel/cve/2024/6xxx/CVE-2024-6387.json"),
+    );
+    s.build(&[]).ok();
+    assert!(s.exists("posts/shots/turned-480w.avif"));
+    assert_warm_equals_cold(&s, "AVIF, EXIF and a band unchanged");
+    // The data changes: the card's band goes.
+    std::fs::remove_file(s.root().join("data/cve/2024/6xxx/CVE-2024-6387.json")).unwrap();
+    assert_warm_equals_cold(&s, "CVE record removed");
+    // The light palette, and a touched image.
+    s.write(
+        "site.toml",
+        &format!(
+            "{}[images]\nformats = [\"webp\", \"avif\"]\nwidths = [480]\ncard_theme = \"light\"\n",
+            crate::common::SITE_TOML
+        ),
+    );
+    s.write_bytes(
+        "content/posts/shots/turned.jpg",
+        &fixture("images/exif-orientation-6.jpg"),
+    );
+    assert_warm_equals_cold(&s, "light cards, touched image");
+    // AVIF off: its files leave.
+    s.write(
+        "site.toml",
+        &format!("{}[images]\nwidths = [480]\n", crate::common::SITE_TOML),
+    );
+    assert_warm_equals_cold(&s, "AVIF off");
+    assert!(!s.exists("posts/shots/turned-480w.avif"));
+}
+
+#[test]
 fn cve_cards_follow_data_file_changes() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel");
     let fixture = |rel: &str| std::fs::read(fixtures.join(rel)).unwrap();

@@ -16,12 +16,14 @@ use rayon::prelude::*;
 use resvg::usvg::fontdb;
 use tera::{Context, Value};
 
+use super::card_style::{self, Palette, Severity};
 use super::{Social, write_atomic};
 use crate::config::Config;
-use crate::config::images::SocialCards;
+use crate::config::images::{CardTheme, SocialCards};
 use crate::content::Page;
 use crate::error::Diagnostic;
 use crate::index::Site;
+use crate::intel::Intel;
 use crate::render::Job;
 use crate::render::JobKind;
 use crate::render::routes::Origin;
@@ -349,13 +351,17 @@ fn shorten(
     vec![("…".into(), ell)]
 }
 
-/// What one card shows.
+/// What one card shows, and in which colours.
 #[derive(Debug, Clone)]
 pub struct CardText<'a> {
     pub site_title: &'a str,
     pub title: &'a str,
     pub date: String,
     pub category: Option<&'a str>,
+    /// The band of the post's worst CVE, when the data knows one.
+    pub severity: Option<Severity>,
+    pub theme: CardTheme,
+    pub palette: &'a Palette,
 }
 
 /// Renders the card template to SVG text with the laid-out title.
@@ -392,7 +398,10 @@ pub fn svg(
         &text.category.map(|c| fit_line(c, fonts, 30.0, 600.0)),
     );
     ctx.insert("font_family", &fonts.family_list());
-    ctx.insert("band_colour", "#ff4d4f");
+    ctx.insert("card_theme", text.theme.name());
+    ctx.insert("colours", text.palette);
+    ctx.insert("band_colour", &text.palette.accent);
+    ctx.insert("severity", &text.severity);
     let mut out = Vec::new();
     templates.render_to(TEMPLATE, &ctx, &mut out)?;
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -419,12 +428,31 @@ fn fit_line(text: &str, fonts: &Fonts, size: f32, room: f32) -> String {
     }
 }
 
-fn card_text<'a>(config: &'a Config, p: &'a Page) -> CardText<'a> {
+/// What the cards of a site share: the palette and the data on CVEs.
+struct Style<'a> {
+    config: &'a Config,
+    palette: Palette,
+    intel: &'a Intel,
+}
+
+fn card_text<'a>(style: &'a Style<'_>, p: &'a Page) -> CardText<'a> {
     CardText {
-        site_title: &config.title,
+        site_title: &style.config.title,
         title: &p.title,
         date: p.date.map(|d| d.ymd()).unwrap_or_default(),
         category: p.categories.first().map(String::as_str),
+        severity: card_style::severity(&p.cves, style.intel),
+        theme: style.config.images.card_theme,
+        palette: &style.palette,
+    }
+}
+
+/// The theme's stylesheet (`style.css`, the site's own when it has one), for its colours.
+fn stylesheet(theme: &ThemeFiles) -> Option<String> {
+    let (src, _) = theme.statics.get(Path::new("style.css"))?;
+    match src {
+        FileSource::Disk(p) => std::fs::read_to_string(p).ok(),
+        FileSource::Embedded(b) => std::str::from_utf8(b).ok().map(str::to_string),
     }
 }
 
@@ -553,6 +581,7 @@ pub fn plan(
     theme: &ThemeFiles,
     templates: &Templates,
     site: &Site,
+    intel: &Intel,
     dir: &Path,
 ) -> (
     Vec<Job>,
@@ -572,8 +601,13 @@ pub fn plan(
         return (Vec::new(), Vec::new(), 0, warnings, errors);
     }
     let fonts = title_fonts(theme, &posts);
-    let laid = lay_out(config, templates, &fonts, &posts);
-    let count = draw_missing(config, templates, &fonts, &laid, dir, &mut errors);
+    let style = Style {
+        config,
+        palette: Palette::from_css(stylesheet(theme).as_deref(), s.card_theme),
+        intel,
+    };
+    let laid = lay_out(&style, templates, &fonts, &posts);
+    let count = draw_missing(&style, templates, &fonts, &laid, dir, &mut errors);
     let (jobs, social) = card_jobs(urls, site, dir, laid, &mut warnings, &mut errors);
     (jobs, social, count, warnings, errors)
 }
@@ -627,7 +661,7 @@ fn title_fonts(theme: &ThemeFiles, posts: &[&Page]) -> Fonts {
 
 /// Lays out each post's title, in parallel, and keys its card.
 fn lay_out<'a>(
-    config: &Config,
+    style: &Style<'_>,
     templates: &Templates,
     fonts: &Fonts,
     posts: &[&'a Page],
@@ -644,7 +678,7 @@ fn lay_out<'a>(
                 Ok(l) => {
                     // The key covers the first layout's SVG: what is finally drawn is a
                     // function of it and of the fonts.
-                    svg(templates, fonts, &card_text(config, p), &l).map(|svg| {
+                    svg(templates, fonts, &card_text(style, p), &l).map(|svg| {
                         let key = Builder::new("card")
                             .num(super::FORMAT)
                             .fp(fonts.fingerprint)
@@ -661,7 +695,7 @@ fn lay_out<'a>(
 
 /// Draws the cards the cache lacks, in parallel; returns how many were drawn.
 fn draw_missing(
-    config: &Config,
+    style: &Style<'_>,
     templates: &Templates,
     fonts: &Fonts,
     laid: &Laid<'_>,
@@ -676,7 +710,7 @@ fn draw_missing(
             if file.is_file() {
                 return Ok(false);
             }
-            let text = card_text(config, p);
+            let text = card_text(style, p);
             let png = fit(templates, fonts, &text, layout.clone())
                 .and_then(|(_, _, tree)| raster(&tree))
                 .map_err(|e| {

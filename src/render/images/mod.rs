@@ -11,8 +11,10 @@
 //! any static file; one that is no longer used is left out of the plan, and so removed
 //! from the output.
 
+pub mod card_style;
 pub mod cards;
 pub mod favicons;
+pub mod probes;
 pub mod variants;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::config::images::ImagesConfig;
+use crate::config::images::{ImagesConfig, VariantFormat};
 use crate::content::Page;
 use crate::content::images::{self as content_images, Probe, Shown};
 use crate::error::Diagnostic;
@@ -36,7 +38,7 @@ use crate::urls::Urls;
 /// The image cache folder, inside the build cache.
 pub const CACHE_SUBDIR: &str = "images";
 /// Bumped when the variants' or cards' bytes would change for the same inputs.
-const FORMAT: u64 = 2;
+const FORMAT: u64 = 3;
 
 /// What a page shows of images: its body's images and its social image.
 #[derive(Debug, Default, Clone)]
@@ -70,6 +72,9 @@ pub struct Images {
     /// build with nothing new).
     pub decoded: usize,
     pub cards_drawn: usize,
+    /// How many source image files were read (0 on a warm build with no new or touched
+    /// image: the probe cache gives their hash and size from `stat` alone).
+    pub read: usize,
     /// Images that pages show but the site lacks, each an error naming the page and line:
     /// a build fails on them; `check` reports them beside the broken links.
     pub missing: Vec<Diagnostic>,
@@ -86,6 +91,17 @@ impl Images {
     /// Covers everything [`Images::body`] and the social image add to `page`.
     pub fn fingerprint(&self, page: &Page) -> Fingerprint {
         self.of(page).map_or(0, |p| p.fingerprint)
+    }
+
+    /// A feed's copy of the body of `page`: its images with `width` and `height` only
+    /// (`None`: the body as it is).
+    pub fn feed_body(&self, page: &Page, html: &str) -> Option<String> {
+        match self.of(page) {
+            Some(p) if self.responsive && !p.shown.is_empty() => {
+                Some(content_images::rewrite_sizes(html, &p.shown))
+            }
+            _ => None,
+        }
     }
 
     /// The body of `page` with its images' attributes added.
@@ -139,10 +155,12 @@ pub fn prepare(
     theme: &ThemeFiles,
     templates: &Templates,
     site: &Site,
+    intel: &crate::intel::Intel,
     cache_dir: Option<PathBuf>,
 ) -> Result<(Images, Vec<Diagnostic>), Vec<Diagnostic>> {
     let settings = &config.images;
     let (dir, tmp) = cache_folder(cache_dir)?;
+    let tmp_is_none = tmp.is_none();
     let mut images = Images {
         column_width: settings.column_width,
         responsive: settings.responsive,
@@ -159,26 +177,40 @@ pub fn prepare(
     if any_local {
         let files = site_files(theme, site);
         let uses = find_uses(&pages, &files, urls, &mut images.missing);
+        let probes = probes::Probes::load(&dir);
         let known = probe_all(
             &uses,
             &files,
             settings,
             &dir,
+            &probes,
             &mut images.decoded,
             &mut errors,
         );
+        images.read = probes.reads.load(std::sync::atomic::Ordering::Relaxed);
+        if tmp_is_none {
+            probes.save(&dir);
+        }
         images.jobs.extend(variant_jobs(&known, settings, &dir));
         images.jobs.sort_by(|a, b| a.path.cmp(&b.path));
         for p in &pages {
-            if let Some(shown) = page_images(p, &known, urls) {
+            if let Some(shown) = page_images(p, &known, &settings.variant_formats(), urls) {
                 images.pages.insert(p.file.clone(), shown);
             }
         }
     }
 
     if errors.is_empty() {
-        let (card_warnings, card_errors) =
-            add_cards(config, urls, theme, templates, site, &dir, &mut images);
+        let (card_warnings, card_errors) = add_cards(
+            config,
+            urls,
+            theme,
+            templates,
+            site,
+            intel,
+            &dir,
+            &mut images,
+        );
         warnings.extend(card_warnings);
         errors.extend(card_errors);
         match favicons::plan(config, theme, &dir) {
@@ -281,13 +313,20 @@ fn probe_all<'a>(
     files: &HashMap<String, Source>,
     settings: &ImagesConfig,
     dir: &Path,
+    probes: &probes::Probes,
     decoded: &mut usize,
     errors: &mut Vec<Diagnostic>,
 ) -> HashMap<&'a str, Known> {
     let paths: Vec<(&String, &Vec<Use>)> = uses.iter().collect();
     let results: Vec<Result<(Known, bool), Diagnostic>> = paths
         .par_iter()
-        .map(|(path, used)| process(path, &files[*path], &used[0], settings, dir))
+        .map(|(path, used)| {
+            let src = &files[*path];
+            match cached(src, settings, dir, probes) {
+                Some(k) => Ok((k, false)),
+                None => process(path, src, &used[0], settings, dir, probes),
+            }
+        })
         .collect();
     let mut known: HashMap<&str, Known> = HashMap::new();
     for ((path, _), r) in paths.iter().zip(results) {
@@ -308,15 +347,17 @@ fn variant_jobs(known: &HashMap<&str, Known>, settings: &ImagesConfig, dir: &Pat
     let mut planned: BTreeSet<String> = BTreeSet::new();
     for (path, k) in known {
         for &w in &k.widths {
-            let out = variant_path(path, w);
-            if planned.insert(out.clone()) {
-                let key = variant_key(k.hash, w, settings.quality);
-                jobs.push(Job {
-                    path: PathBuf::from(&out),
-                    fingerprint: key,
-                    kind: JobKind::Copy(dir.join(variant_file(key))),
-                    origin: Origin::Generated("a resized variant of an image"),
-                });
+            for f in settings.variant_formats() {
+                let out = variant_path_in(path, w, f);
+                if planned.insert(out.clone()) {
+                    let key = variant_key(k.hash, w, f, settings.quality_of(f));
+                    jobs.push(Job {
+                        path: PathBuf::from(&out),
+                        fingerprint: key,
+                        kind: JobKind::Copy(dir.join(variant_file(key, f))),
+                        origin: Origin::Generated("a resized variant of an image"),
+                    });
+                }
             }
         }
     }
@@ -325,7 +366,12 @@ fn variant_jobs(known: &HashMap<&str, Known>, settings: &ImagesConfig, dir: &Pat
 
 /// What `p` shows of the known images, or `None` when it shows none and has no social
 /// image of known size.
-fn page_images(p: &Page, known: &HashMap<&str, Known>, urls: &Urls) -> Option<PageImages> {
+fn page_images(
+    p: &Page,
+    known: &HashMap<&str, Known>,
+    formats: &[VariantFormat],
+    urls: &Urls,
+) -> Option<PageImages> {
     let mut shown = Vec::new();
     let mut fp = Builder::new("page-images");
     for l in p.links.iter().filter(|l| l.is_image) {
@@ -335,17 +381,22 @@ fn page_images(p: &Page, known: &HashMap<&str, Known>, urls: &Urls) -> Option<Pa
         let Some(k) = known.get(path.as_str()) else {
             continue;
         };
-        let srcset: Vec<(String, u32)> = k
-            .widths
-            .iter()
-            .map(|&w| (urls.url(&variant_path(&path, w)), w))
-            .collect();
+        let set = |f: VariantFormat| -> Vec<(String, u32)> {
+            if !formats.contains(&f) {
+                return Vec::new();
+            }
+            k.widths
+                .iter()
+                .map(|&w| (urls.url(&variant_path_in(&path, w, f)), w))
+                .collect()
+        };
+        let (srcset, avif) = (set(VariantFormat::Webp), set(VariantFormat::Avif));
         fp = fp
             .str(&l.dest)
             .fp(k.hash)
             .num(k.probe.width.into())
             .num(k.probe.height.into());
-        for (u, w) in &srcset {
+        for (u, w) in srcset.iter().chain(&avif) {
             fp = fp.str(u).num((*w).into());
         }
         shown.push(Shown {
@@ -353,6 +404,7 @@ fn page_images(p: &Page, known: &HashMap<&str, Known>, urls: &Urls) -> Option<Pa
             width: k.probe.width,
             height: k.probe.height,
             srcset,
+            avif,
         });
     }
     let social = p.image.as_deref().map(|img| {
@@ -380,17 +432,19 @@ fn page_images(p: &Page, known: &HashMap<&str, Known>, urls: &Urls) -> Option<Pa
 }
 
 /// Plans the social cards into `images`; returns their warnings and errors.
+#[allow(clippy::too_many_arguments)]
 fn add_cards(
     config: &Config,
     urls: &Urls,
     theme: &ThemeFiles,
     templates: &Templates,
     site: &Site,
+    intel: &crate::intel::Intel,
     dir: &Path,
     images: &mut Images,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let (card_jobs, card_pages, drawn, card_warnings, card_errors) =
-        cards::plan(config, urls, theme, templates, site, dir);
+        cards::plan(config, urls, theme, templates, site, intel, dir);
     images.cards_drawn = drawn;
     images.jobs.extend(card_jobs);
     for (file, social) in card_pages {
@@ -430,24 +484,33 @@ fn front_matter_line(file: &Path, key: &str) -> Option<usize> {
 
 /// `posts/x/shot.png` at 480 px: `posts/x/shot-480w.webp`.
 pub fn variant_path(path: &str, width: u32) -> String {
+    variant_path_in(path, width, VariantFormat::Webp)
+}
+
+/// `posts/x/shot.png` at 480 px in AVIF: `posts/x/shot-480w.avif`.
+pub fn variant_path_in(path: &str, width: u32, format: VariantFormat) -> String {
     let stem = match path.rfind('.') {
         Some(dot) if dot > path.rfind('/').map_or(0, |s| s + 1) => &path[..dot],
         _ => path,
     };
-    format!("{stem}-{width}w.webp")
+    format!("{stem}-{width}w.{}", format.ext())
 }
 
-fn variant_key(hash: Fingerprint, width: u32, quality: u8) -> Fingerprint {
-    Builder::new("variant")
+fn variant_key(hash: Fingerprint, width: u32, format: VariantFormat, quality: u8) -> Fingerprint {
+    let b = Builder::new("variant")
         .num(FORMAT)
         .fp(hash)
-        .num(width.into())
-        .num(quality.into())
-        .finish()
+        .num(width.into());
+    match format {
+        VariantFormat::Webp => b,
+        VariantFormat::Avif => b.str("avif").num(variants::AVIF_SPEED.into()),
+    }
+    .num(quality.into())
+    .finish()
 }
 
-fn variant_file(key: Fingerprint) -> String {
-    format!("{key:016x}.webp")
+fn variant_file(key: Fingerprint, format: VariantFormat) -> String {
+    format!("{key:016x}.{}", format.ext())
 }
 
 /// The marker that an image without variants decoded cleanly (so a warm build need not
@@ -461,6 +524,65 @@ fn checked_file(hash: Fingerprint, max_pixels: u64) -> String {
     format!("{key:016x}.ok")
 }
 
+/// What is known of an image on disk whose length and mtime the probe cache holds, when
+/// the image cache has everything made of it: nothing is read. `None`: [`process`] it.
+fn cached(
+    src: &Source,
+    settings: &ImagesConfig,
+    dir: &Path,
+    probes: &probes::Probes,
+) -> Option<Known> {
+    let Source::Disk(file) = src else {
+        return None;
+    };
+    let entry = probes.get(file, probes::Stamp::of(file)?)?;
+    let (probe, hash) = (entry.probe, entry.hash);
+    if !probe.format.resizable() {
+        return Some(Known {
+            probe,
+            hash,
+            widths: Vec::new(),
+        });
+    }
+    if (probe.width as u64) * (probe.height as u64) > settings.max_pixels {
+        return None;
+    }
+    let widths = settings.variant_widths(probe.width);
+    let complete = if widths.is_empty() {
+        dir.join(checked_file(hash, settings.max_pixels)).is_file()
+    } else {
+        missing_widths(hash, &widths, settings, dir).is_empty()
+    };
+    complete.then_some(Known {
+        probe,
+        hash,
+        widths,
+    })
+}
+
+/// The widths of which a variant in some format is not in the cache.
+fn missing_widths(
+    hash: Fingerprint,
+    widths: &[u32],
+    settings: &ImagesConfig,
+    dir: &Path,
+) -> Vec<u32> {
+    let formats = settings.variant_formats();
+    widths
+        .iter()
+        .copied()
+        .filter(|&w| {
+            formats.iter().any(|&f| {
+                !dir.join(variant_file(
+                    variant_key(hash, w, f, settings.quality_of(f)),
+                    f,
+                ))
+                .is_file()
+            })
+        })
+        .collect()
+}
+
 /// Probes one image and makes what the cache lacks. Returns what is known of it and
 /// whether it was decoded.
 fn process(
@@ -469,6 +591,7 @@ fn process(
     first: &Use,
     settings: &crate::config::images::ImagesConfig,
     dir: &Path,
+    probes: &probes::Probes,
 ) -> Result<(Known, bool), Diagnostic> {
     let fail = |why: String| {
         Diagnostic::error(
@@ -482,11 +605,22 @@ fn process(
         )
         .with_help("replace the file with a valid PNG, JPEG, WebP, GIF or SVG image")
     };
+    // Stamped before reading: a change made while reading shows at the next build.
+    let stamp = match src {
+        Source::Disk(file) => probes::Stamp::of(file).map(|s| (file, s)),
+        Source::Embedded(_) => None,
+    };
     let bytes = src
         .read()
         .map_err(|e| fail(format!("it cannot be read ({e})")))?;
+    if stamp.is_some() {
+        probes.count_read();
+    }
     let probe = content_images::probe(&bytes).map_err(fail)?;
     let hash = fingerprint::of_bytes(&bytes);
+    if let Some((file, stamp)) = stamp {
+        probes.put(file, probes::Entry { stamp, hash, probe });
+    }
     if !probe.format.resizable() {
         return Ok((
             Known {
@@ -506,14 +640,7 @@ fn process(
         .with_help("resize the image, or raise `images.max_pixels` in site.toml"));
     }
     let widths = settings.variant_widths(probe.width);
-    let missing: Vec<u32> = widths
-        .iter()
-        .copied()
-        .filter(|&w| {
-            !dir.join(variant_file(variant_key(hash, w, settings.quality)))
-                .is_file()
-        })
-        .collect();
+    let missing = missing_widths(hash, &widths, settings, dir);
     let checked = dir.join(checked_file(hash, settings.max_pixels));
     if missing.is_empty() && (!widths.is_empty() || checked.is_file()) {
         return Ok((
@@ -525,7 +652,11 @@ fn process(
             false,
         ));
     }
-    let img = variants::decode(&bytes, settings.max_pixels).map_err(fail)?;
+    let mut img = variants::decode(&bytes, settings.max_pixels).map_err(fail)?;
+    // Turned upright as its EXIF says: the variants are shown without it.
+    if let Some(o) = image::metadata::Orientation::from_exif(probe.orientation) {
+        img.apply_orientation(o);
+    }
     if (img.width(), img.height()) != (probe.width, probe.height) {
         return Err(fail(format!(
             "its header says {} x {} but it decodes to {} x {}",
@@ -536,10 +667,18 @@ fn process(
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| Diagnostic::io(dir, "create", &e))?;
-    for (w, webp) in variants::variants(&img, &missing, settings.quality) {
+    let formats: Vec<(VariantFormat, u8)> = settings
+        .variant_formats()
+        .into_iter()
+        .map(|f| (f, settings.quality_of(f)))
+        .collect();
+    for (w, f, bytes) in variants::variants_in(&img, &missing, &formats) {
         write_atomic(
-            &dir.join(variant_file(variant_key(hash, w, settings.quality))),
-            &webp,
+            &dir.join(variant_file(
+                variant_key(hash, w, f, settings.quality_of(f)),
+                f,
+            )),
+            &bytes,
         )?;
     }
     if widths.is_empty() {
@@ -589,7 +728,9 @@ fn prune(dir: &Path, jobs: &[Job]) {
     };
     for e in entries.flatten() {
         let p = e.path();
-        let is_ours = p.extension().is_some_and(|x| x == "webp" || x == "png");
+        let is_ours = p
+            .extension()
+            .is_some_and(|x| x == "webp" || x == "avif" || x == "png");
         if is_ours && !used.contains(&p) {
             let _ = std::fs::remove_file(&p);
         }
