@@ -176,6 +176,7 @@ impl Session {
         self.store.save_manifest(manifest);
         let mut report = last.report(output, files, changed_jobs.len(), start, timings);
         // Nothing of the images was made again on this path.
+        report.images_read = 0;
         report.images_decoded = 0;
         report.cards_drawn = 0;
         Ok(Some(report))

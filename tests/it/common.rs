@@ -237,3 +237,12 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
         .unwrap();
     out
 }
+
+/// A KEV catalog (JSON as CISA publishes it) without the entry for `cve`, pretty-printed.
+pub fn kev_without(kev: &[u8], cve: &str) -> String {
+    let mut kev: serde_json::Value = serde_json::from_slice(kev).unwrap();
+    if let Some(list) = kev["vulnerabilities"].as_array_mut() {
+        list.retain(|v| v["cveID"] != cve);
+    }
+    serde_json::to_string_pretty(&kev).unwrap()
+}

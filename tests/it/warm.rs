@@ -552,20 +552,9 @@ fn cve_cards_follow_data_file_changes() {
     assert_eq!(exploited("posts/cards/index.html"), 2);
     assert_eq!(exploited("notes/index.html"), 1);
     // The KEV entry goes: every card loses its marker, as in a cold build.
-    let kev: serde_json::Value = serde_json::from_slice(&fixture("kev.json")).unwrap();
-    let mut slim = kev.clone();
-    slim["vulnerabilities"] = serde_json::Value::Array(
-        kev["vulnerabilities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|v| v["cveID"] != "CVE-2025-53770")
-            .cloned()
-            .collect(),
-    );
     s.write(
         "data/kev.json",
-        &serde_json::to_string_pretty(&slim).unwrap(),
+        &crate::common::kev_without(&fixture("kev.json"), "CVE-2025-53770"),
     );
     let out = assert_warm_equals_cold(&s, "KEV entry removed");
     assert!(written(&out) > 0, "{out}");
