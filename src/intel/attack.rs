@@ -2,8 +2,10 @@
 //! `attack-pattern` objects and `revoked-by` relationships are read, and of those only the
 //! fields a technique page shows; serde skips descriptions, references and the rest.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::DataProblem;
@@ -50,40 +52,109 @@ pub fn tactic_name(short: &str) -> &str {
 }
 
 #[derive(Deserialize)]
-struct Bundle {
-    #[serde(rename = "type")]
-    kind: String,
-    objects: Vec<Object>,
+struct Bundle<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    objects: Vec<Object<'a>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Object {
-    #[serde(rename = "type")]
-    kind: String,
-    id: Option<String>,
-    name: Option<String>,
+/// One STIX object, as far as a technique page needs it. Objects that are neither
+/// techniques nor relationships are skipped unread once their `type` is known (it comes
+/// first in the published bundle), and a relationship's descriptions and references are
+/// skipped too: most of the 45 MB is never decoded.
+#[derive(Default)]
+struct Object<'a> {
+    kind: Cow<'a, str>,
+    id: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
     revoked: bool,
     x_mitre_deprecated: bool,
-    external_references: Vec<ExternalRef>,
-    kill_chain_phases: Vec<Phase>,
-    relationship_type: Option<String>,
-    source_ref: Option<String>,
-    target_ref: Option<String>,
+    external_references: Vec<ExternalRef<'a>>,
+    kill_chain_phases: Vec<Phase<'a>>,
+    relationship_type: Option<Cow<'a, str>>,
+    source_ref: Option<Cow<'a, str>>,
+    target_ref: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ExternalRef {
-    source_name: String,
-    external_id: Option<String>,
+struct ExternalRef<'a> {
+    #[serde(borrow)]
+    source_name: Cow<'a, str>,
+    #[serde(borrow)]
+    external_id: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Phase {
-    kill_chain_name: String,
-    phase_name: String,
+struct Phase<'a> {
+    #[serde(borrow)]
+    kill_chain_name: Cow<'a, str>,
+    #[serde(borrow)]
+    phase_name: Cow<'a, str>,
+}
+
+/// A string that borrows from the input where it has no escapes.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ObjectVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ObjectVisitor<'a> {
+    type Value = Object<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a STIX object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Object<'a>, M::Error> {
+        let mut o = Object::default();
+        // Until `type` is read, every field that any kind needs is kept.
+        let (mut technique, mut relationship) = (true, true);
+        while let Some(Text(key)) = map.next_key::<Text>()? {
+            match key.as_ref() {
+                "type" => {
+                    o.kind = map.next_value::<Text>()?.0;
+                    technique = o.kind == "attack-pattern";
+                    relationship = o.kind == "relationship";
+                }
+                "id" if technique => o.id = Some(map.next_value::<Text>()?.0),
+                "name" if technique => o.name = map.next_value::<Option<Text>>()?.map(|t| t.0),
+                "revoked" if technique => {
+                    o.revoked = map.next_value::<Option<bool>>()? == Some(true)
+                }
+                "x_mitre_deprecated" if technique => {
+                    o.x_mitre_deprecated = map.next_value::<Option<bool>>()? == Some(true)
+                }
+                "external_references" if technique => {
+                    o.external_references = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                "kill_chain_phases" if technique => {
+                    o.kill_chain_phases = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                "relationship_type" if relationship => {
+                    o.relationship_type = map.next_value::<Option<Text>>()?.map(|t| t.0)
+                }
+                "source_ref" if relationship => {
+                    o.source_ref = map.next_value::<Option<Text>>()?.map(|t| t.0)
+                }
+                "target_ref" if relationship => {
+                    o.target_ref = map.next_value::<Option<Text>>()?.map(|t| t.0)
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(o)
+    }
 }
 
 /// Whether `id` is a technique id: `T` and four digits, optionally `.` and three.
@@ -186,7 +257,7 @@ pub fn parse(
     let mut out: BTreeMap<String, Technique> = BTreeMap::new();
     let mut revocations: Vec<(String, String)> = Vec::new();
     for (i, o) in bundle.objects.iter().enumerate() {
-        match o.kind.as_str() {
+        match o.kind.as_ref() {
             "attack-pattern" => {
                 let Some(stix_id) = o.id.as_deref() else {
                     problems.push(DataProblem::msg(format!(
@@ -198,15 +269,16 @@ pub fn parse(
                     .external_references
                     .iter()
                     .find(|r| r.source_name == "mitre-attack")
-                    .and_then(|r| r.external_id.clone())
+                    .and_then(|r| r.external_id.as_deref())
                     .filter(|id| is_technique_id(id))
+                    .map(str::to_string)
                 else {
                     problems.push(DataProblem::msg(format!(
                         "objects[{i}] ({stix_id}): no mitre-attack technique id in external_references"
                     )));
                     continue;
                 };
-                let Some(name) = o.name.clone() else {
+                let Some(name) = o.name.as_deref().map(str::to_string) else {
                     problems.push(DataProblem::msg(format!("objects[{i}] ({id}): no name")));
                     continue;
                 };
@@ -220,7 +292,7 @@ pub fn parse(
                     .kill_chain_phases
                     .iter()
                     .filter(|p| p.kill_chain_name == "mitre-attack")
-                    .map(|p| p.phase_name.clone())
+                    .map(|p| p.phase_name.to_string())
                     .collect();
                 let parent = id.split_once('.').map(|(p, _)| p.to_string());
                 by_stix.insert(stix_id.to_string(), id.clone());
@@ -240,7 +312,7 @@ pub fn parse(
             }
             "relationship" if o.relationship_type.as_deref() == Some("revoked-by") => {
                 match (&o.source_ref, &o.target_ref) {
-                    (Some(s), Some(t)) => revocations.push((s.clone(), t.clone())),
+                    (Some(s), Some(t)) => revocations.push((s.to_string(), t.to_string())),
                     _ => problems.push(DataProblem::msg(format!(
                         "objects[{i}]: a revoked-by relationship without source_ref and target_ref"
                     ))),

@@ -335,10 +335,11 @@ fn metadata_date(d: &Option<String>, what: &str) -> Result<Option<String>, DataP
     }
 }
 
-/// Parses the record of `id` from `text`. Errors say what is wrong (the caller names the
-/// file); JSON syntax errors carry their line.
-pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
-    let raw: Raw = serde_json::from_str(text).map_err(DataProblem::json)?;
+/// Parses the record of `id` from `text` (the file's bytes). Errors say what is wrong (the
+/// caller names the file); JSON syntax errors, and text that is not UTF-8, carry their
+/// line.
+pub fn parse(text: impl AsRef<[u8]>, id: &str) -> Result<CveRecord, DataProblem> {
+    let raw: Raw = serde_json::from_slice(text.as_ref()).map_err(DataProblem::json)?;
     let state = check_header(&raw, id)?;
     let cvss = record_cvss(&raw.containers)?;
     let cwes = record_cwes(&raw.containers);

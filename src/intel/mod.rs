@@ -115,6 +115,35 @@ pub struct CveFacts {
     pub epss: Option<Epss>,
 }
 
+/// The compact marker of a CVE wherever it is named (chips, cards, "Latest from Blog"):
+/// its CVSS severity and whether it is on the KEV list ([`Intel::cve_marker`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// `critical`, `high`, `medium`, `low` or `none`; `None` without a CVSS score.
+    pub severity: Option<String>,
+    /// The CVSS base score, with the severity.
+    pub score: Option<f64>,
+    /// On CISA's KEV catalog.
+    pub exploited: bool,
+}
+
+impl Marker {
+    /// The severity as a label: `Critical`.
+    pub fn severity_label(&self) -> Option<String> {
+        self.severity.as_deref().map(|s| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The score as shown: `9.8`.
+    pub fn score_text(&self) -> Option<String> {
+        self.score.map(|s| format!("{s:.1}"))
+    }
+}
+
 /// Threat intelligence on what the site mentions.
 #[derive(Debug, Clone, Default)]
 pub struct Intel {
@@ -306,7 +335,7 @@ fn read_record(
                 parsed: false,
             };
         }
-        return match cve5::parse(&String::from_utf8_lossy(&bytes), id) {
+        return match cve5::parse(&bytes, id) {
             Ok(record) => RecordRead::Ok {
                 hash,
                 record: Box::new(record),
@@ -379,12 +408,11 @@ fn parse_epss(
     pr: &mut Problems,
 ) {
     let mut problems = Vec::new();
-    let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    let result = if gz {
-        let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(bytes));
-        epss::parse(reader, cves, &mut problems)
-    } else {
-        epss::parse(bytes, cves, &mut problems)
+    let result = match decompressed_ref(bytes) {
+        Ok(plain) => epss::parse(&plain, cves, &mut problems),
+        Err(e) => Err(DataProblem::msg(format!(
+            "cannot decompress the gzip file: {e}"
+        ))),
     };
     match result {
         Ok((meta, rows)) => {
@@ -610,6 +638,35 @@ impl Intel {
         fingerprint::of_bytes(&serde_json::to_vec(&(t, related)).unwrap_or_default())
     }
 
+    /// The marker of CVE `id`: `None` when the data has neither a CVSS score nor a KEV
+    /// entry for it.
+    pub fn cve_marker(&self, id: &str) -> Option<Marker> {
+        let f = self.cves.get(id)?;
+        let cvss = f.record.as_ref().and_then(|r| r.cvss.as_ref());
+        let m = Marker {
+            severity: cvss.map(|c| c.severity.to_ascii_lowercase()),
+            score: cvss.map(|c| c.score),
+            exploited: f.kev.is_some(),
+        };
+        (m.severity.is_some() || m.exploited).then_some(m)
+    }
+
+    /// The most severe of `ids` that has a marker (ranked as the CVE index ranks: CVSS
+    /// score, then KEV, then EPSS; the first of equals), with its marker.
+    pub fn worst_marker<'i>(&self, ids: &'i [String]) -> Option<(&'i str, Marker)> {
+        let mut best: Option<(&'i str, Marker, (i64, bool, i64))> = None;
+        for id in ids {
+            let Some(m) = self.cve_marker(id) else {
+                continue;
+            };
+            let rank = self.rank(id);
+            if best.as_ref().is_none_or(|b| rank > b.2) {
+                best = Some((id, m, rank));
+            }
+        }
+        best.map(|(id, m, _)| (id, m))
+    }
+
     /// How bad, for sorting: CVSS score, then KEV, then EPSS (higher first).
     pub fn rank(&self, id: &str) -> (i64, bool, i64) {
         let f = self.cves.get(id);
@@ -673,6 +730,15 @@ pub fn load_for_site(
     let (intel, more) = Intel::load(root, &config.data, &cves, &techniques, attack, cache)?;
     warnings.extend(more);
     Ok((intel, warnings))
+}
+
+/// A gzip file decompressed, or a plain file as it is.
+fn decompressed_ref(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        decompressed(bytes).map(std::borrow::Cow::Owned)
+    } else {
+        Ok(std::borrow::Cow::Borrowed(bytes))
+    }
 }
 
 /// Reads a gzip or plain file fully (for `sync`'s checks).

@@ -3,7 +3,9 @@
 //! like every other page, each with a fingerprint of exactly what it shows.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use serde_json::json;
 use tera::{Context, Value};
 
@@ -11,9 +13,13 @@ use super::{Job, PageJob, Renderer, map};
 use crate::error::Diagnostic;
 use crate::index::TaxonomyKind;
 use crate::intel::attack::{TACTICS, tactic_name};
-use crate::intel::{Intel, Technique};
+use crate::intel::{Intel, Marker, Technique};
 use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls;
+
+/// The fragment of a CVE's marker (severity and "Exploited"), rendered once per CVE and
+/// shown as `marker_html` wherever the CVE is named.
+pub const MARKER_PARTIAL: &str = "partials/cve_marker.html";
 
 /// Routes of the intel pages.
 pub const KEV_ROUTE: &str = "cve/kev/";
@@ -36,6 +42,8 @@ pub struct IntelView<'a> {
     /// Techniques with a page (mentioned by a post and known to the data), by id, with
     /// their posts, newest first.
     pub pages: Vec<(String, Vec<usize>)>,
+    /// Each CVE term's `marker_html`, rendered once ([`Renderer::render_markers`]).
+    markers: Vec<OnceLock<Result<Value, Diagnostic>>>,
 }
 
 /// The route of technique `id`'s page.
@@ -49,6 +57,26 @@ fn title_case(severity: &str) -> String {
     c.next()
         .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
         .unwrap_or_default()
+}
+
+/// A marker as a template value (with the CVE's id when given).
+fn marker_map(m: &Marker, id: Option<&str>) -> Value {
+    map([
+        ("cve", id.map_or_else(Value::none, Value::from)),
+        (
+            "severity",
+            m.severity.as_deref().map_or_else(Value::none, Value::from),
+        ),
+        (
+            "severity_label",
+            m.severity_label().map_or_else(Value::none, Value::from),
+        ),
+        (
+            "score_text",
+            m.score_text().map_or_else(Value::none, Value::from),
+        ),
+        ("exploited", Value::from(m.exploited)),
+    ])
 }
 
 fn percent(x: f64, digits: usize) -> String {
@@ -101,11 +129,98 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        let cve_terms = self.site.taxonomies[Self::kind_index(TaxonomyKind::Cve)]
+            .terms
+            .len();
         self.intel = Some(IntelView {
             intel,
             pages: by_id.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            markers: (0..cve_terms).map(|_| OnceLock::new()).collect(),
         });
         self
+    }
+
+    /// The `marker` value of CVE term `id`: severity and KEV, or none.
+    pub(super) fn cve_marker_value(&self, id: &str) -> Value {
+        self.intel
+            .as_ref()
+            .and_then(|v| v.intel.cve_marker(id))
+            .map_or_else(Value::none, |m| marker_map(&m, None))
+    }
+
+    /// The `marker_html` of CVE term `t` (`id`): the theme's marker fragment, empty when
+    /// the data has no marker for it or the theme no fragment.
+    pub(super) fn cve_marker_html(&self, t: usize, id: &str) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::safe_string("");
+        };
+        match view.markers[t].get_or_init(|| self.render_marker(id)) {
+            Ok(v) => v.clone(),
+            // Reported by `render_markers`, which every plan runs first.
+            Err(_) => Value::safe_string(""),
+        }
+    }
+
+    fn render_marker(&self, id: &str) -> Result<Value, Diagnostic> {
+        let Some(m) = self.intel.as_ref().and_then(|v| v.intel.cve_marker(id)) else {
+            return Ok(Value::safe_string(""));
+        };
+        if !self.templates.has(MARKER_PARTIAL) {
+            return Ok(Value::safe_string(""));
+        }
+        let mut c = Context::new();
+        c.insert_value("marker", marker_map(&m, Some(id)));
+        let mut buf = Vec::new();
+        self.templates.render_to(MARKER_PARTIAL, &c, &mut buf)?;
+        Ok(Value::safe_string(&String::from_utf8_lossy(&buf)))
+    }
+
+    /// Renders every CVE's marker fragment once, before any page, so that a template
+    /// error in it stops the build.
+    pub(super) fn render_markers(&self) -> Result<(), Vec<Diagnostic>> {
+        let Some(view) = &self.intel else {
+            return Ok(());
+        };
+        let terms = &self.site.taxonomies[Self::kind_index(TaxonomyKind::Cve)].terms;
+        let errors: Vec<Diagnostic> = (0..terms.len())
+            .into_par_iter()
+            .filter_map(|t| {
+                view.markers[t]
+                    .get_or_init(|| self.render_marker(&terms[t].slug))
+                    .as_ref()
+                    .err()
+                    .cloned()
+            })
+            .collect();
+        match errors.into_iter().next() {
+            Some(e) => Err(vec![e]),
+            None => Ok(()),
+        }
+    }
+
+    /// The `cve_marker` of a post naming `ids`: the marker of its most severe CVE (as the
+    /// CVE index ranks them), `exploited_any` when any of them is on KEV; none when no
+    /// CVE of the post has a marker.
+    pub(super) fn post_cve_marker(&self, ids: &[String]) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::none();
+        };
+        let Some((id, m)) = view.intel.worst_marker(ids) else {
+            return Value::none();
+        };
+        let mut v = marker_map(&m, Some(id));
+        if let Some(mut map) = v.clone().into_map() {
+            map.insert(
+                "exploited_any".into(),
+                Value::from(
+                    ids.iter()
+                        .any(|i| view.intel.cves.get(i).is_some_and(|f| f.kev.is_some())),
+                ),
+            );
+            map.insert("count".into(), Value::from(ids.len()));
+            v = Value::from(map);
+        }
+        v
     }
 
     /// The value `intel` of CVE term `id` (none when no data file knows it).
