@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::DataProblem;
+use super::{DataProblem, scan};
 
 /// A technique (or sub-technique) as the site shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,18 +51,8 @@ pub fn tactic_name(short: &str) -> &str {
     TACTICS.iter().find(|t| t.0 == short).map_or(short, |t| t.1)
 }
 
-#[derive(Deserialize)]
-struct Bundle<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow)]
-    objects: Vec<Object<'a>>,
-}
-
-/// One STIX object, as far as a technique page needs it. Objects that are neither
-/// techniques nor relationships are skipped unread once their `type` is known (it comes
-/// first in the published bundle), and a relationship's descriptions and references are
-/// skipped too: most of the 45 MB is never decoded.
+/// One STIX object, as far as a technique page needs it: of a relationship, only its
+/// type and ends are decoded; of a technique, what its page shows.
 #[derive(Default)]
 struct Object<'a> {
     kind: Cow<'a, str>,
@@ -246,17 +236,46 @@ pub fn parse(
     bytes: &[u8],
     problems: &mut Vec<DataProblem>,
 ) -> Result<BTreeMap<String, Technique>, DataProblem> {
-    let bundle: Bundle = serde_json::from_slice(bytes).map_err(DataProblem::json)?;
-    if bundle.kind != "bundle" {
+    let bundle = scan::bundle(bytes)?;
+    if bundle.kind.as_deref() != Some("bundle") {
         return Err(DataProblem::msg(format!(
             "the top-level type is {:?}; an ATT&CK file is a STIX `bundle`",
-            bundle.kind
+            bundle.kind.as_deref().unwrap_or("")
         )));
+    }
+    // Only techniques and revocations are decoded; an object whose `type` comes first
+    // and names anything else is skipped unread (a relationship only when it cannot be
+    // `revoked-by`).
+    let ranges = bundle
+        .objects
+        .ok_or_else(|| DataProblem::msg("the bundle has no `objects` array"))?;
+    let mut objects: Vec<(usize, Object)> = Vec::new();
+    for (i, &(start, end)) in ranges.iter().enumerate() {
+        let slice = &bytes[start..end];
+        let wanted = match scan::first_type(slice) {
+            Some(b"attack-pattern") | None => true,
+            Some(b"relationship") => {
+                memchr::memmem::find(slice, b"revoked-by").is_some()
+                    || memchr::memmem::find(slice, b"\\u").is_some()
+            }
+            Some(_) => false,
+        };
+        if !wanted {
+            continue;
+        }
+        let o: Object = serde_json::from_slice(slice).map_err(|e| {
+            let mut p = DataProblem::json(e);
+            let first = scan::line_at(bytes, start);
+            p.line = Some(first + p.line.unwrap_or(1) - 1);
+            p.column = None;
+            p
+        })?;
+        objects.push((i, o));
     }
     let mut by_stix: HashMap<String, String> = HashMap::new();
     let mut out: BTreeMap<String, Technique> = BTreeMap::new();
     let mut revocations: Vec<(String, String)> = Vec::new();
-    for (i, o) in bundle.objects.iter().enumerate() {
+    for (i, o) in &objects {
         match o.kind.as_ref() {
             "attack-pattern" => {
                 let Some(stix_id) = o.id.as_deref() else {

@@ -14,6 +14,7 @@ pub mod attack;
 pub mod cve5;
 pub mod epss;
 pub mod kev;
+pub mod scan;
 pub mod sync;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -292,6 +293,28 @@ fn epss_file(root: &Path, data: &DataConfig) -> (PathBuf, PathBuf) {
     (p, PathBuf::from(&data.epss))
 }
 
+/// Whether a data file is CSV, by its name.
+fn is_csv(shown: &Path) -> bool {
+    shown
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// The KEV file: the configured path, or, when that is a missing `.json` file, the same
+/// name with `.csv` (the catalog's CSV edition) when that exists.
+fn kev_file(root: &Path, data: &DataConfig) -> (PathBuf, PathBuf) {
+    let p = data_path(root, &data.kev);
+    if !p.exists()
+        && let Some(stem) = data.kev.strip_suffix(".json")
+    {
+        let csv = format!("{stem}.csv");
+        if data_path(root, &csv).exists() {
+            return (data_path(root, &csv), PathBuf::from(csv));
+        }
+    }
+    (p, PathBuf::from(&data.kev))
+}
+
 /// The cache key of the parsed CVE records (each is checked by its own hash).
 const RECORDS_KEY: Fingerprint = 0x5245_434f_5244_5331;
 
@@ -389,7 +412,12 @@ fn parse_kev(
 ) {
     let mut problems = Vec::new();
     let text = String::from_utf8_lossy(bytes);
-    match kev::parse(&text, cves, &mut problems) {
+    let parsed = if is_csv(shown) {
+        kev::parse_csv(&text, cves, &mut problems)
+    } else {
+        kev::parse(&text, cves, &mut problems)
+    };
+    match parsed {
         Ok((catalog, entries)) => {
             f.kev_catalog = Some(catalog);
             f.kev = entries;
@@ -433,8 +461,8 @@ fn load_feeds(
     cache: &DiskCache,
     pr: &mut Problems,
 ) -> Result<Feeds, ()> {
-    let kev_shown = PathBuf::from(&data.kev);
-    let kev_bytes = read_optional(&data_path(root, &data.kev), &kev_shown);
+    let (kev_path, kev_shown) = kev_file(root, data);
+    let kev_bytes = read_optional(&kev_path, &kev_shown);
     let (epss_path, epss_shown) = epss_file(root, data);
     let epss_bytes = read_optional(&epss_path, &epss_shown);
     let (kev_bytes, epss_bytes) = match (kev_bytes, epss_bytes) {
@@ -445,11 +473,12 @@ fn load_feeds(
             return Err(());
         }
     };
-    let mut key = Builder::new("feeds-v1")
+    let mut key = Builder::new("feeds-v2")
         .num(pr.strict.into())
         .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
         .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
-        .str(&epss_shown.to_string_lossy());
+        .str(&epss_shown.to_string_lossy())
+        .str(&kev_shown.to_string_lossy());
     for id in cves {
         key = key.str(id);
     }

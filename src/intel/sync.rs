@@ -190,9 +190,18 @@ fn problem_text(p: &super::DataProblem) -> String {
     }
 }
 
-/// Checks a downloaded KEV catalog; says its version, date and number of entries.
-fn check_kev(b: &[u8]) -> Result<(Vec<u8>, String), String> {
+/// Checks a downloaded KEV catalog (the CSV edition when `csv`); says its version, date
+/// and number of entries.
+fn check_kev(b: &[u8], csv: bool) -> Result<(Vec<u8>, String), String> {
     let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
+    if csv {
+        let (catalog, _) = kev::parse_csv(text, &BTreeSet::new(), &mut Vec::new())
+            .map_err(|p| problem_text(&p))?;
+        return Ok((
+            b.to_vec(),
+            format!("CSV edition, entries added up to {}", catalog.released),
+        ));
+    }
     let (catalog, _) =
         kev::parse(text, &BTreeSet::new(), &mut Vec::new()).map_err(|p| problem_text(&p))?;
     let n = serde_json::from_str::<serde_json::Value>(text)
@@ -294,7 +303,7 @@ pub fn sync(
         &data.kev_url,
         &agent,
         opts,
-        check_kev,
+        |b| check_kev(b, data.kev.to_ascii_lowercase().ends_with(".csv")),
     ));
 
     step += 1;
