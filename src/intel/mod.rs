@@ -648,9 +648,9 @@ impl Intel {
     /// The fingerprint of what the site shows of CVE `id` (and the sources' dates).
     pub fn cve_fingerprint(&self, id: &str) -> Fingerprint {
         let facts = self.cves.get(id);
-        let json =
-            serde_json::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
-        fingerprint::of_bytes(&json)
+        let bytes =
+            rmp_serde::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
+        fingerprint::of_bytes(&bytes)
     }
 
     /// The fingerprint of technique `id` as its page shows it.

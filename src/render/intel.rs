@@ -223,7 +223,8 @@ impl<'a> Renderer<'a> {
         v
     }
 
-    /// The value `intel` of CVE term `id` (none when no data file knows it).
+    /// The value `intel` of CVE term `id` (none when no data file knows it). Built once
+    /// per CVE (term values are kept), as template values directly.
     pub(super) fn cve_intel_value(&self, id: &str) -> Value {
         let Some(view) = &self.intel else {
             return Value::none();
@@ -231,81 +232,131 @@ impl<'a> Renderer<'a> {
         let Some(f) = view.intel.cves.get(id) else {
             return Value::none();
         };
+        let opt = |s: Option<&str>| s.map_or_else(Value::none, Value::from);
         let r = f.record.as_ref();
         let cvss = r.and_then(|r| r.cvss.as_ref());
-        let severity = cvss.map(|c| c.severity.to_ascii_lowercase());
-        let kev = f.kev.as_ref().map(|k| {
-            json!({
-                "vendor": k.vendor,
-                "product": k.product,
-                "name": k.name,
-                "date_added": k.date_added,
-                "due_date": k.due_date,
-                "ransomware": k.ransomware.eq_ignore_ascii_case("known"),
-                "ransomware_text": k.ransomware,
-                "required_action": k.required_action,
-            })
+        let kev = f.kev.as_ref().map_or_else(Value::none, |k| {
+            map([
+                ("vendor", Value::from(k.vendor.as_str())),
+                ("product", Value::from(k.product.as_str())),
+                ("name", Value::from(k.name.as_str())),
+                ("date_added", Value::from(k.date_added.as_str())),
+                ("due_date", opt(k.due_date.as_deref())),
+                (
+                    "ransomware",
+                    Value::from(k.ransomware.eq_ignore_ascii_case("known")),
+                ),
+                ("ransomware_text", Value::from(k.ransomware.as_str())),
+                ("required_action", Value::from(k.required_action.as_str())),
+            ])
         });
-        let epss = f.epss.map(|e| {
-            json!({
-                "score": e.score,
-                "percentile": e.percentile,
-                "score_percent": percent(e.score, if e.score >= 0.001 { 1 } else { 3 }),
-                "percentile_percent": percent(e.percentile, 1),
-            })
+        let epss = f.epss.map_or_else(Value::none, |e| {
+            map([
+                ("score", Value::from(e.score)),
+                ("percentile", Value::from(e.percentile)),
+                (
+                    "score_percent",
+                    Value::from(percent(e.score, if e.score >= 0.001 { 1 } else { 3 })),
+                ),
+                ("percentile_percent", Value::from(percent(e.percentile, 1))),
+            ])
         });
+        let pair =
+            |v: &str, p: &str| map([("vendor", Value::from(v)), ("product", Value::from(p))]);
         // KEV's names when listed, else the CNA's.
-        let affected: Vec<serde_json::Value> = match &f.kev {
-            Some(k) => vec![json!({"vendor": k.vendor, "product": k.product})],
+        let affected: Vec<Value> = match &f.kev {
+            Some(k) => vec![pair(&k.vendor, &k.product)],
             None => r
-                .map(|r| {
-                    r.affected
-                        .iter()
-                        .take(8)
-                        .map(|(v, p)| json!({"vendor": v, "product": p}))
-                        .collect()
-                })
+                .map(|r| r.affected.iter().take(8).map(|(v, p)| pair(v, p)).collect())
                 .unwrap_or_default(),
         };
-        let cwes: Vec<serde_json::Value> = r
+        let cwes: Vec<Value> = r
             .map(|r| {
                 r.cwes
                     .iter()
                     .map(|c| {
                         let num = c.id.trim_start_matches("CWE-");
-                        json!({
-                            "id": c.id,
-                            "name": c.name,
-                            "url": num.bytes().all(|b| b.is_ascii_digit())
-                                .then(|| format!("https://cwe.mitre.org/data/definitions/{num}.html")),
-                        })
+                        map([
+                            ("id", Value::from(c.id.as_str())),
+                            ("name", opt(c.name.as_deref())),
+                            (
+                                "url",
+                                if num.bytes().all(|b| b.is_ascii_digit()) {
+                                    Value::from(format!(
+                                        "https://cwe.mitre.org/data/definitions/{num}.html"
+                                    ))
+                                } else {
+                                    Value::none()
+                                },
+                            ),
+                        ])
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let v = json!({
-            "severity": severity,
-            "severity_label": cvss.map(|c| title_case(&c.severity)),
-            "score": cvss.map(|c| c.score),
-            "score_text": cvss.map(|c| format!("{:.1}", c.score)),
-            "cvss": cvss,
-            "kev": kev,
-            "epss": epss,
-            "title": r.and_then(|r| r.title.clone()),
-            "description": r.and_then(|r| r.description.clone()),
-            "cwes": cwes,
-            "affected": affected,
-            "published": r.and_then(|r| r.published.clone()),
-            "updated": r.and_then(|r| r.updated.clone()),
-            "rejected": r.is_some_and(|r| r.state == "REJECTED"),
-            "rejected_reason": r.and_then(|r| r.rejected_reason.clone()),
-            "assigner": r.and_then(|r| r.assigner.clone()),
-            "has_record": r.is_some(),
-            "record_url": urls::cve_record(id),
-            "nvd_url": format!("https://nvd.nist.gov/vuln/detail/{id}"),
-            "kev_url": f.kev.as_ref().map(|_| format!("https://www.cisa.gov/known-exploited-vulnerabilities-catalog?field_cve={id}")),
+        let cvss_value = cvss.map_or_else(Value::none, |c| {
+            map([
+                ("version", Value::from(c.version.as_str())),
+                ("score", Value::from(c.score)),
+                ("severity", Value::from(c.severity.as_str())),
+                ("vector", Value::from(c.vector.as_str())),
+                ("source", Value::from(c.source.as_str())),
+            ])
         });
-        Value::from_serializable(&v)
+        map([
+            (
+                "severity",
+                cvss.map_or_else(Value::none, |c| {
+                    Value::from(c.severity.to_ascii_lowercase())
+                }),
+            ),
+            (
+                "severity_label",
+                cvss.map_or_else(Value::none, |c| Value::from(title_case(&c.severity))),
+            ),
+            (
+                "score",
+                cvss.map_or_else(Value::none, |c| Value::from(c.score)),
+            ),
+            (
+                "score_text",
+                cvss.map_or_else(Value::none, |c| Value::from(format!("{:.1}", c.score))),
+            ),
+            ("cvss", cvss_value),
+            ("kev", kev),
+            ("epss", epss),
+            ("title", opt(r.and_then(|r| r.title.as_deref()))),
+            ("description", opt(r.and_then(|r| r.description.as_deref()))),
+            ("cwes", Value::from(cwes)),
+            ("affected", Value::from(affected)),
+            ("published", opt(r.and_then(|r| r.published.as_deref()))),
+            ("updated", opt(r.and_then(|r| r.updated.as_deref()))),
+            (
+                "rejected",
+                Value::from(r.is_some_and(|r| r.state == "REJECTED")),
+            ),
+            (
+                "rejected_reason",
+                opt(r.and_then(|r| r.rejected_reason.as_deref())),
+            ),
+            ("assigner", opt(r.and_then(|r| r.assigner.as_deref()))),
+            ("has_record", Value::from(r.is_some())),
+            ("record_url", Value::from(urls::cve_record(id))),
+            (
+                "nvd_url",
+                Value::from(format!("https://nvd.nist.gov/vuln/detail/{id}")),
+            ),
+            (
+                "kev_url",
+                if f.kev.is_some() {
+                    Value::from(format!(
+                        "https://www.cisa.gov/known-exploited-vulnerabilities-catalog?field_cve={id}"
+                    ))
+                } else {
+                    Value::none()
+                },
+            ),
+        ])
     }
 
     /// Covers [`Renderer::cve_intel_value`] of `id` (and the sources' dates).
