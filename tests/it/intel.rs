@@ -609,6 +609,26 @@ fn warm_builds_equal_cold_builds_when_data_changes() {
         !s.read("cve/CVE-2025-53770/index.html")
             .contains("Known exploited")
     );
+    // The KEV catalog switched to its CSV edition; then a CSV entry gone.
+    s.remove("data/kev.json");
+    let csv = fixture_text("kev.csv");
+    s.write("data/kev.csv", &csv);
+    check("kev json replaced by csv");
+    assert!(
+        s.read("cve/CVE-2024-3400/index.html")
+            .contains("Known exploited")
+    );
+    let slim: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("CVE-2024-3400,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    s.write("data/kev.csv", &slim);
+    check("kev csv changed");
+    assert!(
+        !s.read("cve/CVE-2024-3400/index.html")
+            .contains("Known exploited")
+    );
     s.remove("data/cve/2024/6xxx/CVE-2024-6387.json");
     check("record removed");
     s.remove("data/attack/enterprise-attack.json");
