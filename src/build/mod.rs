@@ -25,6 +25,8 @@ pub use session::Session;
 pub use timings::Timings;
 use write::{check_output_dir, write_outputs};
 
+use crate::render::search::index::Index;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,6 +111,9 @@ pub struct Loaded {
     pub shortcodes: Option<Arc<Shortcodes>>,
     /// Scheduled and expired pages, left out of `site` (kept for the cache and reports).
     pub held: Held,
+    /// The search index, when the store keeps one (`serve` updates it after an edit);
+    /// otherwise it is built while planning and dropped.
+    pub search: Option<crate::render::search::index::Index>,
 }
 
 /// What a successful build did.
@@ -240,9 +245,10 @@ fn load_with(
     timings.lap("ATT&CK data");
 
     let (theme, templates) = load_theme(opts, &config, &urls, syntax_css.as_deref(), &mut diags);
-    let shortcodes = theme
-        .as_ref()
-        .and_then(|t| Shortcodes::new(&t.templates, &urls.url(""), urls.origin()).map(Arc::new));
+    let shortcodes = theme.as_ref().and_then(|t| {
+        let site = render::config_site_value(&config, &urls);
+        Shortcodes::new(&t.templates, &urls, site).map(Arc::new)
+    });
     timings.lap("templates");
     let content = load_content(
         opts,
@@ -319,6 +325,7 @@ fn load_with(
         content_changed,
         shortcodes,
         held,
+        search: None,
     })
 }
 
@@ -505,7 +512,13 @@ fn build_keeping(
             }
             return Err(BuildError::new(all));
         }
-        Ok(loaded) => loaded,
+        Ok(mut loaded) => {
+            if store.keeps_search_index() && loaded.config.search {
+                let index = Index::build(&loaded.site.posts, &loaded.urls, true);
+                loaded.search = Some(index);
+            }
+            loaded
+        }
         Err(e) => {
             // Nothing was written: the manifest still describes the output.
             if let Some(m) = old {
@@ -615,5 +628,6 @@ impl Loaded {
         )
         .with_images(&self.images)
         .with_intel(&self.intel)
+        .with_search(self.search.as_ref())
     }
 }

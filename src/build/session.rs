@@ -13,6 +13,7 @@ use crate::content::highlight::Highlighter;
 use crate::content::{self, Page};
 use crate::error::{BuildError, Diagnostic};
 use crate::output::cache::{MemoryStore, Store};
+use crate::render::search::index::Index;
 use crate::render::{Job, Renderer};
 
 /// Successive builds of one site in one process (`serve`): pages, the output manifest and
@@ -91,14 +92,14 @@ impl Session {
                 Err(_) => return Ok(None),
             }
         }
-        // Related coverage follows titles, TLDRs and the ATT&CK ids of bodies: the posts
-        // whose list changed are rendered again.
-        let posts_changed = edits
-            .replaced
-            .iter()
-            .any(|(p, ..)| matches!(p, Place::Post(_)));
+        // Related coverage follows the features of posts (titles, TLDRs, terms, the ATT&CK
+        // ids of bodies): when one changed, the posts whose list changed are rendered again.
+        let features_changed = edits.replaced.iter().any(|r| {
+            matches!(r.place, Place::Post(_))
+                && !crate::index::related::same_features(&r.old, &r.new)
+        });
         let mut related_changed = Vec::new();
-        if posts_changed {
+        if features_changed {
             let fresh = crate::index::auto_related(
                 &last.site.posts,
                 &last.site.related,
@@ -109,21 +110,33 @@ impl Session {
                 .collect::<Vec<_>>();
             last.site.related_posts = fresh;
         }
+        // The search index covers every post's text: the edited posts are put in place in
+        // the kept index, and every file of it planned again (only changed ones are
+        // written); the files it no longer has are removed (shards are named by their
+        // first term).
+        let posts_changed = edits
+            .replaced
+            .iter()
+            .any(|r| matches!(r.place, Place::Post(_)));
+        let search_changed = posts_changed && last.config.search;
+        if search_changed {
+            update_search(last, &edits);
+        }
+        timings.lap("related coverage and search index");
         let renderer = last.renderer();
         let Some(mut jobs) = plan_small_edits(&renderer, &edits, in_feeds)? else {
             return Ok(None);
         };
         jobs.extend(related_changed.iter().map(|&j| renderer.plan_post(j)));
-        // The search index covers every post's text: planned again, and the files it no
-        // longer has are removed (shards are named by their first term).
         let mut search_files: Option<HashSet<PathBuf>> = None;
-        if posts_changed && last.config.search {
+        if search_changed {
             let search = renderer.plan_search();
             search_files = Some(search.iter().map(|j| j.path.clone()).collect());
             jobs.extend(search);
         }
         let mut seen = HashSet::new();
         jobs.retain(|j| seen.insert(j.path.clone()));
+        timings.lap("plan the changed outputs");
         let pre = precompression(&last.config, &mut jobs);
         let output = self.opts.output_dir();
         let Some(mut manifest) = self.store.load_manifest(&output) else {
@@ -171,10 +184,35 @@ impl Session {
 
 /// Changed files parsed again for the fast path.
 struct SmallEdits {
-    /// Each changed page: where it is, its new version, its warnings.
-    replaced: Vec<(Place, Arc<Page>, Vec<Diagnostic>)>,
+    /// Each changed page.
+    replaced: Vec<Replaced>,
     /// Posts whose summary (title, TLDR...) changed, though not their place in the site.
     summaries: Vec<usize>,
+}
+
+/// A changed page: where it is, its old and new versions, the new one's warnings.
+struct Replaced {
+    place: Place,
+    old: Arc<Page>,
+    new: Arc<Page>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Puts the edited posts in place in the kept search index, or builds it again when that
+/// cannot be done in place.
+fn update_search(last: &mut Loaded, edits: &SmallEdits) {
+    let Loaded {
+        site, urls, search, ..
+    } = last;
+    let in_place = search.as_mut().is_some_and(|index| {
+        edits.replaced.iter().all(|r| match r.place {
+            Place::Post(i) => index.update(&site.posts, i, &r.old, urls),
+            Place::Page(_) => true,
+        })
+    });
+    if !in_place {
+        *search = Some(Index::build(&site.posts, urls, true));
+    }
 }
 
 /// Parses the changed files again; `None` unless each is a post or page of the last build
@@ -194,8 +232,8 @@ fn reparse_small_edits(
             .map(Place::Post)
             .or_else(|| (last.site.pages.iter().position(|p| &p.file == file)).map(Place::Page))?;
         let old = match place {
-            Place::Post(i) => &last.site.posts[i],
-            Place::Page(j) => &last.site.pages[j],
+            Place::Post(i) => Arc::clone(&last.site.posts[i]),
+            Place::Page(j) => Arc::clone(&last.site.pages[j]),
         };
         let parsed = content::parse_one(
             &opts.root,
@@ -211,16 +249,26 @@ fn reparse_small_edits(
         let images_involved = |p: &Page| {
             p.links.iter().any(|l| l.is_image) || p.image.is_some() || last.images.of(p).is_some()
         };
-        if images_involved(old) || matches!(&parsed, Ok((Some(p), _)) if images_involved(p)) {
+        if images_involved(&old) || matches!(&parsed, Ok((Some(p), _)) if images_involved(p)) {
             return None;
         }
         match (parsed, place) {
-            (Ok((Some(page), warnings)), _) if page.same_outside_own_page(old) => {
-                edits.replaced.push((place, page, warnings))
+            (Ok((Some(new), warnings)), _) if new.same_outside_own_page(&old) => {
+                edits.replaced.push(Replaced {
+                    place,
+                    old,
+                    new,
+                    warnings,
+                })
             }
-            (Ok((Some(page), warnings)), Place::Post(i)) if page.same_place(old) => {
+            (Ok((Some(new), warnings)), Place::Post(i)) if new.same_place(&old) => {
                 edits.summaries.push(i);
-                edits.replaced.push((place, page, warnings))
+                edits.replaced.push(Replaced {
+                    place,
+                    old,
+                    new,
+                    warnings,
+                })
             }
             _ => return None,
         }
@@ -232,7 +280,13 @@ fn reparse_small_edits(
 /// store. Returns whether any of them is in the feeds.
 fn apply_small_edits(last: &mut Loaded, edits: &SmallEdits, store: &mut MemoryStore) -> bool {
     let mut in_feeds = false;
-    for (place, page, warnings) in &edits.replaced {
+    for Replaced {
+        place,
+        new: page,
+        warnings,
+        ..
+    } in &edits.replaced
+    {
         match *place {
             Place::Post(i) => {
                 in_feeds |= i < last.config.feed_limit;
@@ -258,7 +312,7 @@ fn plan_small_edits(
     let mut jobs: Vec<Job> = edits
         .replaced
         .iter()
-        .map(|(place, ..)| match *place {
+        .map(|r| match r.place {
             Place::Post(i) => renderer.plan_post(i),
             Place::Page(j) => renderer.plan_page(j),
         })

@@ -5,12 +5,14 @@
 //! [`crate::index::schedule`], so parsed pages (and the cache that keeps them) do not
 //! depend on *now*.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::content::body_link_problem;
 use crate::content::frontmatter::Parsed;
 use crate::content::highlight::Session;
 use crate::content::markdown;
+use crate::content::shortcodes::{self, PageVars};
 use crate::error::Diagnostic;
 use crate::support::date::Date;
 
@@ -31,6 +33,10 @@ pub struct Fields {
     pub updates: Vec<UpdateNote>,
     /// CVE ids mentioned in the notes, in order.
     pub cves: Vec<String>,
+    /// Indicators from `{% ioc() %}` blocks in the notes.
+    pub iocs: Vec<crate::content::ioc::Ioc>,
+    /// What the notes' shortcodes need (`shortcodes::FEATURE_*`).
+    pub features: BTreeSet<String>,
 }
 
 /// The moment a page goes live: `publish_at`, else its `date`.
@@ -39,11 +45,14 @@ pub fn publish_moment(publish_at: Option<Date>, date: Option<Date>) -> Option<Da
 }
 
 /// Reads `publish_at`, `expires` and `updates` of a parsed file; problems go to `errors`
-/// (each naming the file and line), warnings of the notes' Markdown to `warnings`.
+/// (each naming the file and line), warnings of the notes' Markdown to `warnings`. The
+/// notes' shortcodes are expanded as in a body, with `page` for their templates.
+#[allow(clippy::too_many_arguments)]
 pub fn read(
     file: &Path,
     parsed: &Parsed<'_>,
     date: Option<Date>,
+    page: &PageVars<'_>,
     md_opts: &markdown::Options,
     hl: &mut Session<'_>,
     errors: &mut Vec<Diagnostic>,
@@ -57,6 +66,8 @@ pub fn read(
     let updates_line = parsed.line_of_key("updates");
     let mut updates = Vec::new();
     let mut cves = Vec::new();
+    let mut iocs = Vec::new();
+    let mut features = BTreeSet::new();
     for (i, u) in fm.updates.iter().flatten().enumerate() {
         let note = u.note.as_ref().map(|n| n.0.trim()).unwrap_or("");
         // The entry's own line, found by its note's first line where that is unique enough.
@@ -86,7 +97,14 @@ pub fn read(
             );
             continue;
         }
-        let rendered = markdown::render(note, md_opts, hl);
+        let mut problems = Vec::new();
+        let rich = shortcodes::render(file, note, 1, page, md_opts, hl, &mut problems);
+        for d in problems {
+            errors.push(placed_in_note(parsed, note, i, line, d));
+        }
+        let rendered = rich.rendered;
+        iocs.extend(rich.iocs);
+        features.extend(rich.features);
         note_problems(file, i, line, &rendered, errors, warnings);
         for c in rendered.cves {
             if !cves.contains(&c) {
@@ -105,7 +123,79 @@ pub fn read(
         expires,
         updates,
         cves,
+        iocs,
+        features,
     }
+}
+
+/// A problem of a note's shortcodes (`d`, at a line and column of the note's own text),
+/// placed in the file: entry `i`'s note starts on `line`; the note's line is looked for in
+/// the front matter from there (through YAML's escapes `\"`, `\\` and `''`), to give the
+/// line and column of the call. Not found (a folded note, other escapes), the problem keeps
+/// the entry's line, without column.
+fn placed_in_note(
+    parsed: &Parsed<'_>,
+    note: &str,
+    i: usize,
+    line: Option<usize>,
+    mut d: Diagnostic,
+) -> Diagnostic {
+    d.message = format!("updates: entry {}: {}", i + 1, d.message);
+    let (note_line, note_col) = (d.line.unwrap_or(1), d.column.unwrap_or(1));
+    let raw = note.lines().nth(note_line - 1).unwrap_or("");
+    let text = raw.trim();
+    // Characters of the note's line before the call, after its indentation.
+    let into =
+        note_col.saturating_sub(1 + (raw.chars().count() - raw.trim_start().chars().count()));
+    let from = line.map_or(0, |l| l.saturating_sub(parsed.fm_line));
+    let found = (!text.is_empty())
+        .then(|| {
+            parsed
+                .fm_text
+                .lines()
+                .enumerate()
+                .skip(from)
+                .find_map(|(k, l)| unescaped_column(l, text, into).map(|c| (k, c)))
+        })
+        .flatten();
+    match found {
+        Some((k, col)) => {
+            d.line = Some(parsed.fm_line + k);
+            d.column = Some(col);
+        }
+        None => {
+            d.line = line;
+            d.column = None;
+        }
+    }
+    d
+}
+
+/// Where `text` is in the YAML line `line`, as written or read without its escapes: the
+/// 1-based column in `line` of `text`'s character number `into`.
+fn unescaped_column(line: &str, text: &str, into: usize) -> Option<usize> {
+    // As written (block notes keep backslashes), else through the escapes.
+    if let Some(at) = line.find(text) {
+        return Some(line[..at].chars().count() + into + 1);
+    }
+    // The line without escapes, and for each of its characters its column in `line`.
+    let mut plain = String::with_capacity(line.len());
+    let mut cols = Vec::with_capacity(line.len());
+    let mut chars = line.chars().enumerate().peekable();
+    while let Some((c, ch)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        match (ch, next) {
+            ('\\', Some('"' | '\\')) | ('\'', Some('\'')) => {
+                let (_, n) = chars.next().unwrap_or((c, ch));
+                plain.push(n);
+            }
+            _ => plain.push(ch),
+        }
+        cols.push(c + 1);
+    }
+    let at = plain.find(text)?;
+    let start = plain[..at].chars().count();
+    cols.get(start + into).copied()
 }
 
 /// An error when `expires` is not after the moment the post goes live.
@@ -202,7 +292,7 @@ mod tests {
             highlight: false,
             unsafe_html: false,
             attack_ids: Default::default(),
-            shortcodes: None,
+            shortcodes: shortcodes::Shortcodes::builtin().map(std::sync::Arc::new),
         };
         let date = parsed.front_matter.date.map(|d| d.0);
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());
@@ -210,6 +300,7 @@ mod tests {
             Path::new("p.md"),
             &parsed,
             date,
+            &PageVars::default(),
             &opts,
             &mut hl.session(),
             &mut errors,
@@ -254,6 +345,89 @@ mod tests {
             "---\ntitle: T\ndate: 2024-05-01\nupdates:\n  - {date: 2024-05-02, note: \"[x](javascript:alert(1))\"}\n---\n",
         );
         assert!(errors[0].message.contains("javascript"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn notes_expand_shortcodes() {
+        let (f, errors) = read_text(concat!(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n",
+            "  - {date: 2024-05-02, note: \"Now {{ cve(id='cve-2024-3400') }} is exploited.\"}\n",
+            "  - date: 2024-05-03\n    note: |\n      Details:\n\n      - {% details(summary=\"\\\"><script>x\") %}Logs *here*{% end %}\n",
+            "---\nbody\n"
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let newest = &f.updates[0].html;
+        assert!(
+            newest.contains("<li><details class=\"details\">\n<summary>&quot;&gt;&lt;script&gt;x</summary>\nLogs <em>here</em></details></li>"),
+            "{newest}"
+        );
+        assert!(!newest.contains("<script"), "{newest}");
+        let first = &f.updates[1].html;
+        assert!(
+            first.contains("<span class=\"cve-card\"><a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a><span class=\"cve-facts\" data-cve=\"CVE-2024-3400\"></span></span>"),
+            "{first}"
+        );
+        assert_eq!(f.cves, ["CVE-2024-3400"]);
+        assert!(f.features.contains(shortcodes::FEATURE_CVE));
+    }
+
+    #[test]
+    fn shortcode_problems_in_notes_name_line_and_column() {
+        // One-line note: the call's column in the front matter line.
+        let (_, errors) = read_text(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n  - {date: 2024-05-02, note: \"See {{ nosuch() }}.\"}\n---\n",
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            errors[0].message,
+            "updates: entry 1: unknown shortcode `nosuch`"
+        );
+        assert_eq!((errors[0].line, errors[0].column), (Some(5), Some(35)));
+        // A block note: the line of the call inside it.
+        let (_, errors) = read_text(concat!(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n",
+            "  - date: 2024-05-02\n    note: |\n      First line of it.\n      Then {{ cve(id=\"CVE-24\") }} here.\n",
+            "---\n"
+        ));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("updates: entry 1: `id` of `cve`: \"CVE-24\" is not a CVE id"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!((errors[0].line, errors[0].column), (Some(8), Some(19)));
+        // A body never closed, in the second entry.
+        let (_, errors) = read_text(concat!(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n",
+            "  - {date: 2024-05-02, note: \"fine enough\"}\n",
+            "  - {date: 2024-05-03, note: \"open {% details(summary='x') %} forever\"}\n",
+            "---\n"
+        ));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("updates: entry 2: shortcode: the body of `details` is never closed"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!((errors[0].line, errors[0].column), (Some(6), Some(36)));
+        // Through YAML's escapes.
+        let (_, errors) = read_text(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n  - {date: 2024-05-02, note: \"A \\\"quoted\\\" word and {{ nosuch() }}\"}\n---\n",
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].line, errors[0].column), (Some(5), Some(53)));
+        // A folded note is not in the file as one line: the `updates` line, no column.
+        let (_, errors) = read_text(concat!(
+            "---\ntitle: T\ndate: 2024-05-01\nupdates:\n",
+            "  - date: 2024-05-02\n    note: >\n      A folded note that\n      goes on {{ nosuch() }}\n",
+            "---\n"
+        ));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].line, errors[0].column), (Some(4), None));
     }
 
     #[test]

@@ -334,6 +334,7 @@ struct Body {
 fn render_body(
     file: &Path,
     parsed: &Parsed<'_>,
+    page: &super::shortcodes::PageVars<'_>,
     md_opts: &markdown::Options,
     hl: &mut Session<'_>,
     r: &mut FileResult,
@@ -343,6 +344,7 @@ fn render_body(
         file,
         parsed.body,
         parsed.body_line,
+        page,
         md_opts,
         hl,
         &mut r.errors,
@@ -415,6 +417,19 @@ struct Checked {
     image: Option<String>,
     aliases: Vec<String>,
     iocs: Vec<super::ioc::Ioc>,
+}
+
+impl Checked {
+    /// What shortcode templates get as `page`.
+    fn page_vars(&self) -> super::shortcodes::PageVars<'_> {
+        super::shortcodes::PageVars {
+            title: &self.title,
+            route: &self.route,
+            date: self.date,
+            tags: &self.tags,
+            cves: &self.cves,
+        }
+    }
 }
 
 /// Checks every front matter field of a parsed file: the fields, or `None` with the
@@ -503,8 +518,10 @@ pub(super) fn build(
         links,
         iocs: body_iocs,
         features,
-    } = render_body(file, parsed, settings.md_opts, hl, r);
+    } = render_body(file, parsed, &c.page_vars(), settings.md_opts, hl, r);
     c.iocs.extend(body_iocs);
+    // Front matter `cves` only, for the notes' shortcodes as for the body's.
+    let fm_cves = c.cves.len();
     add_cves(&mut c.cves, &mut c.seen_cves, &body.cves);
     for id in &body.attack {
         if !c.attack.contains(id) {
@@ -512,16 +529,29 @@ pub(super) fn build(
         }
     }
     // Editorial time: publish_at, expires, the updates log (see `content::editorial`).
-    let ed = super::editorial::read(
+    let page_vars = super::shortcodes::PageVars {
+        cves: &c.cves[..fm_cves],
+        ..c.page_vars()
+    };
+    let mut ed = super::editorial::read(
         file,
         parsed,
         c.date,
+        &page_vars,
         settings.md_opts,
         hl,
         &mut r.errors,
         &mut r.warnings,
     );
     add_cves(&mut c.cves, &mut c.seen_cves, &ed.cves);
+    c.iocs.append(&mut ed.iocs);
+    let features = if ed.features.is_empty() {
+        features
+    } else {
+        let mut all: std::collections::BTreeSet<String> = features.into_iter().collect();
+        all.append(&mut ed.features);
+        all.into_iter().collect()
+    };
     let description = match &fm.description {
         Some(d) if !d.0.trim().is_empty() => d.0.trim().to_string(),
         _ if !c.tldr.is_empty() => c.tldr.join(" "),

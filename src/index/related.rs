@@ -29,6 +29,12 @@ const W_TAG: f32 = 3.0;
 const W_CATEGORY: f32 = 1.0;
 const W_WORD: f32 = 1.0;
 
+/// Whether two versions of a post have the same features: then every post's related
+/// coverage is the same with either.
+pub fn same_features(a: &Page, b: &Page) -> bool {
+    features(a) == features(b)
+}
+
 /// A post's features: a key (kind prefix and value) and a weight.
 fn features(p: &Page) -> Vec<(String, f32)> {
     let mut out: Vec<(String, f32)> = Vec::new();
@@ -162,11 +168,18 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::content::PageKind;
 
-    fn post(slug: &str, title: &str, tags: &[&str], cves: &[&str], body: &str) -> Arc<Page> {
+    /// A post for tests (also the search index's).
+    pub(crate) fn post(
+        slug: &str,
+        title: &str,
+        tags: &[&str],
+        cves: &[&str],
+        body: &str,
+    ) -> Arc<Page> {
         Arc::new(Page {
             kind: PageKind::Post,
             file: format!("content/posts/{slug}.md").into(),

@@ -409,6 +409,10 @@ pub trait Store {
     fn keeps_data_cache(&self) -> bool {
         false
     }
+    /// Whether the build keeps its search index (to update it after an edit).
+    fn keeps_search_index(&self) -> bool {
+        false
+    }
     fn verify_outputs(&self) -> bool;
 }
 
@@ -489,6 +493,9 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn keeps_search_index(&self) -> bool {
+        true
+    }
     fn load_content(&mut self, key: Fingerprint) -> Option<ContentCache> {
         let (k, pages, warnings) = self.content.as_ref()?;
         if *k != key {

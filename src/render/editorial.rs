@@ -50,8 +50,13 @@ pub const WITHDRAWN_TEMPLATE: &str = "withdrawn.html";
 
 /// `page.updates`: `[{date, datetime, date_only, note}]`, newest first; `note` is safe HTML.
 pub fn updates_value(p: &Page) -> Value {
+    updates_value_of(&p.updates)
+}
+
+/// [`updates_value`] of these notes.
+pub(super) fn updates_value_of(updates: &[crate::content::editorial::UpdateNote]) -> Value {
     Value::from(
-        p.updates
+        updates
             .iter()
             .map(|u| {
                 let mut m = tera::Map::with_capacity_and_hasher(4, Default::default());

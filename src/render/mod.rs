@@ -10,6 +10,7 @@
 //! Blog" lists (at most `latest_posts + 1` distinct ones), and the sidebar fragment rendered
 //! from `partials/latest.html` once per distinct list. No page re-serialises the site.
 
+mod cve_facts;
 pub mod deploy;
 pub mod editorial;
 pub mod feeds;
@@ -136,6 +137,8 @@ pub struct Renderer<'a> {
     images: Option<&'a images::Images>,
     /// Threat intelligence from the data files ([`Renderer::with_intel`]).
     intel: Option<intel::IntelView<'a>>,
+    /// A search index built already (`serve` keeps one); none: built when planned.
+    search: Option<&'a search::index::Index>,
 }
 
 impl<'a> Renderer<'a> {
@@ -189,7 +192,14 @@ impl<'a> Renderer<'a> {
             syntax_css,
             images: None,
             intel: None,
+            search: None,
         }
+    }
+
+    /// This renderer, planning the search index from `index` instead of building one.
+    pub fn with_search(mut self, index: Option<&'a search::index::Index>) -> Self {
+        self.search = index;
+        self
     }
 
     /// This renderer, showing the images `images` prepared and planning their outputs.
@@ -384,7 +394,37 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// The global `site` variable.
+/// The part of the global `site` variable that follows from the config alone: what
+/// shortcode templates get as `site` (they run while content is read, before the site is
+/// indexed, and their output is cached under a key that covers the config).
+pub fn config_site_value(config: &Config, urls: &Urls) -> Value {
+    map([
+        ("title", Value::from(config.title.as_str())),
+        ("description", Value::from(config.description.as_str())),
+        ("language", Value::from(config.language.as_str())),
+        ("base_url", Value::from(urls.base_url())),
+        ("url", Value::from(urls.url(""))),
+        ("rss_url", Value::from(urls.url(urls::RSS))),
+        ("atom_url", Value::from(urls.url(urls::ATOM))),
+        ("json_feed_url", Value::from(urls.url(urls::JSON_FEED))),
+        ("sitemap_url", Value::from(urls.url(urls::SITEMAP))),
+        (
+            "search_url",
+            if config.search {
+                Value::from(urls.url(urls::SEARCH))
+            } else {
+                Value::none()
+            },
+        ),
+        ("extra", Value::from_serializable(&config.extra)),
+        (
+            "generator",
+            Value::from(concat!("sitrep ", env!("CARGO_PKG_VERSION"))),
+        ),
+    ])
+}
+
+/// The global `site` variable: [`config_site_value`] and what follows from the site.
 pub fn site_value(
     site: &Site,
     config: &Config,
@@ -423,26 +463,12 @@ pub fn site_value(
             ])
         })
         .collect();
-    map([
-        ("title", Value::from(config.title.as_str())),
-        ("description", Value::from(config.description.as_str())),
-        ("language", Value::from(config.language.as_str())),
-        ("base_url", Value::from(urls.base_url())),
-        ("url", Value::from(urls.url(""))),
-        ("rss_url", Value::from(urls.url(urls::RSS))),
-        ("atom_url", Value::from(urls.url(urls::ATOM))),
-        ("json_feed_url", Value::from(urls.url(urls::JSON_FEED))),
-        ("sitemap_url", Value::from(urls.url(urls::SITEMAP))),
+    let mut m = config_site_value(config, urls)
+        .into_map()
+        .unwrap_or_default();
+    let from_site = [
         ("syntax_css_url", Value::from(syntax_css_url)),
         ("security_meta", Value::safe_string(&security_meta)),
-        (
-            "search_url",
-            if config.search {
-                Value::from(urls.url(urls::SEARCH))
-            } else {
-                Value::none()
-            },
-        ),
         ("taxonomies", Value::from(taxonomies)),
         ("pages", Value::from(pages)),
         ("post_count", Value::from(site.posts.len())),
@@ -454,10 +480,9 @@ pub fn site_value(
                 Value::none()
             },
         ),
-        ("extra", Value::from_serializable(&config.extra)),
-        (
-            "generator",
-            Value::from(concat!("sitrep ", env!("CARGO_PKG_VERSION"))),
-        ),
-    ])
+    ];
+    for (k, v) in from_site {
+        m.insert(k.into(), v);
+    }
+    Value::from(m)
 }

@@ -78,7 +78,7 @@ impl Renderer<'_> {
         m.insert("attack".into(), self.attack_links(&p.attack));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
-        m.insert("updates".into(), super::editorial::updates_value(p));
+        m.insert("updates".into(), self.updates_with_facts(p)?);
         m.insert(
             "related".into(),
             Value::from(
@@ -119,6 +119,7 @@ impl Renderer<'_> {
             .fp(self.summary_fp_of(i))
             .fp(self.site.posts[i].source_hash)
             .fp(self.images_fp(&self.site.posts[i]))
+            .fp(self.cve_facts_fp(&self.site.posts[i]))
             .fp(self.attack_links_fp(&self.site.posts[i].attack));
         for r in &self.site.related[i] {
             b = b
@@ -148,7 +149,7 @@ impl Renderer<'_> {
         m.insert("toc".into(), toc(p));
         m.insert("extra".into(), Value::from_serializable(&p.extra));
         super::ioc_exports::page_values(p, self.urls, &mut m);
-        m.insert("updates".into(), super::editorial::updates_value(p));
+        m.insert("updates".into(), self.updates_with_facts(p)?);
         m.insert("scheduled".into(), self.scheduled(p));
         Ok(Value::from(m))
     }
@@ -161,6 +162,7 @@ impl Renderer<'_> {
             Some(im) => (im.body(p, html), im.of(p).and_then(|x| x.social.clone())),
             None => (html.to_string(), None),
         };
+        let body = self.fill_cve_facts(p, body)?;
         m.insert("content".into(), Value::safe_string(&body));
         let social = social.or_else(|| {
             p.image.as_deref().map(|i| super::images::Social {
@@ -264,14 +266,20 @@ impl Renderer<'_> {
     /// The job of standalone page `j`.
     pub fn plan_page(&self, j: usize) -> Job {
         let p = &self.site.pages[j];
-        let fp = Builder::new("page")
+        let fp = self.page_fp(p, self.list_fp(&self.latest_top));
+        Self::page_job(&p.route, fp, PageJob::Page(j))
+    }
+
+    /// The fingerprint of standalone page `p`'s own page (`latest_top_fp`: of the sidebar).
+    fn page_fp(&self, p: &Page, latest_top_fp: Fingerprint) -> Fingerprint {
+        Builder::new("page")
             .fp(self.global)
             .fp(p.source_hash)
             .fp(self.images_fp(p))
+            .fp(self.cve_facts_fp(p))
             .fp(self.scheduled_fp(p))
-            .fp(self.list_fp(&self.latest_top))
-            .finish();
-        Self::page_job(&p.route, fp, PageJob::Page(j))
+            .fp(latest_top_fp)
+            .finish()
     }
 
     /// Posts, standalone pages, the home pages and the 404 page.
@@ -282,13 +290,7 @@ impl Renderer<'_> {
             .map(|i| self.plan_post(i))
             .collect();
         for (j, p) in site.pages.iter().enumerate() {
-            let fp = Builder::new("page")
-                .fp(self.global)
-                .fp(p.source_hash)
-                .fp(self.images_fp(p))
-                .fp(self.scheduled_fp(p))
-                .fp(latest_top_fp)
-                .finish();
+            let fp = self.page_fp(p, latest_top_fp);
             jobs.push(Self::page_job(&p.route, fp, PageJob::Page(j)));
         }
         for n in 1..=page_count(site.posts.len(), self.config.posts_per_page) {

@@ -704,3 +704,78 @@ fn latest_from_blog_marks_each_posts_most_severe_cve() {
         ]
     );
 }
+
+/// The cards of `cve` shortcodes in `html`, as text, in order.
+fn cards(html: &str) -> Vec<String> {
+    text_of(html, ".content .cve-card")
+}
+
+#[test]
+fn cve_shortcode_cards_get_severity_and_exploited_from_the_data() {
+    let s = site();
+    // CVE-2024-6387 is named only in a shortcode here (and in another post's front matter);
+    // CVE-2024-9999 is known to no data file.
+    s.write(
+        "content/posts/cards.md",
+        &post(
+            "Cards",
+            "2024-12-01",
+            "updates:\n  - {date: 2024-12-02, note: \"Now {{ cve(id='CVE-2024-3400') }} too.\"}\n",
+            "See {{ cve(id=\"cve-2024-3400\") }} and {{ cve(id=\"CVE-2024-6387\") }}.\n\n> {{ cve(id=\"CVE-2024-9999\") }}\n",
+        ),
+    );
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\n{{ cve(id=\"CVE-2025-53770\") }}\n",
+    );
+    s.build(&[]).ok();
+    let page = s.read("posts/cards/index.html");
+    assert_eq!(
+        cards(&page),
+        [
+            "CVE-2024-3400 Critical severity, CVSS 10.0 Exploited",
+            "CVE-2024-6387 High severity, CVSS 8.1",
+            "CVE-2024-9999",
+        ],
+        "{page}"
+    );
+    // Text and class, not colour alone; no placeholder is left.
+    assert!(page.contains("<span class=\"sev sev-critical\">Critical<span class=\"visually-hidden\"> severity, CVSS</span> 10.0</span> <span class=\"kev-mark\">Exploited</span></span>"), "{page}");
+    assert!(!page.contains("cve-facts"), "{page}");
+    // A card in an update note gets them too.
+    assert_eq!(
+        text_of(&page, ".updates .cve-card"),
+        ["CVE-2024-3400 Critical severity, CVSS 10.0 Exploited"]
+    );
+    // The post's CVE list holds the ids named only in shortcodes.
+    assert_eq!(
+        text_of(&page, ".post-cves .cve-id"),
+        ["CVE-2024-3400", "CVE-2024-6387", "CVE-2024-9999"]
+    );
+    // A standalone page's card gets the facts too (the id is a post's CVE as well).
+    let notes = s.read("notes/index.html");
+    assert_eq!(
+        cards(&notes),
+        ["CVE-2025-53770 Critical severity, CVSS 9.8 Exploited"],
+        "{notes}"
+    );
+    // Feeds show the card without facts, and without a placeholder's markup changing.
+    let rss = s.read("rss.xml");
+    assert!(rss.contains("CVE-2024-3400"), "{rss}");
+    assert!(!rss.contains("Exploited"), "{rss}");
+    // A theme's own partial decides what the facts look like.
+    s.write(
+        "templates/partials/cve_facts.html",
+        "{% if cve.intel and cve.intel.kev %}<b class=\"kev\">KEV {{ cve.id }}</b>{% endif %}",
+    );
+    s.build(&[]).ok();
+    let page = s.read("posts/cards/index.html");
+    assert_eq!(
+        cards(&page),
+        [
+            "CVE-2024-3400KEV CVE-2024-3400",
+            "CVE-2024-6387",
+            "CVE-2024-9999"
+        ]
+    );
+}

@@ -709,3 +709,87 @@ fn ioc_notes_and_values_are_escaped_everywhere() {
         "{patterns:?}"
     );
 }
+
+#[test]
+fn body_shortcodes_inside_list_items_and_quotes() {
+    let (_, html) = built(concat!(
+        "Steps:\n\n",
+        "- {% details(summary=\"Logs\") %}Check *auth.log*.{% end %}\n",
+        "- {% callout(kind=\"warning\", title=\"Patch\") %}\n  First.\n\n  Second.\n  {% end %}\n",
+        "- plain\n\n",
+        "> {{ cve(id=\"CVE-2024-3400\") }} was exploited.\n>\n",
+        "> {% details(summary=\"Quoted\") %}In a *quote*.{% end %}\n\n",
+        "Read {% details(summary=\"Aside\") %}this{% end %} then go on.\n",
+    ));
+    let body = content(&html);
+    let doc = scraper::Html::parse_fragment(body);
+    let count = |sel: &str| doc.select(&scraper::Selector::parse(sel).unwrap()).count();
+    assert_eq!(count("li > details.details > p > em"), 1, "{body}");
+    assert_eq!(count("li > div.callout-warning > p"), 3, "{body}");
+    assert_eq!(count("blockquote > p > .cve-card"), 1, "{body}");
+    assert_eq!(count("blockquote > details > p > em"), 1, "{body}");
+    // No block inside a paragraph: the running text is split around the block.
+    assert_eq!(count("p details, p div"), 0, "{body}");
+    assert!(
+        body.contains("<p>Read</p>\n<details class=\"details\">\n<summary>Aside</summary>\n<p>this</p></details>\n<p>then go on.</p>"),
+        "{body}"
+    );
+    assert!(!body.contains('\u{E000}'), "{body}");
+}
+
+#[test]
+fn a_body_cut_apart_by_a_list_is_an_error_with_line_and_column() {
+    let ok = post("Rich post", "2024-04-15", "", "Fine.\n");
+    let (s, before) = common::built_with(&[("content/posts/rich.md", &ok)]);
+    s.write(
+        "content/posts/rich.md",
+        &post(
+            "Rich post",
+            "2024-04-15",
+            "",
+            "Intro.\n\n- {% details(summary=\"x\") %}\ntext\n\n{% end %}\n",
+        ),
+    );
+    let err = common::fails(&s, &before);
+    assert!(
+        err.contains("content/posts/rich.md:8:3: the body of `details` is cut apart by the Markdown around it"),
+        "{err}"
+    );
+    assert!(err.contains("indent `{% end %}`"), "{err}");
+}
+
+#[test]
+fn update_notes_expand_shortcodes_with_errors_on_their_line() {
+    let front = "updates:\n  - {date: 2024-04-16, note: \"Video: {{ youtube(id='aqz-KE-bpKQ') }}\"}\n  - date: 2024-04-17\n    note: |\n      Fixed.\n\n      > {% callout(kind=\"tip\") %}Patch *now*{% end %}\n";
+    let s = site_with("Body.\n", front);
+    s.build(&[]).ok();
+    let html = s.read("posts/rich/index.html");
+    let doc = scraper::Html::parse_document(&html);
+    let count = |sel: &str| doc.select(&scraper::Selector::parse(sel).unwrap()).count();
+    assert_eq!(count(".updates blockquote > .callout-tip em"), 1, "{html}");
+    assert_eq!(count(".updates figure.embed-youtube"), 1, "{html}");
+    // The embed in a note needs its frame host, as one in a body.
+    assert!(
+        s.read("_headers")
+            .contains("frame-src 'self' https://www.youtube-nocookie.com")
+    );
+    // The feed shows the notes with their shortcodes expanded.
+    assert!(s.read("atom.xml").contains("callout-tip"));
+    // An error in a note: the note's line and the call's column in the front matter.
+    let ok = post("Rich post", "2024-04-15", "", "Fine.\n");
+    let (s, before) = common::built_with(&[("content/posts/rich.md", &ok)]);
+    s.write(
+        "content/posts/rich.md",
+        &post(
+            "Rich post",
+            "2024-04-15",
+            "updates:\n  - date: 2024-04-16\n    note: |\n      Fixed.\n      See {{ cve(id=\"\\\"><script>\") }}.\n",
+            "Body.\n",
+        ),
+    );
+    let err = common::fails(&s, &before);
+    assert!(
+        err.contains("content/posts/rich.md:8:18: updates: entry 1: `id` of `cve`: \"\\\"><SCRIPT>\" is not a CVE id"),
+        "{err}"
+    );
+}

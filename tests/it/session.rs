@@ -298,3 +298,68 @@ fn summary_edits_rerender_only_the_pages_that_show_the_post() {
         .unwrap();
     assert_same_as_cold(&s, "two summaries at once");
 }
+
+#[test]
+fn cve_cards_in_a_fast_path_edit_match_a_cold_build() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel");
+    let s = TestSite::new();
+    s.write_bytes(
+        "data/cve/2024/3xxx/CVE-2024-3400.json",
+        &std::fs::read(fixtures.join("cve/2024/3xxx/CVE-2024-3400.json")).unwrap(),
+    );
+    s.write_bytes(
+        "data/kev.json",
+        &std::fs::read(fixtures.join("kev.json")).unwrap(),
+    );
+    for i in 1..=12 {
+        s.write(
+            &format!("content/posts/p{i}.md"),
+            &post(
+                &format!("Post {i}"),
+                &format!("2024-01-{i:02}"),
+                "",
+                "Body.",
+            ),
+        );
+    }
+    let card = |words: &str| {
+        post(
+            "Cards",
+            "2023-06-01",
+            "",
+            &format!(
+                "{words} {{{{ cve(id=\"CVE-2024-3400\") }}}}\n\n- {{% details(summary=\"More\") %}}Hidden {{{{ cve(id=\"CVE-2024-3400\") }}}}{{% end %}}\n"
+            ),
+        )
+    };
+    s.write("content/posts/cards.md", &card("First"));
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\nA {{ cve(id=\"CVE-2024-3400\") }}\n",
+    );
+    let mut session = Session::new(opts(&s));
+    session.build(&[]).unwrap();
+    assert_same_as_cold(&s, "first build");
+    s.write("content/posts/cards.md", &card("Second"));
+    let r = session
+        .build(&[PathBuf::from("content/posts/cards.md")])
+        .unwrap();
+    // The fast path: not every file is written again.
+    assert!(r.written >= 1 && r.written < r.files, "{}", r.summary());
+    let html = std::fs::read_to_string(s.root().join("served/posts/cards/index.html")).unwrap();
+    assert!(
+        html.contains("Second")
+            && html
+                .matches("<span class=\"kev-mark\">Exploited</span></span>")
+                .count()
+                == 2,
+        "{html}"
+    );
+    assert_same_as_cold(&s, "card post edited");
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\nB {{ cve(id=\"CVE-2024-3400\") }}\n",
+    );
+    session.build(&[PathBuf::from("content/notes.md")]).unwrap();
+    assert_same_as_cold(&s, "card page edited");
+}

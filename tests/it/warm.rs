@@ -235,6 +235,51 @@ fn shortcodes_embeds_and_iocs_warm_equals_cold() {
 }
 
 #[test]
+fn shortcodes_reading_site_and_page_warm_equals_cold() {
+    let s = site();
+    s.write(
+        "templates/shortcodes/byline.html",
+        "<p class=\"byline\">{{ page.title }} ({{ page.date }}, {{ page.tags | join(sep=\" \") }}) on {{ site.title }}: {{ page.permalink }}</p>\n",
+    );
+    s.write(
+        "content/posts/p5.md",
+        &post(
+            "Post 5",
+            "2024-01-05",
+            "tags: [x]\n",
+            "{{ byline() }}\n\nFive.\n",
+        ),
+    );
+    s.build(&[]).ok();
+    assert!(
+        s.read("posts/p5/index.html")
+            .contains("<p class=\"byline\">Post 5 (2024-01-05, x) on ")
+    );
+    // The site's title and base URL change: the body is expanded again.
+    let toml = std::fs::read_to_string(s.root().join("site.toml")).unwrap();
+    let retitled = toml.replacen("title = \"", "title = \"Renamed ", 1);
+    assert_ne!(toml, retitled);
+    s.write("site.toml", &retitled);
+    assert_warm_equals_cold(&s, "site title edit");
+    assert!(s.read("posts/p5/index.html").contains(" on Renamed "));
+    // The page's own fields change with its file.
+    s.write(
+        "content/posts/p5.md",
+        &post(
+            "Post five",
+            "2024-01-05",
+            "tags: [y, z]\n",
+            "{{ byline() }}\n\nFive.\n",
+        ),
+    );
+    assert_warm_equals_cold(&s, "page title edit");
+    assert!(
+        s.read("posts/p5/index.html")
+            .contains("<p class=\"byline\">Post five (2024-01-05, y z) on Renamed ")
+    );
+}
+
+#[test]
 fn output_files_changed_by_hand_are_rewritten() {
     let s = site();
     s.build(&[]).ok();
@@ -408,4 +453,77 @@ fn precompressed_copies_follow_their_files_in_warm_builds() {
         .filter(|f| f.ends_with(".gz") || f.ends_with(".br"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn cve_cards_follow_data_file_changes() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intel");
+    let fixture = |rel: &str| std::fs::read(fixtures.join(rel)).unwrap();
+    let s = site();
+    s.write_bytes(
+        "data/cve/2025/53xxx/CVE-2025-53770.json",
+        &fixture("cve/2025/53xxx/CVE-2025-53770.json"),
+    );
+    // Another record stays throughout, named in front matter (the CVE pages' data notice
+    // says whether any record is there, and its fingerprint does not follow that).
+    s.write_bytes(
+        "data/cve/2024/3xxx/CVE-2024-3400.json",
+        &fixture("cve/2024/3xxx/CVE-2024-3400.json"),
+    );
+    s.write_bytes("data/kev.json", &fixture("kev.json"));
+    // The CVE is named only in shortcodes: in a body, an update note and a standalone page.
+    s.write(
+        "content/posts/cards.md",
+        &post(
+            "Cards",
+            "2023-12-01",
+            "cves: [CVE-2024-3400]\nupdates:\n  - {date: 2023-12-02, note: \"Also {{ cve(id='CVE-2025-53770') }}.\"}\n",
+            "Only here: {{ cve(id=\"CVE-2025-53770\") }}.\n",
+        ),
+    );
+    s.write(
+        "content/notes.md",
+        "---\ntitle: Notes\n---\n{{ cve(id=\"CVE-2025-53770\") }}\n",
+    );
+    s.build(&[]).ok();
+    let exploited = |page: &str| {
+        s.read(page)
+            .matches("<span class=\"kev-mark\">Exploited</span></span>")
+            .count()
+    };
+    assert_eq!(exploited("posts/cards/index.html"), 2);
+    assert_eq!(exploited("notes/index.html"), 1);
+    // The KEV entry goes: every card loses its marker, as in a cold build.
+    let kev: serde_json::Value = serde_json::from_slice(&fixture("kev.json")).unwrap();
+    let mut slim = kev.clone();
+    slim["vulnerabilities"] = serde_json::Value::Array(
+        kev["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["cveID"] != "CVE-2025-53770")
+            .cloned()
+            .collect(),
+    );
+    s.write(
+        "data/kev.json",
+        &serde_json::to_string_pretty(&slim).unwrap(),
+    );
+    let out = assert_warm_equals_cold(&s, "KEV entry removed");
+    assert!(written(&out) > 0, "{out}");
+    assert_eq!(exploited("posts/cards/index.html"), 0);
+    assert_eq!(exploited("notes/index.html"), 0);
+    assert!(s.read("notes/index.html").contains("sev-critical"));
+    // The record goes: the cards show the id alone.
+    s.remove("data/cve/2025/53xxx/CVE-2025-53770.json");
+    assert_warm_equals_cold(&s, "record removed");
+    assert!(!s.read("notes/index.html").contains("sev-critical"));
+    // Back again.
+    s.write_bytes("data/kev.json", &fixture("kev.json"));
+    s.write_bytes(
+        "data/cve/2025/53xxx/CVE-2025-53770.json",
+        &fixture("cve/2025/53xxx/CVE-2025-53770.json"),
+    );
+    assert_warm_equals_cold(&s, "data back");
+    assert_eq!(exploited("notes/index.html"), 1);
 }

@@ -38,7 +38,9 @@ use crate::content::ioc::{self, Ioc};
 use crate::content::markdown::{self, Rendered, is_cve_id};
 use crate::error::{Diagnostic, line_col};
 use crate::render::theme::TemplateFile;
+use crate::support::date::Date;
 use crate::support::fingerprint::{Builder, Fingerprint};
+use crate::urls::Urls;
 use parser::{Arg, ArgValue, Call, Item};
 
 /// Where shortcode templates live, under `templates/`.
@@ -49,6 +51,55 @@ pub const DIR: &str = "shortcodes/";
 pub const FEATURE_YOUTUBE: &str = "youtube";
 pub const FEATURE_VIMEO: &str = "vimeo";
 pub const FEATURE_IOC: &str = "ioc";
+/// A `cve` card whose facts (severity, exploited) the render stage fills in
+/// ([`fill_cve_facts`]).
+pub const FEATURE_CVE: &str = "cve";
+
+/// The placeholder of a `cve` card's facts: shortcodes run at parse time and are cached
+/// with the body, while CVE data is read after indexing, so the card carries this empty
+/// element and the render stage replaces it with `partials/cve_facts.html`.
+const CVE_FACTS_OPEN: &str = "<span class=\"cve-facts\" data-cve=\"";
+const CVE_FACTS_CLOSE: &str = "\"></span>";
+
+/// The placeholder of the facts of CVE `id` (an element with no content, so that where it
+/// is not filled, in feeds, it shows nothing).
+pub fn cve_facts_placeholder(id: &str) -> String {
+    let mut out = String::from(CVE_FACTS_OPEN);
+    crate::support::escape::html_into(id, &mut out);
+    out.push_str(CVE_FACTS_CLOSE);
+    out
+}
+
+/// `html` with each placeholder of [`cve_facts_placeholder`] replaced by `fill(id)`.
+/// Only placeholders holding a well-formed CVE id are replaced (anything else is raw HTML
+/// an author wrote, left as it is); `fill`'s first error stops the work.
+pub fn fill_cve_facts<E>(
+    html: &str,
+    mut fill: impl FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(i) = rest.find(CVE_FACTS_OPEN) {
+        let after = &rest[i + CVE_FACTS_OPEN.len()..];
+        let id = after
+            .find(CVE_FACTS_CLOSE)
+            .map(|e| &after[..e])
+            .filter(|id| is_cve_id(id));
+        match id {
+            Some(id) => {
+                out.push_str(&rest[..i]);
+                out.push_str(&fill(id)?);
+                rest = &after[id.len() + CVE_FACTS_CLOSE.len()..];
+            }
+            None => {
+                out.push_str(&rest[..i + CVE_FACTS_OPEN.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
 
 /// The hosts an embed's iframe loads from, after the reader's click.
 pub const YOUTUBE_FRAME_HOST: &str = "https://www.youtube-nocookie.com";
@@ -64,6 +115,10 @@ pub struct Shortcodes {
     fingerprint: Fingerprint,
     /// Link to the home page (`/` or `/blog/`), for templates.
     root_url: String,
+    /// The site's links, for `page.url` and `page.permalink`.
+    urls: Urls,
+    /// What templates get as `site` (see [`Shortcodes::new`]).
+    site: Value,
 }
 
 impl std::fmt::Debug for Shortcodes {
@@ -77,16 +132,20 @@ impl std::fmt::Debug for Shortcodes {
 
 impl Shortcodes {
     /// The shortcode templates among a build's templates (after the site's overrides).
-    /// `None` when one does not parse: `render::templates` reports that error with its line.
+    /// `site` is what templates get as `site`: only values the content cache's key covers
+    /// (`render::config_site_value`, from the config), as shortcodes run while content is
+    /// read and their output is cached with the body. `None` when a template does not
+    /// parse: `render::templates` reports that error with its line.
     pub fn new(
         templates: &BTreeMap<String, TemplateFile>,
-        root_url: &str,
-        origin: &str,
+        urls: &Urls,
+        site: Value,
     ) -> Option<Shortcodes> {
+        let root_url = urls.url("");
         let mut tera = Tera::new();
         tera.autoescape_on(vec![".html", ".htm", ".xml"]);
         tera.set_escape_fn(crate::support::escape::html_to);
-        crate::render::templates::register_filters(&mut tera, origin);
+        crate::render::templates::register_filters(&mut tera, urls.origin());
         let ours: Vec<(&String, &TemplateFile)> = templates
             .iter()
             .filter(|(n, _)| n.starts_with(DIR) && n.ends_with(".html"))
@@ -97,11 +156,16 @@ impl Shortcodes {
             .iter()
             .map(|(n, _)| n[DIR.len()..n.len() - ".html".len()].to_string())
             .collect();
+        let site_json = serde_json::to_vec(&site).unwrap_or_default();
         let fingerprint = ours
             .iter()
-            .fold(Builder::new("shortcodes").str(root_url), |b, (n, f)| {
-                b.str(n).str(&f.text)
-            })
+            .fold(
+                Builder::new("shortcodes")
+                    .str(&root_url)
+                    .str(urls.base_url())
+                    .fp(crate::support::fingerprint::of_bytes(&site_json)),
+                |b, (n, f)| b.str(n).str(&f.text),
+            )
             .finish();
         Some(Shortcodes {
             tera,
@@ -111,7 +175,9 @@ impl Shortcodes {
                 .collect(),
             names,
             fingerprint,
-            root_url: root_url.to_string(),
+            root_url,
+            urls: urls.clone(),
+            site,
         })
     }
 
@@ -119,12 +185,56 @@ impl Shortcodes {
     pub fn builtin() -> Option<Shortcodes> {
         let mut files = BTreeMap::new();
         crate::render::theme::embedded_templates_into(&mut files);
-        Shortcodes::new(&files, "/", "https://example.com")
+        let urls = Urls::new("https://example.com");
+        let site = crate::render::config_site_value(&crate::config::Config::default(), &urls);
+        Shortcodes::new(&files, &urls, site)
     }
 
     /// Of every shortcode template: pages cached with other templates are parsed again.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
+    }
+}
+
+/// What shortcode templates get as `page`: fields of the page's own file (with the config),
+/// which the cached body is keyed by, so a template reading them cannot go stale.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PageVars<'a> {
+    pub title: &'a str,
+    /// The page's route (`posts/slug/`), for `page.url` and `page.permalink`.
+    pub route: &'a str,
+    pub date: Option<Date>,
+    /// Front matter `tags`.
+    pub tags: &'a [String],
+    /// Front matter `cves`, upper case.
+    pub cves: &'a [String],
+}
+
+impl PageVars<'_> {
+    fn value(&self, urls: &Urls) -> Value {
+        let strings = |l: &[String]| {
+            Value::from(
+                l.iter()
+                    .map(|s| Value::from(s.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut m = tera::Map::default();
+        m.insert("title".into(), Value::from(self.title));
+        m.insert("url".into(), Value::from(urls.url(self.route)));
+        m.insert("permalink".into(), Value::from(urls.permalink(self.route)));
+        m.insert(
+            "date".into(),
+            self.date.map_or_else(Value::none, |d| Value::from(d.ymd())),
+        );
+        m.insert(
+            "datetime".into(),
+            self.date
+                .map_or_else(Value::none, |d| Value::from(d.rfc3339())),
+        );
+        m.insert("tags".into(), strings(self.tags));
+        m.insert("cves".into(), strings(self.cves));
+        Value::from(m)
     }
 }
 
@@ -144,6 +254,7 @@ pub fn render(
     file: &Path,
     body: &str,
     body_line: usize,
+    page: &PageVars<'_>,
     opts: &markdown::Options,
     hl: &mut Session<'_>,
     errors: &mut Vec<Diagnostic>,
@@ -202,6 +313,7 @@ pub fn render(
     let mut out = Body::default();
     let mut env = Expansion {
         sc,
+        page: page.value(&sc.urls),
         calls: &expanded.calls,
         cve_prefix: &opts.cve_prefix,
         nth: HashMap::new(),
@@ -465,6 +577,8 @@ type Problem = (usize, String, String);
 
 struct Expansion<'a> {
     sc: &'a Shortcodes,
+    /// What templates get as `page`.
+    page: Value,
     calls: &'a [Pending],
     cve_prefix: &'a str,
     nth: HashMap<String, usize>,
@@ -524,15 +638,8 @@ impl Expansion<'_> {
             if closing {
                 match open.pop() {
                     Some((m, start)) if m == n => {
-                        let body_html = out[start..].to_string();
-                        out.truncate(start);
                         done[n] = true;
-                        if let Some(html) = self.call(pending, Some(&body_html)) {
-                            out.push_str(&html);
-                            if alone {
-                                out.push('\n');
-                            }
-                        }
+                        self.emit(pending, &mut out, start, true, &mut rest, alone);
                     }
                     other => {
                         if let Some(o) = other {
@@ -553,12 +660,8 @@ impl Expansion<'_> {
                 open.push((n, out.len()));
             } else {
                 done[n] = true;
-                if let Some(html) = self.call(pending, None) {
-                    out.push_str(&html);
-                    if alone {
-                        out.push('\n');
-                    }
-                }
+                let start = out.len();
+                self.emit(pending, &mut out, start, false, &mut rest, alone);
             }
         }
         out.push_str(rest);
@@ -586,6 +689,104 @@ impl Expansion<'_> {
             }
         }
         out
+    }
+
+    /// Renders call `p` in place of `out[start..]` (its body's HTML when `has_body`), the
+    /// HTML after it being `rest`. A call whose output is a block (a `<div>`, `<details>`,
+    /// `<figure>`...) standing in a paragraph, as in a list item, a quote or running text
+    /// (`- {% details(summary="x") %}text{% end %}`), splits the paragraph: a block inside
+    /// `<p>` is not valid HTML. The text of the paragraph before it and after it stays in
+    /// paragraphs of its own, and the part of its body inside the paragraph becomes one.
+    fn emit(
+        &mut self,
+        p: &Pending,
+        out: &mut String,
+        start: usize,
+        has_body: bool,
+        rest: &mut &str,
+        alone: bool,
+    ) {
+        let opened_in_p = open_paragraph(&out[..start]);
+        let closed_in_p = open_paragraph(out);
+        let body = has_body.then(|| out[start..].to_string());
+        out.truncate(start);
+        if body.as_deref().is_some_and(|b| !containers_balanced(b)) {
+            self.problems.push((
+                p.call.offset,
+                format!(
+                    "the body of `{}` is cut apart by the Markdown around it (a list, quote or table ends inside it)",
+                    p.call.name
+                ),
+                "indent `{% end %}` like the text of the list item it starts in, or quote it with `>` like the quote it starts in; or put the call and `{% end %}` each on a line of its own, at the same level of the text".into(),
+            ));
+            return;
+        }
+        let mark = self.mark(&p.call.name);
+        let Some(mut html) = self.call(p, body.as_deref()) else {
+            return;
+        };
+        if !(opened_in_p || closed_in_p) || !is_block(&html) {
+            out.push_str(&html);
+            if alone {
+                out.push('\n');
+            }
+            return;
+        }
+        if let Some(body) = &body {
+            let fixed = paragraphs_closed(body, opened_in_p);
+            if &fixed != body {
+                // Rendered again with the body's paragraphs whole; what the first render
+                // recorded is undone first.
+                self.rewind(mark, &p.call.name);
+                match self.call(p, Some(&fixed)) {
+                    Some(again) => html = again,
+                    None => return,
+                }
+            }
+        }
+        if opened_in_p {
+            let kept = out.trim_end().len();
+            out.truncate(kept);
+            match out.strip_suffix("<p>") {
+                Some(o) => {
+                    let kept = o.len();
+                    out.truncate(kept);
+                }
+                None => out.push_str("</p>\n"),
+            }
+        }
+        out.push_str(&html);
+        out.push('\n');
+        if closed_in_p {
+            let r = rest.trim_start();
+            match r.strip_prefix("</p>") {
+                Some(after) => *rest = after.strip_prefix('\n').unwrap_or(after),
+                None => {
+                    *rest = r;
+                    out.push_str("<p>");
+                }
+            }
+        }
+    }
+
+    /// What rendering a call records, to undo it ([`Expansion::rewind`]).
+    fn mark(&self, name: &str) -> (usize, usize, usize, usize, usize) {
+        (
+            self.problems.len(),
+            self.cves.len(),
+            self.links.len(),
+            self.out.iocs.len(),
+            self.nth.get(name).copied().unwrap_or(0),
+        )
+    }
+
+    fn rewind(&mut self, mark: (usize, usize, usize, usize, usize), name: &str) {
+        let (problems, cves, links, iocs, nth) = mark;
+        self.problems.truncate(problems);
+        self.cves.truncate(cves);
+        self.links.truncate(links);
+        self.out.iocs.truncate(iocs);
+        self.nth.insert(name.to_string(), nth);
     }
 
     /// Renders one call; problems are recorded and give `None`.
@@ -617,6 +818,8 @@ impl Expansion<'_> {
         }
         ctx.insert_value("nth", Value::from(nth));
         ctx.insert_value("root_url", Value::from(self.sc.root_url.as_str()));
+        ctx.insert_value("site", self.sc.site.clone());
+        ctx.insert_value("page", self.page.clone());
         if let Some(b) = body_html {
             ctx.insert_value("body", Value::safe_string(b));
         }
@@ -793,10 +996,9 @@ impl Expansion<'_> {
         put(ctx, "url", format!("{}{id}/", self.cve_prefix));
         put(ctx, "record_url", crate::urls::cve_record(&id));
         self.cves.push(id.clone());
+        ctx.insert_value("facts", Value::safe_string(&cve_facts_placeholder(&id)));
         put(ctx, "id", id);
-        // Filled by the CVE data layer where it has the record; absent otherwise.
-        ctx.insert_value("severity", Value::none());
-        ctx.insert_value("exploited", Value::none());
+        self.out.features.insert(FEATURE_CVE.into());
         Ok(())
     }
 
@@ -1106,6 +1308,129 @@ fn attack(args: &Args, ctx: &mut Context) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Whether `html` ends inside a paragraph (`<p>` opened and not closed).
+fn open_paragraph(html: &str) -> bool {
+    match (html.rfind("<p>"), html.rfind("</p>")) {
+        (Some(o), Some(c)) => o > c,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Whether the elements that hold blocks (lists, quotes, tables...) open and close in
+/// pairs in `html`: when not, a body began in one and ended outside it. Paragraphs are
+/// left out, [`paragraphs_closed`] mends those.
+fn containers_balanced(html: &str) -> bool {
+    const CONTAINERS: &[&str] = &[
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "td",
+        "th",
+        "div",
+        "details",
+        "section",
+        "aside",
+        "figure",
+        "dl",
+        "dt",
+        "dd",
+    ];
+    let mut stack: Vec<&str> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let closing = rest.starts_with('/');
+        let name_from = usize::from(closing);
+        let name_len = rest[name_from..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - name_from);
+        let name = &rest[name_from..name_from + name_len];
+        let Some(&tag) = CONTAINERS.iter().find(|t| t.eq_ignore_ascii_case(name)) else {
+            continue;
+        };
+        if closing {
+            if stack.pop() != Some(tag) {
+                return false;
+            }
+        } else {
+            stack.push(tag);
+        }
+    }
+    stack.is_empty()
+}
+
+/// Elements that cannot stand in a paragraph.
+const BLOCK_TAGS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "fieldset",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
+];
+
+/// Whether a call's output starts with a block element.
+fn is_block(html: &str) -> bool {
+    let Some(tag) = html.trim_start().strip_prefix('<') else {
+        return false;
+    };
+    let name_len = tag
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(tag.len());
+    BLOCK_TAGS.contains(&tag[..name_len].to_ascii_lowercase().as_str())
+}
+
+/// A body's HTML cut from a paragraph made whole: opened where the body starts inside a
+/// paragraph (`opened_in_p`), closed where it ends inside one; empty paragraphs go.
+fn paragraphs_closed(body: &str, opened_in_p: bool) -> String {
+    let mut out = String::with_capacity(body.len() + 8);
+    if opened_in_p {
+        out.push_str("<p>");
+        out.push_str(body.trim());
+    } else {
+        out.push_str(body.trim_end());
+    }
+    if open_paragraph(&out) {
+        out.push_str("</p>");
+    }
+    let mut s = out.as_str();
+    while let Some(r) = s.strip_prefix("<p></p>") {
+        s = r.trim_start();
+    }
+    while let Some(r) = s.strip_suffix("<p></p>") {
+        s = r.trim_end();
+    }
+    s.to_string()
+}
+
 /// Whether the end of `html` is inside a tag (between `<` and `>`).
 fn inside_tag(html: &str) -> bool {
     match (html.rfind('<'), html.rfind('>')) {
@@ -1321,6 +1646,7 @@ mod tests {
             Path::new("content/posts/t.md"),
             body,
             5,
+            &PageVars::default(),
             &opts(),
             &mut Highlighter::new().session(),
             &mut errors,
@@ -1374,6 +1700,288 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains('\u{E000}'), "{html}");
+    }
+
+    /// Runs with the built-ins and the site templates `extra` (name, text).
+    fn run_with(body: &str, extra: &[(&str, &str)]) -> (Body, Vec<Diagnostic>) {
+        run_page(body, extra, &PageVars::default())
+    }
+
+    fn run_page(
+        body: &str,
+        extra: &[(&str, &str)],
+        page: &PageVars<'_>,
+    ) -> (Body, Vec<Diagnostic>) {
+        let mut files = BTreeMap::new();
+        crate::render::theme::embedded_templates_into(&mut files);
+        for (name, text) in extra {
+            files.insert(
+                format!("{DIR}{name}.html"),
+                TemplateFile {
+                    text: (*text).to_string(),
+                    shown: PathBuf::from(format!("templates/{DIR}{name}.html")),
+                },
+            );
+        }
+        let mut o = opts();
+        let urls = Urls::new("https://example.com/blog");
+        let config = crate::config::Config {
+            title: "Test <Site>".into(),
+            ..Default::default()
+        };
+        let site = crate::render::config_site_value(&config, &urls);
+        o.shortcodes = Shortcodes::new(&files, &urls, site).map(Arc::new);
+        let mut errors = Vec::new();
+        let out = render(
+            Path::new("content/posts/t.md"),
+            body,
+            5,
+            page,
+            &o,
+            &mut Highlighter::new().session(),
+            &mut errors,
+        );
+        (out, errors)
+    }
+
+    /// No block element inside a paragraph, and every container closed where it opened.
+    fn assert_valid(html: &str) {
+        assert!(containers_balanced(html), "{html}");
+        let mut rest = html;
+        while let Some(i) = rest.find("<p>") {
+            let para = &rest[i..];
+            let end = para.find("</p>").expect(html);
+            assert!(
+                !para[3..end].contains("<p>")
+                    && !is_block(&para[3..end])
+                    && !BLOCK_TAGS
+                        .iter()
+                        .any(|t| para[3..end].contains(&format!("<{t} "))
+                            || para[3..end].contains(&format!("<{t}>"))),
+                "block in a paragraph: {html}"
+            );
+            rest = &para[end..];
+        }
+    }
+
+    #[test]
+    fn body_calls_in_list_items_and_quotes() {
+        let (out, errors) = run(concat!(
+            "- {% details(summary=\"x\") %}text *em*{% end %}\n",
+            "- {% details(summary=\"multi\") %}\n  para one\n\n  para two\n  {% end %}\n",
+            "- last\n\n",
+            "> {% callout(kind=\"warning\") %}quoted *body*{% end %}\n\n",
+            "> {{ cve(id=\"CVE-2024-3400\") }}\n\n",
+            "- > {% callout(kind=\"tip\") %}deep{% end %}\n",
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert_valid(html);
+        assert!(
+            html.starts_with("<ul>\n<li>\n<details class=\"details\">\n<summary>x</summary>\n<p>text <em>em</em></p></details>\n</li>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<summary>multi</summary>\n<p>para one</p>\n<p>para two</p></details>\n</li>\n<li>\n<p>last</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<blockquote>\n<div class=\"callout callout-warning\" role=\"note\">\n<p class=\"callout-title\"><span class=\"callout-label\">Warning</span></p>\n<p>quoted <em>body</em></p></div>\n</blockquote>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<blockquote>\n<span class=\"cve-card\"><a class=\"cve\" href=\"/cve/CVE-2024-3400/\">CVE-2024-3400</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<li>\n<blockquote>\n<div class=\"callout callout-tip\" role=\"note\">"),
+            "{html}"
+        );
+        assert!(!html.contains(MARK), "{html}");
+        assert_eq!(out.rendered.cves, ["CVE-2024-3400"]);
+    }
+
+    #[test]
+    fn a_block_in_running_text_splits_its_paragraph() {
+        let (out, errors) = run(
+            "Before {% details(summary=\"s\") %}inside{% end %} after.\n\nWatch {{ youtube(id=\"aqz-KE-bpKQ\") }} now.\n\n1. tight {% details(summary=\"t\") %}x{% end %}\n2. two\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert_valid(html);
+        assert!(
+            html.starts_with("<p>Before</p>\n<details class=\"details\">\n<summary>s</summary>\n<p>inside</p></details>\n<p>after.</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>Watch</p>\n<figure class=\"embed"),
+            "{html}"
+        );
+        assert!(html.contains("</figure>\n<p>now.</p>"), "{html}");
+        // A tight list item holds no paragraph: the block stays where it is.
+        assert!(
+            html.contains(
+                "<li>tight <details class=\"details\">\n<summary>t</summary>\nx</details></li>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn site_body_shortcodes_stay_inline_or_split_by_their_output() {
+        let (out, errors) = run_with(
+            "A {% mark() %}word{% end %} b.\n\n- {% boxed() %}one{% end %}\n\n  {% boxed() %}two{% end %} c\n",
+            &[
+                ("mark", "<mark>{{ body }}</mark>"),
+                (
+                    "boxed",
+                    "<div class=\"box\" id=\"b{{ nth }}\">{{ body }}</div>",
+                ),
+            ],
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert_valid(html);
+        assert!(html.starts_with("<p>A <mark>word</mark> b.</p>"), "{html}");
+        // Each call counted once, though a block in a paragraph is rendered twice.
+        assert!(
+            html.contains("<div class=\"box\" id=\"b1\"><p>one</p></div>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div class=\"box\" id=\"b2\"><p>two</p></div>\n<p>c</p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn hostile_arguments_in_list_items_and_quotes_are_text() {
+        let (out, errors) = run(
+            "- {% details(summary=\"\\\"><script>alert(1)</script>\") %}t{% end %}\n\n  more\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let html = &out.rendered.html;
+        assert!(
+            html.contains(
+                "<summary>&quot;&gt;&lt;script&gt;alert(1)&lt;&#x2F;script&gt;</summary>"
+            ) || html
+                .contains("<summary>&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</summary>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script"), "{html}");
+        let (_, errors) = run("text\n\n> {{ cve(id=\"\\\"><script>\") }}\n");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].line, errors[0].column), (Some(7), Some(10)));
+        assert!(
+            errors[0]
+                .message
+                .contains("\"\\\"><SCRIPT>\" is not a CVE id"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn bodies_cut_apart_by_lists_and_quotes_are_errors() {
+        for (body, line, col) in [
+            ("- {% details(summary=\"x\") %}\ntext\n\n{% end %}\n", 5, 3),
+            (
+                "Intro.\n\n> {% details(summary=\"q\") %}\n> in quote\n\n{% end %}\n",
+                7,
+                3,
+            ),
+            ("- a\n- {% callout() %}b\n\nc {% end %}\n", 6, 3),
+        ] {
+            let (_, errors) = run(body);
+            assert_eq!(errors.len(), 1, "{body}: {errors:?}");
+            assert!(errors[0].message.contains("cut apart"), "{}", errors[0]);
+            assert_eq!(
+                (errors[0].line, errors[0].column),
+                (Some(line), Some(col)),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn templates_get_site_and_page_escaped() {
+        let tags = ["a&b".to_string(), "\"><script>".to_string()];
+        let cves = ["CVE-2024-3400".to_string()];
+        let page = PageVars {
+            title: "\"><script>alert(1)</script>",
+            route: "posts/hello/",
+            date: crate::support::date::Date::parse("2024-05-01").ok(),
+            tags: &tags,
+            cves: &cves,
+        };
+        let (out, errors) = run_page(
+            "{{ about() }}\n",
+            &[(
+                "about",
+                "<p class=\"about\">{{ site.title }}|{{ site.base_url }}|{{ site.url }}|{{ page.title }}|{{ page.permalink }}|{{ page.url }}|{{ page.date }}|{{ page.tags | join(sep=\",\") }}|{{ page.cves | join(sep=\",\") }}</p>",
+            )],
+            &page,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            out.rendered.html.trim(),
+            "<p class=\"about\">Test &lt;Site&gt;|https://example.com/blog|/blog/|&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;|https://example.com/blog/posts/hello/|/blog/posts/hello/|2024-05-01|a&amp;b,&quot;&gt;&lt;script&gt;|CVE-2024-3400</p>"
+        );
+        // What the site variable holds, and what it does not (the index is not built yet).
+        let (_, errors) = run_with("{{ count() }}\n", &[("count", "{{ site.post_count }}")]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .message
+                .contains("the shortcode `count` failed in templates/shortcodes/count.html"),
+            "{}",
+            errors[0].message
+        );
+        assert_eq!((errors[0].line, errors[0].column), (Some(5), Some(1)));
+    }
+
+    #[test]
+    fn cve_facts_placeholders_are_filled_and_forged_ones_left_alone() {
+        let (out, errors) =
+            run("A {{ cve(id=\"cve-2024-3400\") }} and {{ cve(id=\"CVE-2021-44228\") }}.\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(out.features.contains(FEATURE_CVE));
+        let html = &out.rendered.html;
+        assert!(
+            html.contains(&cve_facts_placeholder("CVE-2024-3400")),
+            "{html}"
+        );
+        let mut seen = Vec::new();
+        let filled = fill_cve_facts(html, |id| {
+            seen.push(id.to_string());
+            Ok::<_, ()>(format!("<b>{id}</b>"))
+        })
+        .unwrap();
+        assert_eq!(seen, ["CVE-2024-3400", "CVE-2021-44228"]);
+        assert!(
+            filled.contains("CVE-2024-3400</a><b>CVE-2024-3400</b></span>"),
+            "{filled}"
+        );
+        assert!(!filled.contains("cve-facts"), "{filled}");
+        // Raw HTML imitating a placeholder with anything but a CVE id is not touched.
+        for forged in [
+            "<span class=\"cve-facts\" data-cve=\"&quot;&gt;&lt;script&gt;\"></span>",
+            "<span class=\"cve-facts\" data-cve=\"\"><script>x</script>\"></span>",
+            "<span class=\"cve-facts\" data-cve=\"CVE-2024-3400",
+        ] {
+            let out = fill_cve_facts(forged, |_| Ok::<_, ()>("FILLED".into())).unwrap();
+            assert_eq!(out, forged);
+        }
+        // The id is escaped in the placeholder (it is always a CVE id; escaping is kept anyway).
+        assert_eq!(
+            cve_facts_placeholder("\"><x>"),
+            "<span class=\"cve-facts\" data-cve=\"&quot;&gt;&lt;x&gt;\"></span>"
+        );
+        // The first error of `fill` stops the work.
+        assert_eq!(
+            fill_cve_facts(html, |_| Err::<String, _>("bad")),
+            Err("bad")
+        );
     }
 
     #[test]

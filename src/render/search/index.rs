@@ -119,106 +119,292 @@ impl BodyTerms {
     }
 }
 
-/// The files of the index: path (relative to the output folder) and bytes, in a stable
-/// order. `posts` newest first, as the site sorts them.
-pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
-    let n = posts.len();
-    let avgdl = length_norm(posts);
-    // Each post's impacts, in parallel: one per body term (in the body terms' order), and
-    // the terms only its other fields have. Post `i` has id `n - 1 - i`.
-    let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
-    // Posting lists, gathered in parallel by ranges of first byte: each post's body terms
-    // are sorted by bytes, so each range is a slice of them.
-    let ranges: Vec<(u8, u8)> = FIRST_BYTE_RANGES.to_vec();
-    let parts: Vec<Vec<Postings<'_>>> = ranges
-        .par_iter()
-        .enumerate()
-        .map(|(r, &(lo, hi))| {
-            let mut map: HashMap<&str, Vec<(u32, u8)>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
-                HashMap::default();
-            let in_range = |t: &str| t.as_bytes().first().is_some_and(|b| (lo..=hi).contains(b));
-            for (i, (p, imp)) in posts.iter().zip(&per_post).enumerate().rev() {
-                let id = (n - 1 - i) as u32;
-                let (from, to) = (imp.cuts[r], imp.cuts[r + 1]);
-                let (bytes, index) = (from.0 as usize..to.0 as usize, from.1 as usize);
-                for (t, q) in p.body_terms.terms[bytes]
-                    .split_terminator('\n')
-                    .zip(&imp.body[index..])
-                {
-                    map.entry(t).or_default().push((id, *q));
-                }
-                for (t, q) in &imp.fields {
-                    if in_range(t) {
-                        map.entry(t.as_str()).or_default().push((id, *q));
-                    }
-                }
-            }
-            map.into_iter().collect()
-        })
-        .collect();
-    let mut terms: Vec<Postings<'_>> = parts.into_iter().flatten().collect();
-    terms.par_sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-    let entries: Vec<(&str, String)> = terms
-        .into_par_iter()
-        .map(|(t, list)| (t, entry(t, list)))
-        .collect();
+/// The search index of a site: every term with its postings and its shard entry, and the
+/// record files. [`Index::files`] gives the files; `serve` keeps an index and
+/// [`Index::update`]s it after an edit instead of building it again.
+pub struct Index {
+    /// Posts in the index.
+    n: usize,
+    /// Tokens in all bodies, for the length norm.
+    total_len: u64,
+    avgdl: f32,
+    /// Every term in UTF-16 order (the order of the client's lookups).
+    terms: Vec<Term>,
+    /// Whether `terms` keep their postings (for [`Index::update`]).
+    kept: bool,
+    /// The bytes of each record file, oldest posts first.
+    records: Vec<Vec<u8>>,
+}
 
-    let mut files = Vec::new();
-    // Each shard's key: the shortest prefix of its first term that sorts after the last
-    // term of the shard before (the manifest stays small; lookups find the same shard).
-    let mut keys: Vec<&str> = Vec::new();
-    let mut shard = String::new();
-    let mut key = "";
-    let mut last: Option<&str> = None;
-    let flush = |shard: &mut String, key: &str, files: &mut Vec<(String, Vec<u8>)>| {
-        if shard.is_empty() {
-            return;
-        }
-        shard.push(']');
-        files.push((shard_path(key), std::mem::take(shard).into_bytes()));
-    };
-    for (t, e) in &entries {
-        if !shard.is_empty() && shard.len() + e.len() > SHARD_MAX {
-            flush(&mut shard, key, &mut files);
-        }
-        if shard.is_empty() {
-            shard.push('[');
-            key = separator(last, t);
-            keys.push(key);
-        } else {
-            shard.push(',');
-        }
-        shard.push_str(e);
-        last = Some(t);
-        if shard.len() >= SHARD_MIN && xxhash_rust::xxh3::xxh3_64(t.as_bytes()) % BOUNDARY == 0 {
-            flush(&mut shard, key, &mut files);
+/// A term of the index.
+struct Term {
+    term: Box<str>,
+    /// Its postings, by id (empty unless the index keeps them).
+    postings: Vec<(u32, u8)>,
+    /// Its shard entry, `["term",df,[gap,impact,…]]`.
+    entry: String,
+}
+
+impl Index {
+    /// The index of `posts` (newest first, as the site sorts them). With `keep`, the
+    /// postings are kept for [`Index::update`]; without, only the shard entries.
+    pub fn build(posts: &[Arc<Page>], urls: &Urls, keep: bool) -> Index {
+        let n = posts.len();
+        let total_len = total_len(posts);
+        let avgdl = length_norm(total_len, n);
+        // Each post's impacts, in parallel: one per body term (in the body terms' order),
+        // and the terms only its other fields have. Post `i` has id `n - 1 - i`.
+        let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
+        // Posting lists, gathered in parallel by ranges of first byte: each post's body
+        // terms are sorted by bytes, so each range is a slice of them.
+        let parts: Vec<Vec<Postings<'_>>> = (0..FIRST_BYTE_RANGES.len())
+            .into_par_iter()
+            .map(|r| gather(posts, &per_post, r))
+            .collect();
+        let mut terms: Vec<Postings<'_>> = parts.into_iter().flatten().collect();
+        terms.par_sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
+        let terms: Vec<Term> = terms
+            .into_par_iter()
+            .map(|(t, list)| Term {
+                term: t.into(),
+                entry: entry(t, &list),
+                postings: if keep { list } else { Vec::new() },
+            })
+            .collect();
+        let records = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| record_chunk(posts, c, urls))
+            .collect();
+        Index {
+            n,
+            total_len,
+            avgdl,
+            terms,
+            kept: keep,
+            records,
         }
     }
-    flush(&mut shard, key, &mut files);
 
-    let manifest = serde_json::json!({
-        "version": 1,
-        "posts": n,
-        "chunk": CHUNK,
-        "shards": keys,
-    });
-    files.push((MANIFEST.to_string(), json(&manifest)));
+    /// Puts post `i`'s new version (now `posts[i]`) in place of `old`, which had the same
+    /// place in the site (date, and so id). `false` when that cannot be done in place (the
+    /// index kept no postings, or the average length moved the length norm): build the
+    /// index again.
+    pub fn update(&mut self, posts: &[Arc<Page>], i: usize, old: &Page, urls: &Urls) -> bool {
+        let new = &posts[i];
+        let total =
+            self.total_len - u64::from(old.body_terms.len()) + u64::from(new.body_terms.len());
+        if !self.kept || posts.len() != self.n || length_norm(total, self.n) != self.avgdl {
+            return false;
+        }
+        self.total_len = total;
+        let id = (self.n - 1 - i) as u32;
+        // Only postings that changed are touched: after a small edit most of the post's
+        // terms keep their impact.
+        let mut before: HashMap<String, u8> = all_impacts(old, self.avgdl).into_iter().collect();
+        let mut after = all_impacts(new, self.avgdl);
+        after.retain(|(t, q)| before.remove(t) != Some(*q));
+        let mut touched = Vec::new();
+        for t in before.keys() {
+            if let Ok(k) = self.find(t) {
+                let list = &mut self.terms[k].postings;
+                if let Ok(at) = list.binary_search_by_key(&id, |p| p.0) {
+                    list.remove(at);
+                    touched.push(k);
+                }
+            }
+        }
+        let mut added = Vec::new();
+        for (t, q) in after {
+            match self.find(&t) {
+                Ok(k) => {
+                    let list = &mut self.terms[k].postings;
+                    match list.binary_search_by_key(&id, |p| p.0) {
+                        Ok(at) => list[at].1 = q,
+                        Err(at) => list.insert(at, (id, q)),
+                    }
+                    touched.push(k);
+                }
+                Err(_) => added.push(Term {
+                    entry: entry(&t, &[(id, q)]),
+                    term: t.into(),
+                    postings: vec![(id, q)],
+                }),
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for &k in &touched {
+            let term = &mut self.terms[k];
+            term.entry = entry(&term.term, &term.postings);
+        }
+        let emptied = touched.iter().any(|&k| self.terms[k].postings.is_empty());
+        if !added.is_empty() || emptied {
+            added.sort_unstable_by(|a, b| utf16_cmp(&a.term, &b.term));
+            let old_terms = std::mem::take(&mut self.terms);
+            self.terms = merge_sorted(old_terms, added);
+        }
+        let c = id as usize / CHUNK;
+        self.records[c] = record_chunk(posts, c, urls);
+        true
+    }
 
-    // Records, oldest first.
-    let chunks: Vec<(String, Vec<u8>)> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let records: Vec<serde_json::Value> = (c * CHUNK..((c + 1) * CHUNK).min(n))
-                .map(|id| record(&posts[n - 1 - id], urls))
-                .collect();
-            (
-                format!("{DIR}/r/{c}.json"),
-                json(&serde_json::Value::from(records)),
-            )
-        })
+    /// Where `term` is in `terms`.
+    fn find(&self, term: &str) -> Result<usize, usize> {
+        self.terms.binary_search_by(|t| utf16_cmp(&t.term, term))
+    }
+
+    /// The files of the index: path (relative to the output folder) and bytes, in a stable
+    /// order.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files = self.shards();
+        files.extend(
+            self.records
+                .iter()
+                .enumerate()
+                .map(|(c, bytes)| (record_path(c), bytes.clone())),
+        );
+        files
+    }
+
+    /// [`Index::files`], taking the index apart.
+    pub fn into_files(self) -> Vec<(String, Vec<u8>)> {
+        let mut files = self.shards();
+        drop(self.terms);
+        files.extend(
+            self.records
+                .into_iter()
+                .enumerate()
+                .map(|(c, bytes)| (record_path(c), bytes)),
+        );
+        files
+    }
+
+    /// The shards and the manifest.
+    fn shards(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        // Each shard's key: the shortest prefix of its first term that sorts after the last
+        // term of the shard before (the manifest stays small; lookups find the same shard).
+        let mut keys: Vec<&str> = Vec::new();
+        let mut shard = String::new();
+        let mut key = "";
+        let mut last: Option<&str> = None;
+        let flush = |shard: &mut String, key: &str, files: &mut Vec<(String, Vec<u8>)>| {
+            if shard.is_empty() {
+                return;
+            }
+            shard.push(']');
+            files.push((shard_path(key), std::mem::take(shard).into_bytes()));
+        };
+        for Term {
+            term: t, entry: e, ..
+        } in &self.terms
+        {
+            if !shard.is_empty() && shard.len() + e.len() > SHARD_MAX {
+                flush(&mut shard, key, &mut files);
+            }
+            if shard.is_empty() {
+                shard.reserve(SHARD_MAX + 2);
+                shard.push('[');
+                key = separator(last, t);
+                keys.push(key);
+            } else {
+                shard.push(',');
+            }
+            shard.push_str(e);
+            last = Some(t);
+            if shard.len() >= SHARD_MIN && xxhash_rust::xxh3::xxh3_64(t.as_bytes()) % BOUNDARY == 0
+            {
+                flush(&mut shard, key, &mut files);
+            }
+        }
+        flush(&mut shard, key, &mut files);
+        let manifest = serde_json::json!({
+            "version": 1,
+            "posts": self.n,
+            "chunk": CHUNK,
+            "shards": keys,
+        });
+        files.push((MANIFEST.to_string(), json(&manifest)));
+        files
+    }
+}
+
+/// The files of the index of `posts` (newest first, as the site sorts them): path
+/// (relative to the output folder) and bytes, in a stable order.
+pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
+    Index::build(posts, urls, false).into_files()
+}
+
+/// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`], unordered.
+fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<Postings<'p>> {
+    let n = posts.len();
+    let (lo, hi) = FIRST_BYTE_RANGES[r];
+    let mut map: HashMap<&str, Vec<(u32, u8)>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+        HashMap::default();
+    let in_range = |t: &str| t.as_bytes().first().is_some_and(|b| (lo..=hi).contains(b));
+    for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
+        let id = (n - 1 - i) as u32;
+        let (from, to) = (imp.cuts[r], imp.cuts[r + 1]);
+        let (bytes, index) = (from.0 as usize..to.0 as usize, from.1 as usize);
+        for (t, q) in p.body_terms.terms[bytes]
+            .split_terminator('\n')
+            .zip(&imp.body[index..])
+        {
+            map.entry(t).or_default().push((id, *q));
+        }
+        for (t, q) in &imp.fields {
+            if in_range(t) {
+                map.entry(t.as_str()).or_default().push((id, *q));
+            }
+        }
+    }
+    map.into_iter().collect()
+}
+
+/// Two lists of terms in UTF-16 order as one, leaving out terms no post has any more.
+fn merge_sorted(a: Vec<Term>, b: Vec<Term>) -> Vec<Term> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut b = b.into_iter().peekable();
+    for t in a {
+        while let Some(x) = b.next_if(|x| utf16_cmp(&x.term, &t.term).is_lt()) {
+            out.push(x);
+        }
+        if !t.postings.is_empty() {
+            out.push(t);
+        }
+    }
+    out.extend(b);
+    out
+}
+
+/// The order of JavaScript's `<` on strings (UTF-16 code units), without re-encoding: it is
+/// the byte order but where one string has U+E000..U+FFFF (lead byte `EE` or `EF`) and
+/// the other a supplementary character (lead byte `F0` and up, a surrogate pair in UTF-16).
+pub fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let Some(i) = x.iter().zip(y).position(|(p, q)| p != q) else {
+        return x.len().cmp(&y.len());
+    };
+    let (p, q) = (x[i], y[i]);
+    match (p, q) {
+        (0xEE..=0xEF, 0xF0..) => std::cmp::Ordering::Greater,
+        (0xF0.., 0xEE..=0xEF) => std::cmp::Ordering::Less,
+        _ => p.cmp(&q),
+    }
+}
+
+/// The file of record chunk `c`.
+fn record_path(c: usize) -> String {
+    format!("{DIR}/r/{c}.json")
+}
+
+/// The bytes of record chunk `c`: posts (by id) `c * CHUNK` up to `c * CHUNK + CHUNK - 1`.
+fn record_chunk(posts: &[Arc<Page>], c: usize, urls: &Urls) -> Vec<u8> {
+    let n = posts.len();
+    let records: Vec<serde_json::Value> = (c * CHUNK..((c + 1) * CHUNK).min(n))
+        .map(|id| record(&posts[n - 1 - id], urls))
         .collect();
-    files.extend(chunks);
-    files
+    json(&serde_json::Value::from(records))
 }
 
 /// JSON text with `<`, `>`, `&` and `'` as `\u` escapes: the same data, and no markup
@@ -265,30 +451,68 @@ fn record(p: &Page, urls: &Urls) -> serde_json::Value {
 }
 
 /// One term's shard entry: `["term",df,[gap,impact,…]]`.
-fn entry(term: &str, mut list: Vec<(u32, u8)>) -> String {
+fn entry(term: &str, list: &[(u32, u8)]) -> String {
     let df = list.len();
-    if list.len() > MAX_POSTINGS {
+    let best;
+    let list = if list.len() > MAX_POSTINGS {
         // The best postings: highest impact, then newest.
-        list.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        list.truncate(MAX_POSTINGS);
-        list.sort_unstable_by_key(|p| p.0);
-    }
+        // (Ids are distinct: the order is total, and so the postings kept.)
+        let mut l = list.to_vec();
+        l.select_nth_unstable_by(MAX_POSTINGS - 1, |a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        l.truncate(MAX_POSTINGS);
+        l.sort_unstable_by_key(|p| p.0);
+        best = l;
+        &best[..]
+    } else {
+        list
+    };
     let mut s = String::with_capacity(term.len() + 16 + list.len() * 6);
-    s.push_str(&crate::support::escape::json_for_html(
-        &serde_json::Value::from(term).to_string(),
-    ));
-    let _ = write!(s, ",{df},[");
-    s.insert(0, '[');
+    s.push('[');
+    if term
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".-_:/@".contains(&b))
+    {
+        // Nothing to escape.
+        s.push('"');
+        s.push_str(term);
+        s.push('"');
+    } else {
+        s.push_str(&crate::support::escape::json_for_html(
+            &serde_json::Value::from(term).to_string(),
+        ));
+    }
+    s.push(',');
+    push_number(&mut s, df as u32);
+    s.push_str(",[");
     let mut last = 0u32;
-    for (k, (id, q)) in list.iter().enumerate() {
+    for (k, &(id, q)) in list.iter().enumerate() {
         if k > 0 {
             s.push(',');
         }
-        let _ = write!(s, "{},{q}", id - last);
-        last = *id;
+        push_number(&mut s, id - last);
+        s.push(',');
+        push_number(&mut s, u32::from(q));
+        last = id;
     }
     s.push_str("]]");
     s
+}
+
+/// `n` in decimal.
+fn push_number(s: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    s.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 /// A term and its postings: (post id, impact), by id.
@@ -317,15 +541,32 @@ const FIRST_BYTE_RANGES: [(u8, u8); 8] = [
     (b'u' + 1, 255),
 ];
 
+/// Tokens in all bodies.
+fn total_len(posts: &[Arc<Page>]) -> u64 {
+    posts.iter().map(|p| u64::from(p.body_terms.len())).sum()
+}
+
 /// The average body length, rounded to a power of two so that it rarely changes (and with
 /// it every impact) from one build to the next.
-fn length_norm(posts: &[Arc<Page>]) -> f32 {
-    if posts.is_empty() {
+fn length_norm(total: u64, posts: usize) -> f32 {
+    if posts == 0 {
         return 1.0;
     }
-    let total: u64 = posts.iter().map(|p| u64::from(p.body_terms.len())).sum();
-    let mean = (total / posts.len() as u64).max(1);
+    let mean = (total / posts as u64).max(1);
     mean.next_power_of_two() as f32
+}
+
+/// Every term of a post with its impact (body terms and the terms only other fields have).
+fn all_impacts(p: &Page, avgdl: f32) -> Vec<(String, u8)> {
+    let imp = impacts(p, avgdl);
+    let mut all: Vec<(String, u8)> = p
+        .body_terms
+        .iter()
+        .zip(imp.body)
+        .map(|((t, _), q)| (t.to_string(), q))
+        .collect();
+    all.extend(imp.fields);
+    all
 }
 
 /// A post's impacts.
@@ -398,6 +639,95 @@ mod tests {
         assert_eq!(b.len(), 8);
     }
 
+    /// `count` posts with words drawn from a small vocabulary, CJK and supplementary
+    /// characters included, so that shards, shared terms and rare terms all occur.
+    fn site(count: usize) -> Vec<Arc<Page>> {
+        let vocab = [
+            "exploit",
+            "firewall",
+            "patch",
+            "T1190",
+            "CVE-2024-3400",
+            "能動的",
+            "𠮷野家",
+            "\u{FF5E}x",
+            "ransomware",
+            "10.0.0.1",
+            "vpn",
+            "ガベージ",
+        ];
+        (0..count)
+            .map(|i| {
+                let body: Vec<String> = (0..40)
+                    .map(|k| format!("{} w{}", vocab[(i * 7 + k * 3) % vocab.len()], (i * k) % 97))
+                    .collect();
+                crate::index::related::tests::post(
+                    &format!("p{i}"),
+                    &format!("Post {i} about {}", vocab[i % vocab.len()]),
+                    &[vocab[(i + 1) % vocab.len()]],
+                    &[],
+                    &body.join(" "),
+                )
+            })
+            .collect()
+    }
+
+    fn edited(p: &Page, body: &str) -> Arc<Page> {
+        let mut q = p.clone();
+        q.body_terms = BodyTerms::of(body);
+        Arc::new(q)
+    }
+
+    #[test]
+    fn utf16_order_is_javascripts() {
+        let words = [
+            "a", "ab", "b", "é", "\u{E000}", "\u{FFFD}", "𠮷", "日本", "z",
+        ];
+        for a in words {
+            for b in words {
+                let js = a.encode_utf16().cmp(b.encode_utf16());
+                assert_eq!(utf16_cmp(a, b), js, "{a:?} against {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn updating_in_place_equals_building_again() {
+        let urls = Urls::new("https://example.com");
+        let mut posts = site(300);
+        let mut index = Index::build(&posts, &urls, true);
+        assert_eq!(index.files(), build(&posts, &urls));
+        // New terms (one only this post has), lost terms, and a post's words moved.
+        let edits = [
+            (5, "zzyzx uniqueword exploit 能動的 𠮷 firewall"),
+            (5, "firewall"),
+            (
+                299,
+                "a brand new body with 𠮷野家 and CVE-2024-9999 and T1059.001",
+            ),
+            (0, "exploit exploit exploit patch"),
+        ];
+        for (i, body) in edits {
+            let old = Arc::clone(&posts[i]);
+            posts[i] = edited(&old, body);
+            assert!(index.update(&posts, i, &old, &urls), "edit of post {i}");
+            assert_eq!(
+                index.files(),
+                build(&posts, &urls),
+                "after editing post {i}"
+            );
+        }
+        // A body long enough to move the length norm cannot be put in place.
+        let old = Arc::clone(&posts[7]);
+        posts[7] = edited(&old, &"long body words ".repeat(50_000));
+        assert!(!index.update(&posts, 7, &old, &urls));
+        // An index without postings cannot be updated at all.
+        let mut bare = Index::build(&posts, &urls, false);
+        let old = Arc::clone(&posts[1]);
+        posts[1] = edited(&old, "other words");
+        assert!(!bare.update(&posts, 1, &old, &urls));
+    }
+
     #[test]
     fn shard_keys_are_the_shortest_separating_prefix() {
         assert_eq!(separator(None, "apple"), "");
@@ -417,7 +747,7 @@ mod tests {
         let list: Vec<(u32, u8)> = (0..MAX_POSTINGS as u32 + 10)
             .map(|i| (i, if i % 100 == 0 { 50 } else { 10 }))
             .collect();
-        let e = entry("x", list);
+        let e = entry("x", &list);
         let v: serde_json::Value = serde_json::from_str(&e).unwrap();
         assert_eq!(v[0], "x");
         assert_eq!(v[1], MAX_POSTINGS + 10, "df counts every post");

@@ -28,7 +28,11 @@ impl Renderer<'_> {
                 .finish();
             jobs.push(Self::page_job(urls::SEARCH, fp, PageJob::Search));
         }
-        for (path, bytes) in index::build(&self.site.posts, self.urls) {
+        let files = match self.search {
+            Some(index) => index.files(),
+            None => index::Index::build(&self.site.posts, self.urls, false).into_files(),
+        };
+        for (path, bytes) in files {
             jobs.push(Job {
                 path: PathBuf::from(path),
                 fingerprint: fingerprint::of_bytes(&bytes),
