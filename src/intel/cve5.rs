@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn cna_cvss_31_cwe_and_products() {
-        let r = parse(&fixture("2024/3xxx/CVE-2024-3400.json"), "CVE-2024-3400").unwrap();
+        let r = parse(fixture("2024/3xxx/CVE-2024-3400.json"), "CVE-2024-3400").unwrap();
         let c = r.cvss.unwrap();
         assert_eq!(
             (c.version.as_str(), c.score, c.severity.as_str()),
@@ -413,7 +413,7 @@ mod tests {
 
     #[test]
     fn cvss_40_preferred_first_entry() {
-        let r = parse(&fixture("2024/0xxx/CVE-2024-0012.json"), "CVE-2024-0012").unwrap();
+        let r = parse(fixture("2024/0xxx/CVE-2024-0012.json"), "CVE-2024-0012").unwrap();
         let c = r.cvss.unwrap();
         assert_eq!((c.version.as_str(), c.score), ("4.0", 9.3));
         assert!(c.vector.starts_with("CVSS:4.0/AV:N/AC:L/AT:N"));
@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn old_record_without_metrics_or_cwe() {
-        let r = parse(&fixture("2006/5xxx/CVE-2006-5051.json"), "CVE-2006-5051").unwrap();
+        let r = parse(fixture("2006/5xxx/CVE-2006-5051.json"), "CVE-2006-5051").unwrap();
         assert!(r.cvss.is_none());
         assert!(r.cwes.is_empty());
         assert!(r.affected.is_empty(), "n/a is not a product");
@@ -430,7 +430,7 @@ mod tests {
 
     #[test]
     fn package_name_stands_for_product() {
-        let r = parse(&fixture("2024/6xxx/CVE-2024-6387.json"), "CVE-2024-6387").unwrap();
+        let r = parse(fixture("2024/6xxx/CVE-2024-6387.json"), "CVE-2024-6387").unwrap();
         assert_eq!(r.affected[0], (String::new(), "OpenSSH".into()));
         assert_eq!(r.cvss.unwrap().score, 8.1);
     }
@@ -445,7 +445,7 @@ mod tests {
             e.message
         );
         let e = parse(
-            &good.replace("\"baseScore\": 10,", "\"baseScore\": 11,"),
+            good.replace("\"baseScore\": 10,", "\"baseScore\": 11,"),
             "CVE-2024-3400",
         )
         .unwrap_err();

@@ -219,16 +219,22 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Downloads one source, checks it with `check` (which says what it holds), writes it.
+/// Where the downloads go and how they are made.
+struct Run<'r> {
+    root: &'r Path,
+    agent: ureq::Agent,
+    opts: &'r Options,
+}
+
 fn one(
-    root: &Path,
+    run: &Run,
     name: &str,
     rel: &Path,
     url: &str,
-    agent: &ureq::Agent,
-    opts: &Options,
     progress: &mut dyn FnMut(Progress),
     check: impl FnOnce(&[u8]) -> Result<(Vec<u8>, String), String>,
 ) -> Report {
+    let (root, agent, opts) = (run.root, &run.agent, run.opts);
     let report = |outcome| Report {
         name: name.to_string(),
         file: rel.to_path_buf(),
@@ -375,7 +381,11 @@ pub fn sync(
     opts: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Vec<Report> {
-    let agent = agent(opts.timeout);
+    let run = Run {
+        root,
+        agent: agent(opts.timeout),
+        opts,
+    };
     let want_attack = opts.attack || !data.attack_url.is_empty();
     let total = 2 + cves.len() + usize::from(want_attack);
     let mut step = 0;
@@ -388,12 +398,10 @@ pub fn sync(
         name: "KEV catalog",
     });
     reports.push(one(
-        root,
+        &run,
         "KEV catalog",
         Path::new(&data.kev),
         &data.kev_url,
-        &agent,
-        opts,
         progress,
         |b| check_kev(b, data.kev.to_ascii_lowercase().ends_with(".csv")),
     ));
@@ -407,12 +415,10 @@ pub fn sync(
     let epss_rel = PathBuf::from(&data.epss);
     let keep_gz = data.epss.ends_with(".gz");
     reports.push(one(
-        root,
+        &run,
         "EPSS scores",
         &epss_rel,
         &data.epss_url,
-        &agent,
-        opts,
         progress,
         |b| check_epss(b, keep_gz),
     ));
@@ -425,9 +431,7 @@ pub fn sync(
             name: id,
         });
         let (url, rel) = cve_source(data, id);
-        reports.push(one(root, id, &rel, &url, &agent, opts, progress, |b| {
-            check_cve(b, id)
-        }));
+        reports.push(one(&run, id, &rel, &url, progress, |b| check_cve(b, id)));
     }
 
     if want_attack {
@@ -443,12 +447,10 @@ pub fn sync(
             &data.attack_url
         };
         reports.push(one(
-            root,
+            &run,
             "ATT&CK",
             Path::new(&data.attack),
             url,
-            &agent,
-            opts,
             progress,
             check_attack,
         ));
