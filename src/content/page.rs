@@ -592,7 +592,12 @@ pub(super) fn build(
         html: Html::new(body.html),
         word_count: body.word_count,
         reading_time,
-        body_terms: crate::render::search::index::BodyTerms::of(&body.text),
+        // Only search and related coverage read them (the content cache key covers both).
+        body_terms: if settings.config.search || settings.config.related_posts > 0 {
+            crate::render::search::index::BodyTerms::of(&body.text)
+        } else {
+            Default::default()
+        },
         headings: body.headings,
         links,
         iocs: c.iocs,

@@ -35,29 +35,37 @@ pub fn same_features(a: &Page, b: &Page) -> bool {
     features(a) == features(b)
 }
 
-/// A post's features: a key (kind prefix and value) and a weight.
-fn features(p: &Page) -> Vec<(String, f32)> {
-    let mut out: Vec<(String, f32)> = Vec::new();
+/// A post's features: a key (a 64-bit hash of the kind and the value; no allocation per
+/// feature) and a weight, each key once.
+fn features(p: &Page) -> Vec<(u64, f32)> {
+    use xxhash_rust::xxh3::xxh3_64_with_seed as key;
+    // One seed per kind, so a tag and a word with the same text are different features.
+    const CVE: u64 = 1;
+    const ATTACK: u64 = 2;
+    const TAG: u64 = 3;
+    const CATEGORY: u64 = 4;
+    const WORD: u64 = 5;
+    let mut out: Vec<(u64, f32)> = Vec::new();
     for c in &p.cves {
-        out.push((format!("c:{}", c.to_ascii_uppercase()), W_CVE));
+        out.push((key(c.to_ascii_uppercase().as_bytes(), CVE), W_CVE));
     }
     for (t, _) in p.body_terms.iter() {
         if is_attack_term(t) {
-            out.push((format!("a:{t}"), W_ATTACK));
+            out.push((key(t.as_bytes(), ATTACK), W_ATTACK));
         }
     }
     for t in &p.tags {
-        out.push((format!("t:{}", slugify(t)), W_TAG));
+        out.push((key(slugify(t).as_bytes(), TAG), W_TAG));
     }
     for c in &p.categories {
-        out.push((format!("g:{}", slugify(c)), W_CATEGORY));
+        out.push((key(slugify(c).as_bytes(), CATEGORY), W_CATEGORY));
     }
-    let words = |text: &str, out: &mut Vec<(String, f32)>| {
+    let words = |text: &str, out: &mut Vec<(u64, f32)>| {
         tokenizer::tokenize(text, &mut |t, k| {
             if k == Kind::Word {
-                out.push((format!("w:{t}"), W_WORD));
+                out.push((key(t.as_bytes(), WORD), W_WORD));
             } else if is_attack_term(t) {
-                out.push((format!("a:{t}"), W_ATTACK));
+                out.push((key(t.as_bytes(), ATTACK), W_ATTACK));
             }
         })
     };
@@ -89,9 +97,9 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
     if n == 0 || posts.len() < 2 {
         return vec![Vec::new(); posts.len()];
     }
-    let per_post: Vec<Vec<(String, f32)>> = posts.par_iter().map(|p| features(p)).collect();
+    let per_post: Vec<Vec<(u64, f32)>> = posts.par_iter().map(|p| features(p)).collect();
     // Feature ids, and each feature's posts in site order (newest first).
-    let mut ids: HashMap<&str, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+    let mut ids: HashMap<u64, u32, rustc_hash::FxBuildHasher> =
         HashMap::with_capacity_and_hasher(posts.len() * 4, Default::default());
     let mut lists: Vec<Vec<u32>> = Vec::new();
     let feats: Vec<Vec<(u32, f32)>> = per_post
@@ -100,7 +108,7 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
         .map(|(i, fs)| {
             fs.iter()
                 .map(|(key, w)| {
-                    let id = *ids.entry(key.as_str()).or_insert_with(|| {
+                    let id = *ids.entry(*key).or_insert_with(|| {
                         lists.push(Vec::new());
                         (lists.len() - 1) as u32
                     });

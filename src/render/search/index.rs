@@ -62,7 +62,8 @@ pub const MANIFEST: &str = "search/index.json";
 /// the build cache with it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BodyTerms {
-    /// The distinct terms, sorted by bytes, each followed by `\n` (one allocation per page).
+    /// The distinct terms, by [`FIRST_BYTE_RANGES`], each followed by `\n` (one allocation
+    /// per page).
     terms: String,
     counts: Vec<u32>,
     /// Tokens in all.
@@ -79,22 +80,28 @@ impl BodyTerms {
             spans.push((arena.len() as u32, t.len() as u32));
             arena.push_str(t);
         });
-        // Counted by hash, then only the distinct terms sorted.
-        let mut counts: HashMap<&str, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
+        // Counted by hash, then the distinct terms put in order of the first byte ranges
+        // the index is gathered by (within a range, in the map's order: the index sorts).
+        let mut counts: HashMap<&str, u32, rustc_hash::FxBuildHasher> =
             HashMap::with_capacity_and_hasher(spans.len() / 2, Default::default());
         for &(s, l) in &spans {
             *counts
                 .entry(&arena[s as usize..(s + l) as usize])
                 .or_insert(0) += 1;
         }
-        let mut list: Vec<(&str, u32)> = counts.into_iter().collect();
-        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut terms = String::with_capacity(list.iter().map(|(t, _)| t.len() + 1).sum());
-        for (t, _) in &list {
-            terms.push_str(t);
-            terms.push('\n');
+        let list: Vec<(&str, u32, u8)> = counts
+            .into_iter()
+            .map(|(t, c)| (t, c, range_of(t)))
+            .collect();
+        let mut terms = String::with_capacity(list.iter().map(|(t, ..)| t.len() + 1).sum());
+        let mut counts = Vec::with_capacity(list.len());
+        for r in 0..FIRST_BYTE_RANGES.len() as u8 {
+            for &(t, c, _) in list.iter().filter(|x| x.2 == r) {
+                terms.push_str(t);
+                terms.push('\n');
+                counts.push(c);
+            }
         }
-        let counts: Vec<u32> = list.into_iter().map(|(_, c)| c).collect();
         BodyTerms {
             terms,
             counts,
@@ -339,8 +346,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
 fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<Postings<'p>> {
     let n = posts.len();
     let (lo, hi) = FIRST_BYTE_RANGES[r];
-    let mut map: HashMap<&str, Vec<(u32, u8)>, xxhash_rust::xxh3::Xxh3DefaultBuilder> =
-        HashMap::default();
+    let mut map: HashMap<&str, Vec<(u32, u8)>, rustc_hash::FxBuildHasher> = HashMap::default();
     let in_range = |t: &str| t.as_bytes().first().is_some_and(|b| (lo..=hi).contains(b));
     for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
         let id = (n - 1 - i) as u32;
@@ -545,6 +551,27 @@ const FIRST_BYTE_RANGES: [(u8, u8); 8] = [
 fn total_len(posts: &[Arc<Page>]) -> u64 {
     posts.iter().map(|p| u64::from(p.body_terms.len())).sum()
 }
+
+/// Which of [`FIRST_BYTE_RANGES`] a term is in.
+fn range_of(term: &str) -> u8 {
+    RANGE_OF[term.as_bytes().first().copied().unwrap_or(0) as usize]
+}
+
+/// [`FIRST_BYTE_RANGES`] as a table by byte.
+const RANGE_OF: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut r = 0;
+    while r < FIRST_BYTE_RANGES.len() {
+        let (lo, hi) = FIRST_BYTE_RANGES[r];
+        let mut b = lo as usize;
+        while b <= hi as usize {
+            t[b] = r as u8;
+            b += 1;
+        }
+        r += 1;
+    }
+    t
+};
 
 /// The average body length, rounded to a power of two so that it rarely changes (and with
 /// it every impact) from one build to the next.

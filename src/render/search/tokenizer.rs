@@ -52,6 +52,40 @@ pub const STOP_WORDS: &[&str] = &[
     "with",
 ];
 
+/// Whether `w` is one of [`STOP_WORDS`].
+fn is_stop_word(w: &str) -> bool {
+    matches!(
+        w,
+        "a" | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "but"
+            | "by"
+            | "for"
+            | "from"
+            | "has"
+            | "have"
+            | "in"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "that"
+            | "the"
+            | "this"
+            | "to"
+            | "was"
+            | "were"
+            | "will"
+            | "with"
+    )
+}
+
 /// The characters that join parts of one run.
 pub fn is_joiner(c: char) -> bool {
     matches!(c, '.' | '-' | '_' | ':' | '/' | '\\' | '@')
@@ -115,15 +149,24 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
     while i < bytes.len() {
         let b = bytes[i];
         if b < 0x80 {
-            // ASCII, byte by byte.
-            i += 1;
+            // ASCII: a stretch of run bytes at a time.
             if !cjk.is_empty() {
                 flush_cjk(&mut cjk, emit);
             }
-            if b.is_ascii_alphanumeric() || is_joiner_byte(b) {
-                run.push(b.to_ascii_lowercase() as char);
-            } else if !run.is_empty() {
-                flush_run(&mut run, emit);
+            if RUN_BYTE[b as usize] {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && RUN_BYTE[bytes[i] as usize] {
+                    i += 1;
+                }
+                let at = run.len();
+                run.push_str(&text[start..i]);
+                run[at..].make_ascii_lowercase();
+            } else {
+                i += 1;
+                if !run.is_empty() {
+                    flush_run(&mut run, emit);
+                }
             }
             continue;
         }
@@ -159,7 +202,19 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
     flush_cjk(&mut cjk, emit);
 }
 
-fn is_joiner_byte(b: u8) -> bool {
+/// ASCII letters, digits and joiners: the bytes of runs.
+const RUN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || is_joiner_byte(c);
+        b += 1;
+    }
+    t
+};
+
+const fn is_joiner_byte(b: u8) -> bool {
     matches!(b, b'.' | b'-' | b'_' | b':' | b'/' | b'\\' | b'@')
 }
 
@@ -197,6 +252,13 @@ fn flush_run(run: &mut String, emit: &mut impl FnMut(&str, Kind)) {
 fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
     // Joiners are ASCII: trimming and finding them by bytes keeps to char boundaries.
     let b = run.as_bytes();
+    if !b.iter().any(|&c| is_joiner_byte(c)) {
+        // A plain word, the common case.
+        if !run.is_empty() {
+            word(run, emit);
+        }
+        return;
+    }
     let Some(start) = b.iter().position(|&c| !is_joiner_byte(c)) else {
         return;
     };
@@ -244,7 +306,7 @@ fn word(w: &str, emit: &mut impl FnMut(&str, Kind)) {
         emit(w, Kind::Exact);
         return;
     }
-    if w.chars().nth(1).is_none() || (w.len() <= 5 && STOP_WORDS.contains(&w)) {
+    if w.chars().nth(1).is_none() || is_stop_word(w) {
         return;
     }
     emit(stem(w), Kind::Word);
@@ -303,6 +365,21 @@ pub fn stem(w: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stop_word_match_is_the_list() {
+        for w in STOP_WORDS {
+            assert!(is_stop_word(w), "{w}");
+        }
+        let matched = ["a", "an", "the", "with", "will", "its"]
+            .iter()
+            .filter(|w| is_stop_word(w))
+            .count();
+        assert_eq!(matched, 6);
+        for w in ["", "th", "thee", "withs", "patch", "A"] {
+            assert_eq!(is_stop_word(w), STOP_WORDS.contains(&w), "{w}");
+        }
+    }
 
     fn t(text: &str) -> Vec<String> {
         tokens(text).into_iter().map(|(t, _)| t).collect()
