@@ -91,9 +91,43 @@ fn run_sync(a: SyncArgs) -> ExitCode {
         attack: a.attack,
         ..sync::Options::default()
     };
-    let reports = sync::sync(&a.root, &config.data, &cves, &opts, &mut |i, n, what| {
-        eprintln!("[{i}/{n}] {what}");
+    // On a terminal, each download's bytes are redrawn on one line; in a log, each
+    // source gets a plain line when it starts and when it is complete.
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (mut step, mut total, mut shown_percent) = (0, 0, u64::MAX);
+    let reports = sync::sync(&a.root, &config.data, &cves, &opts, &mut |p| {
+        if let sync::Progress::Start {
+            step: i, total: n, ..
+        } = p
+        {
+            (step, total, shown_percent) = (i, n, u64::MAX);
+        }
+        if tty
+            && let sync::Progress::Bytes {
+                got, total: size, ..
+            } = p
+        {
+            // Redraw when the percentage (or, without a size, each MB) moves on.
+            let mark = size
+                .filter(|t| *t > 0)
+                .map_or(got / 1_000_000, |t| got * 100 / t);
+            if mark == shown_percent {
+                return;
+            }
+            shown_percent = mark;
+        }
+        let Some(text) = sync::progress_text(&p, step, total, tty) else {
+            return;
+        };
+        match (tty, &p) {
+            (true, sync::Progress::Done { .. }) => eprintln!("\r\x1b[K{text}"),
+            (true, _) => eprint!("\r\x1b[K{text}"),
+            (false, _) => eprintln!("{text}"),
+        }
     });
+    if tty {
+        eprint!("\r\x1b[K");
+    }
     let mut failed = 0;
     for r in &reports {
         match &r.outcome {

@@ -2,11 +2,13 @@
 //! `attack-pattern` objects and `revoked-by` relationships are read, and of those only the
 //! fields a technique page shows; serde skips descriptions, references and the rest.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::DataProblem;
+use super::{DataProblem, scan};
 
 /// A technique (or sub-technique) as the site shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,41 +51,100 @@ pub fn tactic_name(short: &str) -> &str {
     TACTICS.iter().find(|t| t.0 == short).map_or(short, |t| t.1)
 }
 
-#[derive(Deserialize)]
-struct Bundle {
-    #[serde(rename = "type")]
-    kind: String,
-    objects: Vec<Object>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Object {
-    #[serde(rename = "type")]
-    kind: String,
-    id: Option<String>,
-    name: Option<String>,
+/// One STIX object, as far as a technique page needs it: of a relationship, only its
+/// type and ends are decoded; of a technique, what its page shows.
+#[derive(Default)]
+struct Object<'a> {
+    kind: Cow<'a, str>,
+    id: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
     revoked: bool,
     x_mitre_deprecated: bool,
-    external_references: Vec<ExternalRef>,
-    kill_chain_phases: Vec<Phase>,
-    relationship_type: Option<String>,
-    source_ref: Option<String>,
-    target_ref: Option<String>,
+    external_references: Vec<ExternalRef<'a>>,
+    kill_chain_phases: Vec<Phase<'a>>,
+    relationship_type: Option<Cow<'a, str>>,
+    source_ref: Option<Cow<'a, str>>,
+    target_ref: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ExternalRef {
-    source_name: String,
-    external_id: Option<String>,
+struct ExternalRef<'a> {
+    #[serde(borrow)]
+    source_name: Cow<'a, str>,
+    #[serde(borrow)]
+    external_id: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Phase {
-    kill_chain_name: String,
-    phase_name: String,
+struct Phase<'a> {
+    #[serde(borrow)]
+    kill_chain_name: Cow<'a, str>,
+    #[serde(borrow)]
+    phase_name: Cow<'a, str>,
+}
+
+/// A string that borrows from the input where it has no escapes.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+struct ObjectVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ObjectVisitor<'a> {
+    type Value = Object<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a STIX object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Object<'a>, M::Error> {
+        let mut o = Object::default();
+        // Until `type` is read, every field that any kind needs is kept.
+        let (mut technique, mut relationship) = (true, true);
+        while let Some(Text(key)) = map.next_key::<Text>()? {
+            match key.as_ref() {
+                "type" => {
+                    o.kind = map.next_value::<Text>()?.0;
+                    technique = o.kind == "attack-pattern";
+                    relationship = o.kind == "relationship";
+                }
+                "id" if technique => o.id = Some(map.next_value::<Text>()?.0),
+                "name" if technique => o.name = map.next_value::<Option<Text>>()?.map(|t| t.0),
+                "revoked" if technique => {
+                    o.revoked = map.next_value::<Option<bool>>()? == Some(true)
+                }
+                "x_mitre_deprecated" if technique => {
+                    o.x_mitre_deprecated = map.next_value::<Option<bool>>()? == Some(true)
+                }
+                "external_references" if technique => {
+                    o.external_references = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                "kill_chain_phases" if technique => {
+                    o.kill_chain_phases = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                "relationship_type" if relationship => {
+                    o.relationship_type = map.next_value::<Option<Text>>()?.map(|t| t.0)
+                }
+                "source_ref" if relationship => {
+                    o.source_ref = map.next_value::<Option<Text>>()?.map(|t| t.0)
+                }
+                "target_ref" if relationship => {
+                    o.target_ref = map.next_value::<Option<Text>>()?.map(|t| t.0)
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(o)
+    }
 }
 
 /// Whether `id` is a technique id: `T` and four digits, optionally `.` and three.
@@ -175,18 +236,47 @@ pub fn parse(
     bytes: &[u8],
     problems: &mut Vec<DataProblem>,
 ) -> Result<BTreeMap<String, Technique>, DataProblem> {
-    let bundle: Bundle = serde_json::from_slice(bytes).map_err(DataProblem::json)?;
-    if bundle.kind != "bundle" {
+    let bundle = scan::bundle(bytes)?;
+    if bundle.kind.as_deref() != Some("bundle") {
         return Err(DataProblem::msg(format!(
             "the top-level type is {:?}; an ATT&CK file is a STIX `bundle`",
-            bundle.kind
+            bundle.kind.as_deref().unwrap_or("")
         )));
+    }
+    // Only techniques and revocations are decoded; an object whose `type` comes first
+    // and names anything else is skipped unread (a relationship only when it cannot be
+    // `revoked-by`).
+    let ranges = bundle
+        .objects
+        .ok_or_else(|| DataProblem::msg("the bundle has no `objects` array"))?;
+    let mut objects: Vec<(usize, Object)> = Vec::new();
+    for (i, &(start, end)) in ranges.iter().enumerate() {
+        let slice = &bytes[start..end];
+        let wanted = match scan::first_type(slice) {
+            Some(b"attack-pattern") | None => true,
+            Some(b"relationship") => {
+                memchr::memmem::find(slice, b"revoked-by").is_some()
+                    || memchr::memmem::find(slice, b"\\u").is_some()
+            }
+            Some(_) => false,
+        };
+        if !wanted {
+            continue;
+        }
+        let o: Object = serde_json::from_slice(slice).map_err(|e| {
+            let mut p = DataProblem::json(e);
+            let first = scan::line_at(bytes, start);
+            p.line = Some(first + p.line.unwrap_or(1) - 1);
+            p.column = None;
+            p
+        })?;
+        objects.push((i, o));
     }
     let mut by_stix: HashMap<String, String> = HashMap::new();
     let mut out: BTreeMap<String, Technique> = BTreeMap::new();
     let mut revocations: Vec<(String, String)> = Vec::new();
-    for (i, o) in bundle.objects.iter().enumerate() {
-        match o.kind.as_str() {
+    for (i, o) in &objects {
+        match o.kind.as_ref() {
             "attack-pattern" => {
                 let Some(stix_id) = o.id.as_deref() else {
                     problems.push(DataProblem::msg(format!(
@@ -198,15 +288,16 @@ pub fn parse(
                     .external_references
                     .iter()
                     .find(|r| r.source_name == "mitre-attack")
-                    .and_then(|r| r.external_id.clone())
+                    .and_then(|r| r.external_id.as_deref())
                     .filter(|id| is_technique_id(id))
+                    .map(str::to_string)
                 else {
                     problems.push(DataProblem::msg(format!(
                         "objects[{i}] ({stix_id}): no mitre-attack technique id in external_references"
                     )));
                     continue;
                 };
-                let Some(name) = o.name.clone() else {
+                let Some(name) = o.name.as_deref().map(str::to_string) else {
                     problems.push(DataProblem::msg(format!("objects[{i}] ({id}): no name")));
                     continue;
                 };
@@ -220,7 +311,7 @@ pub fn parse(
                     .kill_chain_phases
                     .iter()
                     .filter(|p| p.kill_chain_name == "mitre-attack")
-                    .map(|p| p.phase_name.clone())
+                    .map(|p| p.phase_name.to_string())
                     .collect();
                 let parent = id.split_once('.').map(|(p, _)| p.to_string());
                 by_stix.insert(stix_id.to_string(), id.clone());
@@ -240,7 +331,7 @@ pub fn parse(
             }
             "relationship" if o.relationship_type.as_deref() == Some("revoked-by") => {
                 match (&o.source_ref, &o.target_ref) {
-                    (Some(s), Some(t)) => revocations.push((s.clone(), t.clone())),
+                    (Some(s), Some(t)) => revocations.push((s.to_string(), t.to_string())),
                     _ => problems.push(DataProblem::msg(format!(
                         "objects[{i}]: a revoked-by relationship without source_ref and target_ref"
                     ))),

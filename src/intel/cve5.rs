@@ -335,10 +335,11 @@ fn metadata_date(d: &Option<String>, what: &str) -> Result<Option<String>, DataP
     }
 }
 
-/// Parses the record of `id` from `text`. Errors say what is wrong (the caller names the
-/// file); JSON syntax errors carry their line.
-pub fn parse(text: &str, id: &str) -> Result<CveRecord, DataProblem> {
-    let raw: Raw = serde_json::from_str(text).map_err(DataProblem::json)?;
+/// Parses the record of `id` from `text` (the file's bytes). Errors say what is wrong (the
+/// caller names the file); JSON syntax errors, and text that is not UTF-8, carry their
+/// line.
+pub fn parse(text: impl AsRef<[u8]>, id: &str) -> Result<CveRecord, DataProblem> {
+    let raw: Raw = serde_json::from_slice(text.as_ref()).map_err(DataProblem::json)?;
     let state = check_header(&raw, id)?;
     let cvss = record_cvss(&raw.containers)?;
     let cwes = record_cwes(&raw.containers);
@@ -384,7 +385,7 @@ mod tests {
 
     #[test]
     fn cna_cvss_31_cwe_and_products() {
-        let r = parse(&fixture("2024/3xxx/CVE-2024-3400.json"), "CVE-2024-3400").unwrap();
+        let r = parse(fixture("2024/3xxx/CVE-2024-3400.json"), "CVE-2024-3400").unwrap();
         let c = r.cvss.unwrap();
         assert_eq!(
             (c.version.as_str(), c.score, c.severity.as_str()),
@@ -412,7 +413,7 @@ mod tests {
 
     #[test]
     fn cvss_40_preferred_first_entry() {
-        let r = parse(&fixture("2024/0xxx/CVE-2024-0012.json"), "CVE-2024-0012").unwrap();
+        let r = parse(fixture("2024/0xxx/CVE-2024-0012.json"), "CVE-2024-0012").unwrap();
         let c = r.cvss.unwrap();
         assert_eq!((c.version.as_str(), c.score), ("4.0", 9.3));
         assert!(c.vector.starts_with("CVSS:4.0/AV:N/AC:L/AT:N"));
@@ -420,7 +421,7 @@ mod tests {
 
     #[test]
     fn old_record_without_metrics_or_cwe() {
-        let r = parse(&fixture("2006/5xxx/CVE-2006-5051.json"), "CVE-2006-5051").unwrap();
+        let r = parse(fixture("2006/5xxx/CVE-2006-5051.json"), "CVE-2006-5051").unwrap();
         assert!(r.cvss.is_none());
         assert!(r.cwes.is_empty());
         assert!(r.affected.is_empty(), "n/a is not a product");
@@ -429,7 +430,7 @@ mod tests {
 
     #[test]
     fn package_name_stands_for_product() {
-        let r = parse(&fixture("2024/6xxx/CVE-2024-6387.json"), "CVE-2024-6387").unwrap();
+        let r = parse(fixture("2024/6xxx/CVE-2024-6387.json"), "CVE-2024-6387").unwrap();
         assert_eq!(r.affected[0], (String::new(), "OpenSSH".into()));
         assert_eq!(r.cvss.unwrap().score, 8.1);
     }
@@ -444,7 +445,7 @@ mod tests {
             e.message
         );
         let e = parse(
-            &good.replace("\"baseScore\": 10,", "\"baseScore\": 11,"),
+            good.replace("\"baseScore\": 10,", "\"baseScore\": 11,"),
             "CVE-2024-3400",
         )
         .unwrap_err();

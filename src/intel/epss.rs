@@ -1,11 +1,11 @@
 //! FIRST EPSS daily scores: `#model_version:…,score_date:…` (some copies lack it), then
-//! `cve,epss,percentile` and one row per CVE (about 360,000). The file is streamed line
-//! by line (through gzip when compressed); only rows of CVEs the site mentions are kept.
+//! `cve,epss,percentile` and one row per CVE (about 360,000). The file (decompressed when
+//! gzipped) is scanned as bytes; only rows of CVEs the site mentions are decoded and kept.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::{DataProblem, ymd};
 
@@ -26,40 +26,38 @@ pub struct EpssMeta {
     pub score_date: Option<String>,
 }
 
-/// Reads the scores of `wanted` from `input`. A malformed file (wrong header, unreadable
-/// text) is an `Err`; a bad row goes to `problems` with its line.
+/// Reads the scores of `wanted` from `input` (the whole file, decompressed). A malformed
+/// file (wrong header, unreadable header text) is an `Err`; a bad row goes to `problems`
+/// with its line.
+///
+/// The rows are scanned as bytes: only a row whose first column is a wanted CVE is
+/// decoded and checked (a file has about 360,000 rows, a site mentions a few thousand).
 pub fn parse(
-    input: impl BufRead,
+    input: &[u8],
     wanted: &BTreeSet<String>,
     problems: &mut Vec<DataProblem>,
 ) -> Result<(EpssMeta, BTreeMap<String, Epss>), DataProblem> {
+    let wanted_rows: HashSet<&[u8], Xxh3DefaultBuilder> =
+        wanted.iter().map(|s| s.as_bytes()).collect();
     let mut meta = EpssMeta::default();
     let mut out = BTreeMap::new();
     let mut header_seen = false;
-    for (i, line) in input.lines().enumerate() {
-        let n = i + 1;
-        let line =
-            line.map_err(|e| DataProblem::msg(format!("cannot read the scores: {e}")).at(Some(n)))?;
-        let line = line.trim_end_matches('\r');
+    let mut rest = input;
+    let mut n = 0;
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        n += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if !header_seen {
+            let line = std::str::from_utf8(line).map_err(|_| {
+                DataProblem::msg("the line is not UTF-8 text: not an EPSS CSV file").at(Some(n))
+            })?;
             if let Some(comment) = line.strip_prefix('#') {
-                for part in comment.split(',') {
-                    if let Some((k, v)) = part.split_once(':') {
-                        match k.trim() {
-                            "model_version" => meta.model_version = Some(v.trim().to_string()),
-                            "score_date" => {
-                                meta.score_date = Some(ymd(v.trim()).ok_or_else(|| {
-                                    DataProblem::msg(format!(
-                                        "score_date {:?} is not a date",
-                                        v.trim()
-                                    ))
-                                    .at(Some(n))
-                                })?)
-                            }
-                            _ => {}
-                        }
-                    }
-                }
+                read_comment(comment, n, &mut meta)?;
                 continue;
             }
             let cols: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -76,36 +74,21 @@ pub fn parse(
             continue;
         }
         // Cheap test first: most rows are of CVEs the site does not mention.
-        let Some((cve, rest)) = line.split_once(',') else {
-            problems
-                .push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
-            continue;
-        };
-        if !wanted.contains(cve) {
-            continue;
-        }
-        let mut f = rest.split(',');
-        let (Some(score), Some(pct), None) = (f.next(), f.next(), f.next()) else {
-            problems
-                .push(DataProblem::msg(format!("row {line:?} has not three columns")).at(Some(n)));
-            continue;
-        };
-        let num = |s: &str| {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| (0.0..=1.0).contains(x))
-        };
-        match (num(score), num(pct)) {
-            (Some(score), Some(percentile)) => {
-                out.insert(cve.to_string(), Epss { score, percentile });
-            }
-            _ => problems.push(
+        let Some(comma) = memchr::memchr(b',', line) else {
+            problems.push(
                 DataProblem::msg(format!(
-                    "{cve}: epss {score:?} and percentile {pct:?} must be numbers from 0 to 1"
+                    "row {:?} has not three columns",
+                    String::from_utf8_lossy(line)
                 ))
                 .at(Some(n)),
-            ),
+            );
+            continue;
+        };
+        if !wanted_rows.contains(&line[..comma]) {
+            continue;
+        }
+        if let Some((cve, epss)) = read_row(line, n, problems) {
+            out.insert(cve, epss);
         }
     }
     if !header_seen {
@@ -114,6 +97,53 @@ pub fn parse(
         ));
     }
     Ok((meta, out))
+}
+
+/// The `#model_version:…,score_date:…` line (without its `#`) of line `n` into `meta`.
+fn read_comment(comment: &str, n: usize, meta: &mut EpssMeta) -> Result<(), DataProblem> {
+    for part in comment.split(',') {
+        if let Some((k, v)) = part.split_once(':') {
+            match k.trim() {
+                "model_version" => meta.model_version = Some(v.trim().to_string()),
+                "score_date" => {
+                    meta.score_date = Some(ymd(v.trim()).ok_or_else(|| {
+                        DataProblem::msg(format!("score_date {:?} is not a date", v.trim()))
+                            .at(Some(n))
+                    })?)
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CVE and scores of row `line` (line `n`), or `None` with the problem in `problems`.
+fn read_row(line: &[u8], n: usize, problems: &mut Vec<DataProblem>) -> Option<(String, Epss)> {
+    let text = String::from_utf8_lossy(line);
+    let mut f = text.split(',');
+    let (Some(cve), Some(score), Some(pct), None) = (f.next(), f.next(), f.next(), f.next()) else {
+        problems.push(DataProblem::msg(format!("row {text:?} has not three columns")).at(Some(n)));
+        return None;
+    };
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| (0.0..=1.0).contains(x))
+    };
+    match (num(score), num(pct)) {
+        (Some(score), Some(percentile)) => Some((cve.to_string(), Epss { score, percentile })),
+        _ => {
+            problems.push(
+                DataProblem::msg(format!(
+                    "{cve}: epss {score:?} and percentile {pct:?} must be numbers from 0 to 1"
+                ))
+                .at(Some(n)),
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]

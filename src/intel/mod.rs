@@ -14,6 +14,7 @@ pub mod attack;
 pub mod cve5;
 pub mod epss;
 pub mod kev;
+pub mod scan;
 pub mod sync;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,6 +114,35 @@ pub struct CveFacts {
     pub record: Option<CveRecord>,
     pub kev: Option<KevEntry>,
     pub epss: Option<Epss>,
+}
+
+/// The compact marker of a CVE wherever it is named (chips, cards, "Latest from Blog"):
+/// its CVSS severity and whether it is on the KEV list ([`Intel::cve_marker`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// `critical`, `high`, `medium`, `low` or `none`; `None` without a CVSS score.
+    pub severity: Option<String>,
+    /// The CVSS base score, with the severity.
+    pub score: Option<f64>,
+    /// On CISA's KEV catalog.
+    pub exploited: bool,
+}
+
+impl Marker {
+    /// The severity as a label: `Critical`.
+    pub fn severity_label(&self) -> Option<String> {
+        self.severity.as_deref().map(|s| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The score as shown: `9.8`.
+    pub fn score_text(&self) -> Option<String> {
+        self.score.map(|s| format!("{s:.1}"))
+    }
 }
 
 /// Threat intelligence on what the site mentions.
@@ -263,6 +293,28 @@ fn epss_file(root: &Path, data: &DataConfig) -> (PathBuf, PathBuf) {
     (p, PathBuf::from(&data.epss))
 }
 
+/// Whether a data file is CSV, by its name.
+fn is_csv(shown: &Path) -> bool {
+    shown
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// The KEV file: the configured path, or, when that is a missing `.json` file, the same
+/// name with `.csv` (the catalog's CSV edition) when that exists.
+fn kev_file(root: &Path, data: &DataConfig) -> (PathBuf, PathBuf) {
+    let p = data_path(root, &data.kev);
+    if !p.exists()
+        && let Some(stem) = data.kev.strip_suffix(".json")
+    {
+        let csv = format!("{stem}.csv");
+        if data_path(root, &csv).exists() {
+            return (data_path(root, &csv), PathBuf::from(csv));
+        }
+    }
+    (p, PathBuf::from(&data.kev))
+}
+
 /// The cache key of the parsed CVE records (each is checked by its own hash).
 const RECORDS_KEY: Fingerprint = 0x5245_434f_5244_5331;
 
@@ -306,7 +358,7 @@ fn read_record(
                 parsed: false,
             };
         }
-        return match cve5::parse(&String::from_utf8_lossy(&bytes), id) {
+        return match cve5::parse(&bytes, id) {
             Ok(record) => RecordRead::Ok {
                 hash,
                 record: Box::new(record),
@@ -360,7 +412,12 @@ fn parse_kev(
 ) {
     let mut problems = Vec::new();
     let text = String::from_utf8_lossy(bytes);
-    match kev::parse(&text, cves, &mut problems) {
+    let parsed = if is_csv(shown) {
+        kev::parse_csv(&text, cves, &mut problems)
+    } else {
+        kev::parse(&text, cves, &mut problems)
+    };
+    match parsed {
         Ok((catalog, entries)) => {
             f.kev_catalog = Some(catalog);
             f.kev = entries;
@@ -379,12 +436,11 @@ fn parse_epss(
     pr: &mut Problems,
 ) {
     let mut problems = Vec::new();
-    let gz = bytes.starts_with(&[0x1f, 0x8b]);
-    let result = if gz {
-        let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(bytes));
-        epss::parse(reader, cves, &mut problems)
-    } else {
-        epss::parse(bytes, cves, &mut problems)
+    let result = match decompressed_ref(bytes) {
+        Ok(plain) => epss::parse(&plain, cves, &mut problems),
+        Err(e) => Err(DataProblem::msg(format!(
+            "cannot decompress the gzip file: {e}"
+        ))),
     };
     match result {
         Ok((meta, rows)) => {
@@ -405,8 +461,8 @@ fn load_feeds(
     cache: &DiskCache,
     pr: &mut Problems,
 ) -> Result<Feeds, ()> {
-    let kev_shown = PathBuf::from(&data.kev);
-    let kev_bytes = read_optional(&data_path(root, &data.kev), &kev_shown);
+    let (kev_path, kev_shown) = kev_file(root, data);
+    let kev_bytes = read_optional(&kev_path, &kev_shown);
     let (epss_path, epss_shown) = epss_file(root, data);
     let epss_bytes = read_optional(&epss_path, &epss_shown);
     let (kev_bytes, epss_bytes) = match (kev_bytes, epss_bytes) {
@@ -417,11 +473,12 @@ fn load_feeds(
             return Err(());
         }
     };
-    let mut key = Builder::new("feeds-v1")
+    let mut key = Builder::new("feeds-v2")
         .num(pr.strict.into())
         .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
         .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
-        .str(&epss_shown.to_string_lossy());
+        .str(&epss_shown.to_string_lossy())
+        .str(&kev_shown.to_string_lossy());
     for id in cves {
         key = key.str(id);
     }
@@ -591,9 +648,9 @@ impl Intel {
     /// The fingerprint of what the site shows of CVE `id` (and the sources' dates).
     pub fn cve_fingerprint(&self, id: &str) -> Fingerprint {
         let facts = self.cves.get(id);
-        let json =
-            serde_json::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
-        fingerprint::of_bytes(&json)
+        let bytes =
+            rmp_serde::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
+        fingerprint::of_bytes(&bytes)
     }
 
     /// The fingerprint of technique `id` as its page shows it.
@@ -608,6 +665,35 @@ impl Intel {
             })
             .unwrap_or_default();
         fingerprint::of_bytes(&serde_json::to_vec(&(t, related)).unwrap_or_default())
+    }
+
+    /// The marker of CVE `id`: `None` when the data has neither a CVSS score nor a KEV
+    /// entry for it.
+    pub fn cve_marker(&self, id: &str) -> Option<Marker> {
+        let f = self.cves.get(id)?;
+        let cvss = f.record.as_ref().and_then(|r| r.cvss.as_ref());
+        let m = Marker {
+            severity: cvss.map(|c| c.severity.to_ascii_lowercase()),
+            score: cvss.map(|c| c.score),
+            exploited: f.kev.is_some(),
+        };
+        (m.severity.is_some() || m.exploited).then_some(m)
+    }
+
+    /// The most severe of `ids` that has a marker (ranked as the CVE index ranks: CVSS
+    /// score, then KEV, then EPSS; the first of equals), with its marker.
+    pub fn worst_marker<'i>(&self, ids: &'i [String]) -> Option<(&'i str, Marker)> {
+        let mut best: Option<(&'i str, Marker, (i64, bool, i64))> = None;
+        for id in ids {
+            let Some(m) = self.cve_marker(id) else {
+                continue;
+            };
+            let rank = self.rank(id);
+            if best.as_ref().is_none_or(|b| rank > b.2) {
+                best = Some((id, m, rank));
+            }
+        }
+        best.map(|(id, m, _)| (id, m))
     }
 
     /// How bad, for sorting: CVSS score, then KEV, then EPSS (higher first).
@@ -673,6 +759,15 @@ pub fn load_for_site(
     let (intel, more) = Intel::load(root, &config.data, &cves, &techniques, attack, cache)?;
     warnings.extend(more);
     Ok((intel, warnings))
+}
+
+/// A gzip file decompressed, or a plain file as it is.
+fn decompressed_ref(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        decompressed(bytes).map(std::borrow::Cow::Owned)
+    } else {
+        Ok(std::borrow::Cow::Borrowed(bytes))
+    }
 }
 
 /// Reads a gzip or plain file fully (for `sync`'s checks).

@@ -83,8 +83,90 @@ fn agent(timeout: Duration) -> ureq::Agent {
 /// The most a data file may be (the ATT&CK bundle is about 45 MB).
 const MAX_BYTES: u64 = 512 * 1024 * 1024;
 
+/// What `sync` tells its caller as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// Source `step` of `total` starts.
+    Start {
+        step: usize,
+        total: usize,
+        name: &'a str,
+    },
+    /// `got` bytes of the source's body have arrived, of `total` when the server said
+    /// (Content-Length).
+    Bytes {
+        name: &'a str,
+        got: u64,
+        total: Option<u64>,
+    },
+    /// The source's body is complete: `bytes` long.
+    Done { name: &'a str, bytes: u64 },
+}
+
+/// A size as people read it: `512 B`, `12.5 kB`, `1.3 MB` (powers of 1000).
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.1} GB", n as f64 / 1e9),
+    }
+}
+
+/// The text of a progress event: `(line, final)`. On a terminal (`tty`), a byte count
+/// as `12.5 kB / 1.3 MB (1%)`, to be redrawn in place; elsewhere only the start and end
+/// of each source, one plain line each. `None`: nothing to show.
+pub fn progress_text(p: &Progress, step: usize, total: usize, tty: bool) -> Option<String> {
+    match p {
+        Progress::Start { name, .. } => Some(format!("[{step}/{total}] {name}")),
+        Progress::Bytes {
+            name,
+            got,
+            total: size,
+        } if tty => Some(match size {
+            Some(t) if *t > 0 => format!(
+                "[{step}/{total}] {name}  {} / {} ({}%)",
+                human_bytes(*got),
+                human_bytes(*t),
+                got.saturating_mul(100) / t
+            ),
+            _ => format!("[{step}/{total}] {name}  {}", human_bytes(*got)),
+        }),
+        Progress::Bytes { .. } => None,
+        Progress::Done { name, bytes } => Some(format!(
+            "[{step}/{total}] {name}: {} downloaded",
+            human_bytes(*bytes)
+        )),
+    }
+}
+
+/// Reads `body` to the end, at most `MAX_BYTES`, telling `on_bytes` how far it got.
+fn read_body(
+    body: &mut ureq::Body,
+    on_bytes: &mut dyn FnMut(u64, Option<u64>),
+) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let total = body.content_length();
+    let mut reader = body.with_config().limit(MAX_BYTES).reader();
+    let mut out = Vec::with_capacity(total.unwrap_or(0).min(MAX_BYTES) as usize);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&chunk[..n]);
+        on_bytes(out.len() as u64, total);
+    }
+}
+
 /// GETs `url`: the body, or why not. Retries network errors and 5xx answers.
-fn fetch(agent: &ureq::Agent, url: &str, opts: &Options) -> Result<Vec<u8>, String> {
+fn fetch(
+    agent: &ureq::Agent,
+    url: &str,
+    opts: &Options,
+    on_bytes: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, String> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(format!("{url:?} is not an http(s) URL"));
     }
@@ -95,10 +177,7 @@ fn fetch(agent: &ureq::Agent, url: &str, opts: &Options) -> Result<Vec<u8>, Stri
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
                 if status == 200 {
-                    resp.body_mut()
-                        .with_config()
-                        .limit(MAX_BYTES)
-                        .read_to_vec()
+                    read_body(resp.body_mut(), on_bytes)
                         .map_err(|e| (true, format!("the download broke off: {e}")))
                 } else {
                     Err((
@@ -140,15 +219,22 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Downloads one source, checks it with `check` (which says what it holds), writes it.
+/// Where the downloads go and how they are made.
+struct Run<'r> {
+    root: &'r Path,
+    agent: ureq::Agent,
+    opts: &'r Options,
+}
+
 fn one(
-    root: &Path,
+    run: &Run,
     name: &str,
     rel: &Path,
     url: &str,
-    agent: &ureq::Agent,
-    opts: &Options,
+    progress: &mut dyn FnMut(Progress),
     check: impl FnOnce(&[u8]) -> Result<(Vec<u8>, String), String>,
 ) -> Report {
+    let (root, agent, opts) = (run.root, &run.agent, run.opts);
     let report = |outcome| Report {
         name: name.to_string(),
         file: rel.to_path_buf(),
@@ -160,10 +246,16 @@ fn one(
                 .with_help("check the URL under [data] in site.toml and the network, then run `sitrep data sync` again"),
         ))
     };
-    let body = match fetch(agent, url, opts) {
+    let mut on_bytes =
+        |got: u64, total: Option<u64>| progress(Progress::Bytes { name, got, total });
+    let body = match fetch(agent, url, opts, &mut on_bytes) {
         Ok(b) => b,
         Err(why) => return fail(why),
     };
+    progress(Progress::Done {
+        name,
+        bytes: body.len() as u64,
+    });
     let (bytes, detail) = match check(&body) {
         Ok(x) => x,
         Err(why) => return fail(format!("the download is not usable: {why}")),
@@ -190,9 +282,18 @@ fn problem_text(p: &super::DataProblem) -> String {
     }
 }
 
-/// Checks a downloaded KEV catalog; says its version, date and number of entries.
-fn check_kev(b: &[u8]) -> Result<(Vec<u8>, String), String> {
+/// Checks a downloaded KEV catalog (the CSV edition when `csv`); says its version, date
+/// and number of entries.
+fn check_kev(b: &[u8], csv: bool) -> Result<(Vec<u8>, String), String> {
     let text = std::str::from_utf8(b).map_err(|_| "not UTF-8 text".to_string())?;
+    if csv {
+        let (catalog, _) = kev::parse_csv(text, &BTreeSet::new(), &mut Vec::new())
+            .map_err(|p| problem_text(&p))?;
+        return Ok((
+            b.to_vec(),
+            format!("CSV edition, entries added up to {}", catalog.released),
+        ));
+    }
     let (catalog, _) =
         kev::parse(text, &BTreeSet::new(), &mut Vec::new()).map_err(|p| problem_text(&p))?;
     let n = serde_json::from_str::<serde_json::Value>(text)
@@ -271,72 +372,127 @@ fn check_attack(b: &[u8]) -> Result<(Vec<u8>, String), String> {
 
 /// Downloads every source into the site's data files: the KEV catalog, the EPSS scores,
 /// the record of each CVE in `cves`, and the ATT&CK bundle when asked or configured.
-/// `progress` hears of each step as it starts.
+/// `progress` hears of each source as it starts, of the bytes as they arrive, and of
+/// each complete download.
 pub fn sync(
     root: &Path,
     data: &DataConfig,
     cves: &BTreeSet<String>,
     opts: &Options,
-    progress: &mut dyn FnMut(usize, usize, &str),
+    progress: &mut dyn FnMut(Progress),
 ) -> Vec<Report> {
-    let agent = agent(opts.timeout);
+    let run = Run {
+        root,
+        agent: agent(opts.timeout),
+        opts,
+    };
     let want_attack = opts.attack || !data.attack_url.is_empty();
     let total = 2 + cves.len() + usize::from(want_attack);
     let mut step = 0;
     let mut reports = Vec::new();
 
     step += 1;
-    progress(step, total, "KEV catalog");
+    progress(Progress::Start {
+        step,
+        total,
+        name: "KEV catalog",
+    });
     reports.push(one(
-        root,
+        &run,
         "KEV catalog",
         Path::new(&data.kev),
         &data.kev_url,
-        &agent,
-        opts,
-        check_kev,
+        progress,
+        |b| check_kev(b, data.kev.to_ascii_lowercase().ends_with(".csv")),
     ));
 
     step += 1;
-    progress(step, total, "EPSS scores");
+    progress(Progress::Start {
+        step,
+        total,
+        name: "EPSS scores",
+    });
     let epss_rel = PathBuf::from(&data.epss);
     let keep_gz = data.epss.ends_with(".gz");
     reports.push(one(
-        root,
+        &run,
         "EPSS scores",
         &epss_rel,
         &data.epss_url,
-        &agent,
-        opts,
+        progress,
         |b| check_epss(b, keep_gz),
     ));
 
     for id in cves {
         step += 1;
-        progress(step, total, id);
+        progress(Progress::Start {
+            step,
+            total,
+            name: id,
+        });
         let (url, rel) = cve_source(data, id);
-        reports.push(one(root, id, &rel, &url, &agent, opts, |b| {
-            check_cve(b, id)
-        }));
+        reports.push(one(&run, id, &rel, &url, progress, |b| check_cve(b, id)));
     }
 
     if want_attack {
         step += 1;
-        progress(step, total, "ATT&CK");
+        progress(Progress::Start {
+            step,
+            total,
+            name: "ATT&CK",
+        });
         let url = if data.attack_url.is_empty() {
             "https://raw.githubusercontent.com/mitre/cti/master/enterprise-attack/enterprise-attack.json"
         } else {
             &data.attack_url
         };
         reports.push(one(
-            root,
+            &run,
             "ATT&CK",
             Path::new(&data.attack),
             url,
-            &agent,
-            opts,
+            progress,
             check_attack,
         ));
     }
     reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_for_terminals_and_logs() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(12_500), "12.5 kB");
+        assert_eq!(human_bytes(1_257_565), "1.3 MB");
+        let bytes = Progress::Bytes {
+            name: "KEV catalog",
+            got: 65_536,
+            total: Some(1_257_565),
+        };
+        assert_eq!(
+            progress_text(&bytes, 1, 5, true).as_deref(),
+            Some("[1/5] KEV catalog  65.5 kB / 1.3 MB (5%)")
+        );
+        assert_eq!(progress_text(&bytes, 1, 5, false), None);
+        let unknown = Progress::Bytes {
+            name: "EPSS scores",
+            got: 2_000_000,
+            total: None,
+        };
+        assert_eq!(
+            progress_text(&unknown, 2, 5, true).as_deref(),
+            Some("[2/5] EPSS scores  2.0 MB")
+        );
+        let done = Progress::Done {
+            name: "KEV catalog",
+            bytes: 1_257_565,
+        };
+        assert_eq!(
+            progress_text(&done, 1, 5, false).as_deref(),
+            Some("[1/5] KEV catalog: 1.3 MB downloaded")
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! like every other page, each with a fingerprint of exactly what it shows.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use serde_json::json;
 use tera::{Context, Value};
 
@@ -11,9 +13,13 @@ use super::{Job, PageJob, Renderer, map};
 use crate::error::Diagnostic;
 use crate::index::TaxonomyKind;
 use crate::intel::attack::{TACTICS, tactic_name};
-use crate::intel::{Intel, Technique};
+use crate::intel::{Intel, Marker, Technique};
 use crate::support::fingerprint::{Builder, Fingerprint};
 use crate::urls;
+
+/// The fragment of a CVE's marker (severity and "Exploited"), rendered once per CVE and
+/// shown as `marker_html` wherever the CVE is named.
+pub const MARKER_PARTIAL: &str = "partials/cve_marker.html";
 
 /// Routes of the intel pages.
 pub const KEV_ROUTE: &str = "cve/kev/";
@@ -36,6 +42,8 @@ pub struct IntelView<'a> {
     /// Techniques with a page (mentioned by a post and known to the data), by id, with
     /// their posts, newest first.
     pub pages: Vec<(String, Vec<usize>)>,
+    /// Each CVE term's `marker_html`, rendered once ([`Renderer::render_markers`]).
+    markers: Vec<OnceLock<Result<Value, Diagnostic>>>,
 }
 
 /// The route of technique `id`'s page.
@@ -49,6 +57,26 @@ fn title_case(severity: &str) -> String {
     c.next()
         .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
         .unwrap_or_default()
+}
+
+/// A marker as a template value (with the CVE's id when given).
+fn marker_map(m: &Marker, id: Option<&str>) -> Value {
+    map([
+        ("cve", id.map_or_else(Value::none, Value::from)),
+        (
+            "severity",
+            m.severity.as_deref().map_or_else(Value::none, Value::from),
+        ),
+        (
+            "severity_label",
+            m.severity_label().map_or_else(Value::none, Value::from),
+        ),
+        (
+            "score_text",
+            m.score_text().map_or_else(Value::none, Value::from),
+        ),
+        ("exploited", Value::from(m.exploited)),
+    ])
 }
 
 fn percent(x: f64, digits: usize) -> String {
@@ -101,14 +129,102 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        let cve_terms = self.site.taxonomies[Self::kind_index(TaxonomyKind::Cve)]
+            .terms
+            .len();
         self.intel = Some(IntelView {
             intel,
             pages: by_id.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            markers: (0..cve_terms).map(|_| OnceLock::new()).collect(),
         });
         self
     }
 
-    /// The value `intel` of CVE term `id` (none when no data file knows it).
+    /// The `marker` value of CVE term `id`: severity and KEV, or none.
+    pub(super) fn cve_marker_value(&self, id: &str) -> Value {
+        self.intel
+            .as_ref()
+            .and_then(|v| v.intel.cve_marker(id))
+            .map_or_else(Value::none, |m| marker_map(&m, None))
+    }
+
+    /// The `marker_html` of CVE term `t` (`id`): the theme's marker fragment, empty when
+    /// the data has no marker for it or the theme no fragment.
+    pub(super) fn cve_marker_html(&self, t: usize, id: &str) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::safe_string("");
+        };
+        match view.markers[t].get_or_init(|| self.render_marker(id)) {
+            Ok(v) => v.clone(),
+            // Reported by `render_markers`, which every plan runs first.
+            Err(_) => Value::safe_string(""),
+        }
+    }
+
+    fn render_marker(&self, id: &str) -> Result<Value, Diagnostic> {
+        let Some(m) = self.intel.as_ref().and_then(|v| v.intel.cve_marker(id)) else {
+            return Ok(Value::safe_string(""));
+        };
+        if !self.templates.has(MARKER_PARTIAL) {
+            return Ok(Value::safe_string(""));
+        }
+        let mut c = Context::new();
+        c.insert_value("marker", marker_map(&m, Some(id)));
+        let mut buf = Vec::new();
+        self.templates.render_to(MARKER_PARTIAL, &c, &mut buf)?;
+        Ok(Value::safe_string(&String::from_utf8_lossy(&buf)))
+    }
+
+    /// Renders every CVE's marker fragment once, before any page, so that a template
+    /// error in it stops the build.
+    pub(super) fn render_markers(&self) -> Result<(), Vec<Diagnostic>> {
+        let Some(view) = &self.intel else {
+            return Ok(());
+        };
+        let terms = &self.site.taxonomies[Self::kind_index(TaxonomyKind::Cve)].terms;
+        let errors: Vec<Diagnostic> = (0..terms.len())
+            .into_par_iter()
+            .filter_map(|t| {
+                view.markers[t]
+                    .get_or_init(|| self.render_marker(&terms[t].slug))
+                    .as_ref()
+                    .err()
+                    .cloned()
+            })
+            .collect();
+        match errors.into_iter().next() {
+            Some(e) => Err(vec![e]),
+            None => Ok(()),
+        }
+    }
+
+    /// The `cve_marker` of a post naming `ids`: the marker of its most severe CVE (as the
+    /// CVE index ranks them), `exploited_any` when any of them is on KEV; none when no
+    /// CVE of the post has a marker.
+    pub(super) fn post_cve_marker(&self, ids: &[String]) -> Value {
+        let Some(view) = &self.intel else {
+            return Value::none();
+        };
+        let Some((id, m)) = view.intel.worst_marker(ids) else {
+            return Value::none();
+        };
+        let mut v = marker_map(&m, Some(id));
+        if let Some(mut map) = v.clone().into_map() {
+            map.insert(
+                "exploited_any".into(),
+                Value::from(
+                    ids.iter()
+                        .any(|i| view.intel.cves.get(i).is_some_and(|f| f.kev.is_some())),
+                ),
+            );
+            map.insert("count".into(), Value::from(ids.len()));
+            v = Value::from(map);
+        }
+        v
+    }
+
+    /// The value `intel` of CVE term `id` (none when no data file knows it). Built once
+    /// per CVE (term values are kept), as template values directly.
     pub(super) fn cve_intel_value(&self, id: &str) -> Value {
         let Some(view) = &self.intel else {
             return Value::none();
@@ -116,81 +232,131 @@ impl<'a> Renderer<'a> {
         let Some(f) = view.intel.cves.get(id) else {
             return Value::none();
         };
+        let opt = |s: Option<&str>| s.map_or_else(Value::none, Value::from);
         let r = f.record.as_ref();
         let cvss = r.and_then(|r| r.cvss.as_ref());
-        let severity = cvss.map(|c| c.severity.to_ascii_lowercase());
-        let kev = f.kev.as_ref().map(|k| {
-            json!({
-                "vendor": k.vendor,
-                "product": k.product,
-                "name": k.name,
-                "date_added": k.date_added,
-                "due_date": k.due_date,
-                "ransomware": k.ransomware.eq_ignore_ascii_case("known"),
-                "ransomware_text": k.ransomware,
-                "required_action": k.required_action,
-            })
+        let kev = f.kev.as_ref().map_or_else(Value::none, |k| {
+            map([
+                ("vendor", Value::from(k.vendor.as_str())),
+                ("product", Value::from(k.product.as_str())),
+                ("name", Value::from(k.name.as_str())),
+                ("date_added", Value::from(k.date_added.as_str())),
+                ("due_date", opt(k.due_date.as_deref())),
+                (
+                    "ransomware",
+                    Value::from(k.ransomware.eq_ignore_ascii_case("known")),
+                ),
+                ("ransomware_text", Value::from(k.ransomware.as_str())),
+                ("required_action", Value::from(k.required_action.as_str())),
+            ])
         });
-        let epss = f.epss.map(|e| {
-            json!({
-                "score": e.score,
-                "percentile": e.percentile,
-                "score_percent": percent(e.score, if e.score >= 0.001 { 1 } else { 3 }),
-                "percentile_percent": percent(e.percentile, 1),
-            })
+        let epss = f.epss.map_or_else(Value::none, |e| {
+            map([
+                ("score", Value::from(e.score)),
+                ("percentile", Value::from(e.percentile)),
+                (
+                    "score_percent",
+                    Value::from(percent(e.score, if e.score >= 0.001 { 1 } else { 3 })),
+                ),
+                ("percentile_percent", Value::from(percent(e.percentile, 1))),
+            ])
         });
+        let pair =
+            |v: &str, p: &str| map([("vendor", Value::from(v)), ("product", Value::from(p))]);
         // KEV's names when listed, else the CNA's.
-        let affected: Vec<serde_json::Value> = match &f.kev {
-            Some(k) => vec![json!({"vendor": k.vendor, "product": k.product})],
+        let affected: Vec<Value> = match &f.kev {
+            Some(k) => vec![pair(&k.vendor, &k.product)],
             None => r
-                .map(|r| {
-                    r.affected
-                        .iter()
-                        .take(8)
-                        .map(|(v, p)| json!({"vendor": v, "product": p}))
-                        .collect()
-                })
+                .map(|r| r.affected.iter().take(8).map(|(v, p)| pair(v, p)).collect())
                 .unwrap_or_default(),
         };
-        let cwes: Vec<serde_json::Value> = r
+        let cwes: Vec<Value> = r
             .map(|r| {
                 r.cwes
                     .iter()
                     .map(|c| {
                         let num = c.id.trim_start_matches("CWE-");
-                        json!({
-                            "id": c.id,
-                            "name": c.name,
-                            "url": num.bytes().all(|b| b.is_ascii_digit())
-                                .then(|| format!("https://cwe.mitre.org/data/definitions/{num}.html")),
-                        })
+                        map([
+                            ("id", Value::from(c.id.as_str())),
+                            ("name", opt(c.name.as_deref())),
+                            (
+                                "url",
+                                if num.bytes().all(|b| b.is_ascii_digit()) {
+                                    Value::from(format!(
+                                        "https://cwe.mitre.org/data/definitions/{num}.html"
+                                    ))
+                                } else {
+                                    Value::none()
+                                },
+                            ),
+                        ])
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let v = json!({
-            "severity": severity,
-            "severity_label": cvss.map(|c| title_case(&c.severity)),
-            "score": cvss.map(|c| c.score),
-            "score_text": cvss.map(|c| format!("{:.1}", c.score)),
-            "cvss": cvss,
-            "kev": kev,
-            "epss": epss,
-            "title": r.and_then(|r| r.title.clone()),
-            "description": r.and_then(|r| r.description.clone()),
-            "cwes": cwes,
-            "affected": affected,
-            "published": r.and_then(|r| r.published.clone()),
-            "updated": r.and_then(|r| r.updated.clone()),
-            "rejected": r.is_some_and(|r| r.state == "REJECTED"),
-            "rejected_reason": r.and_then(|r| r.rejected_reason.clone()),
-            "assigner": r.and_then(|r| r.assigner.clone()),
-            "has_record": r.is_some(),
-            "record_url": urls::cve_record(id),
-            "nvd_url": format!("https://nvd.nist.gov/vuln/detail/{id}"),
-            "kev_url": f.kev.as_ref().map(|_| format!("https://www.cisa.gov/known-exploited-vulnerabilities-catalog?field_cve={id}")),
+        let cvss_value = cvss.map_or_else(Value::none, |c| {
+            map([
+                ("version", Value::from(c.version.as_str())),
+                ("score", Value::from(c.score)),
+                ("severity", Value::from(c.severity.as_str())),
+                ("vector", Value::from(c.vector.as_str())),
+                ("source", Value::from(c.source.as_str())),
+            ])
         });
-        Value::from_serializable(&v)
+        map([
+            (
+                "severity",
+                cvss.map_or_else(Value::none, |c| {
+                    Value::from(c.severity.to_ascii_lowercase())
+                }),
+            ),
+            (
+                "severity_label",
+                cvss.map_or_else(Value::none, |c| Value::from(title_case(&c.severity))),
+            ),
+            (
+                "score",
+                cvss.map_or_else(Value::none, |c| Value::from(c.score)),
+            ),
+            (
+                "score_text",
+                cvss.map_or_else(Value::none, |c| Value::from(format!("{:.1}", c.score))),
+            ),
+            ("cvss", cvss_value),
+            ("kev", kev),
+            ("epss", epss),
+            ("title", opt(r.and_then(|r| r.title.as_deref()))),
+            ("description", opt(r.and_then(|r| r.description.as_deref()))),
+            ("cwes", Value::from(cwes)),
+            ("affected", Value::from(affected)),
+            ("published", opt(r.and_then(|r| r.published.as_deref()))),
+            ("updated", opt(r.and_then(|r| r.updated.as_deref()))),
+            (
+                "rejected",
+                Value::from(r.is_some_and(|r| r.state == "REJECTED")),
+            ),
+            (
+                "rejected_reason",
+                opt(r.and_then(|r| r.rejected_reason.as_deref())),
+            ),
+            ("assigner", opt(r.and_then(|r| r.assigner.as_deref()))),
+            ("has_record", Value::from(r.is_some())),
+            ("record_url", Value::from(urls::cve_record(id))),
+            (
+                "nvd_url",
+                Value::from(format!("https://nvd.nist.gov/vuln/detail/{id}")),
+            ),
+            (
+                "kev_url",
+                if f.kev.is_some() {
+                    Value::from(format!(
+                        "https://www.cisa.gov/known-exploited-vulnerabilities-catalog?field_cve={id}"
+                    ))
+                } else {
+                    Value::none()
+                },
+            ),
+        ])
     }
 
     /// Covers [`Renderer::cve_intel_value`] of `id` (and the sources' dates).

@@ -55,13 +55,15 @@ impl Renderer<'_> {
                 let tax = &self.site.taxonomies[k];
                 let term = &tax.terms[t];
                 let route = urls::term(tax.kind.name(), &term.slug, 1);
-                let (record, intel) = if tax.kind == TaxonomyKind::Cve {
+                let (record, intel, marker, marker_html) = if tax.kind == TaxonomyKind::Cve {
                     (
                         Value::from(urls::cve_record(&term.slug)),
                         self.cve_intel_value(&term.slug),
+                        self.cve_marker_value(&term.slug),
+                        self.cve_marker_html(t, &term.slug),
                     )
                 } else {
-                    (Value::none(), Value::none())
+                    (Value::none(), Value::none(), Value::none(), Value::none())
                 };
                 map([
                     ("name", Value::from(term.name.as_str())),
@@ -71,6 +73,8 @@ impl Renderer<'_> {
                     ("count", Value::from(term.posts.len())),
                     ("record_url", record),
                     ("intel", intel),
+                    ("marker", marker),
+                    ("marker_html", marker_html),
                 ])
             })
             .clone()

@@ -348,6 +348,7 @@ impl<'a> Renderer<'a> {
     /// Every output of the site, in a stable order, each path claimed once (see
     /// [`routes::claim_all`]: two claims on one path are errors naming both).
     pub fn plan(&self) -> Result<Vec<Job>, Vec<Diagnostic>> {
+        self.render_markers()?;
         let latest_top_fp = self.list_fp(&self.latest_top);
         // Independent parts, planned in parallel and joined in a fixed order.
         let ((statics, pages), (terms, (redirects, generated))) = rayon::join(

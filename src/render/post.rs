@@ -33,6 +33,7 @@ impl Renderer<'_> {
                     self.term_links(TaxonomyKind::Categories, &p.categories),
                 );
                 m.insert("cves".into(), self.term_links(TaxonomyKind::Cve, &p.cves));
+                m.insert("cve_marker".into(), self.post_cve_marker(&p.cves));
                 m.insert("draft".into(), Value::from(p.draft));
                 m.insert("scheduled".into(), self.scheduled(p));
                 Value::from(m)

@@ -597,6 +597,26 @@ fn warm_builds_equal_cold_builds_when_data_changes() {
         !s.read("cve/CVE-2025-53770/index.html")
             .contains("Known exploited")
     );
+    // The KEV catalog switched to its CSV edition; then a CSV entry gone.
+    s.remove("data/kev.json");
+    let csv = fixture_text("kev.csv");
+    s.write("data/kev.csv", &csv);
+    check("kev json replaced by csv");
+    assert!(
+        s.read("cve/CVE-2024-3400/index.html")
+            .contains("Known exploited")
+    );
+    let slim: String = csv
+        .lines()
+        .filter(|l| !l.starts_with("CVE-2024-3400,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    s.write("data/kev.csv", &slim);
+    check("kev csv changed");
+    assert!(
+        !s.read("cve/CVE-2024-3400/index.html")
+            .contains("Known exploited")
+    );
     s.remove("data/cve/2024/6xxx/CVE-2024-6387.json");
     check("record removed");
     s.remove("data/attack/enterprise-attack.json");
@@ -605,6 +625,71 @@ fn warm_builds_equal_cold_builds_when_data_changes() {
     assert!(
         !s.read("posts/panos/index.html")
             .contains("class=\"attack\"")
+    );
+}
+
+#[test]
+fn kev_csv_edition_is_read_and_a_bad_header_fails_with_file_and_line() {
+    let s = site();
+    s.build(&[]).ok();
+    let json_page = s.read("cve/CVE-2024-3400/index.html");
+    // The CSV edition as CISA publishes it (a real slice) instead of the JSON one.
+    s.remove("data/kev.json");
+    s.write_bytes("data/kev.csv", &fixture("kev.csv"));
+    let out = s.build(&[]).ok();
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+    let page = s.read("cve/CVE-2024-3400/index.html");
+    let facts = text_of(&page, ".facts dd").join(" | ");
+    assert!(facts.contains("Known exploited On CISA's KEV catalog since 2024-04-12; remediation due for US federal agencies by 2024-04-19. Known ransomware use: Known."), "{facts}");
+    assert_eq!(
+        text_of(&page, ".facts dd").len(),
+        text_of(&json_page, ".facts dd").len()
+    );
+    // No catalog version in the CSV: its date is the newest entry's.
+    let notice = text_of(&page, ".data-notice").join(" ");
+    assert!(notice.contains("KEV catalog of 2025-08-25"), "{notice}");
+    assert!(s.exists("cve/kev/index.html"));
+
+    let before = snapshot(&s.public());
+    let csv = fixture_text("kev.csv");
+    s.write("data/kev.csv", &csv.replacen("cveID,", "cve,", 1));
+    let err = s.build(&[]).failed();
+    assert!(
+        err.contains("data/kev.csv:1")
+            && err.contains("a KEV CSV file has `cveID,vendorProject,product"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&s.public()), before, "the old output stays");
+    // A bad row names its line.
+    s.write("data/kev.csv", &csv.replacen(",2024-04-12,", ",soon,", 1));
+    let line = csv
+        .lines()
+        .position(|l| l.starts_with("CVE-2024-3400,"))
+        .unwrap()
+        + 1;
+    let err = s.build(&[]).failed();
+    assert!(
+        err.contains(&format!("data/kev.csv:{line}"))
+            && err.contains("CVE-2024-3400: dateAdded \"soon\" is not a date"),
+        "{err}"
+    );
+}
+
+#[test]
+fn latest_from_blog_marks_each_posts_most_severe_cve() {
+    let s = site();
+    s.build(&[]).ok();
+    let page = s.read("404.html");
+    let marks = text_of(&page, ".latest .mini-cve");
+    // ToolShell: CVE-2025-53770 (9.8, on KEV); PAN-OS: CVE-2024-3400 (10.0, on KEV) and
+    // one more; regreSSHion: CVE-2024-6387 (8.1, not on KEV) and one more.
+    assert_eq!(
+        marks,
+        [
+            "CVE-2025-53770 Critical severity, CVSS 9.8 Exploited",
+            "CVE-2024-3400 Critical severity, CVSS 10.0 Exploited +1 more",
+            "CVE-2024-6387 High severity, CVSS 8.1 +1 more",
+        ]
     );
 }
 

@@ -197,6 +197,22 @@ fn sync_downloads_every_source_and_the_site_builds_from_them() {
         "progress: {}",
         out.stderr
     );
+    // Not a terminal: plain lines, each source's start and its size when complete, and
+    // no carriage returns.
+    let kev_size = sitrep::intel::sync::human_bytes(fixture("kev.json").len() as u64);
+    assert!(
+        out.stderr.contains(&format!(
+            "[1/5] KEV catalog\n[1/5] KEV catalog: {kev_size} downloaded\n"
+        )),
+        "progress: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("ATT&CK: ") && out.stderr.contains(" kB downloaded"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\r'), "{:?}", out.stderr);
     // EPSS arrives compressed and is stored as data/epss.csv says: plain.
     assert_eq!(
         std::fs::read(s.root().join("data/epss.csv")).unwrap(),
