@@ -157,6 +157,8 @@ pub struct Intel {
     pub epss_meta: Option<EpssMeta>,
     /// Whether an ATT&CK bundle was read.
     pub has_attack: bool,
+    /// Whether any CVE has a record ([`Intel::has_records`], worked out once).
+    any_record: std::sync::OnceLock<bool>,
 }
 
 /// The ATT&CK table: every technique of the bundle, for linking ids in text.
@@ -648,9 +650,22 @@ impl Intel {
     /// The fingerprint of what the site shows of CVE `id` (and the sources' dates).
     pub fn cve_fingerprint(&self, id: &str) -> Fingerprint {
         let facts = self.cves.get(id);
-        let bytes =
-            rmp_serde::to_vec(&(facts, &self.kev_catalog, &self.epss_meta)).unwrap_or_default();
+        // Every CVE page's data notice names the CVE records when any CVE has one.
+        let bytes = rmp_serde::to_vec(&(
+            facts,
+            &self.kev_catalog,
+            &self.epss_meta,
+            self.has_records(),
+        ))
+        .unwrap_or_default();
         fingerprint::of_bytes(&bytes)
+    }
+
+    /// Whether any mentioned CVE has a CVE record.
+    pub fn has_records(&self) -> bool {
+        *self
+            .any_record
+            .get_or_init(|| self.cves.values().any(|f| f.record.is_some()))
     }
 
     /// The fingerprint of technique `id` as its page shows it.

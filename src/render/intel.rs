@@ -373,7 +373,7 @@ impl<'a> Renderer<'a> {
             return Value::none();
         };
         let i = view.intel;
-        let records = cves && i.cves.values().any(|f| f.record.is_some());
+        let records = cves && i.has_records();
         let kev = i.kev_catalog.as_ref().filter(|_| cves);
         let epss = i.epss_meta.as_ref().filter(|_| cves);
         let attack = attack && i.has_attack;

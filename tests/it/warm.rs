@@ -522,8 +522,8 @@ fn cve_cards_follow_data_file_changes() {
         "data/cve/2025/53xxx/CVE-2025-53770.json",
         &fixture("cve/2025/53xxx/CVE-2025-53770.json"),
     );
-    // Another record stays throughout, named in front matter (the CVE pages' data notice
-    // says whether any record is there, and its fingerprint does not follow that).
+    // Another record, named in front matter, stays until the end: then no record is left,
+    // and every CVE page's data notice changes.
     s.write_bytes(
         "data/cve/2024/3xxx/CVE-2024-3400.json",
         &fixture("cve/2024/3xxx/CVE-2024-3400.json"),
@@ -573,4 +573,8 @@ fn cve_cards_follow_data_file_changes() {
     );
     assert_warm_equals_cold(&s, "data back");
     assert_eq!(exploited("notes/index.html"), 1);
+    // The last records go: the data notice of every CVE page drops the CVE List.
+    s.remove("data/cve/2025/53xxx/CVE-2025-53770.json");
+    s.remove("data/cve/2024/3xxx/CVE-2024-3400.json");
+    assert_warm_equals_cold(&s, "no record left");
 }
