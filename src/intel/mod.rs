@@ -736,12 +736,14 @@ pub fn load_for_site(
     attack: Option<&AttackTable>,
     cache: CacheMode,
 ) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let cves: BTreeSet<String> = site
+    let mut cves: BTreeSet<String> = site
         .taxonomy(crate::index::TaxonomyKind::Cve)
         .terms
         .iter()
         .map(|t| t.slug.clone())
         .collect();
+    // Standalone pages are in no taxonomy, but their `cve` cards show the facts too.
+    cves.extend(site.pages.iter().flat_map(|p| p.cves.iter().cloned()));
     let mut techniques = BTreeSet::new();
     let mut warnings = Vec::new();
     for p in site.posts.iter().chain(&site.pages) {

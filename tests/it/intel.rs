@@ -767,3 +767,25 @@ fn cve_shortcode_cards_get_severity_and_exploited_from_the_data() {
         ]
     );
 }
+
+#[test]
+fn a_cve_named_only_on_a_standalone_page_gets_its_facts() {
+    let s = TestSite::new();
+    s.write_bytes(
+        "data/cve/2024/6xxx/CVE-2024-6387.json",
+        &fixture("cve/2024/6xxx/CVE-2024-6387.json"),
+    );
+    s.write(
+        "content/posts/plain.md",
+        &post("Plain", "2024-07-02", "", "No CVE here."),
+    );
+    s.write(
+        "content/advisories.md",
+        "---\ntitle: Advisories\n---\n{{ cve(id=\"CVE-2024-6387\") }}\n",
+    );
+    s.build(&[]).ok();
+    let page = s.read("advisories/index.html");
+    assert!(page.contains("<span class=\"sev sev-high\">High"), "{page}");
+    // No post names it: it has no CVE page of its own.
+    assert!(!s.exists("cve/CVE-2024-6387/index.html"));
+}
