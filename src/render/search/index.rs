@@ -345,9 +345,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
 /// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`], unordered.
 fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<Postings<'p>> {
     let n = posts.len();
-    let (lo, hi) = FIRST_BYTE_RANGES[r];
     let mut map: HashMap<&str, Vec<(u32, u8)>, rustc_hash::FxBuildHasher> = HashMap::default();
-    let in_range = |t: &str| t.as_bytes().first().is_some_and(|b| (lo..=hi).contains(b));
     for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
         let id = (n - 1 - i) as u32;
         let (from, to) = (imp.cuts[r], imp.cuts[r + 1]);
@@ -359,7 +357,7 @@ fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<
             map.entry(t).or_default().push((id, *q));
         }
         for (t, q) in &imp.fields {
-            if in_range(t) {
+            if usize::from(range_of(t)) == r {
                 map.entry(t.as_str()).or_default().push((id, *q));
             }
         }
@@ -506,19 +504,7 @@ fn entry(term: &str, list: &[(u32, u8)]) -> String {
 
 /// `n` in decimal.
 fn push_number(s: &mut String, n: u32) {
-    let mut buf = [0u8; 10];
-    let mut at = buf.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    s.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    s.push_str(itoa::Buffer::new().format(n));
 }
 
 /// A term and its postings: (post id, impact), by id.
@@ -625,8 +611,7 @@ fn impacts(p: &Page, avgdl: f32) -> Impacts {
     let mut offset = 0u32;
     let mut body = Vec::with_capacity(p.body_terms.counts.len());
     for (k, (t, c)) in p.body_terms.iter().enumerate() {
-        let first = t.as_bytes().first().copied().unwrap_or(0);
-        while first > FIRST_BYTE_RANGES[range].1 {
+        while usize::from(range_of(t)) > range {
             range += 1;
             cuts[range] = (offset, k as u32);
         }

@@ -30,7 +30,7 @@ impl Renderer<'_> {
         }
         let files = match self.search {
             Some(index) => index.files(),
-            None => index::Index::build(&self.site.posts, self.urls, false).into_files(),
+            None => index::build(&self.site.posts, self.urls),
         };
         for (path, bytes) in files {
             jobs.push(Job {

@@ -52,7 +52,9 @@ pub const STOP_WORDS: &[&str] = &[
     "with",
 ];
 
-/// Whether `w` is one of [`STOP_WORDS`].
+/// Whether `w` is one of [`STOP_WORDS`]. A `match` rather than a search of the list: it
+/// runs for most words of every body, and `examples/terms_bench` measured a binary search
+/// of the list 25% slower for the whole tokenizer. A test keeps the two the same.
 fn is_stop_word(w: &str) -> bool {
     matches!(
         w,
