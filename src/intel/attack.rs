@@ -173,7 +173,8 @@ pub fn find_ids(text: &str, known: &std::collections::BTreeSet<String>) -> Vec<(
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(pos) = text[i..].find('T') {
+    // `memchr`'s vector search: most text fragments hold no `T`, or few.
+    while let Some(pos) = memchr::memchr(b'T', &b[i..]) {
         let start = i + pos;
         i = start + 1;
         if start > 0 && word(b[start - 1]) {

@@ -586,13 +586,24 @@ impl Intel {
         attack: Option<&AttackTable>,
         cache: CacheMode,
     ) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let mut pr = Problems {
+        let problems = || Problems {
             strict: data.strict,
             errors: Vec::new(),
             warnings: Vec::new(),
         };
         let cache = disk_cache(root, cache);
-        let Ok(feeds) = load_feeds(root, data, cves, &cache, &mut pr) else {
+        // KEV and EPSS beside the CVE records (which are read in parallel themselves).
+        let ((feeds, mut pr), (mut by_id, records_pr)) = rayon::join(
+            || {
+                let mut pr = problems();
+                (load_feeds(root, data, cves, &cache, &mut pr), pr)
+            },
+            || {
+                let mut pr = problems();
+                (load_records(root, data, cves, &cache, &mut pr), pr)
+            },
+        );
+        let Ok(feeds) = feeds else {
             return Err(pr.errors);
         };
         for (file, message, line) in &feeds.warnings {
@@ -612,7 +623,8 @@ impl Intel {
             has_attack: attack.is_some(),
             ..Intel::default()
         };
-        let mut by_id = load_records(root, data, cves, &cache, &mut pr);
+        pr.errors.extend(records_pr.errors);
+        pr.warnings.extend(records_pr.warnings);
         for id in cves {
             let facts = CveFacts {
                 kev: feeds.kev.get(id).cloned(),

@@ -44,6 +44,8 @@ pub struct IntelView<'a> {
     pub pages: Vec<(String, Vec<usize>)>,
     /// Each CVE term's `marker_html`, rendered once ([`Renderer::render_markers`]).
     markers: Vec<OnceLock<Result<Value, Diagnostic>>>,
+    /// `data_notice` for each `(cves, attack)`, built once ([`Renderer::data_notice`]).
+    notices: [OnceLock<Value>; 4],
 }
 
 /// The route of technique `id`'s page.
@@ -136,6 +138,7 @@ impl<'a> Renderer<'a> {
             intel,
             pages: by_id.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             markers: (0..cve_terms).map(|_| OnceLock::new()).collect(),
+            notices: Default::default(),
         });
         self
     }
@@ -372,7 +375,12 @@ impl<'a> Renderer<'a> {
         let Some(view) = &self.intel else {
             return Value::none();
         };
-        let i = view.intel;
+        view.notices[usize::from(cves) * 2 + usize::from(attack)]
+            .get_or_init(|| Self::notice_of(view.intel, cves, attack))
+            .clone()
+    }
+
+    fn notice_of(i: &Intel, cves: bool, attack: bool) -> Value {
         let records = cves && i.has_records();
         let kev = i.kev_catalog.as_ref().filter(|_| cves);
         let epss = i.epss_meta.as_ref().filter(|_| cves);
@@ -397,17 +405,23 @@ impl<'a> Renderer<'a> {
             return Value::none();
         }
         let terms = &self.site.taxonomies[k].terms;
-        let mut order: Vec<usize> = (0..terms.len()).collect();
-        order.sort_by(|&a, &b| {
-            view.intel
-                .rank(&terms[b].slug)
-                .cmp(&view.intel.rank(&terms[a].slug))
-                .then_with(|| terms[a].slug.cmp(&terms[b].slug))
-        });
+        // Each rank looked up once (not once per comparison).
+        let mut order: Vec<(std::cmp::Reverse<(i64, bool, i64)>, &str, usize)> = terms
+            .iter()
+            .enumerate()
+            .map(|(t, term)| {
+                (
+                    std::cmp::Reverse(view.intel.rank(&term.slug)),
+                    term.slug.as_str(),
+                    t,
+                )
+            })
+            .collect();
+        order.sort_unstable();
         Value::from(
             order
                 .into_iter()
-                .map(|t| self.term_value(k, t))
+                .map(|(_, _, t)| self.term_value(k, t))
                 .collect::<Vec<_>>(),
         )
     }

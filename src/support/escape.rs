@@ -69,18 +69,26 @@ pub fn xml(text: &str) -> String {
 /// Escapes serialized JSON so that it is inert inside HTML too: `<`, `>`, `&`, `'` and
 /// U+2028/9 become `\uXXXX` (still the same JSON). No string can close a `<script>`.
 pub fn json_for_html(json: &str) -> String {
+    let b = json.as_bytes();
     let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\'' => out.push_str("\\u0027"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
+    let mut last = 0;
+    // Byte-wise, copying runs: U+2028/9 are `E2 80 A8`/`E2 80 A9` in UTF-8 (an `E2` byte
+    // always starts a character), every other character escaped is ASCII.
+    for (i, &c) in b.iter().enumerate() {
+        let rep = match c {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            b'\'' => "\\u0027",
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA8) => "\\u2028",
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA9) => "\\u2029",
+            _ => continue,
+        };
+        out.push_str(&json[last..i]);
+        out.push_str(rep);
+        last = if c == 0xE2 { i + 3 } else { i + 1 };
     }
+    out.push_str(&json[last..]);
     out
 }
 
@@ -107,5 +115,15 @@ mod tests {
         assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
         let back: String = serde_json::from_str(&s).unwrap();
         assert_eq!(back, "</script><b>&'\u{2028}");
+    }
+
+    #[test]
+    fn json_escapes_only_the_separators_among_e2_characters() {
+        assert_eq!(
+            json_for_html("a\u{2028}—\u{2029}€'<x>&\u{2027}"),
+            "a\\u2028—\\u2029€\\u0027\\u003cx\\u003e\\u0026\u{2027}"
+        );
+        assert_eq!(json_for_html("plain"), "plain");
+        assert_eq!(json_for_html(""), "");
     }
 }
