@@ -275,17 +275,32 @@ fn load_with(
     let (editorial, mut held, editorial_warnings) =
         schedule::split(&mut content, opts.schedule(), config.editorial.expired);
     held.warnings = editorial_warnings;
-    let site = index::index(content, &urls, editorial, config.related_posts).map_err(|errors| {
+    // The data files are read while the site is indexed: they need only the ids the
+    // posts and pages name.
+    let (cves, techniques) = crate::intel::mentioned(&content.posts, &content.pages);
+    let (site, loaded_intel) = rayon::join(
+        || index::index(content, &urls, editorial, config.related_posts),
+        || {
+            crate::intel::Intel::load(
+                &opts.root,
+                &config.data,
+                &cves,
+                &techniques,
+                attack.as_deref(),
+                data_cache,
+            )
+        },
+    );
+    let site = site.map_err(|errors| {
         diags.extend(errors);
         BuildError::new(diags.take())
     })?;
-    timings.lap("index (taxonomies, related coverage)");
     let loaded_intel =
-        crate::intel::load_for_site(&opts.root, &config, &site, attack.as_deref(), data_cache);
+        crate::intel::with_technique_warnings(loaded_intel, &config, &site, attack.as_deref());
     let Some(intel) = kept(&mut diags, loaded_intel) else {
         return Err(BuildError::new(diags.take()));
     };
-    timings.lap("data (CVE records, KEV, EPSS)");
+    timings.lap("index (taxonomies, related coverage) and data (CVE records, KEV, EPSS)");
     let (Some(theme), Some(mut templates)) = (theme, templates) else {
         return Err(BuildError::new(diags.take()));
     };

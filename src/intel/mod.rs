@@ -196,6 +196,12 @@ struct DiskCache {
 }
 
 impl DiskCache {
+    /// Whether anything is read from or written to the cache (records are hashed and
+    /// kept for it).
+    fn kept(&self) -> bool {
+        self.dir.is_some()
+    }
+
     fn get<T: for<'de> Deserialize<'de>>(&self, name: &str, key: Fingerprint) -> Option<T> {
         let bytes = std::fs::read(self.dir.as_ref()?.join(name)).ok()?;
         let (k, value): (Fingerprint, T) = rmp_serde::from_slice(&bytes).ok()?;
@@ -342,15 +348,33 @@ fn read_record(
     shown_dir: &str,
     id: &str,
     old: &BTreeMap<String, (Fingerprint, CveRecord)>,
+    hashed: bool,
+    top: Option<&std::collections::HashSet<std::ffi::OsString>>,
 ) -> RecordRead {
     for path in cve5::candidates(dir, id) {
+        // A path whose first name under `dir` is not there is not tried (no failed open
+        // per record for the layouts a folder does not use).
+        if let Some(top) = top
+            && let Ok(rel) = path.strip_prefix(dir)
+            && rel
+                .components()
+                .next()
+                .is_some_and(|c| !top.contains(c.as_os_str()))
+        {
+            continue;
+        }
         let shown = Path::new(shown_dir).join(path.strip_prefix(dir).unwrap_or(&path));
         let bytes = match read_optional(&path, &shown) {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(d) => return RecordRead::Io(d),
         };
-        let hash = fingerprint::of_bytes(&bytes);
+        // Without a cache to read or write (`--no-cache`) the hash is not needed.
+        let hash = if hashed {
+            fingerprint::of_bytes(&bytes)
+        } else {
+            0
+        };
         if let Some((h, r)) = old.get(id)
             && *h == hash
         {
@@ -516,11 +540,26 @@ fn load_records(
         let old: BTreeMap<String, (Fingerprint, CveRecord)> =
             cache.get("records.bin", RECORDS_KEY).unwrap_or_default();
         let list: Vec<&String> = cves.iter().collect();
+        let top: Option<std::collections::HashSet<std::ffi::OsString>> =
+            // Not when the folder cannot be listed fully: then every path is tried.
+            std::fs::read_dir(&cve_dir).ok().and_then(|entries| {
+                entries
+                    .map(|e| e.map(|e| e.file_name()))
+                    .collect::<Result<_, _>>()
+                    .ok()
+            });
         list.par_iter()
             .map(|id| {
                 (
                     (*id).clone(),
-                    read_record(&cve_dir, &data.cve_dir, id, &old),
+                    read_record(
+                        &cve_dir,
+                        &data.cve_dir,
+                        id,
+                        &old,
+                        cache.kept(),
+                        top.as_ref(),
+                    ),
                 )
             })
             .collect()
@@ -540,7 +579,9 @@ fn load_records(
                 parsed,
             } => {
                 parsed_any |= parsed;
-                kept.insert(id.clone(), (hash, (*record).clone()));
+                if cache.kept() {
+                    kept.insert(id.clone(), (hash, (*record).clone()));
+                }
                 by_id.insert(id, *record);
             }
             RecordRead::Bad(shown, p) if pr.strict => {
@@ -738,30 +779,41 @@ impl Intel {
     }
 }
 
-/// Loads the intel of an indexed site: facts on its CVE terms and on the techniques its
-/// posts name. Warns about posts naming techniques the data does not know, or revoked or
-/// deprecated ones.
-pub fn load_for_site(
-    root: &Path,
+/// The CVE and technique ids `posts` and `pages` name: what [`Intel::load`] reads. The
+/// same before and after indexing (the CVE terms are the posts' ids), so the data can be
+/// read while the site is indexed.
+pub fn mentioned<'p>(
+    posts: impl IntoIterator<Item = &'p std::sync::Arc<crate::content::Page>>,
+    pages: impl IntoIterator<Item = &'p std::sync::Arc<crate::content::Page>>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut cves = BTreeSet::new();
+    let mut techniques = BTreeSet::new();
+    for p in posts {
+        // A CVE term's slug is its id; an empty one makes no term.
+        cves.extend(p.cves.iter().filter(|c| !c.is_empty()).cloned());
+        techniques.extend(p.attack.iter().cloned());
+    }
+    // Standalone pages are in no taxonomy, but their `cve` cards show the facts too.
+    for p in pages {
+        cves.extend(p.cves.iter().cloned());
+        techniques.extend(p.attack.iter().cloned());
+    }
+    (cves, techniques)
+}
+
+/// Warnings on posts naming techniques the data does not know, or revoked or deprecated
+/// ones, in the site's order.
+pub fn technique_warnings(
     config: &crate::config::Config,
     site: &crate::index::Site,
     attack: Option<&AttackTable>,
-    cache: CacheMode,
-) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let mut cves: BTreeSet<String> = site
-        .taxonomy(crate::index::TaxonomyKind::Cve)
-        .terms
-        .iter()
-        .map(|t| t.slug.clone())
-        .collect();
-    // Standalone pages are in no taxonomy, but their `cve` cards show the facts too.
-    cves.extend(site.pages.iter().flat_map(|p| p.cves.iter().cloned()));
-    let mut techniques = BTreeSet::new();
+) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
+    let Some(table) = attack else {
+        return warnings;
+    };
     for p in site.posts.iter().chain(&site.pages) {
         for id in &p.attack {
-            techniques.insert(id.clone());
-            let Some(table) = attack else { continue };
             match table.techniques.get(id) {
                 None => warnings.push(
                     Diagnostic::warning(&p.file, format!("attack: {id} is not in the ATT&CK data ({})", config.data.attack))
@@ -785,7 +837,19 @@ pub fn load_for_site(
             }
         }
     }
-    let (intel, more) = Intel::load(root, &config.data, &cves, &techniques, attack, cache)?;
+    warnings
+}
+
+/// The intel of an indexed site: `loaded` ([`Intel::load`] of the ids [`mentioned`])
+/// with the [`technique_warnings`] of `site` before its own warnings.
+pub fn with_technique_warnings(
+    loaded: Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>>,
+    config: &crate::config::Config,
+    site: &crate::index::Site,
+    attack: Option<&AttackTable>,
+) -> Result<(Intel, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (intel, more) = loaded?;
+    let mut warnings = technique_warnings(config, site, attack);
     warnings.extend(more);
     Ok((intel, warnings))
 }
