@@ -582,10 +582,6 @@ fn build_keeping(
         &mut timings,
     )
     .map_err(|d| fail(&loaded.warnings, vec![d]))?;
-    drop(renderer);
-    let mut loaded = loaded;
-    loaded.warnings.extend(deploy_warnings);
-    store.save_manifest(manifest);
     let key = cache::content_key(
         content_fingerprint(&loaded.config, loaded.shortcodes.as_deref()),
         opts.drafts,
@@ -598,7 +594,21 @@ fn build_keeping(
         .chain(loaded.held.pages())
         .cloned()
         .collect();
-    store.save_content(key, all_pages, &loaded.warnings, loaded.content_changed);
+    let warnings: Vec<Diagnostic> = loaded
+        .warnings
+        .iter()
+        .chain(&deploy_warnings)
+        .cloned()
+        .collect();
+    // The renderer's values (every page's, every term's) are freed on another thread
+    // while the cache is kept.
+    std::thread::scope(|s| {
+        s.spawn(move || drop(renderer));
+        store.save_manifest(manifest);
+        store.save_content(key, all_pages, &warnings, loaded.content_changed);
+    });
+    let mut loaded = loaded;
+    loaded.warnings = warnings;
     timings.lap("keep the cache");
     let report = loaded.report(output, jobs.len(), written, start, timings);
     Ok((report, loaded))

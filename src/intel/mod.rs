@@ -247,10 +247,15 @@ pub fn load_attack(
         return Ok((None, Vec::new()));
     };
     let cache = disk_cache(root, cache);
-    let key = Builder::new("attack-v1")
-        .fp(fingerprint::of_bytes(&bytes))
-        .num(data.strict.into())
-        .finish();
+    // Without a cache (`--no-cache`) there is no key to make: the 45 MB are not hashed.
+    let key = if cache.kept() {
+        Builder::new("attack-v1")
+            .fp(fingerprint::of_bytes(&bytes))
+            .num(data.strict.into())
+            .finish()
+    } else {
+        0
+    };
     if let Some((table, warnings)) =
         cache.get::<(AttackTable, Vec<(String, Option<usize>)>)>("attack.bin", key)
     {
@@ -499,16 +504,20 @@ fn load_feeds(
             return Err(());
         }
     };
-    let mut key = Builder::new("feeds-v2")
-        .num(pr.strict.into())
-        .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
-        .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
-        .str(&epss_shown.to_string_lossy())
-        .str(&kev_shown.to_string_lossy());
-    for id in cves {
-        key = key.str(id);
-    }
-    let key = key.finish();
+    let key = if cache.kept() {
+        let mut key = Builder::new("feeds-v2")
+            .num(pr.strict.into())
+            .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
+            .fp(epss_bytes.as_deref().map_or(0, fingerprint::of_bytes))
+            .str(&epss_shown.to_string_lossy())
+            .str(&kev_shown.to_string_lossy());
+        for id in cves {
+            key = key.str(id);
+        }
+        key.finish()
+    } else {
+        0
+    };
     let any_feed = kev_bytes.is_some() || epss_bytes.is_some();
     if any_feed && let Some(f) = cache.get::<Feeds>("feeds.bin", key) {
         return Ok(f);
