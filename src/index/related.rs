@@ -49,7 +49,7 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
     for c in &p.cves {
         out.push((key(c.to_ascii_uppercase().as_bytes(), CVE), W_CVE));
     }
-    for (t, _) in p.body_terms.iter() {
+    for (t, _) in p.body_terms.near(b't') {
         if is_attack_term(t) {
             out.push((key(t.as_bytes(), ATTACK), W_ATTACK));
         }

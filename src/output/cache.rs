@@ -33,7 +33,7 @@ pub const CACHE_DIR: &str = ".sitrep-cache";
 const CONTENT_FILE: &str = "content.bin";
 const OUTPUTS_FILE: &str = "outputs.bin";
 /// Bumped whenever the layout of the cache files changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The key that makes cached pages valid: same sitrep, same config, same flags.
 pub fn content_key(config_fingerprint: Fingerprint, drafts: bool) -> Fingerprint {

@@ -58,14 +58,24 @@ pub const DIR: &str = "search";
 /// The manifest.
 pub const MANIFEST: &str = "search/index.json";
 
+/// Bits of a packed body term's count; the others hold its length.
+const COUNT_BITS: u32 = 20;
+const COUNT_MASK: u32 = (1 << COUNT_BITS) - 1;
+/// The longest term a packed length holds (the tokenizer's longest is 128 characters).
+const MAX_TERM_BYTES: usize = (u32::MAX >> COUNT_BITS) as usize;
+
 /// A body's search terms with their counts, made once when the page is parsed (and kept in
 /// the build cache with it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BodyTerms {
-    /// The distinct terms, by [`FIRST_BYTE_RANGES`], each followed by `\n` (one allocation
+    /// The distinct terms, by [`FIRST_BYTE_RANGES`], one after the other (one allocation
     /// per page).
     terms: String,
-    counts: Vec<u32>,
+    /// Each term's length in bytes and count, as `length << COUNT_BITS | count`.
+    packed: Vec<u32>,
+    /// Where each of [`FIRST_BYTE_RANGES`] starts (byte offset in `terms`, index in
+    /// `packed`), and their end.
+    cuts: [(u32, u32); FIRST_BYTE_RANGES.len() + 1],
     /// Tokens in all.
     len: u32,
 }
@@ -73,47 +83,88 @@ pub struct BodyTerms {
 impl BodyTerms {
     /// The terms of a body's plain text.
     pub fn of(text: &str) -> BodyTerms {
-        // Every token into one buffer, then sorted and counted: no allocation per term.
-        let mut arena = String::with_capacity(text.len());
-        let mut spans: Vec<(u32, u32)> = Vec::with_capacity(text.len() / 6);
-        tokenizer::tokenize(text, &mut |t, _| {
-            spans.push((arena.len() as u32, t.len() as u32));
-            arena.push_str(t);
-        });
-        // Counted by hash, then the distinct terms put in order of the first byte ranges
-        // the index is gathered by (within a range, in the map's order: the index sorts).
+        // Counted by hash, without an allocation per term: a token that is a slice of the
+        // text (most are) as it is, the others copied into one buffer first.
         let mut counts: HashMap<&str, u32, rustc_hash::FxBuildHasher> =
-            HashMap::with_capacity_and_hasher(spans.len() / 2, Default::default());
+            HashMap::with_capacity_and_hasher(text.len() / 24, Default::default());
+        let mut arena = String::new();
+        let mut spans: Vec<(u32, u32)> = Vec::new();
+        let mut len = 0u32;
+        tokenizer::tokenize_borrowing(
+            text,
+            &mut |t, _| {
+                *counts.entry(t).or_insert(0) += 1;
+                len += 1;
+            },
+            &mut |t, _| {
+                spans.push((arena.len() as u32, t.len() as u32));
+                arena.push_str(t);
+            },
+        );
         for &(s, l) in &spans {
             *counts
                 .entry(&arena[s as usize..(s + l) as usize])
                 .or_insert(0) += 1;
         }
+        len += spans.len() as u32;
+        // The distinct terms in order of the first byte ranges the index is gathered by
+        // (within a range, in the map's order: the index sorts).
         let list: Vec<(&str, u32, u8)> = counts
             .into_iter()
             .map(|(t, c)| (t, c, range_of(t)))
             .collect();
-        let mut terms = String::with_capacity(list.iter().map(|(t, ..)| t.len() + 1).sum());
-        let mut counts = Vec::with_capacity(list.len());
+        let mut terms = String::with_capacity(list.iter().map(|(t, ..)| t.len()).sum());
+        let mut packed = Vec::with_capacity(list.len());
+        let mut cuts = [(0, 0); FIRST_BYTE_RANGES.len() + 1];
         for r in 0..FIRST_BYTE_RANGES.len() as u8 {
-            for &(t, c, _) in list.iter().filter(|x| x.2 == r) {
+            cuts[usize::from(r)] = (terms.len() as u32, packed.len() as u32);
+            // (No token is near MAX_TERM_BYTES: the tokenizer keeps none over MAX_CHARS.)
+            for &(t, c, _) in list
+                .iter()
+                .filter(|x| x.2 == r && x.0.len() <= MAX_TERM_BYTES)
+            {
                 terms.push_str(t);
-                terms.push('\n');
-                counts.push(c);
+                packed.push((t.len() as u32) << COUNT_BITS | c.min(COUNT_MASK));
             }
         }
+        cuts[FIRST_BYTE_RANGES.len()] = (terms.len() as u32, packed.len() as u32);
         BodyTerms {
             terms,
-            counts,
-            len: spans.len() as u32,
+            packed,
+            cuts,
+            len,
         }
     }
 
-    /// Each term with its count.
+    /// Terms one after the other in `terms`, with their packed lengths and counts.
+    fn walk<'a>(terms: &'a str, packed: &'a [u32]) -> impl Iterator<Item = (&'a str, u32)> {
+        let mut at = 0;
+        packed.iter().map(move |&p| {
+            let end = at + (p >> COUNT_BITS) as usize;
+            let t = &terms[at..end];
+            at = end;
+            (t, p & COUNT_MASK)
+        })
+    }
+
+    /// The terms in range `r` of [`FIRST_BYTE_RANGES`] with their counts, and the index of
+    /// the first.
+    fn range(&self, r: usize) -> (usize, impl Iterator<Item = (&str, u32)>) {
+        let (from, to) = (self.cuts[r], self.cuts[r + 1]);
+        let terms = &self.terms[from.0 as usize..to.0 as usize];
+        let packed = &self.packed[from.1 as usize..to.1 as usize];
+        (from.1 as usize, Self::walk(terms, packed))
+    }
+
+    /// The terms that start with the byte `b`, and some that start with bytes near it.
+    pub fn near(&self, b: u8) -> impl Iterator<Item = (&str, u32)> {
+        self.range(usize::from(RANGE_OF[usize::from(b)])).1
+    }
+
+    /// Each term with its count (counts stop at [`COUNT_MASK`]: a term's ranking stopped
+    /// growing long before).
     pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.terms
-            .split_terminator('\n')
-            .zip(self.counts.iter().copied())
+        Self::walk(&self.terms, &self.packed)
     }
 
     /// Tokens in all.
@@ -348,12 +399,8 @@ fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<
     let mut map: HashMap<&str, Vec<(u32, u8)>, rustc_hash::FxBuildHasher> = HashMap::default();
     for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
         let id = (n - 1 - i) as u32;
-        let (from, to) = (imp.cuts[r], imp.cuts[r + 1]);
-        let (bytes, index) = (from.0 as usize..to.0 as usize, from.1 as usize);
-        for (t, q) in p.body_terms.terms[bytes]
-            .split_terminator('\n')
-            .zip(&imp.body[index..])
-        {
+        let (index, terms) = p.body_terms.range(r);
+        for ((t, _), q) in terms.zip(&imp.body[index..]) {
             map.entry(t).or_default().push((id, *q));
         }
         for (t, q) in &imp.fields {
@@ -514,9 +561,6 @@ type Postings<'a> = (&'a str, Vec<(u32, u8)>);
 /// (title, TLDR, tags, categories, CVEs) have.
 struct Impacts {
     body: Vec<u8>,
-    /// Where each of [`FIRST_BYTE_RANGES`] starts in the body terms (byte offset, index),
-    /// and their end.
-    cuts: [(u32, u32); FIRST_BYTE_RANGES.len() + 1],
     fields: Vec<(String, u8)>,
 }
 
@@ -584,7 +628,7 @@ fn all_impacts(p: &Page, avgdl: f32) -> Vec<(String, u8)> {
 
 /// A post's impacts.
 fn impacts(p: &Page, avgdl: f32) -> Impacts {
-    let mut fields: HashMap<String, f32> = HashMap::new();
+    let mut fields: HashMap<String, f32, rustc_hash::FxBuildHasher> = HashMap::default();
     let mut add = |text: &str, w: f32| {
         tokenizer::tokenize(text, &mut |t, _| match fields.get_mut(t) {
             Some(x) => *x += w,
@@ -606,26 +650,36 @@ fn impacts(p: &Page, avgdl: f32) -> Impacts {
         let part = wtf * (K1 + 1.0) / (wtf + norm);
         (part * IMPACT_SCALE).round().clamp(1.0, 99.0) as u8
     };
-    let mut cuts = [(0u32, 0u32); FIRST_BYTE_RANGES.len() + 1];
-    let mut range = 0;
-    let mut offset = 0u32;
-    let mut body = Vec::with_capacity(p.body_terms.counts.len());
-    for (k, (t, c)) in p.body_terms.iter().enumerate() {
-        while usize::from(range_of(t)) > range {
-            range += 1;
-            cuts[range] = (offset, k as u32);
-        }
-        body.push(impact(c as f32 * W_BODY + fields.remove(t).unwrap_or(0.0)));
-        offset += t.len() as u32 + 1;
+    // The impact of a body term in no other field, by its count (most counts are small).
+    let by_count: [u8; 16] = std::array::from_fn(|c| impact(c as f32 * W_BODY));
+    // Most body terms are in no other field: a bit by first byte and length rules most of
+    // them out without hashing.
+    let sketch = |t: &str| {
+        let b = t.as_bytes();
+        (usize::from(b.first().copied().unwrap_or(0)) * 7 + b.len()) % 256
+    };
+    let mut maybe = [0u64; 4];
+    for t in fields.keys() {
+        let k = sketch(t);
+        maybe[k / 64] |= 1 << (k % 64);
     }
-    for cut in &mut cuts[range + 1..] {
-        *cut = (offset, body.len() as u32);
+    let mut body = Vec::with_capacity(p.body_terms.packed.len());
+    for (t, c) in p.body_terms.iter() {
+        let k = sketch(t);
+        let other = if maybe[k / 64] & (1 << (k % 64)) == 0 {
+            None
+        } else {
+            fields.remove(t)
+        };
+        body.push(match other {
+            None if (c as usize) < by_count.len() => by_count[c as usize],
+            _ => impact(c as f32 * W_BODY + other.unwrap_or(0.0)),
+        });
     }
     let mut rest: Vec<(String, f32)> = fields.into_iter().collect();
     rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Impacts {
         body,
-        cuts,
         fields: rest.into_iter().map(|(t, w)| (t, impact(w))).collect(),
     }
 }
@@ -649,6 +703,38 @@ mod tests {
             ]
         );
         assert_eq!(b.len(), 8);
+    }
+
+    #[test]
+    fn body_terms_are_a_plain_count_of_the_tokens() {
+        let text = "Exploited exploits: CVE-2024-3400 and cve-2024-3400, T1059.001 on café \
+                    Straße ÉCOLE x86_64 ntdll.dll 10.0.0.1 ガベージコレクション the THE patch \
+                    Patch PATCH patched -- v2.4.49. tls1.3";
+        let b = BodyTerms::of(text);
+        let mut want = std::collections::BTreeMap::<String, u32>::new();
+        tokenizer::tokenize(text, &mut |t, _| {
+            *want.entry(t.to_string()).or_default() += 1
+        });
+        let got: std::collections::BTreeMap<String, u32> =
+            b.iter().map(|(t, c)| (t.to_string(), c)).collect();
+        assert_eq!(got, want);
+        assert_eq!(b.len(), want.values().sum::<u32>());
+        // By ranges of first bytes, each range where `cuts` says.
+        let ranges: Vec<u8> = b.iter().map(|(t, _)| range_of(t)).collect();
+        assert!(ranges.is_sorted(), "{ranges:?}");
+        let near_t: Vec<&str> = b.near(b't').map(|(t, _)| t).collect();
+        assert!(near_t.contains(&"t1059.001") && near_t.contains(&"t1059"));
+        assert!(near_t.iter().all(|t| range_of(t) == range_of("t")));
+        let in_range = ranges.iter().filter(|&&r| r == range_of("t")).count();
+        assert_eq!(near_t.len(), in_range);
+    }
+
+    #[test]
+    fn body_term_counts_stop_at_the_packed_maximum() {
+        let text = "beacon ".repeat(COUNT_MASK as usize + 5);
+        let b = BodyTerms::of(&text);
+        assert_eq!(b.iter().collect::<Vec<_>>(), [("beacon", COUNT_MASK)]);
+        assert_eq!(b.len(), COUNT_MASK + 5);
     }
 
     /// `count` posts with words drawn from a small vocabulary, CJK and supplementary

@@ -144,6 +144,51 @@ fn fold(c: char) -> char {
 
 /// Calls `emit` with every token of `text`, in order (repeats included).
 pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
+    scan(text, &mut One(emit));
+}
+
+/// [`tokenize`], for a caller that keeps the tokens: those that are slices of `text` (a
+/// word written in lowercase ASCII, or its stem: most tokens of English text) go to
+/// `borrowed`, and need no copy; the others to `made`.
+pub fn tokenize_borrowing<'t>(
+    text: &'t str,
+    borrowed: &mut impl FnMut(&'t str, Kind),
+    made: &mut impl FnMut(&str, Kind),
+) {
+    scan(text, &mut Two(borrowed, made));
+}
+
+/// Where [`scan`] puts tokens: slices of the text, and tokens made apart.
+trait Sink<'t> {
+    fn borrowed(&mut self, t: &'t str, k: Kind);
+    fn made(&mut self, t: &str, k: Kind);
+}
+
+/// Both kinds to one place.
+struct One<'e, E>(&'e mut E);
+
+impl<'t, E: FnMut(&str, Kind)> Sink<'t> for One<'_, E> {
+    fn borrowed(&mut self, t: &'t str, k: Kind) {
+        (self.0)(t, k)
+    }
+    fn made(&mut self, t: &str, k: Kind) {
+        (self.0)(t, k)
+    }
+}
+
+/// Each kind to its own place.
+struct Two<'b, 'm, B, M>(&'b mut B, &'m mut M);
+
+impl<'t, B: FnMut(&'t str, Kind), M: FnMut(&str, Kind)> Sink<'t> for Two<'_, '_, B, M> {
+    fn borrowed(&mut self, t: &'t str, k: Kind) {
+        (self.0)(t, k)
+    }
+    fn made(&mut self, t: &str, k: Kind) {
+        (self.1)(t, k)
+    }
+}
+
+fn scan<'t>(text: &'t str, sink: &mut impl Sink<'t>) {
     let mut run = String::new();
     let mut cjk: Vec<char> = Vec::new();
     let bytes = text.as_bytes();
@@ -153,13 +198,23 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
         if b < 0x80 {
             // ASCII: a stretch of run bytes at a time.
             if !cjk.is_empty() {
-                flush_cjk(&mut cjk, emit);
+                flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
             }
             if RUN_BYTE[b as usize] {
                 let start = i;
-                i += 1;
-                while i < bytes.len() && RUN_BYTE[bytes[i] as usize] {
+                let mut class = 0;
+                while i < bytes.len() && CLASS[bytes[i] as usize] & RUN != 0 {
+                    class |= CLASS[bytes[i] as usize];
                     i += 1;
+                }
+                // A whole run (between ASCII bytes that join nothing) with no capital and
+                // no joiner is a word as written: read in place.
+                if run.is_empty()
+                    && class & (UPPER | JOINER) == 0
+                    && bytes.get(i).is_none_or(|&b| b < 0x80)
+                {
+                    word(&text[start..i], &mut |t, k| sink.borrowed(t, k));
+                    continue;
                 }
                 let at = run.len();
                 run.push_str(&text[start..i]);
@@ -167,7 +222,7 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
             } else {
                 i += 1;
                 if !run.is_empty() {
-                    flush_run(&mut run, emit);
+                    flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
                 }
             }
             continue;
@@ -177,31 +232,31 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
         let c = fold(ch);
         if c.is_ascii() {
             if !cjk.is_empty() {
-                flush_cjk(&mut cjk, emit);
+                flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
             }
             if c.is_ascii_alphanumeric() || is_joiner(c) {
                 run.push(c.to_ascii_lowercase());
             } else if !run.is_empty() {
-                flush_run(&mut run, emit);
+                flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
             }
         } else if is_cjk(c) {
             if !run.is_empty() {
-                flush_run(&mut run, emit);
+                flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
             }
             cjk.push(c);
         } else {
             if !cjk.is_empty() {
-                flush_cjk(&mut cjk, emit);
+                flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
             }
             if is_word_char(c) {
                 run.extend(c.to_lowercase());
             } else if !run.is_empty() {
-                flush_run(&mut run, emit);
+                flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
             }
         }
     }
-    flush_run(&mut run, emit);
-    flush_cjk(&mut cjk, emit);
+    flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
+    flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
 }
 
 /// ASCII letters, digits and joiners: the bytes of runs.
@@ -211,6 +266,31 @@ const RUN_BYTE: [bool; 256] = {
     while b < 128 {
         let c = b as u8;
         t[b] = c.is_ascii_alphanumeric() || is_joiner_byte(c);
+        b += 1;
+    }
+    t
+};
+
+/// [`CLASS`] bits: a byte of a run, a joiner, a capital letter.
+const RUN: u8 = 1;
+const JOINER: u8 = 2;
+const UPPER: u8 = 4;
+
+/// The class bits of each byte (non-ASCII bytes have none: they are read as characters).
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if RUN_BYTE[b] {
+            t[b] |= RUN;
+        }
+        if is_joiner_byte(c) {
+            t[b] |= JOINER;
+        }
+        if c.is_ascii_uppercase() {
+            t[b] |= UPPER;
+        }
         b += 1;
     }
     t
@@ -300,7 +380,7 @@ fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
 }
 
 /// Rule 7.
-fn word(w: &str, emit: &mut impl FnMut(&str, Kind)) {
+fn word<'w>(w: &'w str, emit: &mut impl FnMut(&'w str, Kind)) {
     if w.len() > MAX_CHARS && w.chars().count() > MAX_CHARS {
         return;
     }
@@ -381,6 +461,32 @@ mod tests {
         for w in ["", "th", "thee", "withs", "patch", "A"] {
             assert_eq!(is_stop_word(w), STOP_WORDS.contains(&w), "{w}");
         }
+    }
+
+    #[test]
+    fn borrowing_gives_the_same_tokens_and_borrows_from_the_text() {
+        let text = "Exploited exploits CVE-2024-3400 cve-2024-3400 T1059.001 t1059 café \
+                    ÉCOLE x86_64 ntdll.dll 10.0.0.1 ＣＶＥ ガベージ the THE patch Patch 2024 \
+                    éa ab aé v2.4.49. 能動的 x";
+        let mut want: Vec<(String, Kind)> = tokens(text);
+        let (mut got, mut made) = (Vec::new(), Vec::new());
+        let range = text.as_bytes().as_ptr_range();
+        tokenize_borrowing(
+            text,
+            &mut |t, k| {
+                assert!(range.contains(&t.as_ptr()), "{t}");
+                got.push((t.to_string(), k));
+            },
+            &mut |t, k| made.push((t.to_string(), k)),
+        );
+        let in_place = got.len();
+        got.extend(made);
+        let key = |x: &(String, Kind)| (x.0.clone(), x.1.name());
+        want.sort_by_key(key);
+        got.sort_by_key(key);
+        assert_eq!(got, want);
+        // `exploited`, `exploits`, `patch`, `2024`, `t1059` at least.
+        assert!(in_place >= 5, "{in_place}");
     }
 
     fn t(text: &str) -> Vec<String> {
