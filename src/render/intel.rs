@@ -406,7 +406,7 @@ impl<'a> Renderer<'a> {
         }
         let terms = &self.site.taxonomies[k].terms;
         // Each rank looked up once (not once per comparison).
-        let mut order: Vec<(std::cmp::Reverse<(i64, bool, i64)>, &str, usize)> = terms
+        let mut order: Vec<_> = terms
             .iter()
             .enumerate()
             .map(|(t, term)| {
