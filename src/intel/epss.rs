@@ -224,6 +224,28 @@ mod tests {
     }
 
     #[test]
+    fn the_prefilter_keeps_every_wanted_row_and_no_other() {
+        // Ids of every length the bit filter hashes differently (4 to 7 digits).
+        let ids: Vec<String> = (0..6000u32)
+            .map(|n| {
+                format!(
+                    "CVE-{}-{:0w$}",
+                    2000 + n % 26,
+                    n * 7,
+                    w = 4 + (n % 4) as usize
+                )
+            })
+            .collect();
+        let wanted: BTreeSet<String> = ids.iter().step_by(3).cloned().collect();
+        let mut text = String::from("cve,epss,percentile\n");
+        for id in &ids {
+            text.push_str(&format!("{id},0.5,0.25\n"));
+        }
+        let (_, rows) = parse(text.as_bytes(), &wanted, &mut Vec::new()).unwrap();
+        assert_eq!(rows.keys().cloned().collect::<BTreeSet<_>>(), wanted);
+    }
+
+    #[test]
     fn wrong_header_and_bad_rows() {
         let e = parse(
             &b"cve,score\nCVE-2024-3400,1,1\n"[..],
