@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 /// mimalloc: a build allocates and frees many small strings on every thread; it cut the
 /// instructions spent in the allocator by about half against glibc's malloc. Built with
 /// `no_thp`: with transparent huge pages its arenas held 2 MiB pages the build touched
-/// only in part (peak memory 3.75 GiB at 100,000 posts, 3.42 GiB without).
+/// only in part (peak memory 3.75 GiB at 100,000 posts, 3.42 GiB without, for 4-5% more
+/// CPU time: the 100,000-post memory budget had the smaller margin).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
