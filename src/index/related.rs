@@ -50,7 +50,7 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
         out.push((key(c.to_ascii_uppercase().as_bytes(), CVE), W_CVE));
     }
     for (t, _) in p.body_terms.near(b't') {
-        if is_attack_term(t) {
+        if tokenizer::is_attack_id(t) {
             out.push((key(t.as_bytes(), ATTACK), W_ATTACK));
         }
     }
@@ -64,7 +64,7 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
         tokenizer::tokenize(text, &mut |t, k| {
             if k == Kind::Word {
                 out.push((key(t.as_bytes(), WORD), W_WORD));
-            } else if is_attack_term(t) {
+            } else if tokenizer::is_attack_id(t) {
                 out.push((key(t.as_bytes(), ATTACK), W_ATTACK));
             }
         })
@@ -77,18 +77,6 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
     out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
     out.dedup_by(|a, b| a.0 == b.0);
     out
-}
-
-/// `t1059` or `t1059.001`.
-fn is_attack_term(t: &str) -> bool {
-    let b = t.as_bytes();
-    let technique =
-        |b: &[u8]| b.len() == 5 && b[0] == b't' && b[1..].iter().all(u8::is_ascii_digit);
-    technique(b)
-        || (b.len() == 9
-            && technique(&b[..5])
-            && b[5] == b'.'
-            && b[6..].iter().all(u8::is_ascii_digit))
 }
 
 /// For each post (newest first, as the site sorts them), up to `n` related posts, best

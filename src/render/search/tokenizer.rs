@@ -198,9 +198,9 @@ fn scan<'t>(text: &'t str, sink: &mut impl Sink<'t>) {
         if b < 0x80 {
             // ASCII: a stretch of run bytes at a time.
             if !cjk.is_empty() {
-                flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
+                flush_cjk(&mut cjk, sink);
             }
-            if RUN_BYTE[b as usize] {
+            if CLASS[b as usize] & RUN != 0 {
                 let start = i;
                 let mut class = 0;
                 while i < bytes.len() && CLASS[bytes[i] as usize] & RUN != 0 {
@@ -222,7 +222,7 @@ fn scan<'t>(text: &'t str, sink: &mut impl Sink<'t>) {
             } else {
                 i += 1;
                 if !run.is_empty() {
-                    flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
+                    flush_run(&mut run, sink);
                 }
             }
             continue;
@@ -232,46 +232,35 @@ fn scan<'t>(text: &'t str, sink: &mut impl Sink<'t>) {
         let c = fold(ch);
         if c.is_ascii() {
             if !cjk.is_empty() {
-                flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
+                flush_cjk(&mut cjk, sink);
             }
             if c.is_ascii_alphanumeric() || is_joiner(c) {
                 run.push(c.to_ascii_lowercase());
             } else if !run.is_empty() {
-                flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
+                flush_run(&mut run, sink);
             }
         } else if is_cjk(c) {
             if !run.is_empty() {
-                flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
+                flush_run(&mut run, sink);
             }
             cjk.push(c);
         } else {
             if !cjk.is_empty() {
-                flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
+                flush_cjk(&mut cjk, sink);
             }
             if is_word_char(c) {
                 run.extend(c.to_lowercase());
             } else if !run.is_empty() {
-                flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
+                flush_run(&mut run, sink);
             }
         }
     }
-    flush_run(&mut run, &mut |t: &str, k| sink.made(t, k));
-    flush_cjk(&mut cjk, &mut |t: &str, k| sink.made(t, k));
+    flush_run(&mut run, sink);
+    flush_cjk(&mut cjk, sink);
 }
 
-/// ASCII letters, digits and joiners: the bytes of runs.
-const RUN_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || is_joiner_byte(c);
-        b += 1;
-    }
-    t
-};
-
-/// [`CLASS`] bits: a byte of a run, a joiner, a capital letter.
+/// [`CLASS`] bits: a byte of a run (an ASCII letter, digit or joiner), a joiner, a
+/// capital letter.
 const RUN: u8 = 1;
 const JOINER: u8 = 2;
 const UPPER: u8 = 4;
@@ -282,7 +271,7 @@ const CLASS: [u8; 256] = {
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        if RUN_BYTE[b] {
+        if c.is_ascii_alphanumeric() || is_joiner_byte(c) {
             t[b] |= RUN;
         }
         if is_joiner_byte(c) {
@@ -307,7 +296,9 @@ pub fn tokens(text: &str) -> Vec<(String, Kind)> {
     out
 }
 
-fn flush_cjk(cjk: &mut Vec<char>, emit: &mut impl FnMut(&str, Kind)) {
+/// The tokens of a CJK run (made apart: never slices of the text).
+fn flush_cjk<'t>(cjk: &mut Vec<char>, sink: &mut impl Sink<'t>) {
+    let emit = &mut |t: &str, k| sink.made(t, k);
     let mut buf = [0u8; 8];
     match cjk.len() {
         0 => {}
@@ -325,8 +316,9 @@ fn flush_cjk(cjk: &mut Vec<char>, emit: &mut impl FnMut(&str, Kind)) {
     cjk.clear();
 }
 
-fn flush_run(run: &mut String, emit: &mut impl FnMut(&str, Kind)) {
-    read_run(run, emit);
+/// The tokens of a run gathered in `run` (made apart: never slices of the text).
+fn flush_run<'t>(run: &mut String, sink: &mut impl Sink<'t>) {
+    read_run(run, &mut |t: &str, k| sink.made(t, k));
     run.clear();
 }
 
@@ -408,14 +400,24 @@ fn cve_number(s: &str) -> Option<&str> {
 
 /// `t` and four digits: an ATT&CK technique.
 fn is_attack(s: &str) -> bool {
-    let b = s.as_bytes();
+    is_technique(s.as_bytes())
+}
+
+/// `t####` as bytes.
+fn is_technique(b: &[u8]) -> bool {
     b.len() == 5 && b[0] == b't' && b[1..].iter().all(u8::is_ascii_digit)
 }
 
-/// `t####.###`: an ATT&CK sub-technique.
+/// `t####.###`: an ATT&CK sub-technique. (By bytes: the first five need not end on a
+/// character boundary, as in `aaaaé.12`.)
 fn is_attack_sub(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 9 && is_attack(&s[..5]) && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)
+    b.len() == 9 && is_technique(&b[..5]) && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)
+}
+
+/// Whether a token is an ATT&CK technique or sub-technique id (`t1059`, `t1059.001`).
+pub fn is_attack_id(t: &str) -> bool {
+    is_attack(t) || is_attack_sub(t)
 }
 
 /// A light English stemmer for lowercase ASCII words of four letters or more: a plural
@@ -487,6 +489,16 @@ mod tests {
         assert_eq!(got, want);
         // `exploited`, `exploits`, `patch`, `2024`, `t1059` at least.
         assert!(in_place >= 5, "{in_place}");
+    }
+
+    #[test]
+    fn nine_byte_runs_with_a_character_across_byte_five() {
+        // Nine bytes with `.` at byte 5, as a sub-technique has, but `é` across bytes 4
+        // and 5: read as a run, not an ATT&CK id (this once panicked on the boundary).
+        assert_eq!(t("aaaaé.12"), ["aaaaé.12", "aaaaé"]);
+        assert_eq!(t("tttté.12"), ["tttté.12", "tttté"]);
+        assert!(is_attack_id("t1059.001") && is_attack_id("t1059"));
+        assert!(!is_attack_id("aaaaé.12") && !is_attack_id("t1059.01") && !is_attack_id("t105"));
     }
 
     fn t(text: &str) -> Vec<String> {
