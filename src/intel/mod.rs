@@ -202,6 +202,12 @@ impl DiskCache {
         self.dir.is_some()
     }
 
+    /// The key `make` gives, when there is a cache to key (else 0: without a cache the
+    /// data files are not hashed).
+    fn key(&self, make: impl FnOnce() -> Fingerprint) -> Fingerprint {
+        if self.kept() { make() } else { 0 }
+    }
+
     fn get<T: for<'de> Deserialize<'de>>(&self, name: &str, key: Fingerprint) -> Option<T> {
         let bytes = std::fs::read(self.dir.as_ref()?.join(name)).ok()?;
         let (k, value): (Fingerprint, T) = rmp_serde::from_slice(&bytes).ok()?;
@@ -248,14 +254,12 @@ pub fn load_attack(
     };
     let cache = disk_cache(root, cache);
     // Without a cache (`--no-cache`) there is no key to make: the 45 MB are not hashed.
-    let key = if cache.kept() {
+    let key = cache.key(|| {
         Builder::new("attack-v1")
             .fp(fingerprint::of_bytes(&bytes))
             .num(data.strict.into())
             .finish()
-    } else {
-        0
-    };
+    });
     if let Some((table, warnings)) =
         cache.get::<(AttackTable, Vec<(String, Option<usize>)>)>("attack.bin", key)
     {
@@ -353,7 +357,7 @@ fn read_record(
     shown_dir: &str,
     id: &str,
     old: &BTreeMap<String, (Fingerprint, CveRecord)>,
-    hashed: bool,
+    cache: &DiskCache,
     top: Option<&std::collections::HashSet<std::ffi::OsString>>,
 ) -> RecordRead {
     for path in cve5::candidates(dir, id) {
@@ -375,11 +379,7 @@ fn read_record(
             Err(d) => return RecordRead::Io(d),
         };
         // Without a cache to read or write (`--no-cache`) the hash is not needed.
-        let hash = if hashed {
-            fingerprint::of_bytes(&bytes)
-        } else {
-            0
-        };
+        let hash = cache.key(|| fingerprint::of_bytes(&bytes));
         if let Some((h, r)) = old.get(id)
             && *h == hash
         {
@@ -467,7 +467,7 @@ fn parse_epss(
     pr: &mut Problems,
 ) {
     let mut problems = Vec::new();
-    let result = match decompressed_ref(bytes) {
+    let result = match decompressed(bytes) {
         Ok(plain) => epss::parse(&plain, cves, &mut problems),
         Err(e) => Err(DataProblem::msg(format!(
             "cannot decompress the gzip file: {e}"
@@ -504,7 +504,7 @@ fn load_feeds(
             return Err(());
         }
     };
-    let key = if cache.kept() {
+    let key = cache.key(|| {
         let mut key = Builder::new("feeds-v2")
             .num(pr.strict.into())
             .fp(kev_bytes.as_deref().map_or(0, fingerprint::of_bytes))
@@ -515,9 +515,7 @@ fn load_feeds(
             key = key.str(id);
         }
         key.finish()
-    } else {
-        0
-    };
+    });
     let any_feed = kev_bytes.is_some() || epss_bytes.is_some();
     if any_feed && let Some(f) = cache.get::<Feeds>("feeds.bin", key) {
         return Ok(f);
@@ -561,14 +559,7 @@ fn load_records(
             .map(|id| {
                 (
                     (*id).clone(),
-                    read_record(
-                        &cve_dir,
-                        &data.cve_dir,
-                        id,
-                        &old,
-                        cache.kept(),
-                        top.as_ref(),
-                    ),
+                    read_record(&cve_dir, &data.cve_dir, id, &old, cache, top.as_ref()),
                 )
             })
             .collect()
@@ -863,23 +854,14 @@ pub fn with_technique_warnings(
     Ok((intel, warnings))
 }
 
-/// A gzip file decompressed, or a plain file as it is.
-fn decompressed_ref(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        decompressed(bytes).map(std::borrow::Cow::Owned)
-    } else {
-        Ok(std::borrow::Cow::Borrowed(bytes))
-    }
-}
-
-/// Reads a gzip or plain file fully (for `sync`'s checks).
-pub fn decompressed(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+/// A gzip file decompressed, or a plain file as it is (not copied).
+pub fn decompressed(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
-        Ok(out)
+        Ok(std::borrow::Cow::Owned(out))
     } else {
-        Ok(bytes.to_vec())
+        Ok(std::borrow::Cow::Borrowed(bytes))
     }
 }
 

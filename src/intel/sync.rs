@@ -330,7 +330,7 @@ fn check_epss(b: &[u8], keep_gz: bool) -> Result<(Vec<u8>, String), String> {
         std::io::Write::write_all(&mut gz, &plain).map_err(|e| e.to_string())?;
         gz.finish().map_err(|e| e.to_string())?
     } else {
-        plain
+        plain.into_owned()
     };
     Ok((bytes, detail))
 }
