@@ -214,7 +214,7 @@ impl Index {
         // and the terms only its other fields have. Post `i` has id `n - 1 - i`.
         let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
         // Posting lists, gathered in parallel by ranges of first byte: each post's body
-        // terms are sorted by bytes, so each range is a slice of them.
+        // terms are grouped by those ranges, so each range is a slice of them.
         let parts: Vec<Vec<Postings<'_>>> = (0..FIRST_BYTE_RANGES.len())
             .into_par_iter()
             .map(|r| gather(posts, &per_post, r))
