@@ -1346,11 +1346,7 @@ fn containers_balanced(html: &str) -> bool {
     while let Some(i) = rest.find('<') {
         rest = &rest[i + 1..];
         let closing = rest.starts_with('/');
-        let name_from = usize::from(closing);
-        let name_len = rest[name_from..]
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(rest.len() - name_from);
-        let name = &rest[name_from..name_from + name_len];
+        let name = tag_name(&rest[usize::from(closing)..]);
         let Some(&tag) = CONTAINERS.iter().find(|t| t.eq_ignore_ascii_case(name)) else {
             continue;
         };
@@ -1402,10 +1398,15 @@ fn is_block(html: &str) -> bool {
     let Some(tag) = html.trim_start().strip_prefix('<') else {
         return false;
     };
-    let name_len = tag
+    BLOCK_TAGS.contains(&tag_name(tag).to_ascii_lowercase().as_str())
+}
+
+/// The element name at the start of `tag` (the text after `<`, or after `</`).
+fn tag_name(tag: &str) -> &str {
+    let len = tag
         .find(|c: char| !c.is_ascii_alphanumeric())
         .unwrap_or(tag.len());
-    BLOCK_TAGS.contains(&tag[..name_len].to_ascii_lowercase().as_str())
+    &tag[..len]
 }
 
 /// A body's HTML cut from a paragraph made whole: opened where the body starts inside a
