@@ -737,20 +737,24 @@ fn body_shortcodes_inside_list_items_and_quotes() {
     assert!(!body.contains('\u{E000}'), "{body}");
 }
 
-#[test]
-fn a_body_cut_apart_by_a_list_is_an_error_with_line_and_column() {
+/// The error of a build after a post that built fine gets `front` matter and `body`
+/// (`common::fails` checks the old output is kept).
+fn fails_after_edit(front: &str, body: &str) -> String {
     let ok = post("Rich post", "2024-04-15", "", "Fine.\n");
     let (s, before) = common::built_with(&[("content/posts/rich.md", &ok)]);
     s.write(
         "content/posts/rich.md",
-        &post(
-            "Rich post",
-            "2024-04-15",
-            "",
-            "Intro.\n\n- {% details(summary=\"x\") %}\ntext\n\n{% end %}\n",
-        ),
+        &post("Rich post", "2024-04-15", front, body),
     );
-    let err = common::fails(&s, &before);
+    common::fails(&s, &before)
+}
+
+#[test]
+fn a_body_cut_apart_by_a_list_is_an_error_with_line_and_column() {
+    let err = fails_after_edit(
+        "",
+        "Intro.\n\n- {% details(summary=\"x\") %}\ntext\n\n{% end %}\n",
+    );
     assert!(
         err.contains("content/posts/rich.md:8:3: the body of `details` is cut apart by the Markdown around it"),
         "{err}"
@@ -776,18 +780,10 @@ fn update_notes_expand_shortcodes_with_errors_on_their_line() {
     // The feed shows the notes with their shortcodes expanded.
     assert!(s.read("atom.xml").contains("callout-tip"));
     // An error in a note: the note's line and the call's column in the front matter.
-    let ok = post("Rich post", "2024-04-15", "", "Fine.\n");
-    let (s, before) = common::built_with(&[("content/posts/rich.md", &ok)]);
-    s.write(
-        "content/posts/rich.md",
-        &post(
-            "Rich post",
-            "2024-04-15",
-            "updates:\n  - date: 2024-04-16\n    note: |\n      Fixed.\n      See {{ cve(id=\"\\\"><script>\") }}.\n",
-            "Body.\n",
-        ),
+    let err = fails_after_edit(
+        "updates:\n  - date: 2024-04-16\n    note: |\n      Fixed.\n      See {{ cve(id=\"\\\"><script>\") }}.\n",
+        "Body.\n",
     );
-    let err = common::fails(&s, &before);
     assert!(
         err.contains("content/posts/rich.md:8:18: updates: entry 1: `id` of `cve`: \"\\\"><SCRIPT>\" is not a CVE id"),
         "{err}"
