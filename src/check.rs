@@ -552,6 +552,7 @@ mod tests {
                 unsafe_html: true,
                 attack_ids: Default::default(),
                 shortcodes: None,
+                search_text: Default::default(),
             },
             &mut hl.session(),
         );

@@ -280,6 +280,7 @@ mod tests {
             unsafe_html: true,
             attack_ids: Default::default(),
             shortcodes: None,
+            search_text: Default::default(),
         };
         render(
             src,

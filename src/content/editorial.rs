@@ -293,6 +293,7 @@ mod tests {
             unsafe_html: false,
             attack_ids: Default::default(),
             shortcodes: shortcodes::Shortcodes::builtin().map(std::sync::Arc::new),
+            search_text: Default::default(),
         };
         let date = parsed.front_matter.date.map(|d| d.0);
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());

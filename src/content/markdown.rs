@@ -30,6 +30,27 @@ pub struct Options {
     pub attack_ids: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// The shortcode templates; `None` renders `{{ … }}` as text (tools without a site).
     pub shortcodes: Option<crate::content::shortcodes::Shared>,
+    /// How much plain text [`Rendered::text`] keeps for search to read word by word.
+    pub search_text: SearchText,
+}
+
+/// How much of a body's plain text is kept for the search index (site.toml
+/// `search_body_words`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SearchText {
+    /// None: search and related coverage are off.
+    #[default]
+    None,
+    /// The first `words` words, where a CJK character counts as the part of a word it is in
+    /// reading time (`wpm / cpm`: 0.4 at the defaults), so a lede is the same minute or so
+    /// of reading in any language.
+    Lede {
+        words: usize,
+        wpm: usize,
+        cpm: usize,
+    },
+    /// All of it.
+    All,
 }
 
 /// A heading, for a table of contents.
@@ -135,6 +156,8 @@ fn render_text(src: &str, opts: &Options, hl: &mut Session<'_>) -> Rendered {
         image_depth: 0,
         heading: None,
         paragraph: ParagraphState::Before,
+        text_spent: 0,
+        text_full: opts.search_text == SearchText::None,
     };
     for (event, range) in Parser::new_ext(src, cmark_options()).into_offset_iter() {
         walk.event(event, range.start);
@@ -160,6 +183,10 @@ struct Walk<'src, 'o, 'h, 'hl> {
     /// The heading being read: index of its Start event, its text so far.
     heading: Option<(usize, String)>,
     paragraph: ParagraphState,
+    /// Of a [`SearchText::Lede`]: reading spent so far (a word costs `cpm`, a CJK character
+    /// `wpm`), and whether the text is full.
+    text_spent: u64,
+    text_full: bool,
 }
 
 impl<'src> Walk<'src, '_, '_, '_> {
@@ -214,7 +241,7 @@ impl<'src> Walk<'src, '_, '_, '_> {
             }
             _ => {}
         }
-        if matches!(event, Event::End(_) | Event::SoftBreak | Event::HardBreak) {
+        if matches!(event, Event::End(_) | Event::SoftBreak | Event::HardBreak) && !self.text_full {
             self.out.text.push(' ');
         }
         if let Event::Text(t) = event {
@@ -247,7 +274,7 @@ impl<'src> Walk<'src, '_, '_, '_> {
             }
             Event::End(TagEnd::CodeBlock) => {
                 let (lang, text, offset) = self.code.take().unwrap_or_default();
-                self.out.count(&text);
+                self.count(&text);
                 let html = code_block(
                     &lang,
                     &text,
@@ -266,13 +293,45 @@ impl<'src> Walk<'src, '_, '_, '_> {
     /// Counts the words of text or inline code, and keeps it for the heading or the first
     /// paragraph being read.
     fn words(&mut self, t: &str) {
-        self.out.count(t);
+        self.count(t);
         if let Some((_, h)) = self.heading.as_mut() {
             h.push_str(t);
         }
         if self.paragraph == ParagraphState::In {
             self.out.first_paragraph.push_str(t);
         }
+    }
+
+    /// Counts the words of `text`, and keeps it (or its start) for the search index.
+    fn count(&mut self, text: &str) {
+        let (words, cjk) = count_words_cjk(text);
+        self.out.word_count += words;
+        self.out.cjk_chars += cjk;
+        if self.text_full {
+            return;
+        }
+        let kept = match self.opts.search_text {
+            SearchText::None => "",
+            SearchText::All => text,
+            SearchText::Lede {
+                words: limit,
+                wpm,
+                cpm,
+            } => {
+                let (wpm, cpm) = (wpm.max(1) as u64, cpm.max(1) as u64);
+                let room = (limit as u64).saturating_mul(cpm) - self.text_spent;
+                let cost = (words - cjk) as u64 * cpm + cjk as u64 * wpm;
+                if cost <= room {
+                    self.text_spent += cost;
+                    text
+                } else {
+                    self.text_full = true;
+                    lede(text, room, wpm, cpm)
+                }
+            }
+        };
+        self.out.text.push_str(kept);
+        self.out.text.push(' ');
     }
 
     fn link(&mut self, dest: &str, offset: usize, is_image: bool) {
@@ -541,15 +600,33 @@ fn code_block(
     html
 }
 
-impl Rendered {
-    /// Counts the words of `text` and keeps it for the search index.
-    fn count(&mut self, text: &str) {
-        let (words, cjk) = count_words_cjk(text);
-        self.word_count += words;
-        self.cjk_chars += cjk;
-        self.text.push_str(text);
-        self.text.push(' ');
+/// The start of `text` that `room` units of reading cover (a word costs `cpm`, a CJK
+/// character `wpm`): cut before the first word past them. Words here are runs between
+/// whitespace and CJK characters (the word count's rule, but for runs of punctuation only,
+/// which cost a word here: the cut is where reading time says, give or take).
+fn lede(text: &str, room: u64, wpm: u64, cpm: u64) -> &str {
+    use crate::render::search::tokenizer::is_cjk;
+    let mut spent = 0u64;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        let cost = if c.is_ascii_whitespace() {
+            in_word = false;
+            0
+        } else if !c.is_ascii() && is_cjk(c) {
+            in_word = false;
+            wpm
+        } else if in_word {
+            0
+        } else {
+            in_word = true;
+            cpm
+        };
+        spent += cost;
+        if spent > room {
+            return &text[..i];
+        }
     }
+    text
 }
 
 /// Words of `text` where each CJK character (Han, kana, Hangul) is a word of its own, and
@@ -751,6 +828,7 @@ mod tests {
             unsafe_html: true,
             attack_ids: Default::default(),
             shortcodes: None,
+            search_text: SearchText::All,
         }
     }
 
@@ -760,6 +838,57 @@ mod tests {
             &opts(),
             &mut crate::content::highlight::Highlighter::new().session(),
         )
+    }
+
+    /// The plain text kept for search, rendered with `search_text`.
+    fn kept(src: &str, search_text: SearchText) -> (String, usize) {
+        let opts = Options {
+            search_text,
+            ..opts()
+        };
+        let r = render(
+            src,
+            &opts,
+            &mut crate::content::highlight::Highlighter::new().session(),
+        );
+        (
+            r.text.split_whitespace().collect::<Vec<_>>().join(" "),
+            r.word_count,
+        )
+    }
+
+    fn lede(words: usize) -> SearchText {
+        SearchText::Lede {
+            words,
+            wpm: 200,
+            cpm: 500,
+        }
+    }
+
+    #[test]
+    fn search_text_keeps_the_first_words_across_blocks_and_counts_them_all() {
+        let src = "one two three\n\nfour *five* six seven\n\n```\ncode eight\n```\n";
+        assert_eq!(kept(src, lede(5)), ("one two three four five".into(), 9));
+        assert_eq!(kept(src, lede(3)).0, "one two three");
+        assert_eq!(
+            kept(src, lede(8)).0,
+            "one two three four five six seven code"
+        );
+        assert_eq!(kept(src, lede(0)).0, "");
+        assert_eq!(kept(src, lede(100)), kept(src, SearchText::All));
+        assert_eq!(
+            kept(src, SearchText::All).0,
+            "one two three four five six seven code eight"
+        );
+        assert_eq!(kept(src, SearchText::None), (String::new(), 9));
+    }
+
+    #[test]
+    fn search_text_counts_cjk_characters_at_their_reading_rate() {
+        // Two words of reading at 200 words and 500 characters a minute: five characters.
+        assert_eq!(kept("能動的サイバー防御", lede(2)).0, "能動的サイ");
+        // A word (500 units) then three characters (600) in a budget of 1000.
+        assert_eq!(kept("patch 能動的サイバー", lede(2)).0, "patch 能動");
     }
 
     #[test]

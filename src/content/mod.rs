@@ -316,6 +316,19 @@ fn markdown_options(
         unsafe_html: config.markdown.unsafe_html,
         attack_ids: config.attack_ids.clone(),
         shortcodes,
+        // Search and related coverage read it (related only ATT&CK ids, from the same part).
+        search_text: if !config.search && config.related_posts == 0 {
+            markdown::SearchText::None
+        } else {
+            match config.search_body_words {
+                crate::config::BodyWords::All => markdown::SearchText::All,
+                crate::config::BodyWords::First(words) => markdown::SearchText::Lede {
+                    words,
+                    wpm: config.words_per_minute,
+                    cpm: config.cjk_chars_per_minute,
+                },
+            }
+        },
     }
 }
 

@@ -353,6 +353,78 @@ fn title_and_tags_outrank_the_body() {
     assert!(impacts[&0] > impacts[&1], "{impacts:?}");
 }
 
+/// A site with one long post: a lede, then 400 words of filler, then a word, a CVE id, an
+/// ATT&CK id and a version found nowhere else; the post lists an indicator in front matter.
+fn long_post_site(setting: &str) -> TestSite {
+    let s = TestSite::new();
+    s.write(
+        "site.toml",
+        &format!("{}\n{setting}\n", common::SITE_TOML.trim_end()),
+    );
+    let filler = "Defenders kept patching servers all week long. ".repeat(57);
+    s.write(
+        "content/posts/long.md",
+        &post(
+            "Long read",
+            "2024-04-12",
+            "iocs:\n  - {type: sha256, value: \"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}\n",
+            &format!(
+                "The lede names Volexity.\n\n{filler}\n\nLate in the story: Zyxelbridge, CVE-2024-21762, T1190 and 7.2.8.\n"
+            ),
+        ),
+    );
+    s
+}
+
+#[test]
+fn search_reads_the_lede_word_by_word_and_ids_anywhere() {
+    // The default: the first 300 words.
+    let s = long_post_site("");
+    s.build(&["--no-cache"]).ok();
+    let idx = Index::open(&s.public());
+    let long = ["/posts/long/"];
+    assert_eq!(idx.urls("volexit"), long, "a lede word");
+    assert_eq!(
+        idx.urls("defend"),
+        long,
+        "the filler's start is in the lede"
+    );
+    assert!(idx.urls("zyxelbridg").is_empty(), "a word past the lede");
+    assert!(idx.urls("7.2.8").is_empty(), "a version past the lede");
+    // Ids in running text, anywhere, and indicators are found whatever the setting.
+    assert_eq!(idx.urls("cve-2024-21762"), long);
+    assert_eq!(idx.urls("2024-21762"), long);
+    assert_eq!(
+        idx.urls("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        long
+    );
+    // The whole body.
+    let s = long_post_site("search_body_words = \"all\"");
+    s.build(&["--no-cache"]).ok();
+    let idx = Index::open(&s.public());
+    assert_eq!(idx.urls("zyxelbridg"), long);
+    assert_eq!(idx.urls("7.2.8"), long);
+    assert_eq!(idx.urls("t1190"), long);
+    // No body words at all: the title, ids and indicators only.
+    let s = long_post_site("search_body_words = 0");
+    s.build(&["--no-cache"]).ok();
+    let idx = Index::open(&s.public());
+    assert!(idx.urls("volexit").is_empty());
+    assert_eq!(idx.urls("long"), long);
+    assert_eq!(idx.urls("cve-2024-21762"), long);
+}
+
+#[test]
+fn a_bad_search_body_words_names_the_line_and_the_fix() {
+    for bad in ["\"most\"", "-5", "2.5"] {
+        let s = long_post_site(&format!("search_body_words = {bad}"));
+        let err = s.build(&["--no-cache"]).failed();
+        assert!(err.contains("site.toml:6"), "{bad}: {err}");
+        assert!(err.contains("search_body_words"), "{bad}: {err}");
+        assert!(err.contains("\"all\""), "{bad}: {err}");
+    }
+}
+
 #[test]
 fn search_off_writes_no_index_and_no_page() {
     let s = search_site();

@@ -198,6 +198,23 @@ fn edits_rebuild_only_what_they_touch_and_match_a_cold_build() {
             .replace("Test Dispatch", "Renamed Dispatch"),
     );
     assert_warm_equals_cold(&s, "config edit");
+    // How much of each body search reads: the index changes, pages are parsed again.
+    let toml = std::fs::read_to_string(s.root().join("site.toml")).unwrap();
+    s.write("site.toml", &format!("{toml}\nsearch_body_words = 1\n"));
+    assert_warm_equals_cold(&s, "search_body_words = 1");
+    let shards = |s: &TestSite| -> String {
+        snapshot(&s.public().join("search/s"))
+            .values()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    };
+    assert!(!shards(&s).contains("\"mention\""), "a body's second word");
+    s.write(
+        "site.toml",
+        &format!("{toml}\nsearch_body_words = \"all\"\n"),
+    );
+    assert_warm_equals_cold(&s, "search_body_words = all");
+    assert!(shards(&s).contains("\"mention\""));
 }
 
 #[test]

@@ -1638,6 +1638,7 @@ mod tests {
             unsafe_html: true,
             attack_ids: Default::default(),
             shortcodes: Shortcodes::builtin().map(Arc::new),
+            search_text: Default::default(),
         }
     }
 

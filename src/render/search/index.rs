@@ -21,6 +21,7 @@
 //! from the number of posts having it. Posting lists longer than [`MAX_POSTINGS`] keep their
 //! highest-impact postings, so no shard grows without bound with the site.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -86,7 +87,7 @@ impl BodyTerms {
         // Counted by hash, without an allocation per term: a token that is a slice of the
         // text (most are) as it is, the others copied into one buffer first.
         let mut counts: HashMap<&str, u32, rustc_hash::FxBuildHasher> =
-            HashMap::with_capacity_and_hasher(text.len() / 24, Default::default());
+            HashMap::with_capacity_and_hasher(text.len() / 12, Default::default());
         let mut arena = String::new();
         let mut spans: Vec<(u32, u32)> = Vec::new();
         let mut len = 0u32;
@@ -108,26 +109,35 @@ impl BodyTerms {
         }
         len += spans.len() as u32;
         // The distinct terms in order of the first byte ranges the index is gathered by
-        // (within a range, in the map's order: the index sorts).
-        let list: Vec<(&str, u32, u8)> = counts
+        // (within a range, in the map's order: the index sorts), placed by a counting sort.
+        // (No token is near MAX_TERM_BYTES: the tokenizer keeps none over MAX_CHARS.)
+        let list: Vec<(&str, u32, usize)> = counts
             .into_iter()
-            .map(|(t, c)| (t, c, range_of(t)))
+            .filter(|(t, _)| t.len() <= MAX_TERM_BYTES)
+            .map(|(t, c)| (t, c, usize::from(range_of(t))))
             .collect();
-        let mut terms = String::with_capacity(list.iter().map(|(t, ..)| t.len()).sum());
-        let mut packed = Vec::with_capacity(list.len());
-        let mut cuts = [(0, 0); FIRST_BYTE_RANGES.len() + 1];
-        for r in 0..FIRST_BYTE_RANGES.len() as u8 {
-            cuts[usize::from(r)] = (terms.len() as u32, packed.len() as u32);
-            // (No token is near MAX_TERM_BYTES: the tokenizer keeps none over MAX_CHARS.)
-            for &(t, c, _) in list
-                .iter()
-                .filter(|x| x.2 == r && x.0.len() <= MAX_TERM_BYTES)
-            {
-                terms.push_str(t);
-                packed.push((t.len() as u32) << COUNT_BITS | c.min(COUNT_MASK));
-            }
+        const R: usize = FIRST_BYTE_RANGES.len();
+        let mut cuts = [(0u32, 0u32); R + 1];
+        for &(t, _, r) in &list {
+            cuts[r + 1].0 += t.len() as u32;
+            cuts[r + 1].1 += 1;
         }
-        cuts[FIRST_BYTE_RANGES.len()] = (terms.len() as u32, packed.len() as u32);
+        for r in 0..R {
+            cuts[r + 1].0 += cuts[r].0;
+            cuts[r + 1].1 += cuts[r].1;
+        }
+        let mut at = cuts;
+        let mut bytes = vec![0u8; cuts[R].0 as usize];
+        let mut packed = vec![0u32; list.len()];
+        for &(t, c, r) in &list {
+            let (b, k) = (at[r].0 as usize, at[r].1 as usize);
+            bytes[b..b + t.len()].copy_from_slice(t.as_bytes());
+            packed[k] = (t.len() as u32) << COUNT_BITS | c.min(COUNT_MASK);
+            at[r].0 += t.len() as u32;
+            at[r].1 += 1;
+        }
+        // Whole terms one after the other: UTF-8 still (cannot fail).
+        let terms = String::from_utf8(bytes).unwrap_or_default();
         BodyTerms {
             terms,
             packed,
@@ -212,7 +222,7 @@ impl Index {
         let avgdl = length_norm(total_len, n);
         // Each post's impacts, in parallel: one per body term (in the body terms' order),
         // and the terms only its other fields have. Post `i` has id `n - 1 - i`.
-        let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
+        let per_post: Vec<Impacts<'_>> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
         // Posting lists, gathered in parallel by ranges of first byte: each post's body
         // terms are grouped by those ranges, so each range is a slice of them.
         let parts: Vec<Vec<Postings<'_>>> = (0..FIRST_BYTE_RANGES.len())
@@ -394,7 +404,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`], unordered.
-fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<Postings<'p>> {
+fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts<'p>], r: usize) -> Vec<Postings<'p>> {
     let n = posts.len();
     let mut map: HashMap<&str, Vec<(u32, u8)>, rustc_hash::FxBuildHasher> = HashMap::default();
     for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
@@ -405,7 +415,7 @@ fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<
         }
         for (t, q) in &imp.fields {
             if usize::from(range_of(t)) == r {
-                map.entry(t.as_str()).or_default().push((id, *q));
+                map.entry(t).or_default().push((id, *q));
             }
         }
     }
@@ -452,10 +462,20 @@ fn record_path(c: usize) -> String {
 /// The bytes of record chunk `c`: posts (by id) `c * CHUNK` up to `c * CHUNK + CHUNK - 1`.
 fn record_chunk(posts: &[Arc<Page>], c: usize, urls: &Urls) -> Vec<u8> {
     let n = posts.len();
-    let records: Vec<serde_json::Value> = (c * CHUNK..((c + 1) * CHUNK).min(n))
-        .map(|id| record(&posts[n - 1 - id], urls))
-        .collect();
-    json(&serde_json::Value::from(records))
+    let mut out = Vec::with_capacity(CHUNK * 320);
+    out.push(b'[');
+    for id in c * CHUNK..((c + 1) * CHUNK).min(n) {
+        if id > c * CHUNK {
+            out.push(b',');
+        }
+        let p = &posts[n - 1 - id];
+        // Serialising strings into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, &record(p, urls));
+    }
+    out.push(b']');
+    // (serde_json writes valid UTF-8.)
+    let json = String::from_utf8(out).unwrap_or_default();
+    crate::support::escape::json_for_html(&json).into_bytes()
 }
 
 /// JSON text with `<`, `>`, `&` and `'` as `\u` escapes: the same data, and no markup
@@ -491,15 +511,18 @@ pub fn shard_path(first: &str) -> String {
 }
 
 /// What the results list shows of a post.
-fn record(p: &Page, urls: &Urls) -> serde_json::Value {
-    serde_json::json!([
+fn record<'p>(p: &'p Page, urls: &Urls) -> Record<'p> {
+    (
         urls.url(&p.route),
-        p.title,
+        &p.title,
         p.date.map(|d| d.ymd()).unwrap_or_default(),
-        p.tldr,
-        p.tags,
-    ])
+        &p.tldr,
+        &p.tags,
+    )
 }
+
+/// A record: `[url, title, date, [tldr], [tags]]` in JSON.
+type Record<'p> = (String, &'p str, String, &'p [String], &'p [String]);
 
 /// One term's shard entry: `["term",df,[gap,impact,…]]`.
 fn entry(term: &str, list: &[(u32, u8)]) -> String {
@@ -558,10 +581,10 @@ fn push_number(s: &mut String, n: u32) {
 type Postings<'a> = (&'a str, Vec<(u32, u8)>);
 
 /// A post's impacts: one per body term, in order, and the terms only its other fields
-/// (title, TLDR, tags, categories, CVEs) have.
-struct Impacts {
+/// (title, TLDR, tags, categories, CVEs, ATT&CK techniques, indicators) have.
+struct Impacts<'p> {
     body: Vec<u8>,
-    fields: Vec<(String, u8)>,
+    fields: Vec<(Cow<'p, str>, u8)>,
 }
 
 /// Ranges of first bytes that split the terms into parts of similar size, gathered in
@@ -622,27 +645,43 @@ fn all_impacts(p: &Page, avgdl: f32) -> Vec<(String, u8)> {
         .zip(imp.body)
         .map(|((t, _), q)| (t.to_string(), q))
         .collect();
-    all.extend(imp.fields);
+    all.extend(imp.fields.into_iter().map(|(t, q)| (t.into_owned(), q)));
     all
 }
 
 /// A post's impacts.
-fn impacts(p: &Page, avgdl: f32) -> Impacts {
-    let mut fields: HashMap<String, f32, rustc_hash::FxBuildHasher> = HashMap::default();
-    let mut add = |text: &str, w: f32| {
-        tokenizer::tokenize(text, &mut |t, _| match fields.get_mut(t) {
-            Some(x) => *x += w,
-            None => {
-                fields.insert(t.to_string(), w);
-            }
-        })
+fn impacts(p: &Page, avgdl: f32) -> Impacts<'_> {
+    // Tokens that are slices of the fields are kept as they are, the others copied.
+    let mut fields: HashMap<Cow<'_, str>, f32, rustc_hash::FxBuildHasher> =
+        HashMap::with_capacity_and_hasher(64, Default::default());
+    let mut made = Vec::new();
+    let mut add = |text, w: f32| {
+        tokenizer::tokenize_borrowing(
+            text,
+            &mut |t, _| *fields.entry(Cow::Borrowed(t)).or_insert(0.0) += w,
+            &mut |t, _| made.push(t.to_string()),
+        );
+        for t in made.drain(..) {
+            *fields.entry(Cow::Owned(t)).or_insert(0.0) += w;
+        }
     };
     add(&p.title, W_TITLE);
     for t in &p.tldr {
         add(t, W_TLDR);
     }
-    for t in p.tags.iter().chain(&p.categories).chain(&p.cves) {
+    // CVE ids and ATT&CK techniques named anywhere in the post, and its indicators, count
+    // with the tags: found whatever part of the body search reads word by word.
+    for t in p
+        .tags
+        .iter()
+        .chain(&p.categories)
+        .chain(&p.cves)
+        .chain(&p.attack)
+    {
         add(t, W_TERMS);
+    }
+    for i in &p.iocs {
+        add(&i.value, W_TERMS);
     }
     let dl = p.body_terms.len() as f32 + 8.0;
     let norm = K1 * (1.0 - B + B * dl / avgdl);
@@ -676,7 +715,7 @@ fn impacts(p: &Page, avgdl: f32) -> Impacts {
             _ => impact(c as f32 * W_BODY + other.unwrap_or(0.0)),
         });
     }
-    let mut rest: Vec<(String, f32)> = fields.into_iter().collect();
+    let mut rest: Vec<(Cow<'_, str>, f32)> = fields.into_iter().collect();
     rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Impacts {
         body,
