@@ -8,8 +8,10 @@
 //!
 //! Not O(N²): candidates are found through an inverted index from feature to posts, and a
 //! feature's list is read only in a window of [`WINDOW`] posts around the post (lists are in
-//! date order, so the window holds the posts nearest in time). Work per post is bounded by
-//! its number of features times the window, whatever the size of the site.
+//! date order, so the window holds the posts nearest in time); the weakest features, title
+//! and TLDR words and categories, read [`WEAK_WINDOW`] (they mostly rank posts the strong
+//! ones found, and each post has many of them). Work per post is bounded by its number of
+//! features times the window, whatever the size of the site.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +24,8 @@ use crate::support::slug::slugify;
 
 /// Posts read from each feature's list, around the post.
 pub const WINDOW: usize = 64;
+/// Posts read from the lists of words and categories.
+pub const WEAK_WINDOW: usize = 16;
 
 const W_CVE: f32 = 8.0;
 const W_ATTACK: f32 = 5.0;
@@ -45,9 +49,14 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
     const TAG: u64 = 3;
     const CATEGORY: u64 = 4;
     const WORD: u64 = 5;
-    let mut out: Vec<(u64, f32)> = Vec::new();
+    let mut out: Vec<(u64, f32)> = Vec::with_capacity(48);
     for c in &p.cves {
-        out.push((key(c.to_ascii_uppercase().as_bytes(), CVE), W_CVE));
+        out.push((key(&ascii_case(c, true), CVE), W_CVE));
+    }
+    // Techniques the post names (front matter, and ids the data knows anywhere in the
+    // body), and technique-shaped ids in the part of the body search reads.
+    for t in &p.attack {
+        out.push((key(&ascii_case(t, false), ATTACK), W_ATTACK));
     }
     for (t, _) in p.body_terms.near(b't') {
         if tokenizer::is_attack_id(t) {
@@ -77,6 +86,28 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
     out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
     out.dedup_by(|a, b| a.0 == b.0);
     out
+}
+
+/// `s` in ASCII upper or lower case, copied only when it is not already.
+fn ascii_case(s: &str, upper: bool) -> std::borrow::Cow<'_, [u8]> {
+    let b = s.as_bytes();
+    if b.iter().any(|c| {
+        if upper {
+            c.is_ascii_lowercase()
+        } else {
+            c.is_ascii_uppercase()
+        }
+    }) {
+        let mut v = b.to_vec();
+        if upper {
+            v.make_ascii_uppercase();
+        } else {
+            v.make_ascii_lowercase();
+        }
+        v.into()
+    } else {
+        b.into()
+    }
 }
 
 /// For each post (newest first, as the site sorts them), up to `n` related posts, best
@@ -122,10 +153,15 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                     if list.len() < 2 {
                         continue;
                     }
+                    let window = if w > W_WORD.max(W_CATEGORY) {
+                        WINDOW
+                    } else {
+                        WEAK_WINDOW
+                    };
                     let at = list.partition_point(|&j| (j as usize) < i);
-                    let lo = at.saturating_sub(WINDOW / 2);
-                    let hi = (lo + WINDOW).min(list.len());
-                    let lo = hi.saturating_sub(WINDOW);
+                    let lo = at.saturating_sub(window / 2);
+                    let hi = (lo + window).min(list.len());
+                    let lo = hi.saturating_sub(window);
                     let add = w * rarity[f as usize];
                     for &j in &list[lo..hi] {
                         if j as usize != i {
@@ -306,5 +342,36 @@ pub(crate) mod tests {
         let r = related_posts(&posts, 3, &vec![vec![]; posts.len()]);
         // With equal scores, the nearest posts in date come first.
         assert_eq!(r[WINDOW], vec![WINDOW - 1, WINDOW + 1, WINDOW - 2]);
+    }
+
+    #[test]
+    fn words_and_categories_read_a_narrower_window() {
+        // Posts that share only a title word and their category: each reads WEAK_WINDOW of
+        // the others' lists, the nearest in date.
+        let posts: Vec<Arc<Page>> = (0..WEAK_WINDOW * 3)
+            .map(|i| post(&format!("p{i}"), &format!("Story {i}"), &[], &[], ""))
+            .collect();
+        let r = related_posts(&posts, WEAK_WINDOW * 2, &vec![vec![]; posts.len()]);
+        let i = WEAK_WINDOW * 3 / 2;
+        assert_eq!(r[i].len(), WEAK_WINDOW - 1, "{:?}", r[i]);
+        assert!(
+            r[i].iter().all(|&j| j.abs_diff(i) <= WEAK_WINDOW / 2),
+            "{:?}",
+            r[i]
+        );
+        // A tag (a strong feature) reads the wider window.
+        let tagged: Vec<Arc<Page>> = (0..WEAK_WINDOW * 3)
+            .map(|i| {
+                post(
+                    &format!("p{i}"),
+                    &format!("Story {i}"),
+                    &["common"],
+                    &[],
+                    "",
+                )
+            })
+            .collect();
+        let r = related_posts(&tagged, WEAK_WINDOW * 2, &vec![vec![]; tagged.len()]);
+        assert_eq!(r[i].len(), WEAK_WINDOW * 2);
     }
 }
