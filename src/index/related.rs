@@ -325,20 +325,17 @@ pub(crate) mod tests {
         assert!(related_posts(&posts, 0, &none).iter().all(Vec::is_empty));
     }
 
+    /// `n` posts titled "Story i", one a day, each with `tags`.
+    fn stories(n: usize, tags: &[&str]) -> Vec<Arc<Page>> {
+        (0..n)
+            .map(|i| post(&format!("p{i}"), &format!("Story {i}"), tags, &[], ""))
+            .collect()
+    }
+
     #[test]
     fn the_window_bounds_the_work() {
         // A tag every post has: each post reads at most WINDOW posts of its list.
-        let posts: Vec<Arc<Page>> = (0..WINDOW * 3)
-            .map(|i| {
-                post(
-                    &format!("p{i}"),
-                    &format!("Story {i}"),
-                    &["common"],
-                    &[],
-                    "",
-                )
-            })
-            .collect();
+        let posts = stories(WINDOW * 3, &["common"]);
         let r = related_posts(&posts, 3, &vec![vec![]; posts.len()]);
         // With equal scores, the nearest posts in date come first.
         assert_eq!(r[WINDOW], vec![WINDOW - 1, WINDOW + 1, WINDOW - 2]);
@@ -348,9 +345,7 @@ pub(crate) mod tests {
     fn words_and_categories_read_a_narrower_window() {
         // Posts that share only a title word and their category: each reads WEAK_WINDOW of
         // the others' lists, the nearest in date.
-        let posts: Vec<Arc<Page>> = (0..WEAK_WINDOW * 3)
-            .map(|i| post(&format!("p{i}"), &format!("Story {i}"), &[], &[], ""))
-            .collect();
+        let posts = stories(WEAK_WINDOW * 3, &[]);
         let r = related_posts(&posts, WEAK_WINDOW * 2, &vec![vec![]; posts.len()]);
         let i = WEAK_WINDOW * 3 / 2;
         assert_eq!(r[i].len(), WEAK_WINDOW - 1, "{:?}", r[i]);
@@ -360,17 +355,7 @@ pub(crate) mod tests {
             r[i]
         );
         // A tag (a strong feature) reads the wider window.
-        let tagged: Vec<Arc<Page>> = (0..WEAK_WINDOW * 3)
-            .map(|i| {
-                post(
-                    &format!("p{i}"),
-                    &format!("Story {i}"),
-                    &["common"],
-                    &[],
-                    "",
-                )
-            })
-            .collect();
+        let tagged = stories(WEAK_WINDOW * 3, &["common"]);
         let r = related_posts(&tagged, WEAK_WINDOW * 2, &vec![vec![]; tagged.len()]);
         assert_eq!(r[i].len(), WEAK_WINDOW * 2);
     }
