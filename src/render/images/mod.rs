@@ -193,8 +193,9 @@ pub fn prepare(
         }
         images.jobs.extend(variant_jobs(&known, settings, &dir));
         images.jobs.sort_by(|a, b| a.path.cmp(&b.path));
+        let formats = settings.variant_formats();
         for p in &pages {
-            if let Some(shown) = page_images(p, &known, &settings.variant_formats(), urls) {
+            if let Some(shown) = page_images(p, &known, &formats, urls) {
                 images.pages.insert(p.file.clone(), shown);
             }
         }
@@ -345,12 +346,13 @@ fn probe_all<'a>(
 fn variant_jobs(known: &HashMap<&str, Known>, settings: &ImagesConfig, dir: &Path) -> Vec<Job> {
     let mut jobs = Vec::new();
     let mut planned: BTreeSet<String> = BTreeSet::new();
+    let formats = settings.variant_formats();
     for (path, k) in known {
         for &w in &k.widths {
-            for f in settings.variant_formats() {
-                let out = variant_path_in(path, w, f);
+            for &f in &formats {
+                let out = variant_path(path, w, f);
                 if planned.insert(out.clone()) {
-                    let key = variant_key(k.hash, w, f, settings.quality_of(f));
+                    let key = variant_key(k.hash, w, f, settings);
                     jobs.push(Job {
                         path: PathBuf::from(&out),
                         fingerprint: key,
@@ -387,7 +389,7 @@ fn page_images(
             }
             k.widths
                 .iter()
-                .map(|&w| (urls.url(&variant_path_in(&path, w, f)), w))
+                .map(|&w| (urls.url(&variant_path(&path, w, f)), w))
                 .collect()
         };
         let (srcset, avif) = (set(VariantFormat::Webp), set(VariantFormat::Avif));
@@ -482,13 +484,8 @@ fn front_matter_line(file: &Path, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// `posts/x/shot.png` at 480 px: `posts/x/shot-480w.webp`.
-pub fn variant_path(path: &str, width: u32) -> String {
-    variant_path_in(path, width, VariantFormat::Webp)
-}
-
-/// `posts/x/shot.png` at 480 px in AVIF: `posts/x/shot-480w.avif`.
-pub fn variant_path_in(path: &str, width: u32, format: VariantFormat) -> String {
+/// `posts/x/shot.png` at 480 px: `posts/x/shot-480w.webp` (or `.avif`).
+pub fn variant_path(path: &str, width: u32, format: VariantFormat) -> String {
     let stem = match path.rfind('.') {
         Some(dot) if dot > path.rfind('/').map_or(0, |s| s + 1) => &path[..dot],
         _ => path,
@@ -496,7 +493,12 @@ pub fn variant_path_in(path: &str, width: u32, format: VariantFormat) -> String 
     format!("{stem}-{width}w.{}", format.ext())
 }
 
-fn variant_key(hash: Fingerprint, width: u32, format: VariantFormat, quality: u8) -> Fingerprint {
+fn variant_key(
+    hash: Fingerprint,
+    width: u32,
+    format: VariantFormat,
+    settings: &ImagesConfig,
+) -> Fingerprint {
     let b = Builder::new("variant")
         .num(FORMAT)
         .fp(hash)
@@ -505,8 +507,22 @@ fn variant_key(hash: Fingerprint, width: u32, format: VariantFormat, quality: u8
         VariantFormat::Webp => b,
         VariantFormat::Avif => b.str("avif").num(variants::AVIF_SPEED.into()),
     }
-    .num(quality.into())
+    .num(settings.quality_of(format).into())
     .finish()
+}
+
+/// Where the image cache keeps the variant of the image `hash` at `width` in `format`.
+fn cached_variant(
+    dir: &Path,
+    hash: Fingerprint,
+    width: u32,
+    format: VariantFormat,
+    settings: &ImagesConfig,
+) -> PathBuf {
+    dir.join(variant_file(
+        variant_key(hash, width, format, settings),
+        format,
+    ))
 }
 
 fn variant_file(key: Fingerprint, format: VariantFormat) -> String {
@@ -572,13 +588,9 @@ fn missing_widths(
         .iter()
         .copied()
         .filter(|&w| {
-            formats.iter().any(|&f| {
-                !dir.join(variant_file(
-                    variant_key(hash, w, f, settings.quality_of(f)),
-                    f,
-                ))
-                .is_file()
-            })
+            formats
+                .iter()
+                .any(|&f| !cached_variant(dir, hash, w, f, settings).is_file())
         })
         .collect()
 }
@@ -672,14 +684,8 @@ fn process(
         .into_iter()
         .map(|f| (f, settings.quality_of(f)))
         .collect();
-    for (w, f, bytes) in variants::variants_in(&img, &missing, &formats) {
-        write_atomic(
-            &dir.join(variant_file(
-                variant_key(hash, w, f, settings.quality_of(f)),
-                f,
-            )),
-            &bytes,
-        )?;
+    for (w, f, bytes) in variants::variants(&img, &missing, &formats) {
+        write_atomic(&cached_variant(dir, hash, w, f, settings), &bytes)?;
     }
     if widths.is_empty() {
         write_atomic(&checked, b"")?;
@@ -744,11 +750,11 @@ mod tests {
     #[test]
     fn variant_paths() {
         assert_eq!(
-            variant_path("posts/x/shot.png", 480),
+            variant_path("posts/x/shot.png", 480, VariantFormat::Webp),
             "posts/x/shot-480w.webp"
         );
         assert_eq!(
-            variant_path("img/a.b/noext", 960),
+            variant_path("img/a.b/noext", 960, VariantFormat::Webp),
             "img/a.b/noext-960w.webp"
         );
     }

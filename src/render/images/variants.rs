@@ -77,18 +77,10 @@ pub fn scaled_height(w: u32, h: u32, width: u32) -> u32 {
 }
 
 /// Resizes `img` to each of `widths` (narrowest first, each narrower than the image) and
-/// encodes each as WebP at `quality`. Each step resizes from the next wider result, so a
-/// large original is filtered once at full size.
-pub fn variants(img: &DynamicImage, widths: &[u32], quality: u8) -> Vec<(u32, Vec<u8>)> {
-    variants_in(img, widths, &[(VariantFormat::Webp, quality)])
-        .into_iter()
-        .map(|(w, _, bytes)| (w, bytes))
-        .collect()
-}
-
-/// [`variants`] in each of `formats` (with its quality): each width is resized once and
-/// encoded in every format. Narrowest first, in the order of `formats` for one width.
-pub fn variants_in(
+/// encodes each in every one of `formats` (with its quality). Each step resizes from the
+/// next wider result, so a large original is filtered once at full size, and each width is
+/// resized once for all formats. Narrowest first, in the order of `formats` for one width.
+pub fn variants(
     img: &DynamicImage,
     widths: &[u32],
     formats: &[(VariantFormat, u8)],
@@ -187,9 +179,9 @@ mod tests {
     #[test]
     fn resizes_to_each_width_keeping_the_ratio() {
         let img = decode(&png(1000, 500), 1_000_000).unwrap();
-        let v = variants(&img, &[480, 960], 80);
+        let v = variants(&img, &[480, 960], &[(VariantFormat::Webp, 80)]);
         assert_eq!(v.len(), 2);
-        for (w, bytes) in &v {
+        for (w, _, bytes) in &v {
             let back = image::load_from_memory(bytes).unwrap();
             assert_eq!((back.width(), back.height()), (*w, w / 2));
             assert_eq!(&bytes[..4], b"RIFF");
@@ -230,7 +222,7 @@ mod tests {
     fn avif_variants_are_real_avif_files_of_their_width() {
         // Small: rav1e in a debug build takes seconds for a large image.
         let img = decode(&png(400, 200), 1_000_000).unwrap();
-        let v = variants_in(
+        let v = variants(
             &img,
             &[96, 192],
             &[(VariantFormat::Avif, 60), (VariantFormat::Webp, 80)],
@@ -256,7 +248,7 @@ mod tests {
             assert_eq!(ispe(bytes), (*w, w / 2));
         }
         // Deterministic: the same pixels make the same bytes.
-        let again = variants_in(
+        let again = variants(
             &img,
             &[96, 192],
             &[(VariantFormat::Avif, 60), (VariantFormat::Webp, 80)],
