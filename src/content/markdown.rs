@@ -857,7 +857,7 @@ mod tests {
         )
     }
 
-    fn lede(words: usize) -> SearchText {
+    fn first_words(words: usize) -> SearchText {
         SearchText::Lede {
             words,
             wpm: 200,
@@ -868,14 +868,17 @@ mod tests {
     #[test]
     fn search_text_keeps_the_first_words_across_blocks_and_counts_them_all() {
         let src = "one two three\n\nfour *five* six seven\n\n```\ncode eight\n```\n";
-        assert_eq!(kept(src, lede(5)), ("one two three four five".into(), 9));
-        assert_eq!(kept(src, lede(3)).0, "one two three");
         assert_eq!(
-            kept(src, lede(8)).0,
+            kept(src, first_words(5)),
+            ("one two three four five".into(), 9)
+        );
+        assert_eq!(kept(src, first_words(3)).0, "one two three");
+        assert_eq!(
+            kept(src, first_words(8)).0,
             "one two three four five six seven code"
         );
-        assert_eq!(kept(src, lede(0)).0, "");
-        assert_eq!(kept(src, lede(100)), kept(src, SearchText::All));
+        assert_eq!(kept(src, first_words(0)).0, "");
+        assert_eq!(kept(src, first_words(100)), kept(src, SearchText::All));
         assert_eq!(
             kept(src, SearchText::All).0,
             "one two three four five six seven code eight"
@@ -886,9 +889,9 @@ mod tests {
     #[test]
     fn search_text_counts_cjk_characters_at_their_reading_rate() {
         // Two words of reading at 200 words and 500 characters a minute: five characters.
-        assert_eq!(kept("能動的サイバー防御", lede(2)).0, "能動的サイ");
+        assert_eq!(kept("能動的サイバー防御", first_words(2)).0, "能動的サイ");
         // A word (500 units) then three characters (600) in a budget of 1000.
-        assert_eq!(kept("patch 能動的サイバー", lede(2)).0, "patch 能動");
+        assert_eq!(kept("patch 能動的サイバー", first_words(2)).0, "patch 能動");
     }
 
     #[test]

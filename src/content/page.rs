@@ -592,12 +592,9 @@ pub(super) fn build(
         html: Html::new(body.html),
         word_count: body.word_count,
         reading_time,
-        // Only search and related coverage read them (the content cache key covers both).
-        body_terms: if settings.config.search || settings.config.related_posts > 0 {
-            crate::render::search::index::BodyTerms::of(&body.text)
-        } else {
-            Default::default()
-        },
+        // Of the text Markdown kept for search and related coverage: none when both are off
+        // (`markdown::SearchText`), so then no terms.
+        body_terms: crate::render::search::index::BodyTerms::of(&body.text),
         headings: body.headings,
         links,
         iocs: c.iocs,
