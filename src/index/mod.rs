@@ -179,16 +179,6 @@ pub fn index(
     pages.sort_by(|a, b| a.route.cmp(&b.route).then_with(|| a.file.cmp(&b.file)));
     let mut errors = Vec::new();
 
-    let mut taxonomies = Vec::new();
-    let mut term_index = HashMap::new();
-    for kind in TaxonomyKind::ALL {
-        let tax = build_taxonomy(kind, &posts);
-        for (i, t) in tax.terms.iter().enumerate() {
-            term_index.insert((kind, t.slug.clone()), i);
-        }
-        taxonomies.push(tax);
-    }
-
     let related = match resolve_related_except(&posts, urls, &editorial.held_slugs) {
         Ok(r) => r,
         Err(e) => {
@@ -196,8 +186,24 @@ pub fn index(
             Vec::new()
         }
     };
-
-    let related_posts = auto_related(&posts, &related, related_posts);
+    // The taxonomies (each by itself) while related coverage is found: neither needs the
+    // other.
+    let (taxonomies, related_posts) = rayon::join(
+        || {
+            use rayon::prelude::*;
+            TaxonomyKind::ALL
+                .par_iter()
+                .map(|&kind| build_taxonomy(kind, &posts))
+                .collect::<Vec<_>>()
+        },
+        || auto_related(&posts, &related, related_posts),
+    );
+    let mut term_index = HashMap::new();
+    for (kind, tax) in TaxonomyKind::ALL.into_iter().zip(&taxonomies) {
+        for (i, t) in tax.terms.iter().enumerate() {
+            term_index.insert((kind, t.slug.clone()), i);
+        }
+    }
     let site = Site {
         posts,
         pages,

@@ -21,7 +21,6 @@
 //! from the number of posts having it. Posting lists longer than [`MAX_POSTINGS`] keep their
 //! highest-impact postings, so no shard grows without bound with the site.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -45,10 +44,10 @@ const SHARD_MAX: usize = 24_000;
 const BOUNDARY: u64 = 4;
 
 /// Field weights of the ranking.
-const W_TITLE: f32 = 6.0;
-const W_TERMS: f32 = 4.0;
-const W_TLDR: f32 = 3.0;
-const W_BODY: f32 = 1.0;
+const W_TITLE: u32 = 6;
+const W_TERMS: u32 = 4;
+const W_TLDR: u32 = 3;
+const W_BODY: u32 = 1;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// Impacts are the BM25 term-frequency part (0 to K1 + 1) times this, rounded, 1 to 99.
@@ -84,66 +83,14 @@ pub struct BodyTerms {
 impl BodyTerms {
     /// The terms of a body's plain text.
     pub fn of(text: &str) -> BodyTerms {
-        // Counted by hash, without an allocation per term: a token that is a slice of the
-        // text (most are) as it is, the others copied into one buffer first.
-        let mut counts: HashMap<&str, u32, rustc_hash::FxBuildHasher> =
-            HashMap::with_capacity_and_hasher(text.len() / 12, Default::default());
-        let mut arena = String::new();
-        let mut spans: Vec<(u32, u32)> = Vec::new();
-        let mut len = 0u32;
-        tokenizer::tokenize_borrowing(
-            text,
-            &mut |t, _| {
-                *counts.entry(t).or_insert(0) += 1;
+        COUNTER.with_borrow_mut(|c| {
+            let mut len = 0u32;
+            tokenizer::tokenize(text, &mut |t, _| {
                 len += 1;
-            },
-            &mut |t, _| {
-                spans.push((arena.len() as u32, t.len() as u32));
-                arena.push_str(t);
-            },
-        );
-        for &(s, l) in &spans {
-            *counts
-                .entry(&arena[s as usize..(s + l) as usize])
-                .or_insert(0) += 1;
-        }
-        len += spans.len() as u32;
-        // The distinct terms in order of the first byte ranges the index is gathered by
-        // (within a range, in the map's order: the index sorts), placed by a counting sort.
-        // (No token is near MAX_TERM_BYTES: the tokenizer keeps none over MAX_CHARS.)
-        let list: Vec<(&str, u32, usize)> = counts
-            .into_iter()
-            .filter(|(t, _)| t.len() <= MAX_TERM_BYTES)
-            .map(|(t, c)| (t, c, usize::from(range_of(t))))
-            .collect();
-        const R: usize = FIRST_BYTE_RANGES.len();
-        let mut cuts = [(0u32, 0u32); R + 1];
-        for &(t, _, r) in &list {
-            cuts[r + 1].0 += t.len() as u32;
-            cuts[r + 1].1 += 1;
-        }
-        for r in 0..R {
-            cuts[r + 1].0 += cuts[r].0;
-            cuts[r + 1].1 += cuts[r].1;
-        }
-        let mut at = cuts;
-        let mut bytes = vec![0u8; cuts[R].0 as usize];
-        let mut packed = vec![0u32; list.len()];
-        for &(t, c, r) in &list {
-            let (b, k) = (at[r].0 as usize, at[r].1 as usize);
-            bytes[b..b + t.len()].copy_from_slice(t.as_bytes());
-            packed[k] = (t.len() as u32) << COUNT_BITS | c.min(COUNT_MASK);
-            at[r].0 += t.len() as u32;
-            at[r].1 += 1;
-        }
-        // Whole terms one after the other: UTF-8 still (cannot fail).
-        let terms = String::from_utf8(bytes).unwrap_or_default();
-        BodyTerms {
-            terms,
-            packed,
-            cuts,
-            len,
-        }
+                c.add(t, 1);
+            });
+            c.finish(len, |count| count)
+        })
     }
 
     /// Terms one after the other in `terms`, with their packed lengths and counts.
@@ -187,6 +134,156 @@ impl BodyTerms {
     }
 }
 
+thread_local! {
+    /// The thread's [`Counter`], kept from one post to the next.
+    static COUNTER: std::cell::RefCell<Counter> = Default::default();
+}
+
+/// Counts the distinct terms of a post, each with a weight: a hash table of indexes into
+/// `found`, whose terms are slices of `bytes` (each distinct term copied once). Cleared,
+/// not freed, after each post: no allocation per post but the result.
+#[derive(Default)]
+struct Counter {
+    table: hashbrown::HashTable<u32>,
+    found: Vec<Found>,
+    bytes: String,
+}
+
+/// A distinct term while counting: its hash, where it is in [`Counter::bytes`], and its
+/// weighted count (0 once [`Counter::take`]n).
+struct Found {
+    hash: u64,
+    at: u32,
+    len: u32,
+    count: u32,
+}
+
+impl Counter {
+    /// Where `t` is in `found`.
+    fn find(&self, t: &str, hash: u64) -> Option<usize> {
+        let Counter {
+            table,
+            found,
+            bytes,
+        } = self;
+        let same = |&k: &u32| {
+            let f = &found[k as usize];
+            f.hash == hash && &bytes[f.at as usize..(f.at + f.len) as usize] == t
+        };
+        table.find(hash, same).map(|&k| k as usize)
+    }
+
+    /// Adds `w` to the count of `t`.
+    fn add(&mut self, t: &str, w: u32) {
+        // (No token is near MAX_TERM_BYTES: the tokenizer keeps none over MAX_CHARS.)
+        if t.len() > MAX_TERM_BYTES {
+            return;
+        }
+        let hash = term_hash(t);
+        match self.find(t, hash) {
+            Some(k) => self.found[k].count += w,
+            None => {
+                let Counter {
+                    table,
+                    found,
+                    bytes,
+                } = self;
+                let k = found.len() as u32;
+                found.push(Found {
+                    hash,
+                    at: bytes.len() as u32,
+                    len: t.len() as u32,
+                    count: w,
+                });
+                bytes.push_str(t);
+                table.insert_unique(hash, k, |&k| found[k as usize].hash);
+            }
+        }
+    }
+
+    /// The count of `t`, leaving it out of [`Counter::finish`].
+    fn take(&mut self, t: &str) -> Option<u32> {
+        let k = self.find(t, term_hash(t))?;
+        Some(std::mem::take(&mut self.found[k].count)).filter(|&c| c > 0)
+    }
+
+    /// A bit set of the terms counted, by [`sketch`].
+    fn sketch(&self) -> [u64; 4] {
+        let mut bits = [0u64; 4];
+        for f in &self.found {
+            let k = sketch(&self.bytes[f.at as usize..(f.at + f.len) as usize]);
+            bits[k / 64] |= 1 << (k % 64);
+        }
+        bits
+    }
+
+    /// The terms counted (but those taken) in order of the first byte ranges the index is
+    /// gathered by (within a range, in order of first use: the index sorts), placed by a
+    /// counting sort, each with `value` of its count; `len` is the tokens in all. The
+    /// counter is then empty.
+    fn finish(&mut self, len: u32, value: impl Fn(u32) -> u32) -> BodyTerms {
+        const R: usize = FIRST_BYTE_RANGES.len();
+        let Counter {
+            table,
+            found,
+            bytes,
+        } = self;
+        let range = |f: &Found| usize::from(range_of(&bytes[f.at as usize..]));
+        let mut cuts = [(0u32, 0u32); R + 1];
+        for f in found.iter().filter(|f| f.count > 0) {
+            let r = range(f);
+            cuts[r + 1].0 += f.len;
+            cuts[r + 1].1 += 1;
+        }
+        for r in 0..R {
+            cuts[r + 1].0 += cuts[r].0;
+            cuts[r + 1].1 += cuts[r].1;
+        }
+        let mut at = cuts;
+        let mut out = vec![0u8; cuts[R].0 as usize];
+        let mut packed = vec![0u32; cuts[R].1 as usize];
+        for f in found.iter().filter(|f| f.count > 0) {
+            let r = range(f);
+            let (b, k) = (at[r].0 as usize, at[r].1 as usize);
+            out[b..b + f.len as usize]
+                .copy_from_slice(&bytes.as_bytes()[f.at as usize..(f.at + f.len) as usize]);
+            packed[k] = f.len << COUNT_BITS | value(f.count).min(COUNT_MASK);
+            at[r].0 += f.len;
+            at[r].1 += 1;
+        }
+        table.clear();
+        found.clear();
+        bytes.clear();
+        // A post with very many terms does not keep its table's size for the rest.
+        if found.capacity() > 1 << 16 {
+            *self = Counter::default();
+        }
+        // Whole terms one after the other: UTF-8 still (cannot fail).
+        let terms = String::from_utf8(out).unwrap_or_default();
+        BodyTerms {
+            terms,
+            packed,
+            cuts,
+            len,
+        }
+    }
+}
+
+/// The hash of a term while counting.
+fn term_hash(t: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(t.as_bytes());
+    h.finish()
+}
+
+/// A bit of 256 by a term's first byte and length: most body terms are in no other field
+/// of the post, and a clear bit says so without hashing.
+fn sketch(t: &str) -> usize {
+    let b = t.as_bytes();
+    (usize::from(b.first().copied().unwrap_or(0)) * 7 + b.len()) % 256
+}
+
 /// The search index of a site: every term with its postings and its shard entry, and the
 /// record files. [`Index::files`] gives the files; `serve` keeps an index and
 /// [`Index::update`]s it after an edit instead of building it again.
@@ -222,7 +319,7 @@ impl Index {
         let avgdl = length_norm(total_len, n);
         // Each post's impacts, in parallel: one per body term (in the body terms' order),
         // and the terms only its other fields have. Post `i` has id `n - 1 - i`.
-        let per_post: Vec<Impacts<'_>> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
+        let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
         // Posting lists, gathered in parallel by ranges of first byte: each post's body
         // terms are grouped by those ranges, so each range is a slice of them.
         let parts: Vec<Vec<Postings<'_>>> = (0..FIRST_BYTE_RANGES.len())
@@ -404,7 +501,7 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`], unordered.
-fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts<'p>], r: usize) -> Vec<Postings<'p>> {
+fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<Postings<'p>> {
     let n = posts.len();
     let mut map: HashMap<&str, Vec<(u32, u8)>, rustc_hash::FxBuildHasher> = HashMap::default();
     for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
@@ -413,10 +510,8 @@ fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts<'p>], r: usize) -> 
         for ((t, _), q) in terms.zip(&imp.body[index..]) {
             map.entry(t).or_default().push((id, *q));
         }
-        for (t, q) in &imp.fields {
-            if usize::from(range_of(t)) == r {
-                map.entry(t).or_default().push((id, *q));
-            }
+        for (t, q) in imp.fields.range(r).1 {
+            map.entry(t).or_default().push((id, q as u8));
         }
     }
     map.into_iter().collect()
@@ -582,9 +677,10 @@ type Postings<'a> = (&'a str, Vec<(u32, u8)>);
 
 /// A post's impacts: one per body term, in order, and the terms only its other fields
 /// (title, TLDR, tags, categories, CVEs, ATT&CK techniques, indicators) have.
-struct Impacts<'p> {
+struct Impacts {
     body: Vec<u8>,
-    fields: Vec<(Cow<'p, str>, u8)>,
+    /// With their impacts in place of counts.
+    fields: BodyTerms,
 }
 
 /// Ranges of first bytes that split the terms into parts of similar size, gathered in
@@ -645,82 +741,61 @@ fn all_impacts(p: &Page, avgdl: f32) -> Vec<(String, u8)> {
         .zip(imp.body)
         .map(|((t, _), q)| (t.to_string(), q))
         .collect();
-    all.extend(imp.fields.into_iter().map(|(t, q)| (t.into_owned(), q)));
+    all.extend(imp.fields.iter().map(|(t, q)| (t.to_string(), q as u8)));
     all
 }
 
 /// A post's impacts.
-fn impacts(p: &Page, avgdl: f32) -> Impacts<'_> {
-    // Tokens that are slices of the fields are kept as they are, the others copied.
-    let mut fields: HashMap<Cow<'_, str>, f32, rustc_hash::FxBuildHasher> =
-        HashMap::with_capacity_and_hasher(64, Default::default());
-    let mut made = Vec::new();
-    let mut add = |text, w: f32| {
-        tokenizer::tokenize_borrowing(
-            text,
-            &mut |t, _| *fields.entry(Cow::Borrowed(t)).or_insert(0.0) += w,
-            &mut |t, _| made.push(t.to_string()),
-        );
-        for t in made.drain(..) {
-            *fields.entry(Cow::Owned(t)).or_insert(0.0) += w;
+fn impacts(p: &Page, avgdl: f32) -> Impacts {
+    COUNTER.with_borrow_mut(|c| {
+        let mut add = |text: &str, w: u32| tokenizer::tokenize(text, &mut |t, _| c.add(t, w));
+        add(&p.title, W_TITLE);
+        for t in &p.tldr {
+            add(t, W_TLDR);
         }
-    };
-    add(&p.title, W_TITLE);
-    for t in &p.tldr {
-        add(t, W_TLDR);
-    }
-    // CVE ids and ATT&CK techniques named anywhere in the post, and its indicators, count
-    // with the tags: found whatever part of the body search reads word by word.
-    for t in p
-        .tags
-        .iter()
-        .chain(&p.categories)
-        .chain(&p.cves)
-        .chain(&p.attack)
-    {
-        add(t, W_TERMS);
-    }
-    for i in &p.iocs {
-        add(&i.value, W_TERMS);
-    }
-    let dl = p.body_terms.len() as f32 + 8.0;
-    let norm = K1 * (1.0 - B + B * dl / avgdl);
-    let impact = |wtf: f32| {
-        let part = wtf * (K1 + 1.0) / (wtf + norm);
-        (part * IMPACT_SCALE).round().clamp(1.0, 99.0) as u8
-    };
-    // The impact of a body term in no other field, by its count (most counts are small).
-    let by_count: [u8; 16] = std::array::from_fn(|c| impact(c as f32 * W_BODY));
-    // Most body terms are in no other field: a bit by first byte and length rules most of
-    // them out without hashing.
-    let sketch = |t: &str| {
-        let b = t.as_bytes();
-        (usize::from(b.first().copied().unwrap_or(0)) * 7 + b.len()) % 256
-    };
-    let mut maybe = [0u64; 4];
-    for t in fields.keys() {
-        let k = sketch(t);
-        maybe[k / 64] |= 1 << (k % 64);
-    }
-    let mut body = Vec::with_capacity(p.body_terms.packed.len());
-    for (t, c) in p.body_terms.iter() {
-        let k = sketch(t);
-        let other = if maybe[k / 64] & (1 << (k % 64)) == 0 {
-            None
-        } else {
-            fields.remove(t)
+        // CVE ids and ATT&CK techniques named anywhere in the post, and its indicators,
+        // count with the tags: found whatever part of the body search reads word by word.
+        for t in p
+            .tags
+            .iter()
+            .chain(&p.categories)
+            .chain(&p.cves)
+            .chain(&p.attack)
+        {
+            add(t, W_TERMS);
+        }
+        for i in &p.iocs {
+            add(&i.value, W_TERMS);
+        }
+        let dl = p.body_terms.len() as f32 + 8.0;
+        let norm = K1 * (1.0 - B + B * dl / avgdl);
+        let impact = |wtf: u32| {
+            let wtf = wtf as f32;
+            let part = wtf * (K1 + 1.0) / (wtf + norm);
+            (part * IMPACT_SCALE).round().clamp(1.0, 99.0) as u8
         };
-        body.push(match other {
-            None if (c as usize) < by_count.len() => by_count[c as usize],
-            _ => impact(c as f32 * W_BODY + other.unwrap_or(0.0)),
-        });
-    }
-    let mut rest: Vec<(Cow<'_, str>, f32)> = fields.into_iter().collect();
-    rest.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Impacts {
-        body,
-        fields: rest.into_iter().map(|(t, w)| (t, impact(w))).collect(),
-    }
+        // The impact of a body term in no other field, by its count (most counts are
+        // small).
+        let by_count: [u8; 16] = std::array::from_fn(|n| impact(n as u32 * W_BODY));
+        let maybe = c.sketch();
+        let mut body = Vec::with_capacity(p.body_terms.packed.len());
+        for (t, n) in p.body_terms.iter() {
+            let k = sketch(t);
+            let other = if maybe[k / 64] & (1 << (k % 64)) == 0 {
+                None
+            } else {
+                c.take(t)
+            };
+            body.push(match other {
+                None if (n as usize) < by_count.len() => by_count[n as usize],
+                _ => impact(n * W_BODY + other.unwrap_or(0)),
+            });
+        }
+        Impacts {
+            body,
+            fields: c.finish(0, |w| u32::from(impact(w))),
+        }
+    })
 }
 
 #[cfg(test)]
