@@ -64,4 +64,5 @@ const summary = {
   client_gzip: js.gzip,
   pagefind_first_query: 194000,
 };
+if (process.env.SEARCH_BYTES_FILES) for (const r of results) for (const f of r.files) console.log(r.query, f.url, f.raw, f.gzip);
 console.log(JSON.stringify(summary));

@@ -83,7 +83,8 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
         words(t, &mut out);
     }
     // Each feature once, at its highest weight.
-    out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    // (Entries equal in this order are the same: an unstable sort gives one result.)
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
     out.dedup_by(|a, b| a.0 == b.0);
     out
 }
@@ -173,26 +174,29 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                     }
                 }
                 let excluded = |j: u32| exclude.get(i).is_some_and(|e| e.contains(&(j as usize)));
-                let mut ranked: Vec<(u32, f32)> = touched
-                    .iter()
-                    .filter(|&&j| !excluded(j))
-                    .map(|&j| (j, scores[j as usize]))
-                    .collect();
-                for &j in touched.iter() {
-                    scores[j as usize] = 0.0;
-                }
-                touched.clear();
                 let distance = |j: u32| (j as usize).abs_diff(i);
                 let best = |a: &(u32, f32), b: &(u32, f32)| {
                     b.1.total_cmp(&a.1)
                         .then(distance(a.0).cmp(&distance(b.0)))
                         .then(a.0.cmp(&b.0))
                 };
-                if ranked.len() > n {
-                    ranked.select_nth_unstable_by(n - 1, best);
+                // The best `n` in one pass, best first: most candidates score below the
+                // last kept and are passed over with one comparison.
+                let mut ranked: Vec<(u32, f32)> = Vec::with_capacity(n + 1);
+                for &j in touched.iter() {
+                    let candidate = (j, scores[j as usize]);
+                    scores[j as usize] = 0.0;
+                    if ranked.len() == n && best(&candidate, &ranked[n - 1]).is_ge() {
+                        continue;
+                    }
+                    if excluded(j) {
+                        continue;
+                    }
+                    let at = ranked.partition_point(|x| best(x, &candidate).is_lt());
+                    ranked.insert(at, candidate);
                     ranked.truncate(n);
                 }
-                ranked.sort_by(best);
+                touched.clear();
                 ranked.into_iter().map(|(j, _)| j as usize).collect()
             },
         )

@@ -92,9 +92,94 @@ pub fn json_for_html(json: &str) -> String {
     out
 }
 
+/// `s` as a JSON string (quotes included) appended to `out`, escaped as
+/// [`json_for_html`] escapes serialized JSON: the same bytes as serializing `s` with
+/// `serde_json` and passing the result through [`json_for_html`], in one pass.
+pub fn json_str_for_html(s: &str, out: &mut String) {
+    out.push('"');
+    let b = s.as_bytes();
+    let mut last = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // Most bytes need nothing: skipped by a table.
+        let c = b[i];
+        if !JSON_HTML_SPECIAL[usize::from(c)] {
+            i += 1;
+            continue;
+        }
+        let rep: &str = match c {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            b'\'' => "\\u0027",
+            0..0x20 => {
+                out.push_str(&s[last..i]);
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(c >> 4)]));
+                out.push(char::from(HEX[usize::from(c & 15)]));
+                i += 1;
+                last = i;
+                continue;
+            }
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA8) => "\\u2028",
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA9) => "\\u2029",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        i += if c == 0xE2 { 3 } else { 1 };
+        last = i;
+    }
+    out.push_str(&s[last..]);
+    out.push('"');
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The bytes [`json_str_for_html`] may replace: `"`, `\\`, control characters, `<`, `>`,
+/// `&`, `'`, and `E2`, which starts U+2028 and U+2029.
+const JSON_HTML_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c < 0x20 || matches!(c, b'"' | b'\\' | b'<' | b'>' | b'&' | b'\'' | 0xE2);
+        b += 1;
+    }
+    t
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_strings_for_html_are_serde_json_then_json_for_html() {
+        for s in [
+            "",
+            "plain",
+            "quote \" backslash \\ slash /",
+            "<script>alert('x')</script> & more",
+            "\u{0}\u{1}\u{8}\u{9}\u{a}\u{b}\u{c}\u{d}\u{1f}\u{7f}",
+            "line\u{2028}para\u{2029}end \u{2027}\u{202a} é ガベージ 𝔘",
+            "\u{e2}\u{80}",
+        ] {
+            let mut got = String::new();
+            json_str_for_html(s, &mut got);
+            let want = json_for_html(&serde_json::Value::from(s).to_string());
+            assert_eq!(got, want, "{s:?}");
+        }
+    }
 
     #[test]
     fn html_escapes_everything_dangerous() {

@@ -554,23 +554,42 @@ fn record_path(c: usize) -> String {
     format!("{DIR}/r/{c}.json")
 }
 
-/// The bytes of record chunk `c`: posts (by id) `c * CHUNK` up to `c * CHUNK + CHUNK - 1`.
+/// The bytes of record chunk `c`: posts (by id) `c * CHUNK` up to `c * CHUNK + CHUNK - 1`,
+/// each `[url, title, date, [tldr], [tags]]`.
 fn record_chunk(posts: &[Arc<Page>], c: usize, urls: &Urls) -> Vec<u8> {
+    use crate::support::escape::json_str_for_html as push_str;
     let n = posts.len();
-    let mut out = Vec::with_capacity(CHUNK * 320);
-    out.push(b'[');
+    let list = |items: &[String], out: &mut String| {
+        out.push('[');
+        for (k, s) in items.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            push_str(s, out);
+        }
+        out.push(']');
+    };
+    let mut out = String::with_capacity(CHUNK * 320);
+    out.push('[');
     for id in c * CHUNK..((c + 1) * CHUNK).min(n) {
         if id > c * CHUNK {
-            out.push(b',');
+            out.push(',');
         }
         let p = &posts[n - 1 - id];
-        // Serialising strings into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut out, &record(p, urls));
+        out.push('[');
+        push_str(&urls.url(&p.route), &mut out);
+        out.push(',');
+        push_str(&p.title, &mut out);
+        out.push(',');
+        push_str(&p.date.map(|d| d.ymd()).unwrap_or_default(), &mut out);
+        out.push(',');
+        list(&p.tldr, &mut out);
+        out.push(',');
+        list(&p.tags, &mut out);
+        out.push(']');
     }
-    out.push(b']');
-    // (serde_json writes valid UTF-8.)
-    let json = String::from_utf8(out).unwrap_or_default();
-    crate::support::escape::json_for_html(&json).into_bytes()
+    out.push(']');
+    out.into_bytes()
 }
 
 /// JSON text with `<`, `>`, `&` and `'` as `\u` escapes: the same data, and no markup
@@ -605,20 +624,6 @@ pub fn shard_path(first: &str) -> String {
     p
 }
 
-/// What the results list shows of a post.
-fn record<'p>(p: &'p Page, urls: &Urls) -> Record<'p> {
-    (
-        urls.url(&p.route),
-        &p.title,
-        p.date.map(|d| d.ymd()).unwrap_or_default(),
-        &p.tldr,
-        &p.tags,
-    )
-}
-
-/// A record: `[url, title, date, [tldr], [tags]]` in JSON.
-type Record<'p> = (String, &'p str, String, &'p [String], &'p [String]);
-
 /// One term's shard entry: `["term",df,[gap,impact,…]]`.
 fn entry(term: &str, list: &[(u32, u8)]) -> String {
     let df = list.len();
@@ -646,9 +651,7 @@ fn entry(term: &str, list: &[(u32, u8)]) -> String {
         s.push_str(term);
         s.push('"');
     } else {
-        s.push_str(&crate::support::escape::json_for_html(
-            &serde_json::Value::from(term).to_string(),
-        ));
+        crate::support::escape::json_str_for_html(term, &mut s);
     }
     s.push(',');
     push_number(&mut s, df as u32);
