@@ -170,7 +170,7 @@ words_per_minute = 200   # for "3 min read"
 cjk_chars_per_minute = 500  # the same for Chinese, Japanese and Korean, a character each
 related_posts = 3        # "Related coverage" under each post (0: none)
 search = true            # the /search/ page and its index in search/
-search_body_words = 300  # body words search reads, from the start ("all": every word)
+search_body_words = 150  # body words search reads, from the start ("all": every word)
 
 [markdown]
 highlight_theme = "base16-ocean.dark"   # any syntect theme; code gets CSS classes

@@ -378,7 +378,7 @@ fn long_post_site(setting: &str) -> TestSite {
 
 #[test]
 fn search_reads_the_lede_word_by_word_and_ids_anywhere() {
-    // The default: the first 300 words.
+    // The default: the first 150 words.
     let s = long_post_site("");
     s.build(&["--no-cache"]).ok();
     let idx = Index::open(&s.public());

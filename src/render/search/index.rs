@@ -37,9 +37,9 @@ pub const CHUNK: usize = 8;
 /// The longest posting list kept; a term in more posts keeps its best ones.
 pub const MAX_POSTINGS: usize = 2500;
 /// A shard ends at a content-defined boundary once it has this many bytes…
-const SHARD_MIN: usize = 6_000;
+const SHARD_MIN: usize = 4_000;
 /// …and before it would pass this many.
-const SHARD_MAX: usize = 24_000;
+const SHARD_MAX: usize = 16_000;
 /// One term in this many ends a shard (once it has `SHARD_MIN` bytes).
 const BOUNDARY: u64 = 4;
 
