@@ -87,8 +87,8 @@ pub enum BodyWords {
 impl BodyWords {
     /// The default: the lede of a news story, its first paragraph or two, where it says
     /// what happened (title, TLDR, tags, ids and indicators are indexed whole besides). It
-    /// keeps search and related coverage within a tenth of a cold build at 10,000 posts;
-    /// whole bodies cost 0.3 s more there (the notes on issue 12 have figures).
+    /// keeps search and related coverage near a tenth of a cold build at 10,000 posts;
+    /// whole bodies cost about 0.4 s more there (the notes on issue 12 have figures).
     pub const DEFAULT: usize = 150;
 }
 
