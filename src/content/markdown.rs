@@ -1135,13 +1135,14 @@ mod tests {
     }
 
     #[test]
-    fn sanitising_refuses_nesting_it_cannot_do_fast() {
+    fn sanitising_refuses_nesting_deeper_than_it_allows() {
+        // Refused before the sanitiser runs (whose time grows with the depth): an error, and
+        // no HTML. (How fast is for benchmarks, not for a test.)
         for src in [
             "- ".repeat(MAX_SANITIZED_DEPTH + 1) + "x",
             "> ".repeat(MAX_SANITIZED_DEPTH + 1) + "x",
             (0..20_000).map(|i| format!("<b a={i}>x")).collect(),
         ] {
-            let start = std::time::Instant::now();
             let r = render(
                 &src,
                 &Options {
@@ -1150,7 +1151,6 @@ mod tests {
                 },
                 &mut crate::content::highlight::Highlighter::new().session(),
             );
-            assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
             assert_eq!(r.errors.len(), 1, "{}", &src[..20]);
             assert!(
                 r.errors[0].problem.message.contains("levels deep"),
