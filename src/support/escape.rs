@@ -71,22 +71,18 @@ pub fn xml(text: &str) -> String {
 pub fn json_for_html(json: &str) -> String {
     let b = json.as_bytes();
     let mut out = String::with_capacity(json.len() + 16);
-    let mut last = 0;
-    // Byte-wise, copying runs: U+2028/9 are `E2 80 A8`/`E2 80 A9` in UTF-8 (an `E2` byte
-    // always starts a character), every other character escaped is ASCII.
-    for (i, &c) in b.iter().enumerate() {
-        let rep = match c {
-            b'<' => "\\u003c",
-            b'>' => "\\u003e",
-            b'&' => "\\u0026",
-            b'\'' => "\\u0027",
-            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA8) => "\\u2028",
-            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA9) => "\\u2029",
-            _ => continue,
-        };
-        out.push_str(&json[last..i]);
-        out.push_str(rep);
-        last = if c == 0xE2 { i + 3 } else { i + 1 };
+    let (mut last, mut i) = (0, 0);
+    // Byte-wise, copying runs.
+    while i < b.len() {
+        match html_escape_at(b, i) {
+            Some((rep, n)) => {
+                out.push_str(&json[last..i]);
+                out.push_str(rep);
+                i += n;
+                last = i;
+            }
+            None => i += 1,
+        }
     }
     out.push_str(&json[last..]);
     out
@@ -98,27 +94,17 @@ pub fn json_for_html(json: &str) -> String {
 pub fn json_str_for_html(s: &str, out: &mut String) {
     out.push('"');
     let b = s.as_bytes();
-    let mut last = 0;
-    let mut i = 0;
+    let (mut last, mut i) = (0, 0);
     while i < b.len() {
-        // Most bytes need nothing: skipped by a table.
         let c = b[i];
-        if !JSON_HTML_SPECIAL[usize::from(c)] {
-            i += 1;
-            continue;
-        }
-        let rep: &str = match c {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0C => "\\f",
-            b'<' => "\\u003c",
-            b'>' => "\\u003e",
-            b'&' => "\\u0026",
-            b'\'' => "\\u0027",
+        let escape = match c {
+            b'"' => Some(("\\\"", 1)),
+            b'\\' => Some(("\\\\", 1)),
+            b'\n' => Some(("\\n", 1)),
+            b'\r' => Some(("\\r", 1)),
+            b'\t' => Some(("\\t", 1)),
+            0x08 => Some(("\\b", 1)),
+            0x0C => Some(("\\f", 1)),
             0..0x20 => {
                 out.push_str(&s[last..i]);
                 out.push_str("\\u00");
@@ -128,36 +114,55 @@ pub fn json_str_for_html(s: &str, out: &mut String) {
                 last = i;
                 continue;
             }
-            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA8) => "\\u2028",
-            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA9) => "\\u2029",
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ => html_escape_at(b, i),
         };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
-        i += if c == 0xE2 { 3 } else { 1 };
-        last = i;
+        match escape {
+            Some((rep, n)) => {
+                out.push_str(&s[last..i]);
+                out.push_str(rep);
+                i += n;
+                last = i;
+            }
+            None => i += 1,
+        }
     }
     out.push_str(&s[last..]);
     out.push('"');
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// The bytes [`json_str_for_html`] may replace: `"`, `\\`, control characters, `<`, `>`,
-/// `&`, `'`, and `E2`, which starts U+2028 and U+2029.
-const JSON_HTML_SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c < 0x20 || matches!(c, b'"' | b'\\' | b'<' | b'>' | b'&' | b'\'' | 0xE2);
-        b += 1;
+/// What JSON for HTML writes in place of the bytes at `b[i..]`, and how many it replaces:
+/// `<`, `>`, `&`, `'`, and U+2028/9 (`E2 80 A8`/`E2 80 A9` in UTF-8; an `E2` byte always
+/// starts a character), each as a `\uXXXX` escape. `None`: the byte stays as it is.
+fn html_escape_at(b: &[u8], i: usize) -> Option<(&'static str, usize)> {
+    let c = b[i];
+    // Most bytes are none of these: a table rules them out.
+    if !HTML_UNSAFE_IN_JSON[usize::from(c)] {
+        return None;
     }
+    Some(match c {
+        b'<' => ("\\u003c", 1),
+        b'>' => ("\\u003e", 1),
+        b'&' => ("\\u0026", 1),
+        b'\'' => ("\\u0027", 1),
+        0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA8) => ("\\u2028", 3),
+        0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA9) => ("\\u2029", 3),
+        _ => return None,
+    })
+}
+
+/// The bytes [`html_escape_at`] may replace: `<`, `>`, `&`, `'`, and `E2`, which starts
+/// U+2028 and U+2029.
+const HTML_UNSAFE_IN_JSON: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[0xE2] = true;
     t
 };
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {
