@@ -168,7 +168,7 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
                     && class & (UPPER | JOINER) == 0
                     && bytes.get(i).is_none_or(|&b| b < 0x80)
                 {
-                    word(&text[start..i], emit);
+                    ascii_word(&text[start..i], class, emit);
                     continue;
                 }
                 let at = run.len();
@@ -219,6 +219,9 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
 const RUN: u8 = 1;
 const JOINER: u8 = 2;
 const UPPER: u8 = 4;
+/// A digit, a lowercase letter.
+const DIGIT: u8 = 8;
+const LOWER: u8 = 16;
 
 /// The class bits of each byte (non-ASCII bytes have none: they are read as characters).
 const CLASS: [u8; 256] = {
@@ -234,6 +237,12 @@ const CLASS: [u8; 256] = {
         }
         if c.is_ascii_uppercase() {
             t[b] |= UPPER;
+        }
+        if c.is_ascii_digit() {
+            t[b] |= DIGIT;
+        }
+        if c.is_ascii_lowercase() {
+            t[b] |= LOWER;
         }
         b += 1;
     }
@@ -340,6 +349,28 @@ fn word<'w>(w: &'w str, emit: &mut impl FnMut(&'w str, Kind)) {
     emit(stem(w), Kind::Word);
 }
 
+/// Rule 7 for a run of lowercase ASCII letters and digits, whose bytes' [`CLASS`] bits
+/// are `class` (ORed): [`word`] without looking at the bytes again to learn what they are.
+fn ascii_word<'w>(w: &'w str, class: u8, emit: &mut impl FnMut(&'w str, Kind)) {
+    if w.len() > MAX_CHARS {
+        return;
+    }
+    if class & LOWER == 0 {
+        // Digits only.
+        emit(w, Kind::Exact);
+    } else if class & DIGIT == 0 {
+        // Letters only.
+        if w.len() > 1 && !is_stop_word(w) {
+            emit(stem_lowercase(w), Kind::Word);
+        }
+    } else if is_attack(w) {
+        emit(w, Kind::Exact);
+    } else {
+        // Letters and digits: two characters at least, no stop word, not stemmed.
+        emit(w, Kind::Word);
+    }
+}
+
 /// `cve-YYYY-N…` (4 to 7 digits): the part after `cve-`.
 fn cve_number(s: &str) -> Option<&str> {
     let rest = s.strip_prefix("cve-")?;
@@ -379,7 +410,15 @@ pub fn is_attack_id(t: &str) -> bool {
 /// `-ing`, `-ed`, `-er`, `-e`, `-y`, each only where three letters stay. `exploited`,
 /// `exploits` and `exploitation` all become `exploit`; `patches`, `patched` → `patch`.
 pub fn stem(w: &str) -> &str {
-    if w.len() < 4 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+    if !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return w;
+    }
+    stem_lowercase(w)
+}
+
+/// [`stem`] of a word known to be lowercase ASCII letters.
+fn stem_lowercase(w: &str) -> &str {
+    if w.len() < 4 {
         return w;
     }
     let mut s = w;
@@ -403,6 +442,40 @@ pub fn stem(w: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_words_read_by_their_class_bits_are_read_as_words_are() {
+        let long = "a".repeat(MAX_CHARS + 1);
+        let longest = "b".repeat(MAX_CHARS);
+        for w in [
+            "a",
+            "7",
+            "it",
+            "the",
+            "with",
+            "patch",
+            "patches",
+            "exploited",
+            "2024",
+            "0",
+            "t1059",
+            "t10590",
+            "x86",
+            "64bit",
+            "v2",
+            "tls13",
+            "ies",
+            "sses",
+            &long,
+            &longest,
+        ] {
+            let class = w.bytes().fold(0, |c, b| c | CLASS[usize::from(b)]);
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            ascii_word(w, class, &mut |t, k| fast.push((t.to_string(), k)));
+            word(w, &mut |t, k| slow.push((t.to_string(), k)));
+            assert_eq!(fast, slow, "{w}");
+        }
+    }
 
     #[test]
     fn stop_word_match_is_the_list() {
