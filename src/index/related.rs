@@ -122,7 +122,9 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
     let mut ids: HashMap<u64, u32, rustc_hash::FxBuildHasher> =
         HashMap::with_capacity_and_hasher(posts.len() * 4, Default::default());
     let mut lists: Vec<Vec<u32>> = Vec::new();
-    let feats: Vec<Vec<(u32, f32)>> = per_post
+    // Each feature of each post, with where the post is in the feature's list (its window
+    // is around that place: no search of the list).
+    let feats: Vec<Vec<(u32, f32, u32)>> = per_post
         .iter()
         .enumerate()
         .map(|(i, fs)| {
@@ -132,8 +134,9 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                         lists.push(Vec::new());
                         (lists.len() - 1) as u32
                     });
-                    lists[id as usize].push(i as u32);
-                    (id, *w)
+                    let list = &mut lists[id as usize];
+                    list.push(i as u32);
+                    (id, *w, (list.len() - 1) as u32)
                 })
                 .collect()
         })
@@ -149,7 +152,7 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
             // Scores by post, and the posts scored: reset after each post.
             || (vec![0f32; posts.len()], Vec::<u32>::new()),
             |(scores, touched), i| {
-                for &(f, w) in &feats[i] {
+                for &(f, w, at) in &feats[i] {
                     let list = &lists[f as usize];
                     if list.len() < 2 {
                         continue;
@@ -159,7 +162,7 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                     } else {
                         WEAK_WINDOW
                     };
-                    let at = list.partition_point(|&j| (j as usize) < i);
+                    let at = at as usize;
                     let lo = at.saturating_sub(window / 2);
                     let hi = (lo + window).min(list.len());
                     let lo = hi.saturating_sub(window);
