@@ -168,7 +168,7 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
                     && class & (UPPER | JOINER) == 0
                     && bytes.get(i).is_none_or(|&b| b < 0x80)
                 {
-                    ascii_word(&text[start..i], class, emit);
+                    word_of_class(&text[start..i], class, emit);
                     continue;
                 }
                 let at = run.len();
@@ -222,6 +222,8 @@ const UPPER: u8 = 4;
 /// A digit, a lowercase letter.
 const DIGIT: u8 = 8;
 const LOWER: u8 = 16;
+/// In no byte's [`CLASS`]: [`word`] marks a byte that is no digit or lowercase letter.
+const OTHER: u8 = 32;
 
 /// The class bits of each byte (non-ASCII bytes have none: they are read as characters).
 const CLASS: [u8; 256] = {
@@ -336,26 +338,26 @@ fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
 
 /// Rule 7.
 fn word<'w>(w: &'w str, emit: &mut impl FnMut(&'w str, Kind)) {
-    if w.len() > MAX_CHARS && w.chars().count() > MAX_CHARS {
-        return;
-    }
-    if w.bytes().all(|b| b.is_ascii_digit()) || is_attack(w) {
-        emit(w, Kind::Exact);
-        return;
-    }
-    if w.chars().nth(1).is_none() || is_stop_word(w) {
-        return;
-    }
-    emit(stem(w), Kind::Word);
+    let class = w.bytes().fold(0, |c, b| {
+        let k = CLASS[usize::from(b)];
+        c | if k & (DIGIT | LOWER) == 0 { OTHER } else { k }
+    });
+    word_of_class(w, class, emit);
 }
 
-/// Rule 7 for a run of lowercase ASCII letters and digits, whose bytes' [`CLASS`] bits
-/// are `class` (ORed): [`word`] without looking at the bytes again to learn what they are.
-fn ascii_word<'w>(w: &'w str, class: u8, emit: &mut impl FnMut(&'w str, Kind)) {
-    if w.len() > MAX_CHARS {
-        return;
-    }
-    if class & LOWER == 0 {
+/// Rule 7 for a word whose bytes' [`CLASS`] bits are `class` (ORed; [`OTHER`] for a byte
+/// that is no ASCII digit or lowercase letter): the tokenizer's scan gathers them as it
+/// goes, so a word read in place is not looked at again to learn what it is made of.
+fn word_of_class<'w>(w: &'w str, class: u8, emit: &mut impl FnMut(&'w str, Kind)) {
+    if class & OTHER != 0 {
+        // Not lowercase ASCII alone (a non-ASCII letter, say): no number, technique, stop
+        // word or stem.
+        if w.chars().nth(1).is_some() && (w.len() <= MAX_CHARS || w.chars().count() <= MAX_CHARS) {
+            emit(w, Kind::Word);
+        }
+    } else if w.len() > MAX_CHARS {
+        // Too long to index whole (and ASCII: a byte is a character).
+    } else if class & LOWER == 0 {
         // Digits only.
         emit(w, Kind::Exact);
     } else if class & DIGIT == 0 {
@@ -445,6 +447,8 @@ mod tests {
 
     #[test]
     fn ascii_words_read_by_their_class_bits_are_read_as_words_are() {
+        // The scan reads a lowercase ASCII word in place with the class bits it gathered;
+        // word() gathers them itself: the same tokens.
         let long = "a".repeat(MAX_CHARS + 1);
         let longest = "b".repeat(MAX_CHARS);
         for w in [
@@ -469,12 +473,27 @@ mod tests {
             &long,
             &longest,
         ] {
-            let class = w.bytes().fold(0, |c, b| c | CLASS[usize::from(b)]);
-            let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            ascii_word(w, class, &mut |t, k| fast.push((t.to_string(), k)));
+            let mut slow = Vec::new();
             word(w, &mut |t, k| slow.push((t.to_string(), k)));
-            assert_eq!(fast, slow, "{w}");
+            assert_eq!(tokens(w), slow, "{w}");
         }
+        // And words with other characters keep rule 7: two characters at least, no stem.
+        for (w, want) in [
+            ("é", vec![]),
+            ("été", vec![("été".to_string(), Kind::Word)]),
+        ] {
+            let mut got = Vec::new();
+            word(w, &mut |t, k| got.push((t.to_string(), k)));
+            assert_eq!(got, want, "{w}");
+        }
+        let long_accented = "é".repeat(MAX_CHARS + 1);
+        let mut got = Vec::new();
+        word(&long_accented, &mut |t, k| got.push((t.to_string(), k)));
+        assert!(got.is_empty());
+        let longest_accented = "é".repeat(MAX_CHARS);
+        let mut got = Vec::new();
+        word(&longest_accented, &mut |t, k| got.push((t.to_string(), k)));
+        assert_eq!(got.len(), 1);
     }
 
     #[test]
