@@ -69,22 +69,8 @@ pub fn xml(text: &str) -> String {
 /// Escapes serialized JSON so that it is inert inside HTML too: `<`, `>`, `&`, `'` and
 /// U+2028/9 become `\uXXXX` (still the same JSON). No string can close a `<script>`.
 pub fn json_for_html(json: &str) -> String {
-    let b = json.as_bytes();
     let mut out = String::with_capacity(json.len() + 16);
-    let (mut last, mut i) = (0, 0);
-    // Byte-wise, copying runs.
-    while i < b.len() {
-        match html_escape_at(b, i) {
-            Some((rep, n)) => {
-                out.push_str(&json[last..i]);
-                out.push_str(rep);
-                i += n;
-                last = i;
-            }
-            None => i += 1,
-        }
-    }
-    out.push_str(&json[last..]);
+    replace_into(json, &mut out, &HTML_UNSAFE_IN_JSON, html_escape_at);
     out
 }
 
@@ -93,35 +79,32 @@ pub fn json_for_html(json: &str) -> String {
 /// `serde_json` and passing the result through [`json_for_html`], in one pass.
 pub fn json_str_for_html(s: &str, out: &mut String) {
     out.push('"');
+    replace_into(s, out, &SPECIAL_IN_JSON_STR, |b, i| match b[i] {
+        b'"' => Some(("\\\"", 1)),
+        b'\\' => Some(("\\\\", 1)),
+        c @ 0..0x20 => Some((CONTROL_IN_JSON[usize::from(c)], 1)),
+        _ => html_escape_at(b, i),
+    });
+    out.push('"');
+}
+
+/// Appends `s` to `out` with what `at` gives in place of the bytes it replaces, looking
+/// only at bytes marked in `special` (the others are copied in runs).
+fn replace_into(
+    s: &str,
+    out: &mut String,
+    special: &[bool; 256],
+    at: impl Fn(&[u8], usize) -> Option<(&'static str, usize)>,
+) {
     let b = s.as_bytes();
     let (mut last, mut i) = (0, 0);
     while i < b.len() {
-        // Most bytes need nothing: skip them by one table lookup each.
-        if !SPECIAL_IN_JSON_STR[usize::from(b[i])] {
+        // Most bytes need nothing: one table lookup each.
+        if !special[usize::from(b[i])] {
             i += 1;
             continue;
         }
-        let c = b[i];
-        let escape = match c {
-            b'"' => Some(("\\\"", 1)),
-            b'\\' => Some(("\\\\", 1)),
-            b'\n' => Some(("\\n", 1)),
-            b'\r' => Some(("\\r", 1)),
-            b'\t' => Some(("\\t", 1)),
-            0x08 => Some(("\\b", 1)),
-            0x0C => Some(("\\f", 1)),
-            0..0x20 => {
-                out.push_str(&s[last..i]);
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(c >> 4)]));
-                out.push(char::from(HEX[usize::from(c & 15)]));
-                i += 1;
-                last = i;
-                continue;
-            }
-            _ => html_escape_at(b, i),
-        };
-        match escape {
+        match at(b, i) {
             Some((rep, n)) => {
                 out.push_str(&s[last..i]);
                 out.push_str(rep);
@@ -132,8 +115,16 @@ pub fn json_str_for_html(s: &str, out: &mut String) {
         }
     }
     out.push_str(&s[last..]);
-    out.push('"');
 }
+
+/// How JSON writes the control characters U+0000..U+001F (as `serde_json` does: the short
+/// escapes where JSON has them).
+const CONTROL_IN_JSON: [&str; 32] = [
+    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007", "\\b",
+    "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011", "\\u0012",
+    "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019", "\\u001a",
+    "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+];
 
 /// What JSON for HTML writes in place of the bytes at `b[i..]`, and how many it replaces:
 /// `<`, `>`, `&`, `'`, and U+2028/9 (`E2 80 A8`/`E2 80 A9` in UTF-8; an `E2` byte always
@@ -181,15 +172,15 @@ const SPECIAL_IN_JSON_STR: [bool; 256] = {
     t
 };
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn json_strings_for_html_are_serde_json_then_json_for_html() {
+        let controls: String = (0u8..0x20).map(char::from).collect();
         for s in [
+            controls.as_str(),
             "",
             "plain",
             "quote \" backslash \\ slash /",
