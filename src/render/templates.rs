@@ -266,9 +266,19 @@ fn register_asset_url(tera: &mut Tera, assets: &Arc<Assets>) {
 }
 
 /// `{{ page.datetime | date(format="%e %B %Y") }}`: formats an RFC 3339 or YYYY-MM-DD string.
+///
+/// A site shows the same dates over and over (the sidebar's latest posts on every page, each
+/// post in its neighbours' and related posts' lists), so each thread keeps what it has
+/// formatted, by format and input: a repeat costs a lookup, not a parse of both and a
+/// format. Only results are kept, never errors; the function is pure, so output is the same.
 fn date_filter(s: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
-    use chrono::format::{Item, StrftimeItems};
     let format = kwargs.get::<&str>("format")?.unwrap_or("%Y-%m-%d");
+    FORMATTED.with_borrow_mut(|memo| memo.get(format, s, format_date))
+}
+
+/// [`date_filter`]'s work: `s` (RFC 3339 or YYYY-MM-DD) in the strftime `format`.
+fn format_date(format: &str, s: &str) -> TeraResult<String> {
+    use chrono::format::{Item, StrftimeItems};
     let items: Vec<Item<'_>> = StrftimeItems::new(format).collect();
     if items.iter().any(|i| matches!(i, Item::Error)) {
         return Err(tera::Error::message(format!(
@@ -277,6 +287,51 @@ fn date_filter(s: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
     }
     let date = Date::parse(s).map_err(|e| tera::Error::message(format!("date: {e}")))?;
     Ok(date.at.format_with_items(items.into_iter()).to_string())
+}
+
+thread_local! {
+    /// The thread's dates formatted by [`date_filter`].
+    static FORMATTED: std::cell::RefCell<Memo> = Default::default();
+}
+
+/// Results of a pure function of two strings, by its arguments; at most [`Memo::MAX`]
+/// (then it starts again), so no site makes it grow without bound.
+#[derive(Default)]
+struct Memo {
+    table: hashbrown::HashTable<(u64, Box<str>, Box<str>, Box<str>)>,
+}
+
+impl Memo {
+    const MAX: usize = 1 << 15;
+
+    /// `f(a, b)`, computed only if not kept already (an error is returned, not kept).
+    fn get(
+        &mut self,
+        a: &str,
+        b: &str,
+        f: impl FnOnce(&str, &str) -> TeraResult<String>,
+    ) -> TeraResult<String> {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        h.write(a.as_bytes());
+        h.write_u8(0xff); // no UTF-8 byte: ("ab", "c") and ("a", "bc") differ
+        h.write(b.as_bytes());
+        let hash = h.finish();
+        let same = |e: &(u64, Box<str>, Box<str>, Box<str>)| e.0 == hash && *e.1 == *a && *e.2 == *b;
+        if let Some(e) = self.table.find(hash, same) {
+            return Ok(e.3.to_string());
+        }
+        let out = f(a, b)?;
+        if self.table.len() >= Self::MAX {
+            self.table.clear();
+        }
+        self.table.insert_unique(
+            hash,
+            (hash, a.into(), b.into(), out.as_str().into()),
+            |e| e.0,
+        );
+        Ok(out)
+    }
 }
 
 /// `{{ value | json_encode }}`: JSON for a `<script type="application/ld+json">` element.
@@ -387,6 +442,40 @@ mod tests {
         let err = t.render_to("bad.html", &ctx, &mut out).unwrap_err();
         assert_eq!(err.file(), Some(std::path::Path::new("templates/bad.html")));
         assert!(err.message.contains("strftime"), "{err}");
+    }
+
+    #[test]
+    fn date_filter_memo_gives_what_the_function_gives() {
+        let mut memo = Memo::default();
+        let calls = std::cell::Cell::new(0);
+        let f = |a: &str, b: &str| {
+            calls.set(calls.get() + 1);
+            format_date(a, b)
+        };
+        // A repeat is a lookup, with the same result.
+        for _ in 0..3 {
+            assert_eq!(memo.get("%-d %b %Y", "2024-05-14T08:30:00Z", f).unwrap(), "14 May 2024");
+        }
+        assert_eq!(calls.get(), 1);
+        // Neither argument alone is the key, nor where one ends and the other starts.
+        assert_eq!(memo.get("%Y", "2024-05-14T08:30:00Z", f).unwrap(), "2024");
+        assert_eq!(memo.get("%-d %b %Y", "2023-01-02", f).unwrap(), "2 Jan 2023");
+        assert!(memo.get("%Y2", "023-01-02", f).is_err());
+        assert_eq!(calls.get(), 4);
+        // An error is given again, not kept as a result.
+        for _ in 0..2 {
+            assert!(memo.get("%Q", "2024-05-14", f).is_err());
+        }
+        assert_eq!(calls.get(), 6);
+        // At its bound it starts again, still right.
+        for d in 1..=Memo::MAX + 10 {
+            let day = format!("2024-01-01T00:00:{:02}Z", d % 60);
+            let key = format!("{d}");
+            let got = memo.get(&key, &day, |_, b| Ok(b.to_string())).unwrap();
+            assert_eq!(got, day);
+        }
+        assert!(memo.table.len() <= Memo::MAX);
+        assert_eq!(memo.get("%-d %b %Y", "2024-05-14T08:30:00Z", f).unwrap(), "14 May 2024");
     }
 
     #[test]
