@@ -298,7 +298,15 @@ thread_local! {
 /// (then it starts again), so no site makes it grow without bound.
 #[derive(Default)]
 struct Memo {
-    table: hashbrown::HashTable<(u64, Box<str>, Box<str>, Box<str>)>,
+    table: hashbrown::HashTable<Kept>,
+}
+
+/// A result kept: the hash of the arguments, the arguments, the result.
+struct Kept {
+    hash: u64,
+    a: Box<str>,
+    b: Box<str>,
+    out: Box<str>,
 }
 
 impl Memo {
@@ -317,19 +325,21 @@ impl Memo {
         h.write_u8(0xff); // no UTF-8 byte: ("ab", "c") and ("a", "bc") differ
         h.write(b.as_bytes());
         let hash = h.finish();
-        let same = |e: &(u64, Box<str>, Box<str>, Box<str>)| e.0 == hash && *e.1 == *a && *e.2 == *b;
-        if let Some(e) = self.table.find(hash, same) {
-            return Ok(e.3.to_string());
+        let same = |k: &Kept| k.hash == hash && *k.a == *a && *k.b == *b;
+        if let Some(k) = self.table.find(hash, same) {
+            return Ok(k.out.to_string());
         }
         let out = f(a, b)?;
         if self.table.len() >= Self::MAX {
             self.table.clear();
         }
-        self.table.insert_unique(
+        let kept = Kept {
             hash,
-            (hash, a.into(), b.into(), out.as_str().into()),
-            |e| e.0,
-        );
+            a: a.into(),
+            b: b.into(),
+            out: out.as_str().into(),
+        };
+        self.table.insert_unique(hash, kept, |k| k.hash);
         Ok(out)
     }
 }
@@ -454,12 +464,18 @@ mod tests {
         };
         // A repeat is a lookup, with the same result.
         for _ in 0..3 {
-            assert_eq!(memo.get("%-d %b %Y", "2024-05-14T08:30:00Z", f).unwrap(), "14 May 2024");
+            assert_eq!(
+                memo.get("%-d %b %Y", "2024-05-14T08:30:00Z", f).unwrap(),
+                "14 May 2024"
+            );
         }
         assert_eq!(calls.get(), 1);
         // Neither argument alone is the key, nor where one ends and the other starts.
         assert_eq!(memo.get("%Y", "2024-05-14T08:30:00Z", f).unwrap(), "2024");
-        assert_eq!(memo.get("%-d %b %Y", "2023-01-02", f).unwrap(), "2 Jan 2023");
+        assert_eq!(
+            memo.get("%-d %b %Y", "2023-01-02", f).unwrap(),
+            "2 Jan 2023"
+        );
         assert!(memo.get("%Y2", "023-01-02", f).is_err());
         assert_eq!(calls.get(), 4);
         // An error is given again, not kept as a result.
@@ -475,7 +491,10 @@ mod tests {
             assert_eq!(got, day);
         }
         assert!(memo.table.len() <= Memo::MAX);
-        assert_eq!(memo.get("%-d %b %Y", "2024-05-14T08:30:00Z", f).unwrap(), "14 May 2024");
+        assert_eq!(
+            memo.get("%-d %b %Y", "2024-05-14T08:30:00Z", f).unwrap(),
+            "14 May 2024"
+        );
     }
 
     #[test]

@@ -670,9 +670,17 @@ fn entry(term: &str, list: &[(u32, u8)]) -> String {
     s
 }
 
-/// `n` in decimal.
+/// `n` in decimal. (Every impact and most gaps are under 100: written digit by digit.)
 fn push_number(s: &mut String, n: u32) {
-    s.push_str(itoa::Buffer::new().format(n));
+    let digit = |d: u32| char::from(b'0' + d as u8);
+    match n {
+        0..=9 => s.push(digit(n)),
+        10..=99 => {
+            s.push(digit(n / 10));
+            s.push(digit(n % 10));
+        }
+        _ => s.push_str(itoa::Buffer::new().format(n)),
+    }
 }
 
 /// A term and its postings: (post id, impact), by id.
@@ -804,6 +812,15 @@ fn impacts(p: &Page, avgdl: f32) -> Impacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in (0..1000).chain([9999, 10_000, 65_535, u32::MAX]) {
+            let mut s = String::from("x");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
 
     #[test]
     fn body_terms_count_each_term() {

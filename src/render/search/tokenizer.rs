@@ -162,13 +162,13 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
                     class |= CLASS[bytes[i] as usize];
                     i += 1;
                 }
-                // A whole run (between ASCII bytes that join nothing) with no capital and
-                // no joiner is a word as written: read in place.
+                // A whole run (between ASCII bytes that join nothing) whose joiners, if any,
+                // are only at its ends (`exploited.`, `note:`) is the word between them:
+                // read in place, or lowercased on the stack if it has capitals.
                 if run.is_empty()
-                    && class & (UPPER | JOINER) == 0
                     && bytes.get(i).is_none_or(|&b| b < 0x80)
+                    && whole_word(&text[start..i], class, &mut run, emit)
                 {
-                    word_of_class(&text[start..i], class, emit);
                     continue;
                 }
                 let at = run.len();
@@ -212,6 +212,50 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
     }
     flush_run(&mut run, emit);
     flush_cjk(&mut cjk, emit);
+}
+
+/// Reads a whole ASCII run of class bits `class` as rule 7 does (its joiners trimmed, its
+/// capitals lowercased, in `scratch`), if it is one word: no joiner but at its ends.
+/// `false`, having emitted nothing, for a run with a joiner inside (rules 4 to 6 read it).
+fn whole_word(r: &str, class: u8, scratch: &mut String, emit: &mut impl FnMut(&str, Kind)) -> bool {
+    if class & (UPPER | JOINER) == 0 {
+        word_of_class(r, class, emit);
+        return true;
+    }
+    let b = r.as_bytes();
+    let (mut lo, mut hi) = (0, b.len());
+    if class & JOINER != 0 {
+        while lo < hi && is_joiner_byte(b[lo]) {
+            lo += 1;
+        }
+        while hi > lo && is_joiner_byte(b[hi - 1]) {
+            hi -= 1;
+        }
+        if lo == hi {
+            // Joiners alone: no token.
+            return true;
+        }
+        if b[lo..hi].iter().any(|&c| is_joiner_byte(c)) {
+            return false;
+        }
+    }
+    // The run is ASCII, so the trimmed run is whole characters; the bits of the joiners
+    // trimmed are no DIGIT or LOWER bits.
+    let w = &r[lo..hi];
+    if class & UPPER == 0 {
+        word_of_class(w, class, emit);
+        return true;
+    }
+    if w.len() > MAX_CHARS {
+        // Too long to index whole, as rule 7 says.
+        return true;
+    }
+    scratch.clear();
+    scratch.push_str(w);
+    scratch.make_ascii_lowercase();
+    word_of_class(scratch, (class & (DIGIT | LOWER)) | LOWER, emit);
+    scratch.clear();
+    true
 }
 
 /// [`CLASS`] bits: a byte of a run (an ASCII letter, digit or joiner), a joiner, a
@@ -418,27 +462,37 @@ pub fn stem(w: &str) -> &str {
     stem_lowercase(w)
 }
 
-/// [`stem`] of a word known to be lowercase ASCII letters.
+/// [`stem`] of a word known to be lowercase ASCII letters. (By its last byte: each suffix
+/// ends with a different letter, so at most one can be stripped; a test checks this
+/// against the rules written out one after the other.)
 fn stem_lowercase(w: &str) -> &str {
-    if w.len() < 4 {
+    let b = w.as_bytes();
+    let n = b.len();
+    if n < 4 {
         return w;
     }
-    let mut s = w;
-    if let Some(x) = s.strip_suffix("ies").filter(|x| x.len() >= 3) {
-        s = x; // `vulnerabilities` -> `vulnerabilit`, as `vulnerability` below
-    } else if s.ends_with("sses") {
-        s = &s[..s.len() - 2];
-    } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is") {
-        s = &s[..s.len() - 1];
-    }
-    for suffix in ["ation", "ing", "ed", "er", "e", "y"] {
-        if let Some(x) = s.strip_suffix(suffix)
-            && x.len() >= 3
-        {
-            return x;
+    let mut m = n;
+    if b[n - 1] == b's' {
+        if n >= 6 && b.ends_with(b"ies") {
+            m = n - 3; // `vulnerabilities` -> `vulnerabilit`, as `vulnerability` below
+        } else if b.ends_with(b"sses") {
+            m = n - 2;
+        } else if !matches!(b[n - 2], b's' | b'u' | b'i') {
+            m = n - 1;
         }
     }
-    s
+    let s = &b[..m];
+    let cut = match s.last() {
+        Some(b'n') if s.ends_with(b"ation") => 5,
+        Some(b'g') if s.ends_with(b"ing") => 3,
+        Some(b'd') if s.ends_with(b"ed") => 2,
+        Some(b'r') if s.ends_with(b"er") => 2,
+        Some(b'e' | b'y') => 1,
+        _ => 0,
+    };
+    // Three letters stay, or the suffix stays.
+    let m = if cut > 0 && m - cut >= 3 { m - cut } else { m };
+    &w[..m]
 }
 
 #[cfg(test)]
@@ -494,6 +548,129 @@ mod tests {
         let mut got = Vec::new();
         word(&longest_accented, &mut |t, k| got.push((t.to_string(), k)));
         assert_eq!(got.len(), 1);
+    }
+
+    /// The stemmer's rules written out one after the other, as the docs of [`stem`] say.
+    fn stem_by_the_rules(w: &str) -> &str {
+        if w.len() < 4 {
+            return w;
+        }
+        let mut s = w;
+        if let Some(x) = s.strip_suffix("ies").filter(|x| x.len() >= 3) {
+            s = x;
+        } else if s.ends_with("sses") {
+            s = &s[..s.len() - 2];
+        } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is")
+        {
+            s = &s[..s.len() - 1];
+        }
+        for suffix in ["ation", "ing", "ed", "er", "e", "y"] {
+            if let Some(x) = s.strip_suffix(suffix)
+                && x.len() >= 3
+            {
+                return x;
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn stemmer_follows_its_rules_for_every_ending() {
+        // Every stem of up to five letters before every two endings (and none): each rule,
+        // at, below and above its three letters.
+        let stems = [
+            "", "a", "ab", "abc", "abcd", "abcde", "s", "ss", "u", "i", "e", "at",
+        ];
+        let ends = [
+            "", "s", "es", "ies", "sses", "ss", "us", "is", "ation", "ing", "ed", "er", "e", "y",
+            "ys", "ys", "ion", "tion", "ng", "d", "r", "n", "g",
+        ];
+        let mut n = 0;
+        for st in stems {
+            for a in ends {
+                for b in ends {
+                    let w = format!("{st}{a}{b}");
+                    if w.is_empty() {
+                        continue;
+                    }
+                    assert_eq!(stem(&w), stem_by_the_rules(&w), "{w}");
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 5000);
+        for w in [
+            "exploited",
+            "exploits",
+            "exploitation",
+            "patches",
+            "patched",
+            "policies",
+        ] {
+            assert_eq!(stem(w), stem_by_the_rules(w), "{w}");
+        }
+        assert_eq!(stem("exploitation"), "exploit");
+        assert_eq!(stem("vulnerabilities"), "vulnerabilit");
+    }
+
+    #[test]
+    fn whole_runs_with_capitals_or_end_joiners_read_as_runs_are() {
+        // The scan reads a run with capitals, or with joiners only at its ends, where it
+        // stands; read_run reads it lowercased from a copy: the same tokens, in every
+        // context a run can end in.
+        let long = format!("A{}", "b".repeat(MAX_CHARS));
+        let longest = format!("A{}", "b".repeat(MAX_CHARS - 1));
+        let runs = [
+            "The",
+            "THE",
+            "A",
+            "I",
+            "Exploited",
+            "Patches",
+            "OpenSSH",
+            "T1059",
+            "X86",
+            "CVE",
+            "exploited.",
+            "note:",
+            "...",
+            "-",
+            "--x--",
+            ".The.",
+            "Exploits:",
+            "v2.",
+            "2024.",
+            "T1059.",
+            "@user",
+            "/path",
+            "a.",
+            "ab.",
+            "Ab.",
+            "it.",
+            "It.",
+            "_",
+            "x_",
+            &long,
+            &longest,
+            "e.g.",
+            "U.S.",
+            "CVE-2024-3400.",
+            "Server-Side",
+            "T1059.001.",
+        ];
+        for r in runs {
+            let mut slow = Vec::new();
+            read_run(&r.to_ascii_lowercase(), &mut |t, k| {
+                slow.push((t.to_string(), k))
+            });
+            for (before, after) in [("", ""), ("", " x"), ("", ","), ("(", ")"), ("é ", " é")] {
+                let text = format!("{before}{r}{after}");
+                let mut want = tokens(before);
+                want.extend(slow.iter().cloned());
+                want.extend(tokens(after));
+                assert_eq!(tokens(&text), want, "{text:?}");
+            }
+        }
     }
 
     #[test]
