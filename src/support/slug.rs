@@ -16,7 +16,12 @@ pub fn slugify(text: &str) -> String {
                 out.push('-');
             }
             pending_dash = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                // (What to_lowercase gives an ASCII character, without its iterator.)
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             pending_dash = true;
         }
@@ -56,6 +61,19 @@ pub fn strip_date_prefix(stem: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_letters_lowercase_as_every_character_does() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let want = if c.is_ascii_alphanumeric() {
+                format!("a{}b", c.to_lowercase())
+            } else {
+                "a-b".to_string()
+            };
+            assert_eq!(slugify(&format!("a{c}b")), want, "{b}");
+        }
+    }
 
     #[test]
     fn spec_examples() {
