@@ -674,6 +674,33 @@ mod tests {
     }
 
     #[test]
+    fn ascii_text_reads_as_its_runs_read_one_by_one() {
+        // Random ASCII texts (a fixed generator): the scan, with its words read in place,
+        // gives what reading each run lowercased gives.
+        let alphabet = b"aaaaaaaabcdeeeeefghiiijklmnoooopqrsssttttuvwxyzAEZT0159.-_:/@ ,;()\n";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 60) as usize;
+            let text: String = (0..len)
+                .map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize]))
+                .collect();
+            let mut want = Vec::new();
+            for r in text.split(|c: char| !(c.is_ascii_alphanumeric() || is_joiner(c))) {
+                read_run(&r.to_ascii_lowercase(), &mut |t, k| {
+                    want.push((t.to_string(), k))
+                });
+            }
+            assert_eq!(tokens(&text), want, "{text:?}");
+        }
+    }
+
+    #[test]
     fn stop_word_match_is_the_list() {
         for w in STOP_WORDS {
             assert!(is_stop_word(w), "{w}");
