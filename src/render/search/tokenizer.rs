@@ -164,7 +164,7 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
                 }
                 // A whole run (between ASCII bytes that join nothing) whose joiners, if any,
                 // are only at its ends (`exploited.`, `note:`) is the word between them:
-                // read in place, or lowercased on the stack if it has capitals.
+                // read in place, or lowercased in `run` first if it has capitals.
                 if run.is_empty()
                     && bytes.get(i).is_none_or(|&b| b < 0x80)
                     && whole_word(&text[start..i], class, &mut run, emit)
@@ -218,36 +218,22 @@ pub fn tokenize(text: &str, emit: &mut impl FnMut(&str, Kind)) {
 /// capitals lowercased, in `scratch`), if it is one word: no joiner but at its ends.
 /// `false`, having emitted nothing, for a run with a joiner inside (rules 4 to 6 read it).
 fn whole_word(r: &str, class: u8, scratch: &mut String, emit: &mut impl FnMut(&str, Kind)) -> bool {
-    if class & (UPPER | JOINER) == 0 {
-        word_of_class(r, class, emit);
-        return true;
-    }
-    let b = r.as_bytes();
-    let (mut lo, mut hi) = (0, b.len());
-    if class & JOINER != 0 {
-        while lo < hi && is_joiner_byte(b[lo]) {
-            lo += 1;
-        }
-        while hi > lo && is_joiner_byte(b[hi - 1]) {
-            hi -= 1;
-        }
-        if lo == hi {
+    let w = if class & JOINER == 0 {
+        r
+    } else {
+        let w = trim_joiners(r);
+        if w.is_empty() {
             // Joiners alone: no token.
             return true;
         }
-        if b[lo..hi].iter().any(|&c| is_joiner_byte(c)) {
+        if w.bytes().any(is_joiner_byte) {
             return false;
         }
-    }
-    // The run is ASCII, so the trimmed run is whole characters; the bits of the joiners
-    // trimmed are no DIGIT or LOWER bits.
-    let w = &r[lo..hi];
+        w
+    };
+    // The bits of the joiners trimmed are no DIGIT or LOWER bits.
     if class & UPPER == 0 {
         word_of_class(w, class, emit);
-        return true;
-    }
-    if w.len() > MAX_CHARS {
-        // Too long to index whole, as rule 7 says.
         return true;
     }
     scratch.clear();
@@ -331,6 +317,11 @@ fn flush_run(run: &mut String, emit: &mut impl FnMut(&str, Kind)) {
     run.clear();
 }
 
+/// `run` without the joiners at either end (rule 3).
+fn trim_joiners(run: &str) -> &str {
+    run.trim_matches(is_joiner)
+}
+
 /// Rules 3 to 7 for one run (lowercased).
 fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
     // Joiners are ASCII: trimming and finding them by bytes keeps to char boundaries.
@@ -342,14 +333,10 @@ fn read_run(run: &str, emit: &mut impl FnMut(&str, Kind)) {
         }
         return;
     }
-    let Some(start) = b.iter().position(|&c| !is_joiner_byte(c)) else {
+    let s = trim_joiners(run);
+    if s.is_empty() {
         return;
-    };
-    let end = b
-        .iter()
-        .rposition(|&c| !is_joiner_byte(c))
-        .map_or(start, |e| e + 1);
-    let s = &run[start..end];
+    }
     if !s.bytes().any(is_joiner_byte) {
         word(s, emit);
         return;
@@ -583,7 +570,7 @@ mod tests {
         ];
         let ends = [
             "", "s", "es", "ies", "sses", "ss", "us", "is", "ation", "ing", "ed", "er", "e", "y",
-            "ys", "ys", "ion", "tion", "ng", "d", "r", "n", "g",
+            "ys", "ion", "tion", "ng", "d", "r", "n", "g",
         ];
         let mut n = 0;
         for st in stems {
