@@ -102,7 +102,29 @@ impl Date {
 
     /// `2024-05-14`.
     pub fn ymd(&self) -> String {
-        self.at.format("%Y-%m-%d").to_string()
+        use chrono::Datelike;
+        let (y, m, d) = (self.at.year(), self.at.month(), self.at.day());
+        if !(0..=9999).contains(&y) {
+            // A sign or a fifth digit: as chrono writes them.
+            return self.at.format("%Y-%m-%d").to_string();
+        }
+        // Digits written directly: a strftime format is parsed anew on every call.
+        let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+        let y = y as u32;
+        [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            '-',
+            digit(m / 10),
+            digit(m),
+            '-',
+            digit(d / 10),
+            digit(d),
+        ]
+        .into_iter()
+        .collect()
     }
 
     /// RFC 3339, as Atom, JSON Feed, sitemaps and `<time datetime>` want it.
@@ -133,6 +155,32 @@ mod tests {
         assert_eq!(d.rfc3339(), "2024-05-14T00:00:00Z");
         assert_eq!(d.ymd(), "2024-05-14");
         assert_eq!(d.rfc2822(), "Tue, 14 May 2024 00:00:00 +0000");
+    }
+
+    #[test]
+    fn ymd_writes_what_the_strftime_format_writes() {
+        use chrono::{Duration, TimeZone, Utc};
+        let mut days = vec![
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 12, 31, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(7, 3, 9, 0, 0, 0).unwrap(),
+        ];
+        // Every day of 1999 to 2001 (leap days and all), at hours that cross midnight in
+        // the offsets below.
+        let start = Utc.with_ymd_and_hms(1999, 1, 1, 0, 0, 0).unwrap();
+        days.extend((0..3 * 366).map(|k| start + Duration::hours(k * 24 + k % 24)));
+        for utc in days {
+            for offset in [0, 9 * 3600, -(5 * 3600 + 1800)] {
+                let at = utc.with_timezone(&chrono::FixedOffset::east_opt(offset).unwrap());
+                let d = Date {
+                    at,
+                    date_only: false,
+                };
+                assert_eq!(d.ymd(), at.format("%Y-%m-%d").to_string(), "{at}");
+            }
+        }
     }
 
     #[test]

@@ -306,8 +306,8 @@ struct Term {
     term: Box<str>,
     /// Its postings, by id (empty unless the index keeps them).
     postings: Vec<(u32, u8)>,
-    /// Its shard entry, `["term",df,[gap,impact,…]]`.
-    entry: String,
+    /// Its shard entry, `["term",df,[gap,impact,…]]` (JSON text).
+    entry: Vec<u8>,
 }
 
 impl Index {
@@ -450,15 +450,15 @@ impl Index {
         // Each shard's key: the shortest prefix of its first term that sorts after the last
         // term of the shard before (the manifest stays small; lookups find the same shard).
         let mut keys: Vec<&str> = Vec::new();
-        let mut shard = String::new();
+        let mut shard: Vec<u8> = Vec::new();
         let mut key = "";
         let mut last: Option<&str> = None;
-        let flush = |shard: &mut String, key: &str, files: &mut Vec<(String, Vec<u8>)>| {
+        let flush = |shard: &mut Vec<u8>, key: &str, files: &mut Vec<(String, Vec<u8>)>| {
             if shard.is_empty() {
                 return;
             }
-            shard.push(']');
-            files.push((shard_path(key), std::mem::take(shard).into_bytes()));
+            shard.push(b']');
+            files.push((shard_path(key), std::mem::take(shard)));
         };
         for Term {
             term: t, entry: e, ..
@@ -469,13 +469,13 @@ impl Index {
             }
             if shard.is_empty() {
                 shard.reserve(SHARD_MAX + 2);
-                shard.push('[');
+                shard.push(b'[');
                 key = separator(last, t);
                 keys.push(key);
             } else {
-                shard.push(',');
+                shard.push(b',');
             }
-            shard.push_str(e);
+            shard.extend_from_slice(e);
             last = Some(t);
             if shard.len() >= SHARD_MIN && xxhash_rust::xxh3::xxh3_64(t.as_bytes()) % BOUNDARY == 0
             {
@@ -624,8 +624,8 @@ pub fn shard_path(first: &str) -> String {
     p
 }
 
-/// One term's shard entry: `["term",df,[gap,impact,…]]`.
-fn entry(term: &str, list: &[(u32, u8)]) -> String {
+/// One term's shard entry: `["term",df,[gap,impact,…]]`, as JSON text.
+fn entry(term: &str, list: &[(u32, u8)]) -> Vec<u8> {
     let df = list.len();
     let best;
     let list = if list.len() > MAX_POSTINGS {
@@ -640,46 +640,60 @@ fn entry(term: &str, list: &[(u32, u8)]) -> String {
     } else {
         list
     };
-    let mut s = String::with_capacity(term.len() + 16 + list.len() * 6);
-    s.push('[');
+    let mut s = Vec::with_capacity(term.len() + 16 + list.len() * 6);
+    s.push(b'[');
     if term
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b".-_:/@".contains(&b))
     {
         // Nothing to escape.
-        s.push('"');
-        s.push_str(term);
-        s.push('"');
+        s.push(b'"');
+        s.extend_from_slice(term.as_bytes());
+        s.push(b'"');
     } else {
-        crate::support::escape::json_str_for_html(term, &mut s);
+        let mut quoted = String::new();
+        crate::support::escape::json_str_for_html(term, &mut quoted);
+        s.extend_from_slice(quoted.as_bytes());
     }
-    s.push(',');
-    push_number(&mut s, df as u32);
-    s.push_str(",[");
+    s.push(b',');
+    s.extend_from_slice(itoa::Buffer::new().format(df).as_bytes());
+    s.extend_from_slice(b",[");
     let mut last = 0u32;
     for (k, &(id, q)) in list.iter().enumerate() {
-        if k > 0 {
-            s.push(',');
-        }
-        push_number(&mut s, id - last);
-        s.push(',');
-        push_number(&mut s, u32::from(q));
+        // `,gap,impact` (no comma before the first), made on the stack and copied once.
+        let mut b = [b','; 16];
+        let mut at = usize::from(k > 0);
+        at += decimal(id - last, &mut b[at..]);
+        at += 1;
+        at += decimal(u32::from(q), &mut b[at..]);
+        s.extend_from_slice(&b[..at]);
         last = id;
     }
-    s.push_str("]]");
+    s.extend_from_slice(b"]]");
     s
 }
 
-/// `n` in decimal. (Every impact and most gaps are under 100: written digit by digit.)
-fn push_number(s: &mut String, n: u32) {
-    let digit = |d: u32| char::from(b'0' + d as u8);
-    match n {
-        0..=9 => s.push(digit(n)),
-        10..=99 => {
-            s.push(digit(n / 10));
-            s.push(digit(n % 10));
-        }
-        _ => s.push_str(itoa::Buffer::new().format(n)),
+/// Writes `n` in decimal at the start of `out` (which has room for ten digits) and
+/// gives the number of digits. (Every impact and most gaps are under 100: those are
+/// written from a table of two-digit pairs.)
+fn decimal(n: u32, out: &mut [u8]) -> usize {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    if n < 10 {
+        out[0] = b'0' + n as u8;
+        1
+    } else if n < 100 {
+        let k = 2 * n as usize;
+        out[..2].copy_from_slice(&PAIRS[k..k + 2]);
+        2
+    } else {
+        let mut buf = itoa::Buffer::new();
+        let d = buf.format(n).as_bytes();
+        out[..d.len()].copy_from_slice(d);
+        d.len()
     }
 }
 
@@ -815,10 +829,11 @@ mod tests {
 
     #[test]
     fn numbers_are_written_in_decimal() {
-        for n in (0..1000).chain([9999, 10_000, 65_535, u32::MAX]) {
-            let mut s = String::from("x");
-            push_number(&mut s, n);
-            assert_eq!(s, format!("x{n}"));
+        for n in (0..1000).chain([9999, 10_000, 65_535, 999_999_999, u32::MAX]) {
+            let mut b = [b'x'; 12];
+            let len = decimal(n, &mut b[1..11]);
+            assert_eq!(std::str::from_utf8(&b[..1 + len]), Ok(format!("x{n}").as_str()));
+            assert_eq!(b[1 + len], b'x', "{n}: nothing written past its digits");
         }
     }
 
@@ -980,7 +995,7 @@ mod tests {
             .map(|i| (i, if i % 100 == 0 { 50 } else { 10 }))
             .collect();
         let e = entry("x", &list);
-        let v: serde_json::Value = serde_json::from_str(&e).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&e).unwrap();
         assert_eq!(v[0], "x");
         assert_eq!(v[1], MAX_POSTINGS + 10, "df counts every post");
         let flat = v[2].as_array().unwrap();
