@@ -299,8 +299,19 @@ mod tests {
         };
         let mut routes: Vec<String> = (0u8..128).map(|b| format!("a{}z/", b as char)).collect();
         routes.extend(
-            ["", "/", "é", "日本", "𝄞x", "x𝄞", "a b", "posts/ü-ß/", "%41", "..//.."]
-                .map(String::from),
+            [
+                "",
+                "/",
+                "é",
+                "日本",
+                "𝄞x",
+                "x𝄞",
+                "a b",
+                "posts/ü-ß/",
+                "%41",
+                "..//..",
+            ]
+            .map(String::from),
         );
         for r in routes {
             let mut s = String::new();

@@ -167,13 +167,14 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                     let hi = (lo + window).min(list.len());
                     let lo = hi.saturating_sub(window);
                     let add = w * rarity[f as usize];
+                    // The post itself is in the window too: scored like the others, and
+                    // passed over below (no test per posting).
                     for &j in &list[lo..hi] {
-                        if j as usize != i {
-                            if scores[j as usize] == 0.0 {
-                                touched.push(j);
-                            }
-                            scores[j as usize] += add;
+                        let s = &mut scores[j as usize];
+                        if *s == 0.0 {
+                            touched.push(j);
                         }
+                        *s += add;
                     }
                 }
                 let excluded = |j: u32| exclude.get(i).is_some_and(|e| e.contains(&(j as usize)));
@@ -184,20 +185,25 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                         .then(a.0.cmp(&b.0))
                 };
                 // The best `n` in one pass, best first: most candidates score below the
-                // last kept and are passed over with one comparison.
+                // last kept and are passed over with one comparison of scores (positive and
+                // finite: `<` orders them as `total_cmp` does).
                 let mut ranked: Vec<(u32, f32)> = Vec::with_capacity(n + 1);
+                let mut floor = 0.0f32;
                 for &j in touched.iter() {
-                    let candidate = (j, scores[j as usize]);
-                    scores[j as usize] = 0.0;
-                    if ranked.len() == n && best(&candidate, &ranked[n - 1]).is_ge() {
-                        continue;
-                    }
-                    if excluded(j) {
+                    let candidate = (j, std::mem::take(&mut scores[j as usize]));
+                    if candidate.1 < floor
+                        || j as usize == i
+                        || (ranked.len() == n && best(&candidate, &ranked[n - 1]).is_ge())
+                        || excluded(j)
+                    {
                         continue;
                     }
                     let at = ranked.partition_point(|x| best(x, &candidate).is_lt());
                     ranked.insert(at, candidate);
                     ranked.truncate(n);
+                    if ranked.len() == n {
+                        floor = ranked[n - 1].1;
+                    }
                 }
                 touched.clear();
                 ranked.into_iter().map(|(j, _)| j as usize).collect()
@@ -365,5 +371,119 @@ pub(crate) mod tests {
         let tagged = stories(WEAK_WINDOW * 3, &["common"]);
         let r = related_posts(&tagged, WEAK_WINDOW * 2, &vec![vec![]; tagged.len()]);
         assert_eq!(r[i].len(), WEAK_WINDOW * 2);
+    }
+
+    /// Related posts as the module docs say, written out plainly: every feature's posts
+    /// in site order, the window around the post, scores summed, sorted, excluded posts
+    /// left out.
+    fn reference(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> Vec<Vec<usize>> {
+        let per_post: Vec<Vec<(u64, f32)>> = posts.iter().map(|p| features(p)).collect();
+        let mut lists: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, fs) in per_post.iter().enumerate() {
+            for (k, _) in fs {
+                lists.entry(*k).or_default().push(i);
+            }
+        }
+        let total = posts.len() as f32;
+        (0..posts.len())
+            .map(|i| {
+                let mut scores = vec![0f32; posts.len()];
+                for (k, w) in &per_post[i] {
+                    let list = &lists[k];
+                    if list.len() < 2 {
+                        continue;
+                    }
+                    let window = if *w > W_WORD.max(W_CATEGORY) {
+                        WINDOW
+                    } else {
+                        WEAK_WINDOW
+                    };
+                    let at = list.iter().position(|&j| j == i).unwrap();
+                    let hi = (at.saturating_sub(window / 2) + window).min(list.len());
+                    let lo = hi.saturating_sub(window);
+                    let rarity = (1.0 + total / list.len() as f32).ln();
+                    for &j in &list[lo..hi] {
+                        if j != i {
+                            scores[j] += w * rarity;
+                        }
+                    }
+                }
+                let mut ranked: Vec<usize> = (0..posts.len())
+                    .filter(|&j| scores[j] > 0.0 && !exclude[i].contains(&j))
+                    .collect();
+                ranked.sort_by(|&a, &b| {
+                    scores[b]
+                        .total_cmp(&scores[a])
+                        .then(a.abs_diff(i).cmp(&b.abs_diff(i)))
+                        .then(a.cmp(&b))
+                });
+                ranked.truncate(n);
+                ranked
+            })
+            .collect()
+    }
+
+    #[test]
+    fn related_posts_are_those_the_rules_written_out_give() {
+        // Random posts from a fixed generator: few tags, CVEs and techniques (so lists
+        // overflow the windows), titles and TLDRs from a small vocabulary, some exclusions.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        const WORDS: [&str; 12] = [
+            "patch",
+            "exploit",
+            "ransomware",
+            "router",
+            "firmware",
+            "botnet",
+            "leak",
+            "phishing",
+            "zero-day",
+            "wiper",
+            "loader",
+            "cloud",
+        ];
+        let mut posts = Vec::new();
+        let mut exclude = Vec::new();
+        for i in 0..400 {
+            let pick = |k: u64, next: &mut dyn FnMut(u64) -> u64| -> Vec<String> {
+                (0..next(k))
+                    .map(|_| WORDS[next(12) as usize].to_string())
+                    .collect()
+            };
+            let title = pick(5, &mut next).join(" ");
+            let tags: Vec<String> = (0..next(4)).map(|_| format!("tag{}", next(9))).collect();
+            let cves: Vec<String> = (0..next(3))
+                .map(|_| format!("CVE-2024-{}", 1000 + next(40)))
+                .collect();
+            let body = if next(4) == 0 {
+                format!("Uses T{}.", 1000 + next(5))
+            } else {
+                String::new()
+            };
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            let cves: Vec<&str> = cves.iter().map(String::as_str).collect();
+            let mut p = post(&format!("p{i}"), &title, &tags, &cves, &body);
+            let tldr = pick(4, &mut next).join(" ");
+            Arc::get_mut(&mut p).unwrap().tldr = vec![tldr];
+            posts.push(p);
+            exclude.push(if next(10) == 0 {
+                vec![next(400) as usize]
+            } else {
+                vec![]
+            });
+        }
+        for n in [1, 3, 7] {
+            assert_eq!(
+                related_posts(&posts, n, &exclude),
+                reference(&posts, n, &exclude),
+                "n = {n}"
+            );
+        }
     }
 }

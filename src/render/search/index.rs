@@ -832,7 +832,10 @@ mod tests {
         for n in (0..1000).chain([9999, 10_000, 65_535, 999_999_999, u32::MAX]) {
             let mut b = [b'x'; 12];
             let len = decimal(n, &mut b[1..11]);
-            assert_eq!(std::str::from_utf8(&b[..1 + len]), Ok(format!("x{n}").as_str()));
+            assert_eq!(
+                std::str::from_utf8(&b[..1 + len]),
+                Ok(format!("x{n}").as_str())
+            );
             assert_eq!(b[1 + len], b'x', "{n}: nothing written past its digits");
         }
     }
