@@ -107,7 +107,13 @@ impl BodyTerms {
     /// The terms in range `r` of [`FIRST_BYTE_RANGES`] with their counts, and the index of
     /// the first.
     fn range(&self, r: usize) -> (usize, impl Iterator<Item = (&str, u32)>) {
-        let (from, to) = (self.cuts[r], self.cuts[r + 1]);
+        self.ranges(r..r + 1)
+    }
+
+    /// The terms in ranges `rs` of [`FIRST_BYTE_RANGES`] (stored one after the other), with
+    /// their counts, and the index of the first.
+    fn ranges(&self, rs: std::ops::Range<usize>) -> (usize, impl Iterator<Item = (&str, u32)>) {
+        let (from, to) = (self.cuts[rs.start], self.cuts[rs.end]);
         let terms = &self.terms[from.0 as usize..to.0 as usize];
         let packed = &self.packed[from.1 as usize..to.1 as usize];
         (from.1 as usize, Self::walk(terms, packed))
@@ -320,20 +326,28 @@ impl Index {
         // Each post's impacts, in parallel: one per body term (in the body terms' order),
         // and the terms only its other fields have. Post `i` has id `n - 1 - i`.
         let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
-        // Posting lists, gathered in parallel by ranges of first byte: each post's body
-        // terms are grouped by those ranges, so each range is a slice of them.
-        let parts: Vec<Vec<Postings<'_>>> = (0..FIRST_BYTE_RANGES.len())
+        // Posting lists, gathered in parallel by groups of ranges of first byte: each post's
+        // terms are stored by those ranges, so a group is one slice of them. One group per
+        // thread: each group reads every post once.
+        let groups = rayon::current_num_threads().clamp(1, FIRST_BYTE_RANGES.len());
+        let parts: Vec<Gathered<'_>> = (0..groups)
             .into_par_iter()
-            .map(|r| gather(posts, &per_post, r))
+            .map(|g| {
+                let at = |g: usize| g * FIRST_BYTE_RANGES.len() / groups;
+                gather(posts, &per_post, at(g)..at(g + 1))
+            })
             .collect();
-        let mut terms: Vec<Postings<'_>> = parts.into_iter().flatten().collect();
+        let mut terms: Vec<Postings<'_>> = parts
+            .iter()
+            .flat_map(|g| g.terms.iter().map(|(t, at)| (*t, &g.postings[at.clone()])))
+            .collect();
         terms.par_sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
         let terms: Vec<Term> = terms
             .into_par_iter()
             .map(|(t, list)| Term {
                 term: t.into(),
-                entry: entry(t, &list),
-                postings: if keep { list } else { Vec::new() },
+                entry: entry(t, list),
+                postings: if keep { list.to_vec() } else { Vec::new() },
             })
             .collect();
         let records = (0..n.div_ceil(CHUNK))
@@ -500,21 +514,103 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
     Index::build(posts, urls, false).into_files()
 }
 
-/// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`], unordered.
-fn gather<'p>(posts: &'p [Arc<Page>], per_post: &'p [Impacts], r: usize) -> Vec<Postings<'p>> {
+/// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`]: each distinct term
+/// with where its postings are in `postings` (by id, as the posts are newest first), in no
+/// order.
+struct Gathered<'p> {
+    terms: Vec<(&'p str, std::ops::Range<usize>)>,
+    postings: Vec<(u32, u8)>,
+}
+
+/// A distinct term while gathering: its hash, its first eight bytes (zero-padded) and its
+/// length, which tell most terms apart without reading the text, the text, and its number.
+struct Seen<'p> {
+    hash: u64,
+    head: u64,
+    len: usize,
+    term: &'p str,
+    k: u32,
+}
+
+/// The first eight bytes of `t`, zero-padded, as a number.
+fn head(t: &str) -> u64 {
+    let b = t.as_bytes();
+    let mut h = [0u8; 8];
+    let n = b.len().min(8);
+    h[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(h)
+}
+
+/// The postings of range `r`: each posting is numbered by its term as it is read (one
+/// table lookup), then all are placed by a counting sort, so postings of a term stay in
+/// the order read and no term has a list of its own to grow.
+fn gather<'p>(
+    posts: &'p [Arc<Page>],
+    per_post: &'p [Impacts],
+    rs: std::ops::Range<usize>,
+) -> Gathered<'p> {
     let n = posts.len();
-    let mut map: HashMap<&str, Vec<(u32, u8)>, rustc_hash::FxBuildHasher> = HashMap::default();
+    let mut table: hashbrown::HashTable<Seen<'p>> = hashbrown::HashTable::new();
+    let mut terms: Vec<&'p str> = Vec::new();
+    let mut counts: Vec<u32> = Vec::new();
+    let mut read: Vec<(u32, u32, u8)> = Vec::new();
+    let mut add = |t: &'p str, id: u32, q: u8| {
+        let hash = term_hash(t);
+        let (head, len) = (head(t), t.len());
+        let same = |s: &Seen<'p>| s.head == head && s.len == len && (len <= 8 || s.term == t);
+        let k = match table.find(hash, same) {
+            Some(s) => s.k,
+            None => {
+                let k = terms.len() as u32;
+                terms.push(t);
+                counts.push(0);
+                let seen = Seen {
+                    hash,
+                    head,
+                    len,
+                    term: t,
+                    k,
+                };
+                table.insert_unique(hash, seen, |s| s.hash);
+                k
+            }
+        };
+        counts[k as usize] += 1;
+        read.push((k, id, q));
+    };
     for (i, (p, imp)) in posts.iter().zip(per_post).enumerate().rev() {
         let id = (n - 1 - i) as u32;
-        let (index, terms) = p.body_terms.range(r);
-        for ((t, _), q) in terms.zip(&imp.body[index..]) {
-            map.entry(t).or_default().push((id, *q));
+        let (index, body) = p.body_terms.ranges(rs.clone());
+        for ((t, _), q) in body.zip(&imp.body[index..]) {
+            add(t, id, *q);
         }
-        for (t, q) in imp.fields.range(r).1 {
-            map.entry(t).or_default().push((id, q as u8));
+        for (t, q) in imp.fields.ranges(rs.clone()).1 {
+            add(t, id, q as u8);
         }
     }
-    map.into_iter().collect()
+    // Where each term's postings start, then each posting in its place.
+    let mut at = Vec::with_capacity(counts.len());
+    let mut total = 0usize;
+    for c in &counts {
+        at.push(total);
+        total += *c as usize;
+    }
+    let ranges = terms
+        .iter()
+        .zip(&at)
+        .zip(&counts)
+        .map(|((t, &a), &c)| (*t, a..a + c as usize))
+        .collect();
+    let mut postings = vec![(0u32, 0u8); total];
+    for (k, id, q) in read {
+        let slot = &mut at[k as usize];
+        postings[*slot] = (id, q);
+        *slot += 1;
+    }
+    Gathered {
+        terms: ranges,
+        postings,
+    }
 }
 
 /// Two lists of terms in UTF-16 order as one, leaving out terms no post has any more.
@@ -698,7 +794,7 @@ fn decimal(n: u32, out: &mut [u8]) -> usize {
 }
 
 /// A term and its postings: (post id, impact), by id.
-type Postings<'a> = (&'a str, Vec<(u32, u8)>);
+type Postings<'a> = (&'a str, &'a [(u32, u8)]);
 
 /// A post's impacts: one per body term, in order, and the terms only its other fields
 /// (title, TLDR, tags, categories, CVEs, ATT&CK techniques, indicators) have.
