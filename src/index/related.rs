@@ -36,19 +36,42 @@ const W_WORD: f32 = 1.0;
 /// Whether two versions of a post have the same features: then every post's related
 /// coverage is the same with either.
 pub fn same_features(a: &Page, b: &Page) -> bool {
-    features(a) == features(b)
+    let mut slugs = Slugs::default();
+    features(a, &mut slugs) == features(b, &mut slugs)
 }
+
+/// The feature keys of tags and categories by their text (one map per kind), kept from
+/// post to post on a thread: a site has few of them, each on many posts, and slugifying one
+/// allocates.
+#[derive(Default)]
+struct Slugs([HashMap<Box<str>, u64, rustc_hash::FxBuildHasher>; 2]);
+
+impl Slugs {
+    /// The key of the term `t` of the kind `seed` (its slug hashed with the seed), which is
+    /// [`TAG`] or [`CATEGORY`].
+    fn key(&mut self, t: &str, seed: u64) -> u64 {
+        let map = &mut self.0[usize::from(seed == CATEGORY)];
+        if let Some(&k) = map.get(t) {
+            return k;
+        }
+        let k = xxhash_rust::xxh3::xxh3_64_with_seed(slugify(t).as_bytes(), seed);
+        map.insert(t.into(), k);
+        k
+    }
+}
+
+/// Feature kinds, as seeds of their keys: a tag and a word with the same text are
+/// different features.
+const CVE: u64 = 1;
+const ATTACK: u64 = 2;
+const TAG: u64 = 3;
+const CATEGORY: u64 = 4;
+const WORD: u64 = 5;
 
 /// A post's features: a key (a 64-bit hash of the kind and the value; no allocation per
 /// feature) and a weight, each key once.
-fn features(p: &Page) -> Vec<(u64, f32)> {
+fn features(p: &Page, slugs: &mut Slugs) -> Vec<(u64, f32)> {
     use xxhash_rust::xxh3::xxh3_64_with_seed as key;
-    // One seed per kind, so a tag and a word with the same text are different features.
-    const CVE: u64 = 1;
-    const ATTACK: u64 = 2;
-    const TAG: u64 = 3;
-    const CATEGORY: u64 = 4;
-    const WORD: u64 = 5;
     let mut out: Vec<(u64, f32)> = Vec::with_capacity(48);
     for c in &p.cves {
         out.push((key(&ascii_case(c, true), CVE), W_CVE));
@@ -64,10 +87,10 @@ fn features(p: &Page) -> Vec<(u64, f32)> {
         }
     }
     for t in &p.tags {
-        out.push((key(slugify(t).as_bytes(), TAG), W_TAG));
+        out.push((slugs.key(t, TAG), W_TAG));
     }
     for c in &p.categories {
-        out.push((key(slugify(c).as_bytes(), CATEGORY), W_CATEGORY));
+        out.push((slugs.key(c, CATEGORY), W_CATEGORY));
     }
     let words = |text: &str, out: &mut Vec<(u64, f32)>| {
         tokenizer::tokenize(text, &mut |t, k| {
@@ -117,7 +140,10 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
     if n == 0 || posts.len() < 2 {
         return vec![Vec::new(); posts.len()];
     }
-    let per_post: Vec<Vec<(u64, f32)>> = posts.par_iter().map(|p| features(p)).collect();
+    let per_post: Vec<Vec<(u64, f32)>> = posts
+        .par_iter()
+        .map_init(Slugs::default, |slugs, p| features(p, slugs))
+        .collect();
     // Feature ids, and each feature's posts in site order (newest first).
     let mut ids: HashMap<u64, u32, rustc_hash::FxBuildHasher> =
         HashMap::with_capacity_and_hasher(posts.len() * 4, Default::default());
@@ -377,7 +403,8 @@ pub(crate) mod tests {
     /// in site order, the window around the post, scores summed, sorted, excluded posts
     /// left out.
     fn reference(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> Vec<Vec<usize>> {
-        let per_post: Vec<Vec<(u64, f32)>> = posts.iter().map(|p| features(p)).collect();
+        let mut slugs = Slugs::default();
+        let per_post: Vec<Vec<(u64, f32)>> = posts.iter().map(|p| features(p, &mut slugs)).collect();
         let mut lists: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, fs) in per_post.iter().enumerate() {
             for (k, _) in fs {
