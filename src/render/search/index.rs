@@ -323,9 +323,20 @@ impl Index {
         let n = posts.len();
         let total_len = total_len(posts);
         let avgdl = length_norm(total_len, n);
-        // Each post's impacts, in parallel: one per body term (in the body terms' order),
-        // and the terms only its other fields have. Post `i` has id `n - 1 - i`.
-        let per_post: Vec<Impacts> = posts.par_iter().map(|p| impacts(p, avgdl)).collect();
+        // Each post's impacts (one per body term, in the body terms' order, and the terms
+        // only its other fields have) and the record files, in parallel by record file: a
+        // post's fields are read for its record while its impacts left them in the cache.
+        // Post `i` has id `n - 1 - i`; record file `c` has ids `c * CHUNK` and up.
+        let (by_id, records): (Vec<Vec<Impacts>>, Vec<Vec<u8>>) = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let ids = c * CHUNK..((c + 1) * CHUNK).min(n);
+                let imps = ids.map(|id| impacts(&posts[n - 1 - id], avgdl)).collect();
+                (imps, record_chunk(posts, c, urls))
+            })
+            .unzip();
+        let mut per_post: Vec<Impacts> = by_id.into_iter().flatten().collect();
+        per_post.reverse();
         // Posting lists, gathered in parallel by groups of ranges of first byte: each post's
         // terms are stored by those ranges, so a group is one slice of them. One group per
         // thread: each group reads every post once.
@@ -349,10 +360,6 @@ impl Index {
                 entry: entry(t, list),
                 postings: if keep { list.to_vec() } else { Vec::new() },
             })
-            .collect();
-        let records = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|c| record_chunk(posts, c, urls))
             .collect();
         Index {
             n,
@@ -553,7 +560,13 @@ fn gather<'p>(
     let mut table: hashbrown::HashTable<Seen<'p>> = hashbrown::HashTable::new();
     let mut terms: Vec<&'p str> = Vec::new();
     let mut counts: Vec<u32> = Vec::new();
-    let mut read: Vec<(u32, u32, u8)> = Vec::new();
+    // Room for every posting of every group (the pages left untouched cost nothing): the
+    // list is not copied as it grows.
+    let most = per_post
+        .iter()
+        .map(|i| i.body.len() + i.fields.packed.len())
+        .sum();
+    let mut read: Vec<(u32, u32, u8)> = Vec::with_capacity(most);
     let mut add = |t: &'p str, id: u32, q: u8| {
         let hash = term_hash(t);
         let (head, len) = (head(t), t.len());
