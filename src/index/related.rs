@@ -404,7 +404,8 @@ pub(crate) mod tests {
     /// left out.
     fn reference(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> Vec<Vec<usize>> {
         let mut slugs = Slugs::default();
-        let per_post: Vec<Vec<(u64, f32)>> = posts.iter().map(|p| features(p, &mut slugs)).collect();
+        let per_post: Vec<Vec<(u64, f32)>> =
+            posts.iter().map(|p| features(p, &mut slugs)).collect();
         let mut lists: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, fs) in per_post.iter().enumerate() {
             for (k, _) in fs {
@@ -448,6 +449,19 @@ pub(crate) mod tests {
                 ranked
             })
             .collect()
+    }
+
+    #[test]
+    fn a_kept_slug_key_is_the_key_of_the_slug() {
+        use xxhash_rust::xxh3::xxh3_64_with_seed as key;
+        let mut slugs = Slugs::default();
+        for _ in 0..2 {
+            for t in ["Ransomware", "ransomware", "Zero Day", "Café", "日本"] {
+                assert_eq!(slugs.key(t, TAG), key(slugify(t).as_bytes(), TAG));
+                assert_eq!(slugs.key(t, CATEGORY), key(slugify(t).as_bytes(), CATEGORY));
+            }
+        }
+        assert_ne!(slugs.key("News", TAG), slugs.key("News", CATEGORY));
     }
 
     #[test]

@@ -539,6 +539,14 @@ struct Seen<'p> {
     k: u32,
 }
 
+impl Seen<'_> {
+    /// Whether this is the term `t`, whose first eight bytes are `head`: the text is read
+    /// only when those and the length are the same and there is more of it.
+    fn is(&self, t: &str, head: u64) -> bool {
+        self.head == head && self.len == t.len() && (t.len() <= 8 || self.term == t)
+    }
+}
+
 /// The first eight bytes of `t`, zero-padded, as a number.
 fn head(t: &str) -> u64 {
     let b = t.as_bytes();
@@ -569,8 +577,8 @@ fn gather<'p>(
     let mut read: Vec<(u32, u32, u8)> = Vec::with_capacity(most);
     let mut add = |t: &'p str, id: u32, q: u8| {
         let hash = term_hash(t);
-        let (head, len) = (head(t), t.len());
-        let same = |s: &Seen<'p>| s.head == head && s.len == len && (len <= 8 || s.term == t);
+        let head = head(t);
+        let same = |s: &Seen<'p>| s.is(t, head);
         let k = match table.find(hash, same) {
             Some(s) => s.k,
             None => {
@@ -580,7 +588,7 @@ fn gather<'p>(
                 let seen = Seen {
                     hash,
                     head,
-                    len,
+                    len: t.len(),
                     term: t,
                     k,
                 };
@@ -1085,6 +1093,74 @@ mod tests {
         let old = Arc::clone(&posts[1]);
         posts[1] = edited(&old, "other words");
         assert!(!bare.update(&posts, 1, &old, &urls));
+    }
+
+    #[test]
+    fn a_gathered_term_is_told_apart_by_its_whole_text() {
+        let seen = |t: &'static str| Seen {
+            hash: 0,
+            head: head(t),
+            len: t.len(),
+            term: t,
+            k: 0,
+        };
+        for (a, b, same) in [
+            ("payload12.exe", "payload12.exe", true),
+            ("payload12.exe", "payload13.exe", false),
+            ("payload12.exe", "payload12.ex", false),
+            ("abcdefgh", "abcdefgh", true),
+            ("abcdefgh", "abcdefgi", false),
+            ("ab", "ab", true),
+            ("ab", "ac", false),
+            ("ab", "abc", false),
+            ("日本", "日本", true),
+            ("日本語の", "日本語を", false),
+        ] {
+            assert_eq!(seen(a).is(b, head(b)), same, "{a} and {b}");
+        }
+    }
+
+    #[test]
+    fn gathering_gives_each_term_its_posts_in_order_whatever_the_groups() {
+        let mut posts = site(120);
+        // Terms alike in their first eight bytes and their length, told apart by the rest.
+        let alike = "payload12.exe payload13.exe abcdefghij abcdefghik";
+        for (i, body) in [(3, alike), (40, "payload13.exe abcdefghik"), (77, alike)] {
+            posts[i] = edited(&posts[i], body);
+        }
+        let n = posts.len();
+        let avgdl = length_norm(total_len(&posts), n);
+        let per_post: Vec<Impacts> = posts.iter().map(|p| impacts(p, avgdl)).collect();
+        // The rule written out: each term's (id, impact) postings, ids increasing.
+        let mut want: std::collections::BTreeMap<&str, Vec<(u32, u8)>> = Default::default();
+        for (i, (p, imp)) in posts.iter().zip(&per_post).enumerate().rev() {
+            let id = (n - 1 - i) as u32;
+            for ((t, _), q) in p.body_terms.iter().zip(&imp.body) {
+                want.entry(t).or_default().push((id, *q));
+            }
+            for (t, q) in imp.fields.iter() {
+                want.entry(t).or_default().push((id, q as u8));
+            }
+        }
+        for t in ["payload12.exe", "payload13.exe", "abcdefghij", "abcdefghik"] {
+            assert!(want.contains_key(t), "{t} is a term of its own");
+        }
+        let ranges = FIRST_BYTE_RANGES.len();
+        for groups in [1, 2, 3, ranges] {
+            let mut got = std::collections::BTreeMap::new();
+            for g in 0..groups {
+                let part = gather(
+                    &posts,
+                    &per_post,
+                    g * ranges / groups..(g + 1) * ranges / groups,
+                );
+                for (t, at) in &part.terms {
+                    let list = part.postings[at.clone()].to_vec();
+                    assert!(got.insert(*t, list).is_none(), "{t} gathered twice");
+                }
+            }
+            assert_eq!(got, want, "in {groups} groups");
+        }
     }
 
     #[test]
