@@ -178,6 +178,13 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
             // Scores by post, and the posts scored: reset after each post.
             || (vec![0f32; posts.len()], Vec::<u32>::new()),
             |(scores, touched), i| {
+                // Room for every posting read: a post scored for the first time is written
+                // at the end of `touched` and kept there only then (no branch per posting).
+                let most = feats[i].len() * WINDOW.max(WEAK_WINDOW);
+                if touched.len() < most {
+                    touched.resize(most, 0);
+                }
+                let mut kept = 0;
                 for &(f, w, at) in &feats[i] {
                     let list = &lists[f as usize];
                     if list.len() < 2 {
@@ -197,9 +204,8 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                     // passed over below (no test per posting).
                     for &j in &list[lo..hi] {
                         let s = &mut scores[j as usize];
-                        if *s == 0.0 {
-                            touched.push(j);
-                        }
+                        touched[kept] = j;
+                        kept += usize::from(*s == 0.0);
                         *s += add;
                     }
                 }
@@ -215,7 +221,7 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                 // finite: `<` orders them as `total_cmp` does).
                 let mut ranked: Vec<(u32, f32)> = Vec::with_capacity(n + 1);
                 let mut floor = 0.0f32;
-                for &j in touched.iter() {
+                for &j in &touched[..kept] {
                     let candidate = (j, std::mem::take(&mut scores[j as usize]));
                     if candidate.1 < floor
                         || j as usize == i
@@ -231,7 +237,6 @@ pub fn related_posts(posts: &[Arc<Page>], n: usize, exclude: &[Vec<usize>]) -> V
                         floor = ranked[n - 1].1;
                     }
                 }
-                touched.clear();
                 ranked.into_iter().map(|(j, _)| j as usize).collect()
             },
         )
