@@ -119,6 +119,11 @@ impl BodyTerms {
         (from.1 as usize, Self::walk(terms, packed))
     }
 
+    /// How many distinct terms are in ranges `rs` of [`FIRST_BYTE_RANGES`].
+    fn count_in(&self, rs: std::ops::Range<usize>) -> usize {
+        (self.cuts[rs.end].1 - self.cuts[rs.start].1) as usize
+    }
+
     /// The terms that start with the byte `b`, and some that start with bytes near it.
     pub fn near(&self, b: u8) -> impl Iterator<Item = (&str, u32)> {
         self.range(usize::from(RANGE_OF[usize::from(b)])).1
@@ -343,10 +348,7 @@ impl Index {
         let groups = rayon::current_num_threads().clamp(1, FIRST_BYTE_RANGES.len());
         let parts: Vec<Gathered<'_>> = (0..groups)
             .into_par_iter()
-            .map(|g| {
-                let at = |g: usize| g * FIRST_BYTE_RANGES.len() / groups;
-                gather(posts, &per_post, at(g)..at(g + 1))
-            })
+            .map(|g| gather(posts, &per_post, group(g, groups)))
             .collect();
         let mut terms: Vec<Postings<'_>> = parts
             .iter()
@@ -521,8 +523,8 @@ pub fn build(posts: &[Arc<Page>], urls: &Urls) -> Vec<(String, Vec<u8>)> {
     Index::build(posts, urls, false).into_files()
 }
 
-/// The postings of the terms in range `r` of [`FIRST_BYTE_RANGES`]: each distinct term
-/// with where its postings are in `postings` (by id, as the posts are newest first), in no
+/// The postings of the terms in a group of [`FIRST_BYTE_RANGES`]: each distinct term with
+/// where its postings are in `postings` (by id, as the posts are newest first), in no
 /// order.
 struct Gathered<'p> {
     terms: Vec<(&'p str, std::ops::Range<usize>)>,
@@ -556,9 +558,16 @@ fn head(t: &str) -> u64 {
     u64::from_le_bytes(h)
 }
 
-/// The postings of range `r`: each posting is numbered by its term as it is read (one
-/// table lookup), then all are placed by a counting sort, so postings of a term stay in
-/// the order read and no term has a list of its own to grow.
+/// Group `g` of `groups` (nearly equal, one after the other) of [`FIRST_BYTE_RANGES`].
+fn group(g: usize, groups: usize) -> std::ops::Range<usize> {
+    let at = |g: usize| g * FIRST_BYTE_RANGES.len() / groups;
+    at(g)..at(g + 1)
+}
+
+/// The postings of the terms in ranges `rs` of [`FIRST_BYTE_RANGES`]: each posting is
+/// numbered by its term as it is read (one table lookup), then all are placed by a counting
+/// sort, so postings of a term stay in the order read and no term has a list of its own to
+/// grow.
 fn gather<'p>(
     posts: &'p [Arc<Page>],
     per_post: &'p [Impacts],
@@ -568,13 +577,13 @@ fn gather<'p>(
     let mut table: hashbrown::HashTable<Seen<'p>> = hashbrown::HashTable::new();
     let mut terms: Vec<&'p str> = Vec::new();
     let mut counts: Vec<u32> = Vec::new();
-    // Room for every posting of every group (the pages left untouched cost nothing): the
-    // list is not copied as it grows.
-    let most = per_post
+    // Room for every posting of these ranges: the list is not copied as it grows.
+    let postings_read = posts
         .iter()
-        .map(|i| i.body.len() + i.fields.packed.len())
+        .zip(per_post)
+        .map(|(p, i)| p.body_terms.count_in(rs.clone()) + i.fields.count_in(rs.clone()))
         .sum();
-    let mut read: Vec<(u32, u32, u8)> = Vec::with_capacity(most);
+    let mut read: Vec<(u32, u32, u8)> = Vec::with_capacity(postings_read);
     let mut add = |t: &'p str, id: u32, q: u8| {
         let hash = term_hash(t);
         let head = head(t);
@@ -609,6 +618,11 @@ fn gather<'p>(
             add(t, id, q as u8);
         }
     }
+    debug_assert_eq!(
+        read.len(),
+        postings_read,
+        "the room made was for every posting"
+    );
     // Where each term's postings start, then each posting in its place.
     let mut at = Vec::with_capacity(counts.len());
     let mut total = 0usize;
@@ -1149,11 +1163,7 @@ mod tests {
         for groups in [1, 2, 3, ranges] {
             let mut got = std::collections::BTreeMap::new();
             for g in 0..groups {
-                let part = gather(
-                    &posts,
-                    &per_post,
-                    g * ranges / groups..(g + 1) * ranges / groups,
-                );
+                let part = gather(&posts, &per_post, group(g, groups));
                 for (t, at) in &part.terms {
                     let list = part.postings[at.clone()].to_vec();
                     assert!(got.insert(*t, list).is_none(), "{t} gathered twice");
